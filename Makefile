@@ -1,0 +1,33 @@
+# Two commands set everything up on a fresh machine: `make plan` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: plan validate test lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+## Render every stacks/*.yaml offline into build/plan/<environment>/
+plan: $(STAMP)
+	@set -e; for catalog in stacks/*.yaml; do \
+		$(BIN)/python -m fleet plan "$$catalog" --out 'build/plan/{environment}'; \
+	done
+
+validate: $(STAMP)
+	@set -e; for catalog in stacks/*.yaml; do $(BIN)/python -m fleet validate "$$catalog"; done
+
+## Unit tests, the program under the mock engine, the referees
+test: $(STAMP)
+	$(BIN)/python -m pytest --tb=native -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,1 @@
+"""The imperative shell: Pulumi ComponentResources that register the desired state of `fleet/`."""

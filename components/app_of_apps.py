@@ -1,0 +1,29 @@
+"""AppOfApps: the parent of the whole fleet; its `contract` is the stack output teams read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.team import Team
+from fleet import contract
+from fleet.state import FleetState
+
+TYPE = "app-of-apps:index:AppOfApps"
+
+
+class AppOfApps(pulumi.ComponentResource):
+    contract: pulumi.Output[dict[str, Any]]
+
+    def __init__(self, name: str, state: FleetState, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self)) for team in state.teams}
+
+        keys = [(t, a) for t, team in teams.items() for a, app in team.apps.items() if app.role_arn is not None]
+        arns = [teams[t].apps[a].role_arn for t, a in keys]
+        base = contract.fleet_output(state)
+        self.contract = pulumi.Output.all(*arns).apply(
+            lambda values: contract.with_role_arns(base, dict(zip(keys, values, strict=True)))
+        )
+        self.register_outputs({"fleet": self.contract})

@@ -1,0 +1,165 @@
+"""Who (an Okta group) may do what, where: read back from the rendered objects themselves.
+
+The matrix is derived from the Roles, RoleBindings, AppProject roles and SAML roles that the
+program registers, not from the catalog's intent, so the report cannot promise more or less
+than what is deployed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from fleet.state import FleetState, Manifest, TeamState
+
+ACCESS_SCHEMA_VERSION = 1
+
+
+def _resource_key(api_group: str, resource: str) -> str:
+    return f"{api_group}/{resource}" if api_group else resource
+
+
+def _kubernetes(team: TeamState) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """subject group -> namespace -> resource -> sorted verbs."""
+    roles: dict[tuple[str, str], Manifest] = {}
+    bindings: list[Manifest] = []
+    for manifest in team.namespaced_objects:
+        if manifest.kind == "Role":
+            roles[(manifest.namespace or "", manifest.name)] = manifest
+        elif manifest.kind == "RoleBinding":
+            bindings.append(manifest)
+    out: dict[str, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    for binding in bindings:
+        namespace = binding.namespace or ""
+        role = roles[(namespace, binding.obj["roleRef"]["name"])]
+        for subject in binding.obj["subjects"]:
+            for rule in role.obj["rules"]:
+                for group in rule["apiGroups"]:
+                    for resource in rule["resources"]:
+                        out[subject["name"]][namespace][_resource_key(group, resource)].update(rule["verbs"])
+    return {
+        subject: {
+            ns: {res: sorted(verbs) for res, verbs in sorted(resources.items())}
+            for ns, resources in sorted(by_ns.items())
+        }
+        for subject, by_ns in out.items()
+    }
+
+
+def _argocd(team: TeamState) -> dict[str, list[str]]:
+    """Okta group -> '<resource> <action>' granted by the team's AppProject roles."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for role in team.project.obj["spec"]["roles"]:
+        for line in role["policies"]:
+            _, _, resource, action, _, effect = (part.strip() for part in line.split(","))
+            if effect == "allow":
+                for group in role["groups"]:
+                    out[group].add(f"{resource} {action}")
+    return {group: sorted(actions) for group, actions in out.items()}
+
+
+def matrix(state: FleetState) -> dict[str, Any]:
+    """The access matrix as plain data (what access.json holds)."""
+    groups = []
+    workloads = []
+    for team in state.teams:
+        k8s = _kubernetes(team)
+        argocd = _argocd(team)
+        subjects = {
+            binding.obj["metadata"]["labels"].get("app-of-apps.io/persona"): binding.obj["subjects"][0]["name"]
+            for binding in team.namespaced_objects
+            if binding.kind == "RoleBinding"
+        }
+        human = {h.okta_group: h.role.arn for h in team.human_roles}
+        for group in team.groups:
+            subject = subjects.get(group.persona, "")
+            groups.append(
+                {
+                    "okta_group": group.name,
+                    "team": team.name,
+                    "persona": group.persona,
+                    "membership_rule": group.rule,
+                    "kubernetes_group": subject,
+                    "kubernetes": k8s.get(subject, {}),
+                    "argocd": {"project": team.project.name, "permissions": argocd.get(group.name, [])},
+                    "aws_roles": [human[group.name]] if group.name in human else [],
+                }
+            )
+        for app in team.apps:
+            if app.role is not None:
+                workloads.append(
+                    {
+                        "team": team.name,
+                        "app": app.name,
+                        "namespace": app.namespace,
+                        "service_account": app.service_account.name,
+                        "role_arn": app.role.arn,
+                        "mechanism": "irsa" if app.irsa else "pod-identity",
+                    }
+                )
+    return {
+        "version": ACCESS_SCHEMA_VERSION,
+        "environment": state.environment,
+        "organization": state.organization,
+        "groups": groups,
+        "workloads": workloads,
+    }
+
+
+def _summary(resources: dict[str, list[str]]) -> str:
+    """One cell: how many resources are readable/writable, and the sensitive ones by name."""
+    readable = [r for r, verbs in resources.items() if "get" in verbs]
+    writable = [r for r, verbs in resources.items() if {"create", "update", "patch", "delete"} & set(verbs)]
+    parts = [f"read {len(readable)}", f"write {len(writable)}"]
+    secrets = resources.get("secrets", [])
+    parts.append("**secrets: " + ", ".join(secrets) + "**" if secrets else "no secrets")
+    if "create" in resources.get("pods/exec", []):
+        parts.append("**exec**")
+    return "; ".join(parts)
+
+
+def _verbs_table(resources: dict[str, list[str]]) -> list[str]:
+    by_verbs: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for resource, verbs in resources.items():
+        by_verbs[tuple(verbs)].append(resource)
+    lines = ["| verbs | resources |", "|---|---|"]
+    for verbs, names in sorted(by_verbs.items()):
+        lines.append(f"| {', '.join(verbs)} | {', '.join(sorted(names))} |")
+    return lines
+
+
+def markdown(data: dict[str, Any]) -> str:
+    lines = [
+        f"# Access: {data['organization']} / {data['environment']}",
+        "",
+        "Who gains what, read back from the rendered Roles, RoleBindings, AppProject roles and IAM",
+        "trust policies. Membership of each Okta group comes from its rule (or is managed by hand).",
+        "",
+        "| Okta group | members (Okta rule) | Kubernetes group | namespaces | Kubernetes | Argo CD | AWS roles |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    levels: dict[str, dict[str, list[str]]] = {}
+    for group in data["groups"]:
+        namespaces = sorted(group["kubernetes"])
+        first = group["kubernetes"][namespaces[0]] if namespaces else {}
+        levels.setdefault(group["persona"], first)
+        argocd = group["argocd"]
+        argo = f"{argocd['project']}: " + ", ".join(argocd["permissions"]) if argocd["permissions"] else "none"
+        rule = f"`{group['membership_rule']}`" if group["membership_rule"] else "(by hand)"
+        lines.append(
+            f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
+            f"| {_summary(first)} | {argo} | {', '.join(group['aws_roles']) or 'none'} |"
+        )
+    lines += ["", "## Workload roles", ""]
+    if data["workloads"]:
+        lines += ["| team | app | ServiceAccount | AWS role | via |", "|---|---|---|---|---|"]
+        for w in data["workloads"]:
+            lines.append(
+                f"| {w['team']} | {w['app']} | {w['namespace']}/{w['service_account']} | {w['role_arn']} | {w['mechanism']} |"
+            )
+    else:
+        lines.append("No app has an AWS role.")
+    lines += ["", "## Kubernetes verbs per persona", "", "The same Role in every namespace of a team."]
+    for persona, resources in sorted(levels.items()):
+        lines += ["", f"### {persona}", "", *_verbs_table(resources)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,227 @@
+"""The catalog contract (version 1): frozen pydantic models, defaults applied, typos refused.
+
+Shape and single-field rules live here as validators; rules that compare fields with each other
+(allow-lists, uniqueness, derived-name collisions) live in `fleet.checks` and `fleet.guardrails`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
+QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+EKS_CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+ACCOUNT = re.compile(r"^[0-9]{12}$")
+PARTITION = r"aws(-cn|-us-gov)?"
+OIDC_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/[A-Za-z0-9./_-]+$")
+SAML_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:saml-provider/[A-Za-z0-9._-]+$")
+POLICY_ARN = re.compile(rf"^arn:{PARTITION}:iam::([0-9]{{12}}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
+REPO = re.compile(r"^(https://[^\s/]+/\S*|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\S*)$")
+
+PersonaLevel = Literal["admin", "edit", "view"]
+ArgoAction = Literal["get", "create", "update", "delete", "sync", "override", "action"]
+PodSecurity = Literal["privileged", "baseline", "restricted"]
+Lifecycle = Literal["active", "decommissioning"]
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS label (lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters)"
+        )
+    return value
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _quantity(value: Any) -> Any:
+    # `cpu: 4` is what people type; Kubernetes quantities are strings.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _account_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("must be a quoted string of 12 digits (an unquoted number loses leading zeros)")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+Email = Annotated[str, _matching(EMAIL, "an e-mail address")]
+Quantity = Annotated[str, BeforeValidator(_quantity), _matching(QUANTITY, "a Kubernetes quantity (e.g. 500m, 4, 8Gi)")]
+PolicyArn = Annotated[str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Cluster(Strict):
+    name: Annotated[str, _matching(EKS_CLUSTER, "an EKS cluster name")]
+    server: Annotated[str, _matching(re.compile(r"^https://\S+$"), "an https:// URL")] = (
+        "https://kubernetes.default.svc"
+    )
+    oidc_groups_prefix: str = ""
+
+    @model_validator(mode="after")
+    def _no_system_prefix(self) -> Cluster:
+        if self.oidc_groups_prefix.startswith("system:"):
+            raise ValueError(
+                "oidc_groups_prefix must not start with 'system:': Okta groups would then "
+                "impersonate Kubernetes' built-in groups such as system:masters"
+            )
+        if any(c.isspace() or c == "," for c in self.oidc_groups_prefix):
+            raise ValueError("oidc_groups_prefix must not contain spaces or commas")
+        return self
+
+
+class Aws(Strict):
+    account_id: Annotated[str, BeforeValidator(_account_id), _matching(ACCOUNT, "an AWS account id of 12 digits")]
+    region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)")]
+    workload_identity: Literal["pod-identity", "irsa"] = "pod-identity"
+    oidc_provider_arn: (
+        Annotated[
+            str,
+            _matching(OIDC_PROVIDER_ARN, "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)"),
+        ]
+        | None
+    ) = None
+    permissions_boundary_arn: PolicyArn | None = None
+    saml_provider_arn: (
+        Annotated[
+            str, _matching(SAML_PROVIDER_ARN, "an IAM SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)")
+        ]
+        | None
+    ) = None
+
+    @property
+    def oidc_issuer(self) -> str:
+        """The issuer host/path as it appears in IRSA condition keys."""
+        assert self.oidc_provider_arn is not None
+        return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
+
+
+class ArgoCD(Strict):
+    namespace: DnsLabel = "argocd"
+    allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class Persona(Strict):
+    kubernetes: PersonaLevel
+    argocd: tuple[ArgoAction, ...] = ()
+    aws_managed_policy_arns: tuple[PolicyArn, ...] = ()
+
+
+DEFAULT_PERSONAS: dict[str, Persona] = {
+    "admin": Persona(kubernetes="admin", argocd=("get", "sync", "update", "delete", "action")),
+    "developer": Persona(kubernetes="edit", argocd=("get", "sync")),
+    "viewer": Persona(kubernetes="view", argocd=("get",)),
+}
+
+
+class Quota(Strict):
+    cpu: Quantity
+    memory: Quantity
+    pods: Annotated[int, Field(gt=0, le=10000)]
+
+
+class Sync(Strict):
+    automated: bool = True
+    prune: bool = True
+    self_heal: bool = True
+
+
+class SyncOverride(Strict):
+    automated: bool | None = None
+    prune: bool | None = None
+    self_heal: bool | None = None
+
+
+class Defaults(Strict):
+    pod_security: PodSecurity = "restricted"
+    quota: Quota = Quota(cpu="4", memory="8Gi", pods=50)
+    sync: Sync = Sync()
+
+
+class Namespace(Strict):
+    name: DnsLabel
+    pod_security: PodSecurity | None = None
+    quota: Quota | None = None
+
+
+class Source(Strict):
+    repo: Annotated[str, _matching(REPO, "a Git repository URL (https://…, ssh://…, or git@host:…)")]
+    path: str
+    revision: Annotated[str, Field(min_length=1)] = "HEAD"
+
+
+class Statement(Strict):
+    actions: Annotated[tuple[str, ...], Field(min_length=1)]
+    resources: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class AppAws(Strict):
+    statements: tuple[Statement, ...] = ()
+    managed_policy_arns: tuple[PolicyArn, ...] = ()
+
+
+class App(Strict):
+    name: DnsLabel
+    namespace: DnsLabel | None = None
+    source: Source
+    aws: AppAws | None = None
+    sync: SyncOverride | None = None
+    lifecycle: Lifecycle = "active"
+
+
+class Team(Strict):
+    name: DnsLabel
+    description: str = ""
+    owners: Annotated[tuple[Email, ...], Field(min_length=1)]
+    members: dict[DnsLabel, Annotated[str, Field(min_length=1, max_length=1024)]] = {}
+    namespaces: tuple[Namespace, ...] = ()
+    lifecycle: Lifecycle = "active"
+    apps: tuple[App, ...] = ()
+
+    @model_validator(mode="after")
+    def _default_namespace(self) -> Team:
+        if self.namespaces:
+            return self
+        return self.model_copy(update={"namespaces": (Namespace(name=self.name),)})
+
+    def app_namespace(self, app: App) -> str:
+        return app.namespace or self.namespaces[0].name
+
+    def is_decommissioning(self, app: App | None = None) -> bool:
+        """A decommissioning team takes all of its apps with it."""
+        return self.lifecycle == "decommissioning" or (app is not None and app.lifecycle == "decommissioning")
+
+
+class Catalog(Strict):
+    environment: DnsLabel
+    organization: DnsLabel
+    deletion_protection: bool = False
+    cluster: Cluster
+    aws: Aws
+    argocd: ArgoCD
+    personas: dict[DnsLabel, Persona] = Field(default_factory=lambda: dict(DEFAULT_PERSONAS))
+    defaults: Defaults = Defaults()
+    teams: tuple[Team, ...]
+
+    def sync_for(self, app: App) -> Sync:
+        override = app.sync.model_dump(exclude_none=True) if app.sync else {}
+        return self.defaults.sync.model_copy(update=override)

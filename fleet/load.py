@@ -1,0 +1,104 @@
+"""File → validated Catalog, or a CatalogError carrying every problem found."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from fleet import checks, guardrails
+from fleet.catalog import Catalog
+from fleet.problems import CatalogError, Problem, format_path
+from fleet.yaml_io import parse, read_text
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional / Annotated down to the type that holds the next path element."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed in the mapping at `loc` (for suggesting a misspelt one)."""
+    current: Any = Catalog
+    for part in loc:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        elif origin in (tuple, list):
+            current = typing.get_args(current)[0]
+        elif origin is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind, loc, message = error["type"], error["loc"], error["msg"]
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        allowed = _fields_at(tuple(loc[:-1]))
+        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return f"unknown field {field!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        return f"{error['input']!r} is not allowed; expected {error['ctx']['expected']}"
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), (list, tuple)):
+        return "must not be empty" if kind == "too_short" else message
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of fields, not {type(error['input']).__name__}"
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _problems(err: ValidationError) -> list[Problem]:
+    out = []
+    for error in err.errors(include_url=False):
+        loc = [part for part in error["loc"] if part != "[key]"]
+        reason = _reason(error)
+        if "[key]" in error["loc"]:
+            reason = f"key: {reason}"
+        out.append(Problem(format_path(loc), reason))
+    return out
+
+
+def validate(data: Any, source: str) -> Catalog:
+    """Validate parsed YAML: shape first (all at once), then consistency and guardrails."""
+    if not isinstance(data, dict):
+        raise CatalogError(
+            source, [Problem("(top level)", f"a catalog is a mapping of fields, not {type(data).__name__}")]
+        )
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as err:
+        raise CatalogError(source, _problems(err)) from None
+    problems = [*checks.check(catalog), *guardrails.check(catalog)]
+    if problems:
+        raise CatalogError(source, problems)
+    return catalog
+
+
+def load(path: str | Path) -> Catalog:
+    source = str(path)
+    return validate(parse(read_text(path), source), source)

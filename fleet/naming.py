@@ -1,0 +1,132 @@
+"""Every derived name, in one place. Nothing else formats a name; everything asks here.
+
+Okta groups, IAM roles, Kubernetes subjects, Argo CD projects and Pulumi logical names all
+come from the same (organization, environment, team, persona/app) tuple, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+MANAGED_BY = "app-of-apps"
+LABEL_DOMAIN = "app-of-apps.io"
+TEAM_LABEL = f"{LABEL_DOMAIN}/team"
+APP_LABEL = f"{LABEL_DOMAIN}/app"
+ENVIRONMENT_LABEL = f"{LABEL_DOMAIN}/environment"
+PERSONA_LABEL = f"{LABEL_DOMAIN}/persona"
+OWNERS_ANNOTATION = f"{LABEL_DOMAIN}/owners"
+DESCRIPTION_ANNOTATION = f"{LABEL_DOMAIN}/description"
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+IAM_ROLE_PATH = "/fleet/"
+IAM_ROLE_NAME_MAX = 64
+OKTA_RULE_NAME_MAX = 50
+# Argo CD puts the Application name in the app.kubernetes.io/instance label of every object it
+# tracks, and label values are at most 63 characters.
+ARGOCD_APPLICATION_NAME_MAX = 63
+ARGOCD_ROLE_PATTERN = r"^[a-zA-Z0-9]([-_a-zA-Z0-9]*[a-zA-Z0-9])?$"
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names derived for one environment of one organization."""
+
+    organization: str
+    environment: str
+    oidc_groups_prefix: str = ""
+
+    # --- identity -------------------------------------------------------------------------
+    def okta_group(self, team: str, persona: str) -> str:
+        return f"{self.organization}-{self.environment}-{team}-{persona}"
+
+    def okta_rule(self, team: str, persona: str) -> str:
+        """Okta caps group rule names at 50 characters: long names keep a stable hash suffix."""
+        name = self.okta_group(team, persona)
+        if len(name) <= OKTA_RULE_NAME_MAX:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        return f"{name[: OKTA_RULE_NAME_MAX - 9]}-{digest}"
+
+    def kubernetes_group(self, team: str, persona: str) -> str:
+        """The group subject the API server sees: its OIDC groupsPrefix + the Okta group."""
+        return f"{self.oidc_groups_prefix}{self.okta_group(team, persona)}"
+
+    # --- AWS ------------------------------------------------------------------------------
+    def workload_role(self, team: str, app: str) -> str:
+        return f"{self.organization}-{self.environment}-{team}-{app}"
+
+    def human_role(self, team: str, persona: str) -> str:
+        return f"{self.organization}-{self.environment}-{team}-{persona}"
+
+    @staticmethod
+    def role_arn(account_id: str, region: str, role_name: str) -> str:
+        return f"arn:{partition(region)}:iam::{account_id}:role{IAM_ROLE_PATH}{role_name}"
+
+    @staticmethod
+    def cluster_arn(account_id: str, region: str, cluster: str) -> str:
+        return f"arn:{partition(region)}:eks:{region}:{account_id}:cluster/{cluster}"
+
+    # --- Kubernetes -----------------------------------------------------------------------
+    @staticmethod
+    def service_account(app: str) -> str:
+        return app
+
+    @staticmethod
+    def persona_role(persona: str) -> str:
+        return f"fleet-{persona}"
+
+    @staticmethod
+    def persona_binding(persona: str) -> str:
+        return f"fleet-{persona}"
+
+    QUOTA = "fleet-quota"
+    LIMITS = "fleet-limits"
+    NETWORK_POLICY = "fleet-default-deny"
+
+    # --- Argo CD --------------------------------------------------------------------------
+    @staticmethod
+    def app_project(team: str) -> str:
+        return team
+
+    @staticmethod
+    def application(team: str, app: str) -> str:
+        return f"{team}-{app}"
+
+    @staticmethod
+    def argocd_role(persona: str) -> str:
+        return persona
+
+    @staticmethod
+    def argocd_subject(team: str, persona: str) -> str:
+        return f"proj:{team}:{persona}"
+
+    # --- Pulumi logical names (stable slugs; renaming one is a replacement) ---------------
+    @staticmethod
+    def logical_kubernetes(name: str, namespace: str | None) -> str:
+        # Unique per type: the type is part of the URN, so a Role and its RoleBinding may share it.
+        return f"{namespace}/{name}" if namespace else name
+
+    @staticmethod
+    def logical_team(team: str) -> str:
+        return team
+
+    @staticmethod
+    def logical_app(team: str, app: str) -> str:
+        return f"{team}/{app}"
+
+    @staticmethod
+    def logical_policy_attachment(role: str, policy_arn: str) -> str:
+        return f"{role}/{policy_arn.rsplit(':', 1)[-1]}"
+
+    @staticmethod
+    def logical_pod_identity(namespace: str, service_account: str) -> str:
+        return f"{namespace}/{service_account}"

@@ -1,0 +1,83 @@
+"""The plan directory: everything `pulumi up` would create, as reproducible files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from fleet import access, graph
+from fleet.state import FleetState, Manifest
+from fleet.yaml_io import dump
+
+# What `plan` owns inside --out: removed and written anew on every run, nothing else touched.
+OWNED = ("kubernetes", "aws", "okta", "access.md", "access.json", "graph.mmd")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def manifest_path(manifest: Manifest) -> str:
+    folder = manifest.namespace or "_cluster"
+    return f"kubernetes/{folder}/{manifest.kind.lower()}-{manifest.name}.yaml"
+
+
+def okta_groups(state: FleetState) -> list[dict[str, Any]]:
+    return [{"name": g.name, "description": g.description, "rule": g.rule} for g in state.groups()]
+
+
+def files(state: FleetState) -> dict[str, str]:
+    """Relative path → content. Pure, so tests and `fleet diff` can use it without a disk."""
+    out: dict[str, str] = {}
+    for manifest in state.manifests():
+        out[manifest_path(manifest)] = dump(manifest.obj)
+    for role in state.roles():
+        out[f"aws/roles/{role.name}.json"] = to_json(role.document())
+    out["okta/groups.json"] = to_json(okta_groups(state))
+    matrix = access.matrix(state)
+    out["access.json"] = to_json(matrix)
+    out["access.md"] = access.markdown(matrix)
+    out["graph.mmd"] = graph.mermaid(state)
+    return dict(sorted(out.items()))
+
+
+def write(state: FleetState, out_dir: Path) -> dict[str, str]:
+    content = files(state)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in OWNED:
+        target = out_dir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    for relative, text in content.items():
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return content
+
+
+def summary(state: FleetState) -> str:
+    kinds = Counter(m.kind for m in state.manifests())
+    roles = list(state.roles())
+    groups = list(state.groups())
+    rules = sum(1 for g in groups if g.rule)
+    apps = sum(len(t.apps) for t in state.teams)
+    protected = sum(1 for g in groups if g.protect) + sum(1 for r in roles if r.protect) + kinds_protected(state)
+    lines = [
+        f"{state.organization}/{state.environment}: {len(state.teams)} teams, {apps} apps",
+        f"  okta        {len(groups)} groups, {rules} group rules",
+        f"  aws         {len(roles)} IAM roles",
+        "  kubernetes  "
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()) if k not in ("AppProject", "Application")),
+        f"  argocd      {kinds['AppProject']} AppProjects, {kinds['Application']} Applications",
+        f"  protected   {protected} resources (deletion protection)",
+    ]
+    return "\n".join(lines)
+
+
+def kinds_protected(state: FleetState) -> int:
+    return sum(1 for m in state.manifests() if m.protect)

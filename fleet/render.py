@@ -1,0 +1,352 @@
+"""Catalog → desired state. Pure: no Pulumi, no I/O; the same catalog renders the same bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleet import iam_policies, personas
+from fleet.catalog import App, Catalog, Namespace, Team
+from fleet.checks import names_for
+from fleet.naming import (
+    APP_LABEL,
+    DESCRIPTION_ANNOTATION,
+    ENVIRONMENT_LABEL,
+    IAM_ROLE_PATH,
+    IRSA_ANNOTATION,
+    MANAGED_BY,
+    OWNERS_ANNOTATION,
+    PERSONA_LABEL,
+    TEAM_LABEL,
+    Names,
+)
+from fleet.state import AppState, FleetState, HumanRole, IamRole, Manifest, OktaGroup, PodIdentity, TeamState
+
+POD_SECURITY_VERSION = "v1.31"
+ARGOCD_API = "argoproj.io/v1alpha1"
+RBAC_API = "rbac.authorization.k8s.io"
+# Argo CD deletes an Application's resources before the Application only with this finalizer.
+CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+# Container defaults so that pods without requests still fit the ResourceQuota.
+LIMIT_DEFAULTS = {"default": {"cpu": "500m", "memory": "512Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}
+# Kinds the platform owns inside a team namespace; an Application that ships them is refused.
+PLATFORM_OWNED_KINDS = (
+    {"group": "", "kind": "LimitRange"},
+    {"group": "", "kind": "ResourceQuota"},
+    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+    {"group": RBAC_API, "kind": "Role"},
+    {"group": RBAC_API, "kind": "RoleBinding"},
+)
+
+
+class _Ctx:
+    """What every part of a render needs to know about the catalog it renders."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.names: Names = names_for(catalog)
+
+    def labels(self, team: str, app: str | None = None) -> dict[str, str]:
+        labels = {
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "app.kubernetes.io/part-of": self.catalog.organization,
+            ENVIRONMENT_LABEL: self.catalog.environment,
+            TEAM_LABEL: team,
+        }
+        if app is not None:
+            labels[APP_LABEL] = app
+        return labels
+
+    def protect(self, decommissioning: bool) -> bool:
+        return self.catalog.deletion_protection and not decommissioning
+
+    def tags(self, team: str, app: str | None = None, persona: str | None = None) -> dict[str, str]:
+        tags = {"environment": self.catalog.environment, "managed-by": MANAGED_BY, "team": team}
+        if app is not None:
+            tags["app"] = app
+        if persona is not None:
+            tags["persona"] = persona
+        return tags
+
+
+def _meta(name: str, namespace: str | None, labels: dict[str, str], **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": labels, **extra}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    return meta
+
+
+# --- identity ------------------------------------------------------------------------------
+def _groups(ctx: _Ctx, team: Team, decommissioning: bool) -> tuple[OktaGroup, ...]:
+    what = team.description or team.name
+    return tuple(
+        OktaGroup(
+            name=ctx.names.okta_group(team.name, persona),
+            description=f"{what}: {persona} ({ctx.catalog.environment}, managed by {MANAGED_BY})",
+            team=team.name,
+            persona=persona,
+            rule=team.members.get(persona),
+            rule_name=ctx.names.okta_rule(team.name, persona),
+            protect=ctx.protect(decommissioning),
+        )
+        for persona in sorted(ctx.catalog.personas)
+    )
+
+
+def _human_roles(ctx: _Ctx, team: Team, decommissioning: bool) -> tuple[HumanRole, ...]:
+    aws = ctx.catalog.aws
+    if not aws.saml_provider_arn:
+        return ()
+    roles = []
+    for persona_name, persona in sorted(ctx.catalog.personas.items()):
+        if not persona.aws_managed_policy_arns:
+            continue  # a role without permissions only clutters the Okta AWS app's role picker
+        name = ctx.names.human_role(team.name, persona_name)
+        role = IamRole(
+            name=name,
+            path=IAM_ROLE_PATH,
+            arn=Names.role_arn(aws.account_id, aws.region, name),
+            trust_policy=iam_policies.saml_trust(aws.saml_provider_arn),
+            inline_policy=None,
+            managed_policy_arns=tuple(sorted(set(persona.aws_managed_policy_arns))),
+            permissions_boundary_arn=aws.permissions_boundary_arn,
+            tags=ctx.tags(team.name, persona=persona_name),
+            protect=ctx.protect(decommissioning),
+        )
+        roles.append(
+            HumanRole(okta_group=ctx.names.okta_group(team.name, persona_name), persona=persona_name, role=role)
+        )
+    return tuple(roles)
+
+
+# --- namespaces and RBAC ---------------------------------------------------------------------
+def _namespace(ctx: _Ctx, team: Team, ns: Namespace, decommissioning: bool) -> Manifest:
+    level = ns.pod_security or ctx.catalog.defaults.pod_security
+    labels = ctx.labels(team.name)
+    labels["app.kubernetes.io/name"] = ns.name
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = POD_SECURITY_VERSION
+    annotations = {OWNERS_ANNOTATION: ",".join(team.owners)}
+    if team.description:
+        annotations[DESCRIPTION_ANNOTATION] = team.description
+    obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns.name, None, labels, annotations=annotations)}
+    return Manifest(obj, protect=ctx.protect(decommissioning))
+
+
+def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
+    quota = ns.quota or ctx.catalog.defaults.quota
+    labels = ctx.labels(team.name)
+    out = [
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": _meta(Names.QUOTA, ns.name, labels),
+            "spec": {
+                "hard": {
+                    "limits.cpu": quota.cpu,
+                    "limits.memory": quota.memory,
+                    "pods": str(quota.pods),
+                    "requests.cpu": quota.cpu,
+                    "requests.memory": quota.memory,
+                }
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": _meta(Names.LIMITS, ns.name, labels),
+            "spec": {"limits": [{"type": "Container", **LIMIT_DEFAULTS}]},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": _meta(Names.NETWORK_POLICY, ns.name, labels),
+            "spec": {
+                # Every pod: deny by default, allow the namespace to talk to itself and to DNS.
+                "podSelector": {},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": {}}]}],
+                "egress": [
+                    {"to": [{"podSelector": {}}]},
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+                    },
+                ],
+            },
+        },
+    ]
+    for persona_name, persona in sorted(ctx.catalog.personas.items()):
+        persona_labels = {**labels, PERSONA_LABEL: persona_name}
+        out.append(
+            {
+                "apiVersion": f"{RBAC_API}/v1",
+                "kind": "Role",
+                "metadata": _meta(Names.persona_role(persona_name), ns.name, persona_labels),
+                "rules": personas.role_rules(persona.kubernetes),
+            }
+        )
+        out.append(
+            {
+                "apiVersion": f"{RBAC_API}/v1",
+                "kind": "RoleBinding",
+                "metadata": _meta(Names.persona_binding(persona_name), ns.name, persona_labels),
+                "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": Names.persona_role(persona_name)},
+                "subjects": [
+                    {"apiGroup": RBAC_API, "kind": "Group", "name": ctx.names.kubernetes_group(team.name, persona_name)}
+                ],
+            }
+        )
+    return [Manifest(obj) for obj in out]
+
+
+# --- Argo CD ----------------------------------------------------------------------------------
+def _project(ctx: _Ctx, team: Team) -> Manifest:
+    catalog = ctx.catalog
+    project = Names.app_project(team.name)
+    roles = []
+    for persona_name, persona in sorted(catalog.personas.items()):
+        subject = Names.argocd_subject(team.name, persona_name)
+        roles.append(
+            {
+                "name": Names.argocd_role(persona_name),
+                "description": f"{persona_name} of {team.name} (Okta group {ctx.names.okta_group(team.name, persona_name)})",
+                "groups": [ctx.names.okta_group(team.name, persona_name)],
+                "policies": personas.argocd_policies(subject, project, persona.argocd),
+            }
+        )
+    spec = {
+        "description": team.description or f"Team {team.name}",
+        "sourceRepos": sorted({app.source.repo for app in team.apps}),
+        "destinations": [{"server": catalog.cluster.server, "namespace": ns.name} for ns in team.namespaces],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceBlacklist": list(PLATFORM_OWNED_KINDS),
+        "orphanedResources": {"warn": True},
+        "roles": roles,
+    }
+    obj = {
+        "apiVersion": ARGOCD_API,
+        "kind": "AppProject",
+        "metadata": _meta(project, catalog.argocd.namespace, ctx.labels(team.name)),
+        "spec": spec,
+    }
+    return Manifest(obj)
+
+
+def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Manifest:
+    catalog = ctx.catalog
+    sync = catalog.sync_for(app)
+    policy: dict[str, Any] = {"syncOptions": ["CreateNamespace=false"]}
+    if sync.automated and not decommissioning:
+        policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
+    extra: dict[str, Any] = {}
+    if decommissioning:
+        # Only an app on its way out carries the cascade finalizer: removing it then deletes its
+        # workloads. Removing an active app by mistake leaves the workloads running, orphaned.
+        extra["finalizers"] = [CASCADE_FINALIZER]
+    obj = {
+        "apiVersion": ARGOCD_API,
+        "kind": "Application",
+        "metadata": _meta(
+            Names.application(team.name, app.name), catalog.argocd.namespace, ctx.labels(team.name, app.name), **extra
+        ),
+        "spec": {
+            "project": Names.app_project(team.name),
+            "source": {"repoURL": app.source.repo, "path": app.source.path, "targetRevision": app.source.revision},
+            "destination": {"server": catalog.cluster.server, "namespace": team.app_namespace(app)},
+            "syncPolicy": policy,
+        },
+    }
+    return Manifest(obj)
+
+
+# --- apps -------------------------------------------------------------------------------------
+def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
+    aws = ctx.catalog.aws
+    decommissioning = team.is_decommissioning(app)
+    namespace = team.app_namespace(app)
+    sa_name = Names.service_account(app.name)
+    role: IamRole | None = None
+    annotations: dict[str, str] = {}
+    if app.aws is not None:
+        name = ctx.names.workload_role(team.name, app.name)
+        if aws.workload_identity == "irsa":
+            assert aws.oidc_provider_arn is not None
+            trust = iam_policies.irsa_trust(aws.oidc_provider_arn, aws.oidc_issuer, namespace, sa_name)
+        else:
+            trust = iam_policies.pod_identity_trust(aws.account_id, ctx.catalog.cluster.name, namespace, sa_name)
+        role = IamRole(
+            name=name,
+            path=IAM_ROLE_PATH,
+            arn=Names.role_arn(aws.account_id, aws.region, name),
+            trust_policy=trust,
+            inline_policy=iam_policies.inline_policy(app.aws.statements),
+            managed_policy_arns=tuple(sorted(set(app.aws.managed_policy_arns))),
+            permissions_boundary_arn=aws.permissions_boundary_arn,
+            tags=ctx.tags(team.name, app.name),
+            protect=ctx.protect(decommissioning),
+        )
+        if aws.workload_identity == "irsa":
+            annotations[IRSA_ANNOTATION] = role.arn
+    irsa = role is not None and aws.workload_identity == "irsa"
+    extra = {"annotations": annotations} if annotations else {}
+    service_account = Manifest(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": _meta(sa_name, namespace, ctx.labels(team.name, app.name), **extra),
+        }
+    )
+    pod_identity = (
+        PodIdentity(ctx.catalog.cluster.name, namespace, sa_name)
+        if role is not None and aws.workload_identity == "pod-identity"
+        else None
+    )
+    return AppState(
+        team=team.name,
+        name=app.name,
+        namespace=namespace,
+        decommissioning=decommissioning,
+        service_account=service_account,
+        application=_application(ctx, team, app, decommissioning),
+        role=role,
+        pod_identity=pod_identity,
+        irsa=irsa,
+    )
+
+
+def _team(ctx: _Ctx, team: Team) -> TeamState:
+    decommissioning = team.is_decommissioning()
+    return TeamState(
+        name=team.name,
+        decommissioning=decommissioning,
+        namespaces=tuple(ns.name for ns in team.namespaces),
+        groups=_groups(ctx, team, decommissioning),
+        human_roles=_human_roles(ctx, team, decommissioning),
+        namespace_objects=tuple(_namespace(ctx, team, ns, decommissioning) for ns in team.namespaces),
+        namespaced_objects=tuple(m for ns in team.namespaces for m in _namespaced(ctx, team, ns)),
+        project=_project(ctx, team),
+        apps=tuple(_app(ctx, team, app) for app in team.apps),
+    )
+
+
+def render(catalog: Catalog) -> FleetState:
+    ctx = _Ctx(catalog)
+    return FleetState(
+        environment=catalog.environment,
+        organization=catalog.organization,
+        account_id=catalog.aws.account_id,
+        region=catalog.aws.region,
+        cluster_name=catalog.cluster.name,
+        cluster_server=catalog.cluster.server,
+        argocd_namespace=catalog.argocd.namespace,
+        teams=tuple(_team(ctx, team) for team in catalog.teams),
+        personas={
+            name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
+        },
+    )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = sorted((ROOT / "stacks").glob("*.yaml"))
+SHARED = ROOT.parent / "shared"
+
+BASE: dict[str, Any] = {
+    "environment": "dev",
+    "organization": "acme",
+    "cluster": {"name": "acme-dev"},
+    "aws": {"account_id": "111111111111", "region": "eu-west-1"},
+    "argocd": {"allowed_repos": ["https://github.com/acme/"]},
+    "teams": [
+        {
+            "name": "payments",
+            "owners": ["alice@acme.example"],
+            "members": {"developer": 'user.department == "Payments"'},
+            "apps": [
+                {
+                    "name": "checkout",
+                    "source": {"repo": "https://github.com/acme/checkout-deploy", "path": "overlays/dev"},
+                    "aws": {
+                        "statements": [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::acme-dev-checkout/*"]}]
+                    },
+                }
+            ],
+        },
+        {
+            "name": "search",
+            "owners": ["carol@acme.example"],
+            "apps": [
+                {"name": "indexer", "source": {"repo": "https://github.com/acme/search-deploy", "path": "indexer"}}
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    return copy.deepcopy(BASE)
+
+
+@pytest.fixture
+def write_catalog(tmp_path: Path):
+    def write(data: dict[str, Any] | str, name: str = "catalog.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return write

@@ -1,0 +1,132 @@
+"""Run the whole Pulumi program in-process under the SDK's mock engine and record what it did.
+
+`MockResourceArgs` carries no protect flag, parent or aliases; the monitor subclass records the
+raw RegisterResource requests, which do, and refuses a duplicate URN (the mock engine would
+accept it silently while the real engine fails).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "app-of-apps"
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    custom: bool
+    parent: str
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    aliases: list[Any]
+    urn: str = ""
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "aws:iam/role:Role":
+            # What AWS answers: the ARN from account, path and name.
+            state["arn"] = (
+                f"arn:aws:iam::{os.environ.get('MOCK_ACCOUNT', '000000000000')}:role{args.inputs['path']}{args.inputs['name']}"
+            )
+        if args.typ == "pulumi:pulumi:StackReference":
+            state = {"name": args.name, "outputs": {}}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type != "pulumi:pulumi:Stack":
+            if any(r.urn == urn for r in self.registrations):
+                raise AssertionError(f"duplicate URN {urn}")
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    inputs=dict(pulumi.runtime.rpc.deserialize_properties(request.object)) if request.custom else {},
+                    custom=request.custom,
+                    parent=request.parent,
+                    provider=request.provider,
+                    protect=request.protect,
+                    retain_on_delete=request.retainOnDelete,
+                    aliases=list(request.aliases),
+                    urn=urn,
+                )
+            )
+        return super().RegisterResource(request)
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Registration]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+
+    def count(self) -> Counter[str]:
+        return Counter(r.type for r in self.registrations)
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == typ]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+
+def run_program(stack: str, config: dict[str, str] | None = None, program: Path = ROOT / "__main__.py") -> ProgramRun:
+    """Run `program` for `stack` with `app-of-apps:<key>` config; return what it registered."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.settings.reset_options()
+    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_all_config({f"{PROJECT}:{k}": v for k, v in (config or {}).items()}, [])
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    scope: dict[str, Any] = {}
+
+    def body() -> None:
+        scope.update(runpy.run_path(str(program), run_name="__main__"))
+
+    previous = Path.cwd()
+    os.chdir(program.parent)
+    run = ProgramRun(monitor.registrations)
+    try:
+        _sync_await(run_pulumi_func(body))
+        fleet = scope.get("fleet")
+        if fleet is not None:
+            run.outputs["fleet"] = _sync_await(fleet.contract.future())
+    except Exception as err:
+        run.error = err
+    finally:
+        os.chdir(previous)
+        loop.close()
+        asyncio.set_event_loop(None)
+    return run
