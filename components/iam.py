@@ -26,7 +26,9 @@ def register(role: IamRole, parent: pulumi.Resource, description: str) -> aws.ia
         tags=role.tags,
         opts=pulumi.ResourceOptions(parent=parent, protect=role.protect),
     )
-    child = pulumi.ResourceOptions(parent=resource)
+    # Siblings, not children, of the role: a child would inherit `protect`, and then removing a
+    # managed policy from a production app would be refused.
+    child = pulumi.ResourceOptions(parent=parent)
     if role.inline_policy is not None:
         aws.iam.RolePolicy(
             role.name,

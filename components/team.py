@@ -38,7 +38,7 @@ class Team(pulumi.ComponentResource):
                     expression_value=group.rule,
                     group_assignments=[resource.id],
                     status="ACTIVE",
-                    opts=pulumi.ResourceOptions(parent=resource),
+                    opts=pulumi.ResourceOptions(parent=self),  # not under the protected group
                 )
 
         for human in team.human_roles:

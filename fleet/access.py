@@ -106,6 +106,10 @@ def matrix(state: FleetState) -> dict[str, Any]:
     }
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 def _summary(resources: dict[str, list[str]]) -> str:
     """One cell: how many resources are readable/writable, and the sensitive ones by name."""
     readable = [r for r, verbs in resources.items() if "get" in verbs]
@@ -145,7 +149,7 @@ def markdown(data: dict[str, Any]) -> str:
         levels.setdefault(group["persona"], first)
         argocd = group["argocd"]
         argo = f"{argocd['project']}: " + ", ".join(argocd["permissions"]) if argocd["permissions"] else "none"
-        rule = f"`{group['membership_rule']}`" if group["membership_rule"] else "(by hand)"
+        rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
             f"| {_summary(first)} | {argo} | {', '.join(group['aws_roles']) or 'none'} |"

@@ -35,7 +35,7 @@ class CatalogError(Exception):
     def __init__(self, source: str, problems: Iterable[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s)")
+        super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
         return [f"{self.source}: {p.path}: {p.reason}" for p in self.problems]

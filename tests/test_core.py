@@ -1,0 +1,314 @@
+"""The pure core: names, rendering, the access matrix, the plan directory and its CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet import access, plan
+from fleet.load import load, validate
+from fleet.naming import Names
+from fleet.render import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
+from fleet.state import FleetState
+from tests.conftest import BASE, ROOT
+
+
+def state_for(data: dict[str, Any]) -> FleetState:
+    return render(validate(data, "test.yaml"))
+
+
+# --- naming ---------------------------------------------------------------------------------
+def test_derived_names() -> None:
+    names = Names("acme", "dev", "oidc:")
+    assert names.okta_group("payments", "developer") == "acme-dev-payments-developer"
+    assert names.kubernetes_group("payments", "developer") == "oidc:acme-dev-payments-developer"
+    assert names.workload_role("payments", "checkout") == "acme-dev-payments-checkout"
+    assert Names.application("payments", "checkout") == "payments-checkout"
+    assert Names.app_project("payments") == "payments"
+    assert Names.role_arn("111111111111", "eu-west-1", "r") == "arn:aws:iam::111111111111:role/fleet/r"
+    assert Names.role_arn("111111111111", "cn-north-1", "r").startswith("arn:aws-cn:")
+
+
+def test_okta_rule_names_fit_50_characters_and_stay_unique() -> None:
+    names = Names("a-very-long-organization", "production")
+    short = Names("acme", "dev").okta_rule("payments", "developer")
+    assert short == "acme-dev-payments-developer"
+    first = names.okta_rule("customer-identity-platform", "developer")
+    second = names.okta_rule("customer-identity-platform", "dev-admins")
+    assert len(first) == 50
+    assert len(second) == 50
+    assert first != second
+    assert first == names.okta_rule("customer-identity-platform", "developer")  # stable
+
+
+# --- rendering ------------------------------------------------------------------------------
+def test_defaults_are_applied() -> None:
+    state = state_for(copy.deepcopy(BASE))
+    payments = state.teams[0]
+    assert payments.namespaces == ("payments",)
+    namespace = payments.namespace_objects[0].obj
+    labels = namespace["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == POD_SECURITY_VERSION
+    assert namespace["metadata"]["annotations"]["app-of-apps.io/owners"] == "alice@acme.example"
+    quota = next(m for m in payments.namespaced_objects if m.kind == "ResourceQuota").obj
+    assert quota["spec"]["hard"]["requests.cpu"] == "4"
+    assert quota["spec"]["hard"]["pods"] == "50"
+    app = payments.apps[0].application.obj
+    assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    assert app["spec"]["source"]["targetRevision"] == "HEAD"
+    assert "finalizers" not in app["metadata"]
+    assert [g.persona for g in payments.groups] == ["admin", "developer", "viewer"]
+
+
+def test_overrides_and_team_namespaces() -> None:
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["namespaces"] = [
+        {"name": "pay"},
+        {"name": "pay-jobs", "pod_security": "baseline", "quota": {"cpu": 8, "memory": "16Gi", "pods": 9}},
+    ]
+    data["teams"][0]["apps"][0]["namespace"] = "pay-jobs"
+    data["teams"][0]["apps"][0]["sync"] = {"prune": False}
+    team = state_for(data).teams[0]
+    jobs = next(m for m in team.namespace_objects if m.name == "pay-jobs").obj
+    assert jobs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    quota = next(m for m in team.namespaced_objects if m.kind == "ResourceQuota" and m.namespace == "pay-jobs")
+    assert quota.obj["spec"]["hard"]["limits.cpu"] == "8"
+    app = team.apps[0]
+    assert app.namespace == "pay-jobs"
+    assert app.service_account.namespace == "pay-jobs"
+    assert app.application.obj["spec"]["destination"]["namespace"] == "pay-jobs"
+    assert app.application.obj["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
+    project = team.project.obj["spec"]
+    assert [d["namespace"] for d in project["destinations"]] == ["pay", "pay-jobs"]
+
+
+def test_project_is_locked_down() -> None:
+    state = state_for(copy.deepcopy(BASE))
+    spec = state.teams[0].project.obj["spec"]
+    assert spec["sourceRepos"] == ["https://github.com/acme/checkout-deploy"]
+    assert spec["clusterResourceWhitelist"] == []
+    assert {k["kind"] for k in spec["namespaceResourceBlacklist"]} >= {
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "Role",
+        "RoleBinding",
+    }
+    assert all(
+        d["namespace"] != "argocd" and d["server"] == "https://kubernetes.default.svc" for d in spec["destinations"]
+    )
+    developer = next(r for r in spec["roles"] if r["name"] == "developer")
+    assert developer["groups"] == ["acme-dev-payments-developer"]
+    assert developer["policies"] == [
+        "p, proj:payments:developer, applications, get, payments/*, allow",
+        "p, proj:payments:developer, applications, sync, payments/*, allow",
+        "p, proj:payments:developer, logs, get, payments/*, allow",
+    ]
+
+
+def test_persona_templates_never_grant_rbac_or_wildcards() -> None:
+    state = state_for(copy.deepcopy(BASE))
+    for role in (m for m in state.manifests() if m.kind == "Role"):
+        for rule in role.obj["rules"]:
+            assert "*" not in rule["verbs"]
+            assert "*" not in rule["resources"]
+            assert "*" not in rule["apiGroups"]
+            assert not {"escalate", "bind", "impersonate"} & set(rule["verbs"])
+            assert "rbac.authorization.k8s.io" not in rule["apiGroups"]
+        secrets = [r for r in role.obj["rules"] if "secrets" in r["resources"]]
+        if role.name in ("fleet-viewer", "fleet-developer"):
+            assert secrets == [], role.name
+        else:
+            assert secrets, role.name
+
+
+def test_deletion_protection_and_decommissioning() -> None:
+    data = copy.deepcopy(BASE)
+    data["deletion_protection"] = True
+    data["teams"][0]["apps"][0]["lifecycle"] = "decommissioning"
+    data["teams"][1]["lifecycle"] = "decommissioning"
+    state = state_for(data)
+    payments, search = state.teams
+    assert all(g.protect for g in payments.groups)
+    assert all(m.protect for m in payments.namespace_objects)
+    retired = payments.apps[0]
+    assert retired.role is not None
+    assert not retired.role.protect
+    assert "automated" not in retired.application.obj["spec"]["syncPolicy"]
+    assert retired.application.obj["metadata"]["finalizers"] == [CASCADE_FINALIZER]
+    assert not any(g.protect for g in search.groups)
+    assert not any(m.protect for m in search.namespace_objects)
+    assert search.apps[0].decommissioning
+    assert not any(m.protect for m in state.manifests() if m.kind != "Namespace")
+
+
+def test_without_deletion_protection_nothing_is_protected() -> None:
+    state = state_for(copy.deepcopy(BASE))
+    assert not any(g.protect for g in state.groups())
+    assert not any(r.protect for r in state.roles())
+    assert not any(m.protect for m in state.manifests())
+
+
+def test_irsa_and_saml_roles() -> None:
+    data = copy.deepcopy(BASE)
+    provider = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+    data["aws"].update(
+        workload_identity="irsa",
+        oidc_provider_arn=provider,
+        saml_provider_arn="arn:aws:iam::111111111111:saml-provider/okta",
+    )
+    data["personas"] = {
+        "admin": {"kubernetes": "admin", "aws_managed_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        "developer": {"kubernetes": "edit"},
+    }
+    state = state_for(data)
+    app = state.teams[0].apps[0]
+    assert app.irsa
+    assert app.pod_identity is None
+    assert app.service_account.obj["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == app.role.arn
+    condition = app.role.trust_policy["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == "system:serviceaccount:payments:checkout"
+    humans = state.teams[0].human_roles
+    assert [(h.persona, h.role.name) for h in humans] == [("admin", "acme-dev-payments-admin")]
+    assert humans[0].role.managed_policy_arns == ("arn:aws:iam::aws:policy/ReadOnlyAccess",)
+
+
+def test_canonical_action_spelling() -> None:
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["apps"][0]["aws"]["statements"][0]["actions"] = ["S3:getobject", "s3:GetObject", "s3:putObject"]
+    policy = state_for(data).teams[0].apps[0].role.inline_policy
+    assert policy["Statement"][0]["Action"] == ["s3:GetObject", "s3:PutObject"]
+
+
+# --- access ---------------------------------------------------------------------------------
+def test_access_matrix_reads_the_rendered_objects() -> None:
+    data = copy.deepcopy(BASE)
+    data["cluster"]["oidc_groups_prefix"] = "oidc:"
+    matrix = access.matrix(state_for(data))
+    by_group = {g["okta_group"]: g for g in matrix["groups"]}
+    viewer = by_group["acme-dev-payments-viewer"]
+    developer = by_group["acme-dev-payments-developer"]
+    admin = by_group["acme-dev-payments-admin"]
+    assert viewer["kubernetes_group"] == "oidc:acme-dev-payments-viewer"
+    assert viewer["kubernetes"]["payments"]["pods"] == ["get", "list", "watch"]
+    assert "secrets" not in viewer["kubernetes"]["payments"]
+    assert "secrets" not in developer["kubernetes"]["payments"]
+    assert "get" in admin["kubernetes"]["payments"]["secrets"]
+    assert developer["membership_rule"] == 'user.department == "Payments"'
+    assert viewer["membership_rule"] is None
+    assert developer["argocd"] == {
+        "project": "payments",
+        "permissions": ["applications get", "applications sync", "logs get"],
+    }
+    assert set(viewer["kubernetes"]) == {"payments"}  # nothing in other teams' namespaces
+    assert matrix["workloads"] == [
+        {
+            "team": "payments",
+            "app": "checkout",
+            "namespace": "payments",
+            "service_account": "checkout",
+            "role_arn": "arn:aws:iam::111111111111:role/fleet/acme-dev-payments-checkout",
+            "mechanism": "pod-identity",
+        }
+    ]
+
+
+def test_access_markdown_escapes_pipes_in_rules() -> None:
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["members"]["developer"] = 'user.department == "A" || user.department == "B"'
+    text = access.markdown(access.matrix(state_for(data)))
+    row = next(line for line in text.splitlines() if line.startswith("| acme-dev-payments-developer"))
+    assert row.count(" | ") == 6  # seven columns, the || inside the rule escaped
+    assert "\\|\\|" in row
+
+
+# --- plan directory and CLI -----------------------------------------------------------------
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fleet", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_plan_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert _cli("plan", "stacks/prod.yaml", "--out", str(first)).returncode == 0
+    assert _cli("plan", "stacks/prod.yaml", "--out", str(second)).returncode == 0
+    assert _tree(first) == _tree(second)
+    again = _cli("plan", "stacks/prod.yaml", "--out", str(first))
+    assert again.returncode == 0
+    assert _tree(first) == _tree(second)
+
+
+def test_plan_layout(tmp_path: Path) -> None:
+    result = _cli("plan", "stacks/dev.yaml", "--out", str(tmp_path / "{environment}"))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "dev"
+    assert "3 teams, 7 apps" in result.stdout
+    assert (out / "kubernetes/_cluster/namespace-payments.yaml").is_file()
+    assert (out / "kubernetes/argocd/appproject-payments.yaml").is_file()
+    assert (out / "kubernetes/argocd/application-payments-checkout.yaml").is_file()
+    assert (out / "kubernetes/payments/rolebinding-fleet-developer.yaml").is_file()
+    role = json.loads((out / "aws/roles/acme-dev-payments-checkout.json").read_text())
+    assert set(role) == {
+        "name",
+        "path",
+        "trust_policy",
+        "inline_policy",
+        "managed_policy_arns",
+        "permissions_boundary_arn",
+        "tags",
+    }
+    groups = json.loads((out / "okta/groups.json").read_text())
+    assert {
+        "name": "acme-dev-payments-developer",
+        "description": groups[1]["description"],
+        "rule": 'user.department == "Payments"',
+    } in groups
+    assert all(set(g) == {"name", "description", "rule"} for g in groups)
+    assert (out / "graph.mmd").read_text().startswith("flowchart LR\n")
+    assert json.loads((out / "access.json").read_text())["environment"] == "dev"
+    assert (out / "access.md").read_text().startswith("# Access: acme / dev")
+
+
+def test_plan_replaces_stale_files_and_keeps_others(tmp_path: Path) -> None:
+    (tmp_path / "kubernetes" / "gone").mkdir(parents=True)
+    (tmp_path / "kubernetes" / "gone" / "old.yaml").write_text("stale")
+    (tmp_path / "notes.txt").write_text("mine")
+    assert _cli("plan", "stacks/dev.yaml", "--out", str(tmp_path)).returncode == 0
+    assert not (tmp_path / "kubernetes" / "gone").exists()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_plan_files_match_the_pure_render() -> None:
+    state = render(load(ROOT / "stacks" / "dev.yaml"))
+    files = plan.files(state)
+    assert len([f for f in files if f.startswith("kubernetes/")]) == len(list(state.manifests()))
+    assert len([f for f in files if f.startswith("aws/roles/")]) == len(list(state.roles()))
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_access_command(fmt: str) -> None:
+    result = _cli("access", "stacks/prod.yaml", "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    if fmt == "json":
+        data = json.loads(result.stdout)
+        admin = next(g for g in data["groups"] if g["okta_group"] == "acme-prod-payments-admin")
+        assert admin["aws_roles"] == ["arn:aws:iam::222222222222:role/fleet/acme-prod-payments-admin"]
+    else:
+        assert "| acme-prod-payments-admin |" in result.stdout
+
+
+def test_validate_summary() -> None:
+    result = _cli("validate", "stacks/prod.yaml")
+    assert result.returncode == 0
+    assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 8 apps, 5 namespaces, 17 IAM roles\n"

@@ -1,0 +1,246 @@
+"""The whole Pulumi program under the SDK's mock engine, for both stacks."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+
+from fleet.load import load
+from fleet.naming import IRSA_ANNOTATION
+from fleet.render import CASCADE_FINALIZER
+from tests.conftest import ROOT
+from tests.pulumi_harness import ProgramRun, run_program
+
+COMPONENTS = {"app-of-apps:index:AppOfApps", "app-of-apps:index:Team", "app-of-apps:index:ChildApp"}
+PROVIDERS = {"pulumi:providers:aws", "pulumi:providers:kubernetes", "pulumi:providers:okta"}
+ACCOUNTS = {"dev": "111111111111", "prod": "222222222222"}
+
+
+_RUNS: dict[str, ProgramRun] = {}
+
+
+def program_run(name: str) -> ProgramRun:
+    if name not in _RUNS:
+        os.environ["MOCK_ACCOUNT"] = ACCOUNTS[name]
+        _RUNS[name] = run_program(name, {"fleet": f"stacks/{name}.yaml"})
+    assert _RUNS[name].error is None, _RUNS[name].error
+    return _RUNS[name]
+
+
+@pytest.fixture(params=["dev", "prod"])
+def stack(request: pytest.FixtureRequest) -> tuple[str, ProgramRun]:
+    return request.param, program_run(request.param)
+
+
+def test_counts_per_type_dev() -> None:
+    os.environ["MOCK_ACCOUNT"] = ACCOUNTS["dev"]
+    run = run_program("dev")  # only the stack name: the catalog path defaults to stacks/dev.yaml
+    assert run.error is None, run.error
+    counts = run.count()
+    expected = {
+        "app-of-apps:index:AppOfApps": 1,
+        "app-of-apps:index:Team": 3,
+        "app-of-apps:index:ChildApp": 7,
+        "okta:group/group:Group": 12,  # 3 teams x 4 personas
+        "okta:group/rule:Rule": 6,  # one per members entry
+        "aws:iam/role:Role": 4,  # apps with an aws block; no SAML in dev
+        "aws:iam/rolePolicy:RolePolicy": 4,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation": 4,
+        "kubernetes:core/v1:Namespace": 4,
+        "kubernetes:core/v1:ResourceQuota": 4,
+        "kubernetes:core/v1:LimitRange": 4,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": 16,  # 4 namespaces x 4 personas
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16,
+        "kubernetes:core/v1:ServiceAccount": 7,
+        "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
+        "kubernetes:argoproj.io/v1alpha1:Application": 7,
+        "pulumi:providers:aws": 1,
+        "pulumi:providers:kubernetes": 1,
+        "pulumi:providers:okta": 1,
+    }
+    assert dict(counts) == expected
+
+
+def test_counts_per_type_prod() -> None:
+    counts = program_run("prod").count()
+    # 4 teams x 3 personas with AWS policies (admin, developer, oncall) = 12 human roles, plus 5 workload roles.
+    assert counts["aws:iam/role:Role"] == 17
+    assert counts["aws:iam/rolePolicyAttachment:RolePolicyAttachment"] == 12 + 1
+    assert counts["aws:eks/podIdentityAssociation:PodIdentityAssociation"] == 0  # IRSA in prod
+    assert counts["okta:group/group:Group"] == 16
+    assert counts["okta:group/rule:Rule"] == 9
+    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 8
+
+
+def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> None:
+    from fleet.render import render
+
+    name, run = stack
+    state = render(load(ROOT / "stacks" / f"{name}.yaml"))
+    planned = Counter(f"{m.api_version}:{m.kind}" for m in state.manifests())
+    registered = Counter(
+        f"{r.inputs['apiVersion']}:{r.inputs['kind']}" for r in run.registrations if r.type.startswith("kubernetes:")
+    )
+    assert registered == planned
+    assert sorted(r.inputs["name"] for r in run.of_type("aws:iam/role:Role")) == sorted(r.name for r in state.roles())
+    assert sorted(r.inputs["name"] for r in run.of_type("okta:group/group:Group")) == sorted(
+        g.name for g in state.groups()
+    )
+
+
+def test_no_default_providers(stack: tuple[str, ProgramRun]) -> None:
+    _, run = stack
+    explicit = {r.urn for r in run.registrations if r.type in PROVIDERS}
+    assert len(explicit) == 3
+    for r in run.registrations:
+        if r.custom and r.type not in PROVIDERS:
+            provider_urn = r.provider.rsplit("::", 1)[0]
+            assert provider_urn in explicit, (r.type, r.name, r.provider)
+            package = r.type.split(":")[0]
+            assert provider_urn.endswith(f"pulumi:providers:{package}::{package}"), (r.type, r.provider)
+
+
+def test_every_resource_is_under_a_component(stack: tuple[str, ProgramRun]) -> None:
+    _, run = stack
+    by_urn = run.by_urn()
+    for r in run.registrations:
+        if r.type in PROVIDERS or r.type == "app-of-apps:index:AppOfApps":
+            continue
+        chain, parent = [], r.parent
+        while parent in by_urn:
+            chain.append(by_urn[parent].type)
+            parent = by_urn[parent].parent
+        assert chain, f"{r.type} {r.name} has no parent"
+        assert chain[-1] == "app-of-apps:index:AppOfApps", (r.type, r.name, chain)
+        assert COMPONENTS & set(chain)
+
+
+def test_component_tokens_and_hierarchy(stack: tuple[str, ProgramRun]) -> None:
+    _, run = stack
+    by_urn = run.by_urn()
+    for team in run.of_type("app-of-apps:index:Team"):
+        assert by_urn[team.parent].type == "app-of-apps:index:AppOfApps"
+    for app in run.of_type("app-of-apps:index:ChildApp"):
+        assert by_urn[app.parent].type == "app-of-apps:index:Team"
+
+
+def test_protect_flags(stack: tuple[str, ProgramRun]) -> None:
+    name, run = stack
+    protected = {(r.type, r.name) for r in run.registrations if r.protect}
+    if name == "dev":
+        assert protected == set()
+        return
+    groups = {g.name for g in run.of_type("okta:group/group:Group") if g.protect}
+    assert "acme-prod-payments-admin" in groups
+    assert not any(g.startswith("acme-prod-analytics-") for g in groups)  # decommissioning team
+    assert len(groups) == 12
+    roles = {r.name for r in run.of_type("aws:iam/role:Role") if r.protect}
+    assert "acme-prod-payments-checkout" in roles
+    assert "acme-prod-payments-legacy-invoices" not in roles  # decommissioning app
+    assert not any(r.startswith("acme-prod-analytics-") for r in roles)
+    namespaces = {n.name for n in run.of_type("kubernetes:core/v1:Namespace") if n.protect}
+    assert namespaces == {"payments", "payments-jobs", "search", "identity"}
+    kinds = {t for t, _ in protected}
+    assert kinds == {"okta:group/group:Group", "aws:iam/role:Role", "kubernetes:core/v1:Namespace"}
+
+
+def test_decommissioning_apps_stop_sync_and_cascade(stack: tuple[str, ProgramRun]) -> None:
+    name, run = stack
+    apps = {a.inputs["metadata"]["name"]: a.inputs for a in run.of_type("kubernetes:argoproj.io/v1alpha1:Application")}
+    if name == "prod":
+        for retired in ("payments-legacy-invoices", "analytics-reports"):
+            assert "automated" not in apps[retired]["spec"]["syncPolicy"]
+            assert apps[retired]["metadata"]["finalizers"] == [CASCADE_FINALIZER]
+        assert apps["payments-checkout"]["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
+    active = [a for a in apps.values() if "finalizers" not in a["metadata"]]
+    assert active, "active apps carry no cascade finalizer"
+    assert "automated" not in apps["payments-settlement"]["spec"]["syncPolicy"]  # sync: {automated: false}
+
+
+def test_workload_identity_wiring(stack: tuple[str, ProgramRun]) -> None:
+    name, run = stack
+    roles = {r.inputs["name"]: r for r in run.of_type("aws:iam/role:Role")}
+    accounts = ACCOUNTS[name]
+    sas = {
+        (s.inputs["metadata"]["namespace"], s.inputs["metadata"]["name"]): s.inputs
+        for s in run.of_type("kubernetes:core/v1:ServiceAccount")
+    }
+    if name == "dev":
+        for assoc in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation"):
+            i = assoc.inputs
+            assert i["clusterName"] == "acme-dev"
+            assert (i["namespace"], i["serviceAccount"]) in sas
+            assert i["roleArn"].startswith(f"arn:aws:iam::{accounts}:role/fleet/acme-dev-")
+        assert all(IRSA_ANNOTATION not in s["metadata"].get("annotations", {}) for s in sas.values())
+    else:
+        checkout = sas[("payments", "checkout")]
+        assert checkout["metadata"]["annotations"][IRSA_ANNOTATION] == (
+            f"arn:aws:iam::{accounts}:role/fleet/acme-prod-payments-checkout"
+        )
+        assert IRSA_ANNOTATION not in sas[("payments-jobs", "settlement")]["metadata"].get("annotations", {})
+    assert all(r.inputs["path"] == "/fleet/" for r in roles.values())
+
+
+def test_okta_rules_target_their_group(stack: tuple[str, ProgramRun]) -> None:
+    _, run = stack
+    group_ids = {f"{g.name}-id" for g in run.of_type("okta:group/group:Group")}
+    for rule in run.of_type("okta:group/rule:Rule"):
+        assert rule.inputs["groupAssignments"] == [f"{rule.name}-id"]
+        assert rule.inputs["groupAssignments"][0] in group_ids
+        assert len(rule.inputs["name"]) <= 50
+        assert rule.inputs["expressionType"] == "urn:okta:expression:1.0"
+
+
+def test_outputs_contract(stack: tuple[str, ProgramRun]) -> None:
+    name, run = stack
+    fleet = run.outputs["fleet"]
+    assert fleet["version"] == 1
+    assert fleet["environment"] == name
+    payments = fleet["teams"]["payments"]
+    assert payments["argocd_project"] == "payments"
+    assert payments["okta_groups"]["developer"] == f"acme-{name}-payments-developer"
+    assert payments["apps"]["checkout"]["role_arn"] == (
+        f"arn:aws:iam::{ACCOUNTS[name]}:role/fleet/acme-{name}-payments-checkout"
+    )
+    assert payments["apps"]["settlement"]["role_arn"] is None
+
+
+def test_stack_name_mismatch_is_refused_before_any_registration() -> None:
+    run = run_program("prod", {"fleet": "stacks/dev.yaml"})
+    assert run.error is not None
+    assert "does not match the stack 'prod'" in str(run.error)
+    assert run.registrations == []
+
+
+def test_invalid_catalog_registers_nothing(tmp_path) -> None:
+    bad = tmp_path / "dev.yaml"
+    bad.write_text((ROOT / "stacks" / "dev.yaml").read_text().replace("s3:GetObject", "s3:*", 1))
+    run = run_program("dev", {"fleet": str(bad)})
+    assert run.error is not None
+    assert "problem(s) in the catalog; nothing was deployed" in str(run.error)
+    assert run.registrations == []
+
+
+def test_stack_files_disable_default_providers() -> None:
+    import yaml
+
+    for name in ("dev", "prod"):
+        config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
+        assert config["pulumi:disable-default-providers"] == ["*"]
+        assert config["app-of-apps:fleet"] == f"stacks/{name}.yaml"
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "app-of-apps"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+
+
+def test_aws_provider_pins_the_account(stack: tuple[str, ProgramRun]) -> None:
+    name, run = stack
+    (provider,) = run.of_type("pulumi:providers:aws")
+    assert provider.inputs["allowedAccountIds"] == f'["{ACCOUNTS[name]}"]' or provider.inputs["allowedAccountIds"] == [
+        ACCOUNTS[name]
+    ]
+    assert provider.inputs["region"] == "eu-west-1"

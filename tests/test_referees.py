@@ -1,0 +1,185 @@
+"""Independent referees judge what we render: kubernetes-validate, the Argo CD CRDs, parliament,
+cloudsplaining. We did not write them, so they do not share our blind spots."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import parliament
+import pytest
+import yaml
+from cloudsplaining.scan.policy_document import PolicyDocument
+
+from fleet.load import load
+from fleet.render import render
+from fleet.state import FleetState, IamRole, Manifest
+from tests.conftest import SHARED, STACKS
+
+KUBERNETES_VERSION = "1.31"
+ARGOCD_CRDS = SHARED / "referees" / "argocd"
+
+
+@cache
+def state_of(path: Path) -> FleetState:
+    return render(load(path))
+
+
+def manifests() -> list[tuple[str, Manifest]]:
+    return [(f"{p.stem}:{m.kind}/{m.namespace}/{m.name}", m) for p in STACKS for m in state_of(p).manifests()]
+
+
+def roles() -> list[tuple[str, IamRole]]:
+    return [(f"{p.stem}:{r.name}", r) for p in STACKS for r in state_of(p).roles()]
+
+
+KUBE = [(i, m) for i, m in manifests() if not m.api_version.startswith("argoproj.io/")]
+ARGO = [(i, m) for i, m in manifests() if m.api_version.startswith("argoproj.io/")]
+ROLES = roles()
+
+
+@pytest.mark.parametrize("manifest", [m for _, m in KUBE], ids=[i for i, _ in KUBE])
+def test_kubernetes_objects_pass_strict_schema(manifest: Manifest) -> None:
+    kubernetes_validate.validate(manifest.obj, KUBERNETES_VERSION, strict=True)
+
+
+def test_strict_schema_rejects_a_misspelt_field() -> None:
+    """The referee really is strict: the same kind of object with one typo fails."""
+    obj = next(m for _, m in KUBE if m.kind == "RoleBinding").obj
+    bad = {**obj, "roleref": obj["roleRef"]}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
+
+
+# --- Argo CD CRDs ---------------------------------------------------------------------------
+@cache
+def crd_schema(kind: str) -> dict[str, Any]:
+    path = ARGOCD_CRDS / f"{kind.lower()}-crd.yaml"
+    crd = yaml.safe_load(path.read_text())
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+    return version["schema"]["openAPIV3Schema"]
+
+
+def unknown_fields(obj: Any, schema: dict[str, Any], path: str = "") -> list[str]:
+    """The CRD schema has no additionalProperties: false; walk it to catch misspelt fields."""
+    found: list[str] = []
+    if isinstance(obj, dict) and "properties" in schema:
+        for key, value in obj.items():
+            if key not in schema["properties"]:
+                if path != ".metadata":  # metadata is ObjectMeta, not described by the CRD
+                    found.append(f"{path}.{key}")
+            else:
+                found += unknown_fields(value, schema["properties"][key], f"{path}.{key}")
+    elif isinstance(obj, list) and "items" in schema:
+        for i, item in enumerate(obj):
+            found += unknown_fields(item, schema["items"], f"{path}[{i}]")
+    return found
+
+
+needs_crds = pytest.mark.skipif(
+    not ARGOCD_CRDS.is_dir(), reason=f"Argo CD CRD referees not found at {ARGOCD_CRDS} (shared/ is not beside the repo)"
+)
+
+
+@needs_crds
+@pytest.mark.parametrize("manifest", [m for _, m in ARGO], ids=[i for i, _ in ARGO])
+def test_argocd_objects_pass_crd_schema(manifest: Manifest) -> None:
+    schema = crd_schema(manifest.kind)
+    jsonschema.validate(manifest.obj, schema)
+    assert unknown_fields(manifest.obj, schema) == []
+
+
+@needs_crds
+def test_crd_referee_catches_a_wrong_type_and_a_typo() -> None:
+    project = next(m for _, m in ARGO if m.kind == "AppProject").obj
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            {**project, "spec": {**project["spec"], "sourceRepos": "https://x"}}, crd_schema("AppProject")
+        )
+    typo = {**project, "spec": {**project["spec"], "destinatons": []}}
+    assert unknown_fields(typo, crd_schema("AppProject")) == [".spec.destinatons"]
+
+
+# --- IAM --------------------------------------------------------------------------------------
+IDENTITY_POLICIES = [(i, r.inline_policy) for i, r in ROLES if r.inline_policy is not None]
+
+
+@pytest.mark.parametrize("policy", [p for _, p in IDENTITY_POLICIES], ids=[i for i, _ in IDENTITY_POLICIES])
+def test_inline_policies_pass_parliament(policy: dict[str, Any]) -> None:
+    findings = parliament.analyze_policy_string(json.dumps(policy)).findings
+    assert [(f.issue, f.detail) for f in findings] == []
+
+
+@pytest.mark.parametrize("policy", [p for _, p in IDENTITY_POLICIES], ids=[i for i, _ in IDENTITY_POLICIES])
+def test_inline_policies_pass_cloudsplaining(policy: dict[str, Any]) -> None:
+    doc = PolicyDocument(policy)
+    assert doc.allows_privilege_escalation == []
+    assert doc.permissions_management_without_constraints == []
+    assert doc.service_wildcard == []
+    assert doc.credentials_exposure == []
+
+
+def test_referees_would_catch_bad_policies() -> None:
+    """A failing case for each IAM referee, so that their silence above means something."""
+    bad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "s3:GetObjekt"], "Resource": "*"}],
+    }
+    issues = {f.issue for f in parliament.analyze_policy_string(json.dumps(bad)).findings}
+    assert "UNKNOWN_ACTION" in issues
+    escalation = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:CreateAccessKey"], "Resource": "*"}],
+    }
+    assert PolicyDocument(escalation).allows_privilege_escalation != []
+
+
+def test_policies_are_canonical() -> None:
+    for _, role in ROLES:
+        for doc in (role.trust_policy, role.inline_policy):
+            if doc is None:
+                continue
+            assert doc["Version"] == "2012-10-17"
+            for statement in doc["Statement"]:
+                for key in ("Action", "Resource"):
+                    value = statement.get(key)
+                    if isinstance(value, list):
+                        assert value == sorted(set(value))
+
+
+@pytest.mark.parametrize("role", [r for _, r in ROLES], ids=[i for i, _ in ROLES])
+def test_trust_policies_pin_who_may_assume(role: IamRole) -> None:
+    (statement,) = role.trust_policy["Statement"]
+    equals = statement["Condition"]["StringEquals"]
+    principal = statement["Principal"]
+    if principal.get("Service") == "pods.eks.amazonaws.com":
+        assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+        assert {
+            "aws:RequestTag/kubernetes-namespace",
+            "aws:RequestTag/kubernetes-service-account",
+            "aws:SourceAccount",
+        } <= set(equals)
+        assert role.tags["team"]
+        assert equals["aws:RequestTag/kubernetes-service-account"] == role.tags["app"]
+    elif ":oidc-provider/" in principal.get("Federated", ""):
+        issuer = principal["Federated"].split(":oidc-provider/", 1)[1]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert equals[f"{issuer}:aud"] == "sts.amazonaws.com"
+        assert equals[f"{issuer}:sub"].startswith("system:serviceaccount:")
+        assert equals[f"{issuer}:sub"].endswith(f":{role.tags['app']}")
+    else:
+        assert ":saml-provider/" in principal["Federated"]
+        assert "sts:AssumeRoleWithSAML" in statement["Action"]
+        assert equals["SAML:aud"] == "https://signin.aws.amazon.com/saml"
+
+
+def test_both_mechanisms_are_covered() -> None:
+    principals = {json.dumps(r.trust_policy["Statement"][0]["Principal"], sort_keys=True)[:30] for _, r in ROLES}
+    assert any("Service" in p for p in principals)
+    assert sum("Federated" in p for p in principals) >= 1
+    assert any("oidc-provider" in json.dumps(r.trust_policy) for _, r in ROLES)
+    assert any("saml-provider" in json.dumps(r.trust_policy) for _, r in ROLES)
