@@ -7,7 +7,8 @@ Shape and single-field rules live here as validators; rules that compare fields 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -225,3 +226,17 @@ class Catalog(Strict):
     def sync_for(self, app: App) -> Sync:
         override = app.sync.model_dump(exclude_none=True) if app.sync else {}
         return self.defaults.sync.model_copy(update=override)
+
+
+T = TypeVar("T")
+
+
+def present(items: tuple[T | None, ...]) -> Iterator[tuple[int, T]]:
+    """(index, item) for each item, skipping the malformed ones a partial validation left out.
+
+    Consistency checks and guardrails iterate teams and apps through this, so that they also
+    run on the well-formed parts of a catalog whose other parts failed validation.
+    """
+    for index, item in enumerate(items):
+        if item is not None:
+            yield index, item

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog import Catalog
+from fleet.catalog import Catalog, present
 from fleet.naming import ARGOCD_APPLICATION_NAME_MAX, IAM_ROLE_NAME_MAX, Names
 from fleet.problems import Path, Problem
 
@@ -51,15 +51,15 @@ def aws_settings(catalog: Catalog) -> Iterator[Problem]:
 
 
 def teams_and_apps(catalog: Catalog) -> Iterator[Problem]:
-    yield from _duplicates([(t.name, ["teams", i, "name"]) for i, t in enumerate(catalog.teams)], "team")
+    yield from _duplicates([(t.name, ["teams", i, "name"]) for i, t in present(catalog.teams)], "team")
     claims: list[tuple[str, Path]] = []
-    for t, team in enumerate(catalog.teams):
+    for t, team in present(catalog.teams):
         own = [(ns.name, ["teams", t, "namespaces", n, "name"]) for n, ns in enumerate(team.namespaces)]
         yield from _duplicates(own, "namespace")
         claims.extend({name: path for name, path in reversed(own)}.items())  # first of each name
-        yield from _duplicates([(a.name, ["teams", t, "apps", i, "name"]) for i, a in enumerate(team.apps)], "app")
+        yield from _duplicates([(a.name, ["teams", t, "apps", i, "name"]) for i, a in present(team.apps)], "app")
         names = {ns.name for ns in team.namespaces}
-        for a, app in enumerate(team.apps):
+        for a, app in present(team.apps):
             if app.namespace is not None and app.namespace not in names:
                 yield Problem.at(
                     ["teams", t, "apps", a, "namespace"],
@@ -85,12 +85,12 @@ def derived_names(catalog: Catalog) -> Iterator[Problem]:
         for p, persona in catalog.personas.items()
         if persona.aws_managed_policy_arns and catalog.aws.saml_provider_arn
     ]
-    for t, team in enumerate(catalog.teams):
+    for t, team in present(catalog.teams):
         for persona in catalog.personas:
             groups.append((names.okta_group(team.name, persona), ["teams", t, "name"]))
         for persona in human:
             roles.append((names.human_role(team.name, persona), ["teams", t, "name"]))
-        for a, app in enumerate(team.apps):
+        for a, app in present(team.apps):
             applications.append((names.application(team.name, app.name), ["teams", t, "apps", a, "name"]))
             if app.aws is not None:
                 roles.append((names.workload_role(team.name, app.name), ["teams", t, "apps", a, "name"]))

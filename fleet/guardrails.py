@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from fleet import iam_actions
-from fleet.catalog import Catalog, Persona, Statement
+from fleet.catalog import Catalog, Persona, Statement, present
 from fleet.problems import Path, Problem
 
 # Workloads may call sts only to learn who they are; assuming other roles is lateral movement.
@@ -102,8 +102,8 @@ def _admin_policy(arn: str) -> bool:
 
 
 def iam_workload_policies(catalog: Catalog) -> Iterator[Problem]:
-    for t, team in enumerate(catalog.teams):
-        for a, app in enumerate(team.apps):
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
             if app.aws is None:
                 continue
             base = ["teams", t, "apps", a, "aws"]
@@ -143,7 +143,7 @@ def reserved_namespace_reason(namespace: str, argocd_namespace: str) -> str | No
 
 
 def reserved_namespaces(catalog: Catalog) -> Iterator[Problem]:
-    for t, team in enumerate(catalog.teams):
+    for t, team in present(catalog.teams):
         for n, namespace in enumerate(team.namespaces):
             reason = reserved_namespace_reason(namespace.name, catalog.argocd.namespace)
             if reason:
@@ -182,8 +182,8 @@ def allowed_repos(catalog: Catalog) -> Iterator[Problem]:
 
 
 def app_sources(catalog: Catalog) -> Iterator[Problem]:
-    for t, team in enumerate(catalog.teams):
-        for a, app in enumerate(team.apps):
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
             base = ["teams", t, "apps", a, "source"]
             reason = _repo_problem(app.source.repo)
             if reason:

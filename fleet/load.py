@@ -6,14 +6,16 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from fleet import checks, guardrails
-from fleet.catalog import Catalog
+from fleet.catalog import App, Catalog, Team
 from fleet.problems import CatalogError, Problem, format_path
 from fleet.yaml_io import parse, read_text
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -83,19 +85,48 @@ def _problems(err: ValidationError) -> list[Problem]:
     return out
 
 
-def validate(data: Any, source: str) -> Catalog:
-    """Validate parsed YAML: shape first (all at once), then consistency and guardrails."""
+def _valid(model: type[M], data: Any, **update: Any) -> M | None:
+    """`data` as `model` without its unknown fields (already reported), or None if malformed."""
     if not isinstance(data, dict):
-        raise CatalogError(
-            source, [Problem("(top level)", f"a catalog is a mapping of fields, not {type(data).__name__}")]
-        )
+        return None
+    known = {key: value for key, value in data.items() if key in model.model_fields}
+    try:
+        return model.model_validate({**known, **dict.fromkeys(update, ())}).model_copy(update=update)
+    except ValidationError:
+        return None
+
+
+def _partial(data: dict[str, Any]) -> Catalog | None:
+    """The well-formed parts of a malformed catalog: malformed teams and apps become None.
+
+    Indices are kept, so the consistency checks and guardrails that run on it report the same
+    paths as on a whole catalog. Without well-formed top-level settings nothing can be checked.
+    """
+    raw_teams = data.get("teams")
+    teams: list[Team | None] = []
+    for raw in raw_teams if isinstance(raw_teams, list) else []:
+        raw_apps = raw.get("apps") if isinstance(raw, dict) else None
+        apps = [_valid(App, app) for app in raw_apps] if isinstance(raw_apps, list) else []
+        teams.append(_valid(Team, raw, apps=tuple(apps)))
+    return _valid(Catalog, data, teams=tuple(teams))
+
+
+def validate(data: Any, source: str) -> Catalog:
+    """Validate parsed YAML: shape, consistency and guardrails, every problem in one report."""
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise CatalogError(source, [Problem("(top level)", f"a catalog is a mapping of fields, not {kind}")])
+    catalog: Catalog | None
     try:
         catalog = Catalog.model_validate(data)
+        problems: list[Problem] = []
     except ValidationError as err:
-        raise CatalogError(source, _problems(err)) from None
-    problems = [*checks.check(catalog), *guardrails.check(catalog)]
+        catalog, problems = _partial(data), _problems(err)
+    if catalog is not None:
+        problems += [*checks.check(catalog), *guardrails.check(catalog)]
     if problems:
         raise CatalogError(source, problems)
+    assert catalog is not None
     return catalog
 
 

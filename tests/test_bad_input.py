@@ -453,3 +453,21 @@ def test_invalid_catalog_plan_writes_nothing(write_catalog, tmp_path) -> None:
     result = _cli("plan", str(write_catalog(data)), "--out", str(out))
     assert result.returncode == 1
     assert not out.exists()
+
+
+def test_shape_and_guardrail_problems_in_one_report() -> None:
+    """A typo in one team does not hide a wildcard in its app or a bad repo in another team."""
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["descripton"] = "typo"
+    stmt(data)["actions"] = ["s3:*"]
+    data["teams"][1]["apps"][0]["source"]["repo"] = "https://github.com/evil/x"
+    data["teams"][1]["apps"].append({"name": "Bad_Name", "source": {"repo": "https://github.com/acme/x", "path": "p"}})
+    with pytest.raises(CatalogError) as caught:
+        validate(data, "bad.yaml")
+    paths = [p.path for p in caught.value.problems]
+    assert paths == [
+        "teams[0].descripton",
+        "teams[1].apps[1].name",
+        "teams[0].apps[0].aws.statements[0].actions[0]",
+        "teams[1].apps[0].source.repo",
+    ]
