@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from fleet.naming import PERSONA_LABEL
 from fleet.state import FleetState, Manifest, TeamState
 
 ACCESS_SCHEMA_VERSION = 1
@@ -66,7 +67,7 @@ def matrix(state: FleetState) -> dict[str, Any]:
         k8s = _kubernetes(team)
         argocd = _argocd(team)
         subjects = {
-            binding.obj["metadata"]["labels"].get("app-of-apps.io/persona"): binding.obj["subjects"][0]["name"]
+            binding.obj["metadata"]["labels"].get(PERSONA_LABEL): binding.obj["subjects"][0]["name"]
             for binding in team.namespaced_objects
             if binding.kind == "RoleBinding"
         }
