@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 
-from components import iam, kubernetes_objects
+from components.register import register, register_role
+from fleet import resources
 from fleet.naming import IRSA_ANNOTATION, Names
 from fleet.state import AppState
 
@@ -23,37 +23,22 @@ class ChildApp(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE, Names.logical_app(app.team, app.name), None, opts)
-        here = pulumi.ResourceOptions(parent=self)
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        planned = resources.app_resources(app)
 
-        role = None
-        if app.role is not None:
-            role = iam.register(
-                app.role, self, f"Workload role of {app.team}/{app.name} ({app.namespace}/{app.service_account.name})"
-            )
+        role = register_role(planned.role, self) if planned.role else None
         self.role_arn = role.arn if role is not None else None
 
-        overrides = {}
+        service_account = planned.service_account
+        wired = {}
         if app.irsa and role is not None:
-            metadata = dict(app.service_account.obj["metadata"])
-            metadata["annotations"] = {**metadata.get("annotations", {}), IRSA_ANNOTATION: role.arn}
-            overrides["metadata"] = metadata
-        kubernetes_objects.register(app.service_account, in_namespace, **overrides)
+            metadata = service_account.props["metadata"]
+            wired["metadata"] = {**metadata, "annotations": {**metadata["annotations"], IRSA_ANNOTATION: role.arn}}
+        register(service_account, self, depends_on=[namespace], **wired)
 
-        if app.pod_identity is not None and role is not None:
-            aws.eks.PodIdentityAssociation(
-                Names.logical_pod_identity(app.pod_identity.namespace, app.pod_identity.service_account),
-                cluster_name=app.pod_identity.cluster_name,
-                namespace=app.pod_identity.namespace,
-                service_account=app.pod_identity.service_account,
-                role_arn=role.arn,
-                tags=app.role.tags if app.role else None,
-                opts=here,
-            )
+        if planned.pod_identity is not None and role is not None:
+            register(planned.pod_identity, self, roleArn=role.arn)
 
-        kubernetes_objects.register(
-            app.application, pulumi.ResourceOptions(parent=self, depends_on=[project, namespace])
-        )
+        register(planned.application, self, depends_on=[project, namespace])
         self.register_outputs(
             {"role_arn": self.role_arn, "namespace": app.namespace, "service_account": app.service_account.name}
         )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_okta as okta
 
-from components import iam, kubernetes_objects
+from components import history
 from components.child_app import ChildApp
+from components.register import register, register_role
+from fleet import resources
 from fleet.naming import Names
 from fleet.state import TeamState
 
 TYPE = "app-of-apps:index:Team"
-OKTA_EXPRESSION = "urn:okta:expression:1.0"
 
 
 class Team(pulumi.ComponentResource):
@@ -20,40 +20,27 @@ class Team(pulumi.ComponentResource):
 
     def __init__(self, team: TeamState, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, Names.logical_team(team.name), None, opts)
+        planned = resources.team_resources(team)
 
         self.group_ids = {}
-        for group in team.groups:
-            resource = okta.group.Group(
-                group.name,
-                name=group.name,
-                description=group.description,
-                opts=pulumi.ResourceOptions(parent=self, protect=group.protect),
-            )
-            self.group_ids[group.persona] = resource.id
-            if group.rule is not None:
-                okta.group.Rule(
-                    group.name,
-                    name=group.rule_name,
-                    expression_type=OKTA_EXPRESSION,
-                    expression_value=group.rule,
-                    group_assignments=[resource.id],
-                    status="ACTIVE",
-                    opts=pulumi.ResourceOptions(parent=self),  # not under the protected group
+        for (group_spec, rule_spec), group in zip(planned.groups, team.groups, strict=True):
+            okta_group = register(group_spec, self)
+            self.group_ids[group.persona] = okta_group.id
+            if rule_spec is not None:
+                register(
+                    rule_spec,
+                    self,
+                    aliases=history.formerly_under(okta_group),
+                    groupAssignments=[okta_group.id],
                 )
 
-        for human in team.human_roles:
-            iam.register(
-                human.role, self, f"{human.persona} of team {team.name}, assumed by Okta group {human.okta_group}"
-            )
+        for human in planned.human_roles:
+            register_role(human, self)
 
-        namespaces = {
-            manifest.name: kubernetes_objects.register(manifest, pulumi.ResourceOptions(parent=self))
-            for manifest in team.namespace_objects
-        }
-        for manifest in team.namespaced_objects:
-            depends = pulumi.ResourceOptions(parent=self, depends_on=[namespaces[manifest.namespace or ""]])
-            kubernetes_objects.register(manifest, depends)
-        project = kubernetes_objects.register(team.project, pulumi.ResourceOptions(parent=self))
+        namespaces = {spec.props["metadata"]["name"]: register(spec, self) for spec in planned.namespaces}
+        for spec in planned.namespaced:
+            register(spec, self, depends_on=[namespaces[spec.props["metadata"]["namespace"]]])
+        project = register(planned.project, self)
 
         self.apps = {
             app.name: ChildApp(app, namespaces[app.namespace], project, pulumi.ResourceOptions(parent=self))
