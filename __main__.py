@@ -5,9 +5,8 @@ import pulumi
 from components import providers
 from components.app_of_apps import AppOfApps
 from components.stack import load_catalog
-from fleet.render import render
 
 config = pulumi.Config()
-catalog = load_catalog(config, pulumi.get_stack())
-fleet = AppOfApps("fleet", render(catalog), pulumi.ResourceOptions(providers=providers.build(config, catalog)))
+catalog, state = load_catalog(config, pulumi.get_stack())
+fleet = AppOfApps("fleet", state, pulumi.ResourceOptions(providers=providers.build(config, catalog)))
 pulumi.export("fleet", fleet.contract)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pulumi
 
 from fleet.catalog import Catalog
-from fleet.load import load
+from fleet.load import load_state
 from fleet.problems import CatalogError, UnreadableFileError
+from fleet.state import FleetState
 
 
-def load_catalog(config: pulumi.Config, stack: str) -> Catalog:
+def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
     path = config.get("fleet") or f"stacks/{stack}.yaml"
     try:
-        catalog = load(path)
+        catalog, state = load_state(path)
     except UnreadableFileError as err:
         raise pulumi.RunError(f"app-of-apps:fleet: {err}") from None
     except CatalogError as err:
@@ -25,4 +26,4 @@ def load_catalog(config: pulumi.Config, stack: str) -> Catalog:
             f"select the stack named like the environment (pulumi up -s {catalog.environment}) "
             "or point app-of-apps:fleet at this stack's catalog"
         )
-    return catalog
+    return catalog, state

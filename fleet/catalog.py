@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from fleet.naming import Names
+
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -212,6 +214,10 @@ class Team(Strict):
         return self.lifecycle == "decommissioning" or (app is not None and app.lifecycle == "decommissioning")
 
 
+class Guardrails(Strict):
+    pod_security_floor: PodSecurity = "baseline"  # no team namespace enforces less
+
+
 class Catalog(Strict):
     environment: DnsLabel
     organization: DnsLabel
@@ -221,7 +227,11 @@ class Catalog(Strict):
     argocd: ArgoCD
     personas: dict[DnsLabel, Persona] = Field(default_factory=lambda: dict(DEFAULT_PERSONAS))
     defaults: Defaults = Defaults()
+    guardrails: Guardrails = Guardrails()
     teams: tuple[Team, ...]
+
+    def names(self) -> Names:
+        return Names(self.organization, self.environment, self.cluster.oidc_groups_prefix)
 
     def sync_for(self, app: App) -> Sync:
         override = app.sync.model_dump(exclude_none=True) if app.sync else {}

@@ -8,12 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleet.catalog import Catalog, present
-from fleet.naming import ARGOCD_APPLICATION_NAME_MAX, IAM_ROLE_NAME_MAX, Names
+from fleet.naming import ARGOCD_APPLICATION_NAME_MAX, IAM_ROLE_NAME_MAX
 from fleet.problems import Path, Problem
-
-
-def names_for(catalog: Catalog) -> Names:
-    return Names(catalog.organization, catalog.environment, catalog.cluster.oidc_groups_prefix)
 
 
 def _duplicates(
@@ -76,7 +72,7 @@ def teams_and_apps(catalog: Catalog) -> Iterator[Problem]:
 
 
 def derived_names(catalog: Catalog) -> Iterator[Problem]:
-    names = names_for(catalog)
+    names = catalog.names()
     groups: list[tuple[str, Path]] = []
     roles: list[tuple[str, Path]] = []
     applications: list[tuple[str, Path]] = []

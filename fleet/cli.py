@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fleet import access, plan
-from fleet.load import load
+from fleet.load import load_state
 from fleet.problems import CatalogError, UnreadableFileError
-from fleet.render import render
 from fleet.state import FleetState
 
 EXIT_INVALID = 1
@@ -46,7 +45,7 @@ def _validate(state: FleetState) -> str:
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        state = render(load(args.file))
+        _, state = load_state(args.file)
     except UnreadableFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ValidationError
 from fleet import checks, guardrails
 from fleet.catalog import App, Catalog, Team
 from fleet.problems import CatalogError, Problem, format_path
+from fleet.render import render
+from fleet.resources import desired_resources
+from fleet.state import FleetState
 from fleet.yaml_io import parse, read_text
 
 M = TypeVar("M", bound=BaseModel)
@@ -123,7 +126,7 @@ def validate(data: Any, source: str) -> Catalog:
     except ValidationError as err:
         catalog, problems = _partial(data), _problems(err)
     if catalog is not None:
-        problems += [*checks.check(catalog), *guardrails.check(catalog)]
+        problems += [*checks.check(catalog), *guardrails.check_catalog(catalog)]
     if problems:
         raise CatalogError(source, problems)
     assert catalog is not None
@@ -133,3 +136,25 @@ def validate(data: Any, source: str) -> Catalog:
 def load(path: str | Path) -> Catalog:
     source = str(path)
     return validate(parse(read_text(path), source), source)
+
+
+def settings_for(catalog: Catalog) -> guardrails.Settings:
+    return guardrails.Settings(
+        allowed_repos=catalog.argocd.allowed_repos,
+        pod_security_floor=catalog.guardrails.pod_security_floor,
+        argocd_namespace=catalog.argocd.namespace,
+    )
+
+
+def load_state(path: str | Path) -> tuple[Catalog, FleetState]:
+    """Load, validate and render; then judge the rendered resources with the same guardrails
+    the policy pack runs, so a template bug cannot ship what a catalog rule would refuse."""
+    catalog = load(path)
+    state = render(catalog)
+    violations = guardrails.check_resources(desired_resources(state), settings_for(catalog))
+    if violations:
+        raise CatalogError(
+            str(path),
+            [Problem(f"(rendered) {v.resource_type} {v.resource_name}", f"{v.message} [{v.rule}]") for v in violations],
+        )
+    return catalog, state

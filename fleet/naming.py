@@ -15,6 +15,7 @@ TEAM_LABEL = f"{LABEL_DOMAIN}/team"
 APP_LABEL = f"{LABEL_DOMAIN}/app"
 ENVIRONMENT_LABEL = f"{LABEL_DOMAIN}/environment"
 PERSONA_LABEL = f"{LABEL_DOMAIN}/persona"
+ACCESS_LEVEL_LABEL = f"{LABEL_DOMAIN}/access-level"  # admin | edit | view, on persona Roles
 OWNERS_ANNOTATION = f"{LABEL_DOMAIN}/owners"
 DESCRIPTION_ANNOTATION = f"{LABEL_DOMAIN}/description"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"

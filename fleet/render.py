@@ -6,8 +6,9 @@ from typing import Any
 
 from fleet import iam_policies, personas
 from fleet.catalog import App, Catalog, Namespace, Team
-from fleet.checks import names_for
+from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.naming import (
+    ACCESS_LEVEL_LABEL,
     APP_LABEL,
     DESCRIPTION_ANNOTATION,
     ENVIRONMENT_LABEL,
@@ -28,14 +29,6 @@ RBAC_API = "rbac.authorization.k8s.io"
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # Container defaults so that pods without requests still fit the ResourceQuota.
 LIMIT_DEFAULTS = {"default": {"cpu": "500m", "memory": "512Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}
-# Kinds the platform owns inside a team namespace; an Application that ships them is refused.
-PLATFORM_OWNED_KINDS = (
-    {"group": "", "kind": "LimitRange"},
-    {"group": "", "kind": "ResourceQuota"},
-    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
-    {"group": RBAC_API, "kind": "Role"},
-    {"group": RBAC_API, "kind": "RoleBinding"},
-)
 
 
 class _Ctx:
@@ -43,7 +36,7 @@ class _Ctx:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.names: Names = names_for(catalog)
+        self.names: Names = catalog.names()
 
     def labels(self, team: str, app: str | None = None) -> dict[str, str]:
         labels = {
@@ -187,7 +180,11 @@ def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
             {
                 "apiVersion": f"{RBAC_API}/v1",
                 "kind": "Role",
-                "metadata": _meta(Names.persona_role(persona_name), ns.name, persona_labels),
+                "metadata": _meta(
+                    Names.persona_role(persona_name),
+                    ns.name,
+                    {**persona_labels, ACCESS_LEVEL_LABEL: persona.kubernetes},
+                ),
                 "rules": personas.role_rules(persona.kubernetes),
             }
         )
@@ -225,7 +222,7 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "sourceRepos": sorted({app.source.repo for app in team.apps}),
         "destinations": [{"server": catalog.cluster.server, "namespace": ns.name} for ns in team.namespaces],
         "clusterResourceWhitelist": [],
-        "namespaceResourceBlacklist": list(PLATFORM_OWNED_KINDS),
+        "namespaceResourceBlacklist": [{"group": group, "kind": kind} for group, kind in PLATFORM_OWNED_KINDS],
         "orphanedResources": {"warn": True},
         "roles": roles,
     }

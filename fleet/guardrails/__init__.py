@@ -1,0 +1,56 @@
+"""One rule set, three places: `fleet validate`, the Pulumi program, the CrossGuard pack.
+
+Every rule has an id, a one-line rationale and the anchor it follows (a scanner rule id or
+the document it comes from); README.md lists them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from fleet.guardrails import argocd, iam, kubernetes
+from fleet.guardrails import catalog as catalog_rules
+from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
+
+RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES)
+STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES)
+CATALOG_RULES: tuple[Rule, ...] = catalog_rules.RULES
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    rule: str
+    resource_type: str
+    resource_name: str
+    message: str
+
+
+def check_resources(resources: Iterable[StackResource], settings: Settings) -> list[Violation]:
+    """Every resource rule on every resource, then every stack rule on all of them."""
+    items: Sequence[StackResource] = list(resources)
+    found = [
+        Violation(rule.id, r.type, r.name, message)
+        for r in items
+        for rule in RESOURCE_RULES
+        if rule.applies_to(r.type)
+        for message in rule.check(r.props, settings)
+    ]
+    for stack_rule in STACK_RULES:
+        for resource, message in stack_rule.check(items, settings):
+            found.append(Violation(stack_rule.id, resource.type, resource.name, message))
+    return found
+
+
+check_catalog = catalog_rules.check
+
+__all__ = [
+    "CATALOG_RULES",
+    "RESOURCE_RULES",
+    "STACK_RULES",
+    "Settings",
+    "StackResource",
+    "Violation",
+    "check_catalog",
+    "check_resources",
+]

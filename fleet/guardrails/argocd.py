@@ -1,0 +1,194 @@
+"""Argo CD guardrails: what an AppProject may deploy where, and Applications inside it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, metadata, spec
+from fleet.naming import ARGOCD_ROLE_PATTERN
+
+PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+# Kinds the platform owns inside a team namespace; a project must refuse them.
+PLATFORM_OWNED_KINDS = (
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+)
+_ROLE_NAME = re.compile(ARGOCD_ROLE_PATTERN)
+
+
+def has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def repo_path(url: str) -> str:
+    """The part after the host: 'acme/' of https://github.com/acme/ or git@github.com:acme/."""
+    if url.startswith("git@"):
+        return url.partition(":")[2].strip("/")
+    return urlparse(url).path.strip("/")
+
+
+def repo_allowed(repo: str, allowed: Sequence[str]) -> bool:
+    """An exact entry, or a prefix entry ending in '/'."""
+    return any(repo == entry or (entry.endswith("/") and repo.startswith(entry)) for entry in allowed)
+
+
+def destination_problem(namespace: str, argocd_namespace: str) -> str | None:
+    if has_wildcard(namespace):
+        return "a wildcard namespace reaches every namespace, Argo CD's own included"
+    if namespace == argocd_namespace:
+        return f"the Argo CD namespace {namespace!r}: a project that deploys there can take over Argo CD"
+    if namespace.startswith("kube-") or namespace == "default":
+        return f"{namespace!r} belongs to the cluster itself"
+    return None
+
+
+def _sources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    repos = [str(r) for r in as_list(spec(props).get("sourceRepos"))]
+    for repo in repos:
+        if has_wildcard(repo):
+            yield f"sourceRepos has {repo!r}: a wildcard lets the project deploy from anywhere"
+        elif settings.allowed_repos and not repo_allowed(repo, settings.allowed_repos):
+            yield f"sourceRepos has {repo!r}, outside the allowed repositories"
+
+
+def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    for i, destination in enumerate(as_list(spec(props).get("destinations"))):
+        if not isinstance(destination, Mapping):
+            continue
+        namespace = str(destination.get("namespace", ""))
+        if not namespace:
+            yield f"destinations[{i}] has no namespace (cluster-scoped deployment)"
+        elif (reason := destination_problem(namespace, settings.argocd_namespace)) is not None:
+            yield f"destinations[{i}]: {reason}"
+        for field in ("server", "name"):
+            if has_wildcard(str(destination.get(field, ""))):
+                yield f"destinations[{i}].{field} is a wildcard: every cluster Argo CD knows"
+
+
+def _cluster_resources(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    body = spec(props)
+    if as_list(body.get("clusterResourceWhitelist")):
+        yield "clusterResourceWhitelist must be empty: team projects create no cluster-scoped objects"
+    denied = {
+        (str(k.get("group", "")), str(k.get("kind", "")))
+        for k in as_list(body.get("namespaceResourceBlacklist"))
+        if isinstance(k, Mapping)
+    }
+    missing = [f"{group or 'core'}/{kind}" for group, kind in PLATFORM_OWNED_KINDS if (group, kind) not in denied]
+    if missing:
+        yield f"namespaceResourceBlacklist lacks platform-owned kinds {', '.join(missing)}: apps could replace the quota, limits, policy or RBAC"
+
+
+def _roles(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    project = str(metadata(props).get("name", ""))
+    for i, role in enumerate(as_list(spec(props).get("roles"))):
+        if not isinstance(role, Mapping):
+            continue
+        name = str(role.get("name", ""))
+        if not _ROLE_NAME.match(name):
+            yield f"roles[{i}].name {name!r} does not match {ARGOCD_ROLE_PATTERN}"
+        for group in as_list(role.get("groups")):
+            if any(c in str(group) for c in "\"',\n") or not str(group):
+                yield f"roles[{i}].groups has {group!r}: no quotes, commas or newlines"
+        for line in as_list(role.get("policies")):
+            parts = [p.strip() for p in str(line).split(",")]
+            if len(parts) != 6 or parts[0] != "p":
+                yield f"roles[{i}].policies has {line!r}: expected 'p, <subject>, <resource>, <action>, <object>, <effect>'"
+                continue
+            subject, obj = parts[1], parts[4]
+            if subject != f"proj:{project}:{name}":
+                yield f"roles[{i}].policies names {subject!r}, not proj:{project}:{name}"
+            if obj != f"{project}/*" and not obj.startswith(f"{project}/"):
+                yield f"roles[{i}].policies reaches {obj!r}, outside {project}/*"
+
+
+def _application_project(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    if spec(props).get("project") in (None, "", "default"):
+        yield "the 'default' project allows every repository and destination; name the team's project"
+
+
+def _applications_inside_projects(
+    resources: Sequence[StackResource], settings: Settings
+) -> Iterator[tuple[StackResource, str]]:
+    projects = {str(metadata(r.props).get("name")): r for r in resources if r.type == PROJECT}
+    for r in resources:
+        if r.type != APPLICATION:
+            continue
+        body = spec(r.props)
+        name = str(body.get("project", ""))
+        destination = body.get("destination") if isinstance(body.get("destination"), Mapping) else {}
+        namespace = str(destination.get("namespace", ""))
+        if (reason := destination_problem(namespace, settings.argocd_namespace)) is not None:
+            yield r, f"destination namespace: {reason}"
+        project = projects.get(name)
+        if project is None:
+            continue  # a project of another stack: the resource rules judge it there
+        allowed = {
+            (str(d.get("server", "")), str(d.get("namespace", "")))
+            for d in as_list(spec(project.props).get("destinations"))
+            if isinstance(d, Mapping)
+        }
+        if (str(destination.get("server", "")), namespace) not in allowed:
+            yield (
+                r,
+                f"deploys to {destination.get('server')} {namespace!r}, outside the destinations of project {name!r}",
+            )
+        source = body.get("source") if isinstance(body.get("source"), Mapping) else {}
+        repo = str(source.get("repoURL", ""))
+        if repo and repo not in [str(s) for s in as_list(spec(project.props).get("sourceRepos"))]:
+            yield r, f"deploys from {repo!r}, not one of project {name!r}'s sourceRepos"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "argocd-project-sources",
+        "sourceRepos only inside the allow-list, never a wildcard",
+        "argo-cd docs: security.md, declarative-setup.md",
+        (PROJECT,),
+        _sources,
+    ),
+    Rule(
+        "argocd-project-destinations",
+        "destinations only team namespaces: never '*', the Argo CD namespace, kube-* or default",
+        "argo-cd declarative-setup.md (projects that deploy to the Argo CD namespace grant admin)",
+        (PROJECT,),
+        _destinations,
+    ),
+    Rule(
+        "argocd-project-cluster-resources",
+        "clusterResourceWhitelist empty; platform-owned kinds blacklisted",
+        "argo-cd projects.md",
+        (PROJECT,),
+        _cluster_resources,
+    ),
+    Rule(
+        "argocd-project-roles",
+        "role names valid, groups plain names, policies scoped to <project>/*",
+        "argo-cd app_project_types.go ValidateProject",
+        (PROJECT,),
+        _roles,
+    ),
+    Rule(
+        "argocd-application-project",
+        "Applications name a real team project, never 'default'",
+        "argo-cd#2785, #3474",
+        (APPLICATION,),
+        _application_project,
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "argocd-application-destinations",
+        "Applications deploy only into their project's destinations, from its repos",
+        "argo-cd#2785, #3474",
+        _applications_inside_projects,
+    ),
+)

@@ -1,0 +1,100 @@
+"""What a guardrail is: an id, a one-line rationale, the anchor it follows, a pure check.
+
+Resource rules look at one resource's inputs as Pulumi passes them (camelCase; values unknown
+at preview are simply absent), so the same function judges the rendered desired state in
+`fleet validate` and any stack's resources in the CrossGuard pack. Stack rules look at all
+resources of a stack at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a platform team configures; the policy pack reads it from policy config."""
+
+    allowed_repos: tuple[str, ...] = ()  # empty: only wildcards are refused
+    pod_security_floor: str = "baseline"
+    argocd_namespace: str = "argocd"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(
+            allowed_repos=tuple(config.get("allowedRepos") or ()),
+            pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
+            argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
+        )
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """The part of a resource a stack rule needs (a PolicyResource or a fleet Resource)."""
+
+    type: str
+    name: str
+    props: Mapping[str, Any]
+
+
+ResourceCheck = Callable[[Mapping[str, Any], Settings], Iterator[str]]
+StackCheck = Callable[[Sequence[StackResource], Settings], Iterator[tuple[StackResource, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    rationale: str
+    anchor: str
+    types: tuple[str, ...]  # resource types it judges; a type ending in ":" is a prefix
+    check: ResourceCheck
+
+    def applies_to(self, resource_type: str) -> bool:
+        return any(resource_type == t or (t.endswith(":") and resource_type.startswith(t)) for t in self.types)
+
+
+@dataclass(frozen=True)
+class StackRule:
+    id: str
+    rationale: str
+    anchor: str
+    check: StackCheck
+
+
+# --- helpers for reading inputs -----------------------------------------------------------------
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def policy_document(value: Any) -> dict[str, Any] | None:
+    """A policy input as a dict: JSON text or an object; None when unknown or unreadable."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, Mapping)]
+
+
+def metadata(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = props.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def spec(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    value = props.get("spec")
+    return value if isinstance(value, Mapping) else {}

