@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: plan validate test lint clean
+.PHONY: plan validate test lint policy-pack clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## A self-contained copy of the policy pack (with fleet/ inside) for `pulumi policy publish`
+policy-pack:
+	rm -rf build/policy-pack && mkdir -p build/policy-pack
+	cp policies/PulumiPolicy.yaml policies/__main__.py policies/guardrails.py policies/requirements.txt build/policy-pack/
+	cp -r fleet build/policy-pack/fleet
+	find build/policy-pack -name __pycache__ -prune -exec rm -rf {} +
+	@echo "publish with: cd build/policy-pack && pulumi policy publish <org>"
 
 clean:
 	rm -rf build $(VENV)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fleet import access, plan
+from fleet import access, guardrails, plan
 from fleet.load import load_state
 from fleet.problems import CatalogError, UnreadableFileError
 from fleet.state import FleetState
@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("access", help="print who can do what, where")
     a.add_argument("file", type=Path)
     a.add_argument("--format", choices=("md", "json"), default="md")
+    sub.add_parser("guardrails", help="print the guardrail table (id, what it checks, anchor)")
     return parser
 
 
@@ -42,8 +43,29 @@ def _validate(state: FleetState) -> str:
     return f"valid: {len(state.teams)} teams, {apps} apps, {namespaces} namespaces, {roles} IAM roles"
 
 
+def _md(text: str) -> str:
+    return text.replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def guardrail_table() -> str:
+    lines = ["| rule id | checks | where | anchor |", "|---|---|---|---|"]
+    for rule in guardrails.RESOURCE_RULES:
+        kinds = ", ".join(sorted({t.rsplit(":", 1)[-1] for t in rule.types}))
+        lines.append(f"| `{rule.id}` | {_md(rule.rationale)} | {kinds} | {_md(rule.anchor)} |")
+    for stack_rule in guardrails.STACK_RULES:
+        lines.append(
+            f"| `{stack_rule.id}` | {_md(stack_rule.rationale)} | the whole stack | {_md(stack_rule.anchor)} |"
+        )
+    for rule in guardrails.CATALOG_RULES:
+        lines.append(f"| `{rule.id}` | {_md(rule.rationale)} | the catalog | {_md(rule.anchor)} |")
+    return "\n".join(lines) + "\n"
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "guardrails":
+        sys.stdout.write(guardrail_table())
+        return 0
     try:
         _, state = load_state(args.file)
     except UnreadableFileError as err:

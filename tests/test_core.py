@@ -312,3 +312,9 @@ def test_validate_summary() -> None:
     result = _cli("validate", "stacks/prod.yaml")
     assert result.returncode == 0
     assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 8 apps, 5 namespaces, 17 IAM roles\n"
+
+
+def test_readme_lists_every_guardrail() -> None:
+    from fleet.cli import guardrail_table
+
+    assert guardrail_table() in (ROOT / "README.md").read_text()

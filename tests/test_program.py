@@ -244,3 +244,44 @@ def test_aws_provider_pins_the_account(stack: tuple[str, ProgramRun]) -> None:
         ACCOUNTS[name]
     ]
     assert provider.inputs["region"] == "eu-west-1"
+
+
+def test_retain_on_delete_unless_decommissioning(stack: tuple[str, ProgramRun]) -> None:
+    name, run = stack
+    retained = {(r.type, r.name) for r in run.registrations if r.retain_on_delete}
+    kinds = {t for t, _ in retained}
+    assert kinds == {"okta:group/group:Group", "aws:iam/role:Role", "kubernetes:core/v1:Namespace"}
+    namespaces = {n for t, n in retained if t == "kubernetes:core/v1:Namespace"}
+    if name == "prod":
+        assert namespaces == {"payments", "payments-jobs", "search", "identity"}  # not analytics
+        roles = {n for t, n in retained if t == "aws:iam/role:Role"}
+        assert "acme-prod-payments-checkout" in roles
+        assert "acme-prod-payments-legacy-invoices" not in roles
+        assert not any(n.startswith("acme-prod-analytics-") for t, n in retained)
+    else:
+        assert namespaces == {"payments", "payments-jobs", "search", "identity"}
+        assert len([1 for t, _ in retained if t == "okta:group/group:Group"]) == 12
+
+
+def test_moved_resources_alias_their_former_parent(stack: tuple[str, ProgramRun]) -> None:
+    """Policies and rules moved from under their role/group (7c8a043) keep their old URN."""
+    _, run = stack
+    roles = {r.name: r.urn for r in run.of_type("aws:iam/role:Role")}
+    groups = {g.name: g.urn for g in run.of_type("okta:group/group:Group")}
+    moved = [
+        *[(p, roles[p.name]) for p in run.of_type("aws:iam/rolePolicy:RolePolicy")],
+        *[(a, roles[a.inputs["role"]]) for a in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")],
+        *[(rule, groups[rule.name]) for rule in run.of_type("okta:group/rule:Rule")],
+    ]
+    assert moved
+    monitor_urn = run.registrations[0].urn.split("::")[0:2]
+    for resource, former_parent in moved:
+        (alias,) = resource.aliases
+        assert alias.spec.parentUrn == former_parent, resource.name
+        # The URN it had under its former parent: the same type and name below that parent.
+        assert not alias.spec.name and not alias.spec.type, "only the parent changed"
+        assert former_parent.startswith("::".join(monitor_urn))
+    # Nothing else moved: no other resource names a former parent (pulumi-kubernetes adds its
+    # own aliases for former API versions of a kind, which change the type only).
+    moved_urns = {r.urn for r, _ in moved}
+    assert all(not a.spec.parentUrn for r in run.registrations if r.urn not in moved_urns for a in r.aliases)

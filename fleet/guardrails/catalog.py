@@ -139,9 +139,7 @@ RULES: tuple[Rule, ...] = (
         "allow-list entries are organization prefixes; apps deploy only from inside them",
         "argo-cd security.md",
     ),
-    _catalog_rule(
-        SOURCE_PATH, "source paths are relative, without '..'", "argo-cd repo-server path traversal advisories"
-    ),
+    _catalog_rule(SOURCE_PATH, "source paths are relative, without '..'", "CVE-2022-24348 (Argo CD path traversal)"),
 )
 
 CHECKS = (workload_policies, persona_policies, reserved_namespaces, pod_security_floor, allow_list, app_sources)

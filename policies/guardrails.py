@@ -1,0 +1,99 @@
+"""The CrossGuard policies, built from `fleet.guardrails`. Importing this starts no server.
+
+Each resource rule becomes a ResourceValidationPolicy and each stack rule a
+StackValidationPolicy of the same id; their configuration (allowed repositories, Pod Security
+floor, Argo CD namespace, and the standard per-policy enforcementLevel) comes from policy config.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+try:
+    import fleet  # noqa: F401 - present when the pack was built with `make policy-pack`
+except ImportError:  # run from the repository: the pack sits beside fleet/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from fleet.guardrails import RESOURCE_RULES, STACK_RULES
+from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule, Settings, StackResource, StackRule
+
+PACK_NAME = "app-of-apps-guardrails"
+
+CONFIG_SCHEMA = PolicyConfigSchema(
+    properties={
+        "allowedRepos": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Repository URL prefixes (ending in '/') or exact URLs that AppProjects may deploy from",
+        },
+        "podSecurityFloor": {
+            "type": "string",
+            "enum": list(POD_SECURITY_LEVELS),
+            "default": Settings.pod_security_floor,
+            "description": "The lowest Pod Security level a namespace may enforce",
+        },
+        "argocdNamespace": {
+            "type": "string",
+            "default": Settings.argocd_namespace,
+            "description": "Where Argo CD runs; never a deployment destination",
+        },
+    }
+)
+
+Report = Callable[[str, str | None], None]
+
+
+def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report: Report) -> None:
+        if not rule.applies_to(args.resource_type):
+            return
+        settings = Settings.from_config(args.get_config())
+        for message in rule.check(args.props, settings):
+            report(message, args.urn)
+
+    return ResourceValidationPolicy(
+        name=rule.id,
+        description=f"{rule.rationale} (anchor: {rule.anchor})",
+        validate=validate,
+        config_schema=CONFIG_SCHEMA,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def _stack_policy(rule: StackRule) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: Report) -> None:
+        settings = Settings.from_config(args.get_config())
+        views: dict[int, Any] = {}
+        resources = []
+        for resource in args.resources:
+            view = StackResource(resource.resource_type, resource.name, resource.props)
+            views[id(view)] = resource
+            resources.append(view)
+        for view, message in rule.check(resources, settings):
+            report(message, views[id(view)].urn)
+
+    return StackValidationPolicy(
+        name=rule.id,
+        description=f"{rule.rationale} (anchor: {rule.anchor})",
+        validate=validate,
+        config_schema=CONFIG_SCHEMA,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    *(_resource_policy(rule) for rule in RESOURCE_RULES),
+    *(_stack_policy(rule) for rule in STACK_RULES),
+]

@@ -1,0 +1,462 @@
+"""A failing and a passing case for every guardrail, shaped as any stack would declare them.
+
+Most are what another team's stack writes by hand (policy as an object, ClusterRoles, their
+own AppProjects), not only what our program emits.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/policy:Policy"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+K_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+K_CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+K_CRB = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+K_RB = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+K_NS = "kubernetes:core/v1:Namespace"
+PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APP = "kubernetes:argoproj.io/v1alpha1:Application"
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+OIDC = f"arn:aws:iam::111111111111:oidc-provider/{ISSUER}"
+
+
+def doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(actions: Any, resources: Any = "arn:aws:s3:::bucket/*") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def trust(statement: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "r", "assumeRolePolicy": json.dumps(doc(statement))}
+
+
+IRSA_OK = {
+    "Effect": "Allow",
+    "Principal": {"Federated": OIDC},
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Condition": {
+        "StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:team:app", f"{ISSUER}:aud": "sts.amazonaws.com"}
+    },
+}
+POD_IDENTITY_OK = {
+    "Effect": "Allow",
+    "Principal": {"Service": "pods.eks.amazonaws.com"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+    "Condition": {
+        "StringEquals": {
+            "aws:RequestTag/kubernetes-namespace": "team",
+            "aws:RequestTag/kubernetes-service-account": "app",
+            "aws:SourceAccount": "111111111111",
+        }
+    },
+}
+SAML_OK = {
+    "Effect": "Allow",
+    "Principal": {"Federated": "arn:aws:iam::111111111111:saml-provider/okta"},
+    "Action": "sts:AssumeRoleWithSAML",
+    "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+}
+
+
+def namespace(level: str | None = "restricted", version: str = "v1.31", name: str = "team") -> dict[str, Any]:
+    labels = {}
+    if level:
+        for mode in ("enforce", "audit", "warn"):
+            labels[f"pod-security.kubernetes.io/{mode}"] = level
+            labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def k8s_role(
+    rules: list[dict[str, Any]], name: str = "app-operator", labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": "team", "labels": labels or {}},
+        "rules": rules,
+    }
+
+
+def binding(kind: str, role_kind: str, role: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": {"name": "b"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oidc:team-devs"}],
+    }
+
+
+BLACKLIST = [
+    {"group": "", "kind": "LimitRange"},
+    {"group": "", "kind": "ResourceQuota"},
+    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+    {"group": "rbac.authorization.k8s.io", "kind": "Role"},
+    {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+]
+
+
+def project(**spec: Any) -> dict[str, Any]:
+    base = {
+        "sourceRepos": ["https://github.com/acme/team-deploy"],
+        "destinations": [{"server": "https://kubernetes.default.svc", "namespace": "team"}],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceBlacklist": BLACKLIST,
+        "roles": [
+            {
+                "name": "dev",
+                "groups": ["acme-dev-team-dev"],
+                "policies": ["p, proj:team:dev, applications, get, team/*, allow"],
+            }
+        ],
+    }
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": "team", "namespace": "argocd"},
+        "spec": {**base, **spec},
+    }
+
+
+def application(
+    project_name: str = "team", ns: str = "team", repo: str = "https://github.com/acme/team-deploy"
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "team-app", "namespace": "argocd"},
+        "spec": {
+            "project": project_name,
+            "source": {"repoURL": repo, "path": "p", "targetRevision": "HEAD"},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": ns},
+        },
+    }
+
+
+SETTINGS = {"allowedRepos": ["https://github.com/acme/"], "podSecurityFloor": "baseline", "argocdNamespace": "argocd"}
+
+# (rule id, resource type, failing props, passing props, a phrase the failure names)
+RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
+    (
+        "iam-no-wildcard-action",
+        ROLE_POLICY,
+        {"policy": json.dumps(doc(allow("s3:*")))},
+        {"policy": json.dumps(doc(allow("s3:GetObject")))},
+        "every action of the service",
+    ),
+    (
+        "iam-no-wildcard-action",
+        POLICY,
+        {"policy": doc(allow(["s3:Get*"]))},
+        {"policy": doc(allow(["s3:GetObject"]))},
+        "wildcard",
+    ),
+    (
+        "iam-no-wildcard-action",
+        ROLE,
+        {
+            "inlinePolicies": [
+                {"name": "x", "policy": json.dumps(doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}))}
+            ]
+        },
+        {"inlinePolicies": []},
+        "NotAction",
+    ),
+    (
+        "iam-no-wildcard-resource",
+        POLICY,
+        {"policy": doc(allow("s3:GetObject", "*"))},
+        {"policy": doc(allow("sts:GetCallerIdentity", "*"))},
+        "resource-level",
+    ),
+    (
+        "iam-no-privilege-escalation",
+        POLICY,
+        {"policy": doc(allow("iam:PassRole", "arn:aws:iam::111111111111:role/x"))},
+        {"policy": doc(allow("s3:GetObject"))},
+        "privilege escalation",
+    ),
+    (
+        "iam-no-privilege-escalation",
+        ROLE_POLICY,
+        {"policy": json.dumps(doc(allow("sts:AssumeRole", "arn:aws:iam::111111111111:role/x")))},
+        {"policy": json.dumps(doc({"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}))},
+        "another principal",
+    ),
+    (
+        "iam-no-permissions-management",
+        POLICY,
+        {"policy": doc(allow("iam:AttachRolePolicy", "arn:aws:iam::111111111111:role/x"))},
+        {"policy": doc(allow("iam:GetRole", "arn:aws:iam::111111111111:role/x"))},
+        "permissions-management",
+    ),
+    (
+        "iam-known-actions",
+        POLICY,
+        {"policy": doc(allow("s3:GetObjekt"))},
+        {"policy": doc(allow("S3:getobject"))},
+        "did you mean 's3:GetObject'",
+    ),
+    (
+        "iam-arn-format",
+        POLICY,
+        {"policy": doc(allow("s3:GetObject", "my-bucket/*"))},
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::my-bucket/*"))},
+        "not an ARN",
+    ),
+    (
+        "iam-policy-version",
+        POLICY,
+        {"policy": {"Version": "2008-10-17", "Statement": [allow("s3:GetObject")]}},
+        {"policy": doc(allow("s3:GetObject"))},
+        "2008-10-17",
+    ),
+    (
+        "iam-no-admin-policy",
+        ATTACH,
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+        "administrator",
+    ),
+    (
+        "iam-no-admin-policy",
+        ROLE,
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/PowerUserAccess"]},
+        {"managedPolicyArns": ["arn:aws:iam::111111111111:policy/AdministratorAccess"]},
+        "administrator",
+    ),
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust({**IRSA_OK, "Condition": {"StringLike": {f"{ISSUER}:sub": "system:serviceaccount:*"}}}),
+        trust(IRSA_OK),
+        ":sub",
+    ),
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust({**IRSA_OK, "Condition": {"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:team:app"}}}),
+        trust(IRSA_OK),
+        ":aud",
+    ),
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust({**POD_IDENTITY_OK, "Condition": {}}),
+        trust(POD_IDENTITY_OK),
+        "kubernetes-namespace",
+    ),
+    ("iam-trust-pinned", ROLE, trust({**SAML_OK, "Condition": {}}), trust(SAML_OK), "SAML:aud"),
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
+        trust({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}),
+        "any principal",
+    ),
+    (
+        "k8s-rbac-no-wildcards",
+        K_CLUSTER_ROLE,
+        k8s_role([{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}]),
+        k8s_role([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]),
+        "apiGroups contains '*'",
+    ),
+    (
+        "k8s-rbac-no-wildcards",
+        K_ROLE,
+        k8s_role([{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}]),
+        k8s_role([{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}]),
+        "verbs contains '*'",
+    ),
+    (
+        "k8s-rbac-no-escalation",
+        K_ROLE,
+        k8s_role([{"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"]}]),
+        k8s_role([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]),
+        "impersonate",
+    ),
+    (
+        "k8s-rbac-no-escalation",
+        K_ROLE,
+        k8s_role([{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["create"]}]),
+        k8s_role([{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["get"]}]),
+        "writes RBAC",
+    ),
+    (
+        "k8s-view-no-secrets",
+        K_ROLE,
+        k8s_role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}], name="team-viewer"),
+        k8s_role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}], name="team-operator"),
+        "read secrets",
+    ),
+    (
+        "k8s-view-no-secrets",
+        K_ROLE,
+        k8s_role(
+            [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}],
+            name="fleet-x",
+            labels={"app-of-apps.io/access-level": "view"},
+        ),
+        k8s_role(
+            [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}],
+            name="fleet-x",
+            labels={"app-of-apps.io/access-level": "view"},
+        ),
+        "read secrets",
+    ),
+    (
+        "k8s-no-power-bindings",
+        K_CRB,
+        binding("ClusterRoleBinding", "ClusterRole", "edit"),
+        binding("ClusterRoleBinding", "ClusterRole", "system:aggregate-to-view"),
+        "cluster-wide",
+    ),
+    (
+        "k8s-no-power-bindings",
+        K_RB,
+        binding("RoleBinding", "ClusterRole", "cluster-admin"),
+        binding("RoleBinding", "ClusterRole", "view"),
+        "cluster-admin",
+    ),
+    ("k8s-pod-security-labels", K_NS, namespace(None), namespace("restricted"), "missing"),
+    ("k8s-pod-security-labels", K_NS, namespace("privileged"), namespace("baseline"), "below the floor"),
+    (
+        "k8s-pod-security-labels",
+        K_NS,
+        namespace("restricted", version="latest"),
+        namespace("restricted", version="v1.31"),
+        "pin a version",
+    ),
+    ("argocd-project-sources", PROJECT, project(sourceRepos=["*"]), project(), "wildcard"),
+    (
+        "argocd-project-sources",
+        PROJECT,
+        project(sourceRepos=["https://github.com/evil/x"]),
+        project(sourceRepos=["https://github.com/acme/x"]),
+        "outside the allowed",
+    ),
+    (
+        "argocd-project-destinations",
+        PROJECT,
+        project(destinations=[{"server": "*", "namespace": "team"}]),
+        project(),
+        "every cluster",
+    ),
+    (
+        "argocd-project-destinations",
+        PROJECT,
+        project(destinations=[{"server": "https://kubernetes.default.svc", "namespace": "argocd"}]),
+        project(),
+        "Argo CD namespace",
+    ),
+    (
+        "argocd-project-destinations",
+        PROJECT,
+        project(destinations=[{"server": "https://kubernetes.default.svc", "namespace": "kube-system"}]),
+        project(),
+        "cluster itself",
+    ),
+    (
+        "argocd-project-cluster-resources",
+        PROJECT,
+        project(clusterResourceWhitelist=[{"group": "*", "kind": "*"}]),
+        project(),
+        "must be empty",
+    ),
+    (
+        "argocd-project-cluster-resources",
+        PROJECT,
+        project(namespaceResourceBlacklist=[]),
+        project(),
+        "platform-owned kinds",
+    ),
+    (
+        "argocd-project-roles",
+        PROJECT,
+        project(
+            roles=[{"name": "dev", "groups": ["g"], "policies": ["p, proj:team:dev, applications, sync, */*, allow"]}]
+        ),
+        project(),
+        "outside team/*",
+    ),
+    (
+        "argocd-project-roles",
+        PROJECT,
+        project(roles=[{"name": "-dev", "groups": ["a,b"], "policies": []}]),
+        project(),
+        "does not match",
+    ),
+    ("argocd-application-project", APP, application("default"), application(), "'default' project"),
+]
+
+# (rule id, failing resources, passing resources, phrase) as (type, name, props) lists.
+Stack = list[tuple[str, str, dict[str, Any]]]
+
+
+def _guards(ns: str, deny: bool = True) -> Stack:
+    policy_spec = (
+        {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+        if deny
+        else {"podSelector": {"matchLabels": {"a": "b"}}, "policyTypes": ["Ingress"]}
+    )
+    return [
+        (
+            "kubernetes:core/v1:ResourceQuota",
+            f"{ns}/q",
+            {"metadata": {"name": "q", "namespace": ns}, "spec": {"hard": {"pods": "10"}}},
+        ),
+        (
+            "kubernetes:core/v1:LimitRange",
+            f"{ns}/l",
+            {"metadata": {"name": "l", "namespace": ns}, "spec": {"limits": []}},
+        ),
+        (
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            f"{ns}/n",
+            {"metadata": {"name": "n", "namespace": ns}, "spec": policy_spec},
+        ),
+    ]
+
+
+STACK_CASES: list[tuple[str, Stack, Stack, str]] = [
+    (
+        "k8s-namespace-guards",
+        [(K_NS, "team", namespace()), *_guards("team", deny=False)],
+        [(K_NS, "team", namespace()), *_guards("team")],
+        "default-deny NetworkPolicy",
+    ),
+    (
+        "k8s-namespace-guards",
+        [(K_NS, "team", namespace()), *_guards("other")],
+        [(K_NS, "kube-system", namespace(name="kube-system"))],
+        "ResourceQuota",
+    ),
+    (
+        "argocd-application-destinations",
+        [(PROJECT, "argocd/team", project()), (APP, "argocd/team-app", application(ns="other"))],
+        [(PROJECT, "argocd/team", project()), (APP, "argocd/team-app", application())],
+        "outside the destinations",
+    ),
+    (
+        "argocd-application-destinations",
+        [
+            (PROJECT, "argocd/team", project()),
+            (APP, "argocd/team-app", application(repo="https://github.com/acme/other")),
+        ],
+        [(APP, "argocd/team-app", application(project_name="elsewhere"))],
+        "sourceRepos",
+    ),
+    (
+        "argocd-application-destinations",
+        [(APP, "argocd/team-app", application(project_name="elsewhere", ns="argocd"))],
+        [(APP, "argocd/team-app", application(project_name="elsewhere"))],
+        "Argo CD namespace",
+    ),
+]
