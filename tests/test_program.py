@@ -279,7 +279,8 @@ def test_moved_resources_alias_their_former_parent(stack: tuple[str, ProgramRun]
         (alias,) = resource.aliases
         assert alias.spec.parentUrn == former_parent, resource.name
         # The URN it had under its former parent: the same type and name below that parent.
-        assert not alias.spec.name and not alias.spec.type, "only the parent changed"
+        assert not alias.spec.name, "only the parent changed"
+        assert not alias.spec.type, "only the parent changed"
         assert former_parent.startswith("::".join(monitor_urn))
     # Nothing else moved: no other resource names a former parent (pulumi-kubernetes adds its
     # own aliases for former API versions of a kind, which change the type only).
