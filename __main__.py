@@ -2,11 +2,12 @@
 
 import pulumi
 
-from components import providers
+from components import cluster, providers
 from components.app_of_apps import AppOfApps
 from components.stack import load_catalog
 
 config = pulumi.Config()
 catalog, state = load_catalog(config, pulumi.get_stack())
-fleet = AppOfApps("fleet", state, pulumi.ResourceOptions(providers=providers.build(config, catalog)))
+explicit = providers.build(config, catalog, cluster.read(config, catalog))
+fleet = AppOfApps("fleet", state, pulumi.ResourceOptions(providers=explicit))
 pulumi.export("fleet", fleet.contract)

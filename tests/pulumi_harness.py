@@ -39,8 +39,8 @@ class Registration:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.states: dict[str, dict[str, Any]] = {}
+    def __init__(self, stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
+        self.stack_outputs = stack_outputs or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -50,7 +50,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"arn:aws:iam::{os.environ.get('MOCK_ACCOUNT', '000000000000')}:role{args.inputs['path']}{args.inputs['name']}"
             )
         if args.typ == "pulumi:pulumi:StackReference":
-            state = {"name": args.name, "outputs": {}}
+            name = args.inputs.get("name", args.name)
+            state = {"name": name, "outputs": self.stack_outputs.get(name, {})}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -100,33 +101,53 @@ class ProgramRun:
         return {r.urn: r for r in self.registrations}
 
 
-def run_program(stack: str, config: dict[str, str] | None = None, program: Path = ROOT / "__main__.py") -> ProgramRun:
-    """Run `program` for `stack` with `app-of-apps:<key>` config; return what it registered."""
+def run_program(
+    stack: str,
+    config: dict[str, str] | None = None,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
+    stack_outputs: dict[str, dict[str, Any]] | None = None,
+) -> ProgramRun:
+    """Run `program` for `stack` with `<project>:<key>` config and the given StackReference
+    outputs (stack name -> outputs); return what it registered and its resolved outputs."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.settings.reset_options()
     pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_all_config({f"{PROJECT}:{k}": v for k, v in (config or {}).items()}, [])
-    mocks = RecordingMocks()
+    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in (config or {}).items()}, [])
+    mocks = RecordingMocks(stack_outputs)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    scope: dict[str, Any] = {}
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    exported: dict[str, Any] = {}
+    real_export = pulumi.export
+
+    def record(name: str, value: Any) -> None:
+        exported[name] = value
+        real_export(name, value)
 
     def body() -> None:
-        scope.update(runpy.run_path(str(program), run_name="__main__"))
+        pulumi.export = record
+        try:
+            runpy.run_path(str(program), run_name="__main__")
+        finally:
+            pulumi.export = real_export
 
     previous = Path.cwd()
     os.chdir(program.parent)
     run = ProgramRun(monitor.registrations)
     try:
         _sync_await(run_pulumi_func(body))
-        fleet = scope.get("fleet")
-        if fleet is not None:
-            run.outputs["fleet"] = _sync_await(fleet.contract.future())
+        for name, value in exported.items():
+            run.outputs[name] = _sync_await(pulumi.Output.from_input(value).future())
     except Exception as err:
         run.error = err
     finally:
         os.chdir(previous)
+        # A failed run leaves outputs waiting on the failure; end them quietly.
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
     return run
