@@ -25,7 +25,8 @@ class ChildApp(pulumi.ComponentResource):
         super().__init__(TYPE, Names.logical_app(app.team, app.name), None, opts)
         planned = resources.app_resources(app)
 
-        role = register_role(planned.role, self) if planned.role else None
+        role_resources = register_role(planned.role, self) if planned.role else []
+        role = role_resources[0] if role_resources else None
         self.role_arn = role.arn if role is not None else None
 
         service_account = planned.service_account
@@ -33,12 +34,14 @@ class ChildApp(pulumi.ComponentResource):
         if app.irsa and role is not None:
             metadata = service_account.props["metadata"]
             wired["metadata"] = {**metadata, "annotations": {**metadata["annotations"], IRSA_ANNOTATION: role.arn}}
-        register(service_account, self, depends_on=[namespace], **wired)
-
+        identity: list[pulumi.Resource] = [register(service_account, self, depends_on=[namespace], **wired)]
+        identity += role_resources
         if planned.pod_identity is not None and role is not None:
-            register(planned.pod_identity, self, roleArn=role.arn)
+            identity.append(register(planned.pod_identity, self, roleArn=role.arn))
 
-        register(planned.application, self, depends_on=[project, namespace])
+        # Pods get their credentials when they start: the Application syncs only once the
+        # ServiceAccount, the role with its policies and the association exist.
+        register(planned.application, self, depends_on=[project, namespace, *identity])
         self.register_outputs(
             {"role_arn": self.role_arn, "namespace": app.namespace, "service_account": app.service_account.name}
         )

@@ -66,10 +66,8 @@ def register(
     return cls(resource.name, opts=opts, **{_snake(k): v for k, v in props.items()})
 
 
-def register_role(specs: Sequence[Resource], component: pulumi.Resource) -> pulumi.CustomResource:
-    """An IAM role and its inline policy and attachments, as siblings under `component`."""
+def register_role(specs: Sequence[Resource], component: pulumi.Resource) -> list[pulumi.CustomResource]:
+    """An IAM role, then its inline policy and attachments as siblings under `component`."""
     role_spec, *policies = specs
     role = register(role_spec, component)
-    for policy in policies:
-        register(policy, component, aliases=history.formerly_under(role), role=role.name)
-    return role
+    return [role, *(register(p, component, aliases=history.formerly_under(role), role=role.name) for p in policies)]

@@ -63,6 +63,24 @@ def _account_id(value: Any) -> Any:
     return value
 
 
+def _groups_prefix(value: str) -> str:
+    if value.startswith("system:"):
+        raise ValueError(
+            "must not start with 'system:': Okta groups would then impersonate Kubernetes' "
+            "built-in groups such as system:masters"
+        )
+    if any(c.isspace() or c == "," for c in value):
+        raise ValueError("must not contain spaces or commas")
+    return value
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"{seen[0]!r} is listed twice")
+    return values
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 Email = Annotated[str, _matching(EMAIL, "an e-mail address")]
 Quantity = Annotated[str, BeforeValidator(_quantity), _matching(QUANTITY, "a Kubernetes quantity (e.g. 500m, 4, 8Gi)")]
@@ -78,18 +96,7 @@ class Cluster(Strict):
     server: Annotated[str, _matching(re.compile(r"^https://\S+$"), "an https:// URL")] = (
         "https://kubernetes.default.svc"
     )
-    oidc_groups_prefix: str = ""
-
-    @model_validator(mode="after")
-    def _no_system_prefix(self) -> Cluster:
-        if self.oidc_groups_prefix.startswith("system:"):
-            raise ValueError(
-                "oidc_groups_prefix must not start with 'system:': Okta groups would then "
-                "impersonate Kubernetes' built-in groups such as system:masters"
-            )
-        if any(c.isspace() or c == "," for c in self.oidc_groups_prefix):
-            raise ValueError("oidc_groups_prefix must not contain spaces or commas")
-        return self
+    oidc_groups_prefix: Annotated[str, AfterValidator(_groups_prefix)] = ""
 
 
 class Aws(Strict):
@@ -104,6 +111,7 @@ class Aws(Strict):
         | None
     ) = None
     permissions_boundary_arn: PolicyArn | None = None
+    human_permissions_boundary_arn: PolicyArn | None = None  # for the SAML persona roles
     saml_provider_arn: (
         Annotated[
             str, _matching(SAML_PROVIDER_ARN, "an IAM SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)")
@@ -194,7 +202,7 @@ class App(Strict):
 class Team(Strict):
     name: DnsLabel
     description: str = ""
-    owners: Annotated[tuple[Email, ...], Field(min_length=1)]
+    owners: Annotated[tuple[Email, ...], Field(min_length=1), AfterValidator(_unique)]
     members: dict[DnsLabel, Annotated[str, Field(min_length=1, max_length=1024)]] = {}
     namespaces: tuple[Namespace, ...] = ()
     lifecycle: Lifecycle = "active"
@@ -215,7 +223,8 @@ class Team(Strict):
 
 
 class Guardrails(Strict):
-    pod_security_floor: PodSecurity = "baseline"  # no team namespace enforces less
+    # A catalog may raise the floor, never lower it below baseline: the policy pack's default.
+    pod_security_floor: Literal["baseline", "restricted"] = "baseline"
 
 
 class Catalog(Strict):
@@ -229,6 +238,13 @@ class Catalog(Strict):
     defaults: Defaults = Defaults()
     guardrails: Guardrails = Guardrails()
     teams: tuple[Team, ...]
+
+    def human_role_personas(self) -> list[str]:
+        """Personas that get a SAML role per team: those with AWS policies, when SAML is set up.
+        A role without permissions would only clutter the Okta AWS app's role picker."""
+        if not self.aws.saml_provider_arn:
+            return []
+        return sorted(name for name, persona in self.personas.items() if persona.aws_managed_policy_arns)
 
     def names(self) -> Names:
         return Names(self.organization, self.environment, self.cluster.oidc_groups_prefix)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleet.catalog import Catalog, present
-from fleet.naming import ARGOCD_APPLICATION_NAME_MAX, IAM_ROLE_NAME_MAX
+from fleet.naming import ARGOCD_APPLICATION_NAME_MAX, ARGOCD_DEFAULT_PROJECT, IAM_ROLE_NAME_MAX, partition
 from fleet.problems import Path, Problem
 
 
@@ -28,8 +28,17 @@ def aws_settings(catalog: Catalog) -> Iterator[Problem]:
     aws = catalog.aws
     if aws.workload_identity == "irsa" and not aws.oidc_provider_arn:
         yield Problem.at(["aws", "oidc_provider_arn"], "required when aws.workload_identity is irsa")
-    for field in ("oidc_provider_arn", "saml_provider_arn", "permissions_boundary_arn"):
+    for field in (
+        "oidc_provider_arn",
+        "saml_provider_arn",
+        "permissions_boundary_arn",
+        "human_permissions_boundary_arn",
+    ):
         arn = getattr(aws, field)
+        if arn and arn.split(":")[1] != partition(aws.region):
+            yield Problem.at(
+                ["aws", field], f"is in partition {arn.split(':')[1]}, but {aws.region} is in {partition(aws.region)}"
+            )
         account = arn.split(":")[4] if arn else None
         if account and account not in (aws.account_id, "aws"):
             yield Problem.at(
@@ -47,6 +56,20 @@ def aws_settings(catalog: Catalog) -> Iterator[Problem]:
 
 
 def teams_and_apps(catalog: Catalog) -> Iterator[Problem]:
+    if not catalog.teams:
+        yield Problem.at(["teams"], "no teams: an empty fleet would delete everything the stack created")
+    for t, team in present(catalog.teams):
+        if team.name == ARGOCD_DEFAULT_PROJECT:
+            yield Problem.at(
+                ["teams", t, "name"],
+                "'default' is Argo CD's built-in project, which may deploy anything anywhere; choose another team name",
+            )
+        for a, app in present(team.apps):
+            if app.aws is not None and not app.aws.statements and not app.aws.managed_policy_arns:
+                yield Problem.at(
+                    ["teams", t, "apps", a, "aws"],
+                    "grants nothing: add statements or managed_policy_arns, or remove the aws block (no role is created without it)",
+                )
     yield from _duplicates([(t.name, ["teams", i, "name"]) for i, t in present(catalog.teams)], "team")
     claims: list[tuple[str, Path]] = []
     for t, team in present(catalog.teams):
@@ -76,11 +99,7 @@ def derived_names(catalog: Catalog) -> Iterator[Problem]:
     groups: list[tuple[str, Path]] = []
     roles: list[tuple[str, Path]] = []
     applications: list[tuple[str, Path]] = []
-    human = [
-        p
-        for p, persona in catalog.personas.items()
-        if persona.aws_managed_policy_arns and catalog.aws.saml_provider_arn
-    ]
+    human = catalog.human_role_personas()
     for t, team in present(catalog.teams):
         for persona in catalog.personas:
             groups.append((names.okta_group(team.name, persona), ["teams", t, "name"]))

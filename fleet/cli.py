@@ -80,7 +80,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"{args.file}: {_validate(state)}")
     elif args.command == "plan":
         out = Path(args.out.replace("{environment}", state.environment))
-        written = plan.write(state, out)
+        try:
+            written = plan.write(state, out)
+        except OSError as err:
+            print(f"error: --out {out}: {err.strerror or err}", file=sys.stderr)
+            return EXIT_USAGE
         print(plan.summary(state))
         print(f"wrote {len(written)} files to {out}")
     else:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fleet import iam_actions
 from fleet.catalog import Statement
+from fleet.naming import Names
 
 VERSION = "2012-10-17"
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
@@ -43,8 +44,9 @@ def inline_policy(statements: tuple[Statement, ...]) -> dict[str, Any] | None:
     )
 
 
-def pod_identity_trust(account_id: str, cluster: str, namespace: str, service_account: str) -> dict[str, Any]:
-    """EKS Pod Identity: the EKS auth service, narrowed to one cluster, namespace and account."""
+def pod_identity_trust(account_id: str, cluster_arn: str, namespace: str, service_account: str) -> dict[str, Any]:
+    """EKS Pod Identity: the EKS auth service, narrowed to one cluster (by ARN: a cluster of
+    the same name in another region is another cluster), namespace and account."""
     return _document(
         [
             {
@@ -54,7 +56,7 @@ def pod_identity_trust(account_id: str, cluster: str, namespace: str, service_ac
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": {
                     "StringEquals": {
-                        "aws:RequestTag/eks-cluster-name": cluster,
+                        "aws:RequestTag/eks-cluster-arn": cluster_arn,
                         "aws:RequestTag/kubernetes-namespace": namespace,
                         "aws:RequestTag/kubernetes-service-account": service_account,
                         "aws:SourceAccount": account_id,
@@ -77,7 +79,7 @@ def irsa_trust(oidc_provider_arn: str, issuer: str, namespace: str, service_acco
                 "Condition": {
                     "StringEquals": {
                         f"{issuer}:aud": STS_AUDIENCE,
-                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{issuer}:sub": Names.service_account_subject(namespace, service_account),
                     }
                 },
             }

@@ -73,13 +73,24 @@ def _reason(error: dict[str, Any]) -> str:
     if kind == "value_error":
         return message.removeprefix("Value error, ")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a mapping of fields, not {type(error['input']).__name__}"
+        return f"must be a mapping of fields, not {_kind(error['input'])}"
+    if kind in ("tuple_type", "list_type"):
+        return f"must be a list, not {_kind(error['input'])}"
     return message[0].lower() + message[1:] if message else kind
 
 
+def _kind(value: Any) -> str:
+    return "empty (null)" if value is None else type(value).__name__
+
+
 def _problems(err: ValidationError) -> list[Problem]:
+    errors = err.errors(include_url=False)
+    # A list whose items failed is also "too short" after validation: one report is enough.
+    failed_items = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
+    failed_items |= {tuple(e["loc"][:i]) for e in errors for i, p in enumerate(e["loc"]) if isinstance(p, int)}
+    errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in failed_items)]
     out = []
-    for error in err.errors(include_url=False):
+    for error in errors:
         loc = [part for part in error["loc"] if part != "[key]"]
         reason = _reason(error)
         if "[key]" in error["loc"]:
@@ -106,8 +117,10 @@ def _partial(data: dict[str, Any]) -> Catalog | None:
     paths as on a whole catalog. Without well-formed top-level settings nothing can be checked.
     """
     raw_teams = data.get("teams")
+    if not isinstance(raw_teams, list):
+        return None
     teams: list[Team | None] = []
-    for raw in raw_teams if isinstance(raw_teams, list) else []:
+    for raw in raw_teams:
         raw_apps = raw.get("apps") if isinstance(raw, dict) else None
         apps = [_valid(App, app) for app in raw_apps] if isinstance(raw_apps, list) else []
         teams.append(_valid(Team, raw, apps=tuple(apps)))

@@ -19,6 +19,13 @@ ACCESS_LEVEL_LABEL = f"{LABEL_DOMAIN}/access-level"  # admin | edit | view, on p
 OWNERS_ANNOTATION = f"{LABEL_DOMAIN}/owners"
 DESCRIPTION_ANNOTATION = f"{LABEL_DOMAIN}/description"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+K8S_MANAGED_BY = "app.kubernetes.io/managed-by"
+K8S_PART_OF = "app.kubernetes.io/part-of"
+K8S_NAME = "app.kubernetes.io/name"
+# AWS tag keys on every role (and Pod Identity association).
+TAG_ENVIRONMENT, TAG_MANAGED_BY, TAG_TEAM, TAG_APP, TAG_PERSONA = "environment", "managed-by", "team", "app", "persona"
+# Argo CD's built-in project, which allows everything: never a team's project name.
+ARGOCD_DEFAULT_PROJECT = "default"
 
 IAM_ROLE_PATH = "/fleet/"
 IAM_ROLE_NAME_MAX = 64
@@ -82,6 +89,11 @@ class Names:
         return app
 
     @staticmethod
+    def service_account_subject(namespace: str, service_account: str) -> str:
+        """The `sub` of a ServiceAccount token, as IRSA trust policies match it."""
+        return f"system:serviceaccount:{namespace}:{service_account}"
+
+    @staticmethod
     def persona_role(persona: str) -> str:
         return f"fleet-{persona}"
 
@@ -125,8 +137,17 @@ class Names:
         return f"{team}/{app}"
 
     @staticmethod
+    def logical_role(role: str) -> str:
+        return role
+
+    @staticmethod
+    def logical_group(group: str) -> str:
+        return group
+
+    @staticmethod
     def logical_policy_attachment(role: str, policy_arn: str) -> str:
-        return f"{role}/{policy_arn.rsplit(':', 1)[-1]}"
+        # Account and path both: aws:policy/X and 111111111111:policy/X are two attachments.
+        return f"{role}/{policy_arn.split(':', 4)[4]}"
 
     @staticmethod
     def logical_pod_identity(namespace: str, service_account: str) -> str:

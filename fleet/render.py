@@ -14,9 +14,17 @@ from fleet.naming import (
     ENVIRONMENT_LABEL,
     IAM_ROLE_PATH,
     IRSA_ANNOTATION,
+    K8S_MANAGED_BY,
+    K8S_NAME,
+    K8S_PART_OF,
     MANAGED_BY,
     OWNERS_ANNOTATION,
     PERSONA_LABEL,
+    TAG_APP,
+    TAG_ENVIRONMENT,
+    TAG_MANAGED_BY,
+    TAG_PERSONA,
+    TAG_TEAM,
     TEAM_LABEL,
     Names,
 )
@@ -40,8 +48,8 @@ class _Ctx:
 
     def labels(self, team: str, app: str | None = None) -> dict[str, str]:
         labels = {
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            "app.kubernetes.io/part-of": self.catalog.organization,
+            K8S_MANAGED_BY: MANAGED_BY,
+            K8S_PART_OF: self.catalog.organization,
             ENVIRONMENT_LABEL: self.catalog.environment,
             TEAM_LABEL: team,
         }
@@ -53,11 +61,11 @@ class _Ctx:
         return self.catalog.deletion_protection and not decommissioning
 
     def tags(self, team: str, app: str | None = None, persona: str | None = None) -> dict[str, str]:
-        tags = {"environment": self.catalog.environment, "managed-by": MANAGED_BY, "team": team}
+        tags = {TAG_ENVIRONMENT: self.catalog.environment, TAG_MANAGED_BY: MANAGED_BY, TAG_TEAM: team}
         if app is not None:
-            tags["app"] = app
+            tags[TAG_APP] = app
         if persona is not None:
-            tags["persona"] = persona
+            tags[TAG_PERSONA] = persona
         return tags
 
 
@@ -90,9 +98,8 @@ def _human_roles(ctx: _Ctx, team: Team, decommissioning: bool) -> tuple[HumanRol
     if not aws.saml_provider_arn:
         return ()
     roles = []
-    for persona_name, persona in sorted(ctx.catalog.personas.items()):
-        if not persona.aws_managed_policy_arns:
-            continue  # a role without permissions only clutters the Okta AWS app's role picker
+    for persona_name in ctx.catalog.human_role_personas():
+        persona = ctx.catalog.personas[persona_name]
         name = ctx.names.human_role(team.name, persona_name)
         role = IamRole(
             name=name,
@@ -101,7 +108,8 @@ def _human_roles(ctx: _Ctx, team: Team, decommissioning: bool) -> tuple[HumanRol
             trust_policy=iam_policies.saml_trust(aws.saml_provider_arn),
             inline_policy=None,
             managed_policy_arns=tuple(sorted(set(persona.aws_managed_policy_arns))),
-            permissions_boundary_arn=aws.permissions_boundary_arn,
+            # People get their own boundary, if any: the workload boundary is for pods.
+            permissions_boundary_arn=aws.human_permissions_boundary_arn,
             tags=ctx.tags(team.name, persona=persona_name),
             protect=ctx.protect(decommissioning),
         )
@@ -115,7 +123,7 @@ def _human_roles(ctx: _Ctx, team: Team, decommissioning: bool) -> tuple[HumanRol
 def _namespace(ctx: _Ctx, team: Team, ns: Namespace, decommissioning: bool) -> Manifest:
     level = ns.pod_security or ctx.catalog.defaults.pod_security
     labels = ctx.labels(team.name)
-    labels["app.kubernetes.io/name"] = ns.name
+    labels[K8S_NAME] = ns.name
     for mode in ("enforce", "audit", "warn"):
         labels[f"pod-security.kubernetes.io/{mode}"] = level
         labels[f"pod-security.kubernetes.io/{mode}-version"] = POD_SECURITY_VERSION
@@ -223,7 +231,8 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "destinations": [{"server": catalog.cluster.server, "namespace": ns.name} for ns in team.namespaces],
         "clusterResourceWhitelist": [],
         "namespaceResourceBlacklist": [{"group": group, "kind": kind} for group, kind in PLATFORM_OWNED_KINDS],
-        "orphanedResources": {"warn": True},
+        # Warn about what nobody deploys, except the ServiceAccounts the platform creates.
+        "orphanedResources": {"warn": True, "ignore": [{"group": "", "kind": "ServiceAccount"}]},
         "roles": roles,
     }
     obj = {
@@ -276,7 +285,8 @@ def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
             assert aws.oidc_provider_arn is not None
             trust = iam_policies.irsa_trust(aws.oidc_provider_arn, aws.oidc_issuer, namespace, sa_name)
         else:
-            trust = iam_policies.pod_identity_trust(aws.account_id, ctx.catalog.cluster.name, namespace, sa_name)
+            cluster_arn = Names.cluster_arn(aws.account_id, aws.region, ctx.catalog.cluster.name)
+            trust = iam_policies.pod_identity_trust(aws.account_id, cluster_arn, namespace, sa_name)
         role = IamRole(
             name=name,
             path=IAM_ROLE_PATH,

@@ -61,7 +61,7 @@ def okta_group(group: OktaGroup, retain_on_delete: bool) -> list[Resource]:
     out = [
         Resource(
             OKTA_GROUP,
-            group.name,
+            Names.logical_group(group.name),
             {"name": group.name, "description": group.description},
             protect=group.protect,
             retain_on_delete=retain_on_delete,
@@ -71,7 +71,7 @@ def okta_group(group: OktaGroup, retain_on_delete: bool) -> list[Resource]:
         out.append(
             Resource(
                 OKTA_RULE,
-                group.name,
+                Names.logical_group(group.name),
                 {
                     "name": group.rule_name,
                     "expressionType": OKTA_EXPRESSION,
@@ -95,12 +95,13 @@ def iam_role(role: IamRole, description: str, retain_on_delete: bool) -> list[Re
     }
     if role.permissions_boundary_arn:
         props["permissionsBoundary"] = role.permissions_boundary_arn
-    out = [Resource(IAM_ROLE, role.name, props, protect=role.protect, retain_on_delete=retain_on_delete)]
+    logical = Names.logical_role(role.name)
+    out = [Resource(IAM_ROLE, logical, props, protect=role.protect, retain_on_delete=retain_on_delete)]
     if role.inline_policy is not None:
         out.append(
             Resource(
                 IAM_ROLE_POLICY,
-                role.name,
+                logical,
                 {"name": INLINE_POLICY_NAME, "role": role.name, "policy": iam_policies.to_json(role.inline_policy)},
             )
         )
@@ -170,7 +171,9 @@ def team_resources(team: TeamState) -> TeamResources:
             for h in team.human_roles
         ),
         namespaces=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespace_objects),
-        namespaced=tuple(kubernetes(m) for m in team.namespaced_objects),
+        # The quota, limits, network policy and RBAC stay with a retained namespace: orphaned
+        # workloads keep their guards rather than running with open networking.
+        namespaced=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespaced_objects),
         project=kubernetes(team.project),
     )
 

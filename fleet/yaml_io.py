@@ -45,22 +45,42 @@ def read_text(path: str | Path) -> str:
         raise UnreadableFileError(f"{path}: cannot read: {getattr(err, 'strerror', None) or err}") from err
 
 
+def _syntax_problem(err: yaml.YAMLError) -> Problem:
+    mark = getattr(err, "problem_mark", None)
+    where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"
+    reason = getattr(err, "problem", None) or str(err)
+    return Problem(where, f"invalid YAML: {reason}")
+
+
+def _aliases(text: str) -> list[Problem]:
+    """Anchors and aliases hide what a pull request changes (and can expand without bound)."""
+    return [
+        Problem(
+            f"line {event.start_mark.line + 1} column {event.start_mark.column + 1}",
+            "YAML anchors and aliases are not supported: write each value out, so that every "
+            "change shows in the diff of a pull request",
+        )
+        for event in yaml.parse(text, Loader=_Loader)
+        if isinstance(event, yaml.AliasEvent)
+    ]
+
+
 def parse(text: str, source: str) -> Any:
-    """Parse one YAML document, refusing duplicate keys and syntax errors as CatalogError."""
+    """Parse one YAML document; syntax errors, aliases and duplicate keys are CatalogErrors."""
     try:
+        aliases = _aliases(text)
+        if aliases:
+            raise CatalogError(source, aliases)
         node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"
-        reason = getattr(err, "problem", None) or str(err)
-        raise CatalogError(source, [Problem(where, f"invalid YAML: {reason}")]) from None
-    if node is None:
-        raise CatalogError(source, [Problem("(top level)", "the file is empty")])
-    duplicates: list[Problem] = []
-    _duplicate_keys(node, [], duplicates)
-    if duplicates:
-        raise CatalogError(source, duplicates)
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        if node is None:
+            raise CatalogError(source, [Problem("(top level)", "the file is empty")])
+        duplicates: list[Problem] = []
+        _duplicate_keys(node, [], duplicates)
+        if duplicates:
+            raise CatalogError(source, duplicates)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as err:  # tags such as !env, unhashable keys, …
+        raise CatalogError(source, [_syntax_problem(err)]) from None
 
 
 def dump(data: Any) -> str:

@@ -396,6 +396,23 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     ("argocd-application-project", APP, application("default"), application(), "'default' project"),
 ]
 
+RESOURCE_CASES += [
+    (
+        "argocd-project-sources",
+        PROJECT,
+        project(sourceRepos=["https://github.com/acme/../evil/x"]),
+        project(sourceRepos=["https://github.com/acme/x.git"]),
+        "'..'",
+    ),
+    (
+        "iam-no-wildcard-resource",
+        POLICY,
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::*"))},
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::b/*"))},
+        "every resource",
+    ),
+]
+
 # (rule id, failing resources, passing resources, phrase) as (type, name, props) lists.
 Stack = list[tuple[str, str, dict[str, Any]]]
 

@@ -85,7 +85,12 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "aws.permissions_boundary_arn",
         "not aws.account_id",
     ),
-    ("system: groups prefix", lambda d: d["cluster"].update(oidc_groups_prefix="system:"), "cluster", "system:"),
+    (
+        "system: groups prefix",
+        lambda d: d["cluster"].update(oidc_groups_prefix="system:"),
+        "cluster.oidc_groups_prefix",
+        "system:",
+    ),
     ("empty allow-list", lambda d: d["argocd"].update(allowed_repos=[]), "argocd.allowed_repos", "must not be empty"),
     (
         "wildcard allow-list",
@@ -349,7 +354,73 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "expected",
     ),
     ("lifecycle unknown", lambda d: app(d).update(lifecycle="retired"), "teams[0].apps[0].lifecycle", "expected"),
-    ("teams not a list", lambda d: d.update(teams={"payments": {}}), "teams", "tuple"),
+    ("teams not a list", lambda d: d.update(teams={"payments": {}}), "teams", "must be a list, not dict"),
+    ("teams null", lambda d: d.update(teams=None), "teams", "must be a list, not empty (null)"),
+    ("no teams", lambda d: d.update(teams=[]), "teams", "empty fleet"),
+    (
+        "team named default",
+        lambda d: d["teams"][1].update(name="default", namespaces=[{"name": "search"}]),
+        "teams[1].name",
+        "built-in project",
+    ),
+    (
+        "duplicate owner",
+        lambda d: d["teams"][0].update(owners=["alice@acme.example", "alice@acme.example"]),
+        "teams[0].owners",
+        "listed twice",
+    ),
+    ("empty aws block", lambda d: app(d).update(aws={}), "teams[0].apps[0].aws", "grants nothing"),
+    (
+        "repo escaping the prefix",
+        lambda d: app(d)["source"].update(repo="https://github.com/acme/../evil/x"),
+        "teams[0].apps[0].source.repo",
+        "'..'",
+    ),
+    (
+        "repo with encoded dots",
+        lambda d: app(d)["source"].update(repo="https://github.com/acme/%2e%2e/evil"),
+        "teams[0].apps[0].source.repo",
+        "'%'",
+    ),
+    (
+        "IAM every bucket",
+        lambda d: stmt(d).update(resources=["arn:aws:s3:::*"]),
+        "teams[0].apps[0].aws.statements[0].resources[0]",
+        "every resource",
+    ),
+    (
+        "IAM any account",
+        lambda d: stmt(d).update(actions=["sqs:SendMessage"], resources=["arn:aws:sqs:eu-west-1:*:q"]),
+        "teams[0].apps[0].aws.statements[0].resources[0]",
+        "every resource",
+    ),
+    (
+        "partition mismatch",
+        lambda d: d["aws"].update(permissions_boundary_arn="arn:aws-cn:iam::111111111111:policy/b"),
+        "aws.permissions_boundary_arn",
+        "partition",
+    ),
+    (
+        "floor lowered",
+        lambda d: d.update(guardrails={"pod_security_floor": "privileged"}),
+        "guardrails.pod_security_floor",
+        "expected",
+    ),
+    (
+        "namespace below floor",
+        lambda d: (
+            d.update(guardrails={"pod_security_floor": "restricted"}),
+            d["teams"][0].update(namespaces=[{"name": "payments", "pod_security": "baseline"}]),
+        ),
+        "teams[0].namespaces[0].pod_security",
+        "below guardrails.pod_security_floor",
+    ),
+    (
+        "privileged namespace",
+        lambda d: d["teams"][0].update(namespaces=[{"name": "payments", "pod_security": "privileged"}]),
+        "teams[0].namespaces[0].pod_security",
+        "below guardrails.pod_security_floor 'baseline'",
+    ),
 ]
 
 
@@ -415,6 +486,38 @@ def test_yaml_syntax_error_is_bad_input(write_catalog) -> None:
     assert result.returncode == 1
     assert "invalid YAML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("environment: !env DEV\n", "invalid YAML: could not determine a constructor for the tag '!env'"),
+        ("? [a, b]\n: 1\n", "invalid YAML: found unhashable key"),
+        ("x: &a [*a]\n", "YAML anchors and aliases are not supported"),
+        ("a: &x [1]\nb: *x\n", "YAML anchors and aliases are not supported"),
+    ],
+)
+def test_yaml_that_pyyaml_cannot_construct_is_bad_input(write_catalog, text: str, reason: str) -> None:
+    result = _cli("validate", str(write_catalog(text)))
+    assert result.returncode == 1
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plan_into_a_file_is_a_usage_error(tmp_path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("")
+    result = _cli("plan", "stacks/dev.yaml", "--out", str(target))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_one_message_for_a_list_whose_items_failed() -> None:
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["owners"] = ["alice@acme"]
+    with pytest.raises(CatalogError) as caught:
+        validate(data, "bad.yaml")
+    assert [p.path for p in caught.value.problems] == ["teams[0].owners[0]"]
 
 
 def test_empty_and_non_mapping_files(write_catalog) -> None:

@@ -318,3 +318,25 @@ def test_readme_lists_every_guardrail() -> None:
     from fleet.cli import guardrail_table
 
     assert guardrail_table() in (ROOT / "README.md").read_text()
+
+
+def test_attachments_of_same_named_policies_get_distinct_logical_names() -> None:
+    from fleet.resources import desired_resources
+
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["apps"][0]["aws"]["managed_policy_arns"] = [
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::111111111111:policy/AmazonS3ReadOnlyAccess",
+    ]
+    names = [r.name for r in desired_resources(state_for(data)) if r.type.endswith("RolePolicyAttachment")]
+    assert len(names) == 2
+    assert len(set(names)) == 2
+
+
+def test_human_roles_do_not_get_the_workload_boundary() -> None:
+    state = render(load(ROOT / "stacks" / "prod.yaml"))
+    humans = [h.role for t in state.teams for h in t.human_roles]
+    assert humans
+    assert all(r.permissions_boundary_arn is None for r in humans)
+    workloads = [a.role for t in state.teams for a in t.apps if a.role]
+    assert all(r.permissions_boundary_arn.endswith(":policy/fleet-workload-boundary") for r in workloads)

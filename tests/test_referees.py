@@ -40,6 +40,14 @@ def roles() -> list[tuple[str, IamRole]]:
 KUBE = [(i, m) for i, m in manifests() if not m.api_version.startswith("argoproj.io/")]
 ARGO = [(i, m) for i, m in manifests() if m.api_version.startswith("argoproj.io/")]
 ROLES = roles()
+# workload role name -> the namespace of the app's ServiceAccount
+NAMESPACES = {
+    app.role.name: app.namespace
+    for path in STACKS
+    for team in state_of(path).teams
+    for app in team.apps
+    if app.role is not None
+}
 
 
 @pytest.mark.parametrize("manifest", [m for _, m in KUBE], ids=[i for i, _ in KUBE])
@@ -158,19 +166,16 @@ def test_trust_policies_pin_who_may_assume(role: IamRole) -> None:
     principal = statement["Principal"]
     if principal.get("Service") == "pods.eks.amazonaws.com":
         assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
-        assert {
-            "aws:RequestTag/kubernetes-namespace",
-            "aws:RequestTag/kubernetes-service-account",
-            "aws:SourceAccount",
-        } <= set(equals)
-        assert role.tags["team"]
         assert equals["aws:RequestTag/kubernetes-service-account"] == role.tags["app"]
+        assert equals["aws:RequestTag/kubernetes-namespace"] == NAMESPACES[role.name]
+        assert equals["aws:RequestTag/eks-cluster-arn"].startswith("arn:aws:eks:eu-west-1:")
+        assert equals["aws:RequestTag/eks-cluster-arn"].endswith(":cluster/acme-dev")
+        assert equals["aws:SourceAccount"] == role.arn.split(":")[4]
     elif ":oidc-provider/" in principal.get("Federated", ""):
         issuer = principal["Federated"].split(":oidc-provider/", 1)[1]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert equals[f"{issuer}:aud"] == "sts.amazonaws.com"
-        assert equals[f"{issuer}:sub"].startswith("system:serviceaccount:")
-        assert equals[f"{issuer}:sub"].endswith(f":{role.tags['app']}")
+        assert equals[f"{issuer}:sub"] == f"system:serviceaccount:{NAMESPACES[role.name]}:{role.tags['app']}"
     else:
         assert ":saml-provider/" in principal["Federated"]
         assert "sts:AssumeRoleWithSAML" in statement["Action"]

@@ -34,6 +34,16 @@ def repo_path(url: str) -> str:
     return urlparse(url).path.strip("/")
 
 
+def repo_url_problem(url: str) -> str | None:
+    """What makes a prefix comparison of repository URLs unsafe."""
+    if has_wildcard(url):
+        return "repository URLs must not contain wildcards"
+    path = repo_path(url)
+    if ".." in path.split("/") or any(c in path for c in "%#@\\"):
+        return "the repository path must not contain '..', '%', '#', '@' or '\\' (a prefix check could be escaped)"
+    return None
+
+
 def repo_allowed(repo: str, allowed: Sequence[str]) -> bool:
     """An exact entry, or a prefix entry ending in '/'."""
     return any(repo == entry or (entry.endswith("/") and repo.startswith(entry)) for entry in allowed)
@@ -54,6 +64,8 @@ def _sources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     for repo in repos:
         if has_wildcard(repo):
             yield f"sourceRepos has {repo!r}: a wildcard lets the project deploy from anywhere"
+        elif (problem := repo_url_problem(repo)) is not None:
+            yield f"sourceRepos has {repo!r}: {problem}"
         elif settings.allowed_repos and not repo_allowed(repo, settings.allowed_repos):
             yield f"sourceRepos has {repo!r}, outside the allowed repositories"
 

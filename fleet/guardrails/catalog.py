@@ -93,10 +93,8 @@ def pod_security_floor(catalog: Catalog) -> Iterator[Problem]:
 
 def allow_list(catalog: Catalog) -> Iterator[Problem]:
     for r, entry in enumerate(catalog.argocd.allowed_repos):
-        if argocd.has_wildcard(entry):
-            yield _problem(
-                ["argocd", "allowed_repos", r], "repository URLs must not contain wildcards", REPO_ALLOW_LIST
-            )
+        if (problem := argocd.repo_url_problem(entry)) is not None:
+            yield _problem(["argocd", "allowed_repos", r], problem, REPO_ALLOW_LIST)
         elif not argocd.repo_path(entry):
             yield _problem(
                 ["argocd", "allowed_repos", r],
@@ -109,8 +107,8 @@ def app_sources(catalog: Catalog) -> Iterator[Problem]:
     for t, team in present(catalog.teams):
         for a, app in present(team.apps):
             base = ["teams", t, "apps", a, "source"]
-            if argocd.has_wildcard(app.source.repo):
-                yield _problem([*base, "repo"], "repository URLs must not contain wildcards", REPO_ALLOW_LIST)
+            if (problem := argocd.repo_url_problem(app.source.repo)) is not None:
+                yield _problem([*base, "repo"], problem, REPO_ALLOW_LIST)
             elif not argocd.repo_allowed(app.source.repo, catalog.argocd.allowed_repos):
                 yield _problem([*base, "repo"], f"{app.source.repo!r} is outside argocd.allowed_repos", REPO_ALLOW_LIST)
             path = app.source.path

@@ -8,6 +8,7 @@ from typing import Any
 
 from fleet import iam_actions, iam_policies
 from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
+from fleet.naming import Names
 
 ROLE = "aws:iam/role:Role"
 IDENTITY_POLICY_TYPES = (
@@ -38,7 +39,7 @@ ESCALATION_ACTIONS = frozenset(
 ADMIN_MANAGED_POLICIES = frozenset(
     {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AWSOrganizationsFullAccess"}
 )
-RESOURCE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:\S+$")
+RESOURCE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9*-]*:([0-9]{12}|aws|\*)?:\S+$")
 
 WILDCARD_ACTION = "iam-no-wildcard-action"
 KNOWN_ACTIONS = "iam-known-actions"
@@ -78,6 +79,9 @@ def resource_finding(resource: str, actions: list[str]) -> tuple[str, str] | Non
         return None
     if not RESOURCE_ARN.match(resource):
         return ARN_FORMAT, f"{resource!r} is not an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)"
+    _, _, _, region, account, rest = resource.split(":", 5)
+    if "*" in (region, account) or rest.strip("*/:") == "":
+        return WILDCARD_RESOURCE, f"{resource!r} names every resource of the service; name the resources"
     return None
 
 
@@ -160,7 +164,7 @@ def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         for provider in federated:
             if ":oidc-provider/" in provider:
                 issuer = provider.split(":oidc-provider/", 1)[1]
-                if not str(equals.get(f"{issuer}:sub", "")).startswith("system:serviceaccount:"):
+                if not str(equals.get(f"{issuer}:sub", "")).startswith(Names.service_account_subject("", "")[:-2]):
                     yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:sub = system:serviceaccount:<namespace>:<name>: any service account of the cluster could assume it"
                 if equals.get(f"{issuer}:aud") != iam_policies.STS_AUDIENCE:
                     yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:aud = {iam_policies.STS_AUDIENCE}"
