@@ -6,6 +6,7 @@ Shape and single-field rules live here as validators; rules that compare fields 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
@@ -162,8 +163,23 @@ class SyncOverride(Strict):
     self_heal: bool | None = None
 
 
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a CIDR block ({err})") from None
+
+
+class Network(Strict):
+    """What the default-deny NetworkPolicy opens besides the team's own namespaces and DNS."""
+
+    ingress_from_namespaces: tuple[DnsLabel, ...] = ()  # e.g. the ingress controller's namespace
+    egress_https_cidrs: tuple[Annotated[str, AfterValidator(_cidr)], ...] = ()  # HTTPS (443) only
+
+
 class Defaults(Strict):
     pod_security: PodSecurity = "restricted"
+    network: Network = Network()
     quota: Quota = Quota(cpu="4", memory="8Gi", pods=50)
     sync: Sync = Sync()
 
@@ -172,6 +188,7 @@ class Namespace(Strict):
     name: DnsLabel
     pod_security: PodSecurity | None = None
     quota: Quota | None = None
+    network: Network | None = None  # replaces defaults.network for this namespace
 
 
 class Source(Strict):

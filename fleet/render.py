@@ -31,6 +31,8 @@ from fleet.naming import (
 from fleet.state import AppState, FleetState, HumanRole, IamRole, Manifest, OktaGroup, PodIdentity, TeamState
 
 POD_SECURITY_VERSION = "v1.31"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
+POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
 ARGOCD_API = "argoproj.io/v1alpha1"
 RBAC_API = "rbac.authorization.k8s.io"
 # Argo CD deletes an Application's resources before the Application only with this finalizer.
@@ -134,6 +136,54 @@ def _namespace(ctx: _Ctx, team: Team, ns: Namespace, decommissioning: bool) -> M
     return Manifest(obj, protect=ctx.protect(decommissioning))
 
 
+def _namespaces_peer(names: list[str]) -> dict[str, Any]:
+    selector = {"matchExpressions": [{"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(names)}]}
+    return {"namespaceSelector": selector}
+
+
+def _network_policy(ctx: _Ctx, team: Team, ns: Namespace) -> dict[str, Any]:
+    """Deny by default; allow the team's own namespaces, DNS, the workload identity endpoint,
+    and what the catalog opens: ingress from named namespaces, HTTPS egress to named CIDRs."""
+    network = ns.network or ctx.catalog.defaults.network
+    siblings = [other.name for other in team.namespaces if other.name != ns.name]
+    ingress_peers: list[dict[str, Any]] = [{"podSelector": {}}]
+    egress: list[dict[str, Any]] = [{"to": [{"podSelector": {}}]}]
+    if siblings:
+        ingress_peers.append(_namespaces_peer(siblings))
+        egress.append({"to": [_namespaces_peer(siblings)]})
+    if network.ingress_from_namespaces:
+        ingress_peers.append(_namespaces_peer(list(network.ingress_from_namespaces)))
+    egress.append(
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+        }
+    )
+    if ctx.catalog.aws.workload_identity == "pod-identity":
+        # The EKS Pod Identity agent: pods fetch their role's credentials from it.
+        egress.append(
+            {"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT_CIDR}}], "ports": [{"port": 80, "protocol": "TCP"}]}
+        )
+    if network.egress_https_cidrs:
+        egress.append(
+            {
+                "to": [{"ipBlock": {"cidr": cidr}} for cidr in network.egress_https_cidrs],
+                "ports": [{"port": 443, "protocol": "TCP"}],
+            }
+        )
+    return {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": ingress_peers}],
+        "egress": egress,
+    }
+
+
 def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
     quota = ns.quota or ctx.catalog.defaults.quota
     labels = ctx.labels(team.name)
@@ -162,24 +212,7 @@ def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
             "metadata": _meta(Names.NETWORK_POLICY, ns.name, labels),
-            "spec": {
-                # Every pod: deny by default, allow the namespace to talk to itself and to DNS.
-                "podSelector": {},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": [{"podSelector": {}}]}],
-                "egress": [
-                    {"to": [{"podSelector": {}}]},
-                    {
-                        "to": [
-                            {
-                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                            }
-                        ],
-                        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-                    },
-                ],
-            },
+            "spec": _network_policy(ctx, team, ns),
         },
     ]
     for persona_name, persona in sorted(ctx.catalog.personas.items()):

@@ -358,6 +358,18 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("teams null", lambda d: d.update(teams=None), "teams", "must be a list, not empty (null)"),
     ("no teams", lambda d: d.update(teams=[]), "teams", "empty fleet"),
     (
+        "egress not a CIDR",
+        lambda d: d.update(defaults={"network": {"egress_https_cidrs": ["10.0.0.0/33"]}}),
+        "defaults.network.egress_https_cidrs[0]",
+        "not a CIDR",
+    ),
+    (
+        "egress CIDR with host bits",
+        lambda d: d.update(defaults={"network": {"egress_https_cidrs": ["10.0.0.1/8"]}}),
+        "defaults.network.egress_https_cidrs[0]",
+        "host bits",
+    ),
+    (
         "team named default",
         lambda d: d["teams"][1].update(name="default", namespaces=[{"name": "search"}]),
         "teams[1].name",

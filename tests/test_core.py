@@ -340,3 +340,30 @@ def test_human_roles_do_not_get_the_workload_boundary() -> None:
     assert all(r.permissions_boundary_arn is None for r in humans)
     workloads = [a.role for t in state.teams for a in t.apps if a.role]
     assert all(r.permissions_boundary_arn.endswith(":policy/fleet-workload-boundary") for r in workloads)
+
+
+def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> None:
+    data = copy.deepcopy(BASE)
+    data["defaults"] = {
+        "network": {"ingress_from_namespaces": ["ingress-nginx"], "egress_https_cidrs": ["10.0.0.0/16"]}
+    }
+    data["teams"][0]["namespaces"] = [{"name": "pay"}, {"name": "pay-jobs", "network": {}}]
+    team = state_for(data).teams[0]
+    policies = {m.namespace: m.obj["spec"] for m in team.namespaced_objects if m.kind == "NetworkPolicy"}
+    pay, jobs = policies["pay"], policies["pay-jobs"]
+    assert pay["podSelector"] == {}
+    assert pay["policyTypes"] == ["Ingress", "Egress"]
+
+    def namespaces(peers: list[dict[str, Any]]) -> set[str]:
+        return {
+            v for p in peers for e in p.get("namespaceSelector", {}).get("matchExpressions", []) for v in e["values"]
+        }
+
+    assert namespaces(pay["ingress"][0]["from"]) == {"pay-jobs", "ingress-nginx"}
+    assert namespaces(jobs["ingress"][0]["from"]) == {"pay"}  # its own network: {} opens nothing more
+    blocks = {b["ipBlock"]["cidr"]: rule.get("ports") for rule in pay["egress"] for b in rule["to"] if "ipBlock" in b}
+    assert blocks["10.0.0.0/16"] == [{"port": 443, "protocol": "TCP"}]
+    assert blocks["169.254.170.23/32"] == [{"port": 80, "protocol": "TCP"}]  # the Pod Identity agent
+    jobs_blocks = {b["ipBlock"]["cidr"] for rule in jobs["egress"] for b in rule["to"] if "ipBlock" in b}
+    assert jobs_blocks == {"169.254.170.23/32"}
+    assert any(rule.get("ports", [{}])[0].get("port") == 53 for rule in jobs["egress"])
