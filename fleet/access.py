@@ -59,6 +59,34 @@ def _argocd(team: TeamState) -> dict[str, list[str]]:
     return {group: sorted(actions) for group, actions in out.items()}
 
 
+# Whoever may create or change these runs pods with any ServiceAccount of the namespace, and a
+# pod can mount any Secret there: that is access to the secrets and to the workload roles.
+POD_RUNNERS = (
+    "pods",
+    "apps/deployments",
+    "apps/statefulsets",
+    "apps/daemonsets",
+    "apps/replicasets",
+    "batch/jobs",
+    "batch/cronjobs",
+)
+POD_WRITES = {"create", "update", "patch"}
+
+
+def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: dict[str, list[str]]) -> dict[str, Any]:
+    """Per namespace: what running pods gives beyond the Role's own verbs."""
+    out: dict[str, Any] = {}
+    for namespace, resources in kubernetes.items():
+        runners = sorted(r for r in POD_RUNNERS if POD_WRITES & set(resources.get(r, [])))
+        if runners:
+            out[namespace] = {
+                "through": runners,
+                "secrets": "mount any Secret of the namespace",
+                "aws_roles": roles_by_namespace.get(namespace, []),
+            }
+    return out
+
+
 def matrix(state: FleetState) -> dict[str, Any]:
     """The access matrix as plain data (what access.json holds)."""
     groups = []
@@ -72,8 +100,13 @@ def matrix(state: FleetState) -> dict[str, Any]:
             if binding.kind == "RoleBinding"
         }
         human = {h.okta_group: h.role.arn for h in team.human_roles}
+        roles_by_namespace: dict[str, list[str]] = defaultdict(list)
+        for app in team.apps:
+            if app.role is not None:
+                roles_by_namespace[app.namespace].append(app.role.arn)
         for group in team.groups:
             subject = subjects.get(group.persona, "")
+            kubernetes = k8s.get(subject, {})
             groups.append(
                 {
                     "okta_group": group.name,
@@ -81,7 +114,8 @@ def matrix(state: FleetState) -> dict[str, Any]:
                     "persona": group.persona,
                     "membership_rule": group.rule,
                     "kubernetes_group": subject,
-                    "kubernetes": k8s.get(subject, {}),
+                    "kubernetes": kubernetes,
+                    "indirect": _indirect(kubernetes, {ns: sorted(arns) for ns, arns in roles_by_namespace.items()}),
                     "argocd": {"project": team.project.name, "permissions": argocd.get(group.name, [])},
                     "aws_roles": [human[group.name]] if group.name in human else [],
                 }
@@ -111,16 +145,27 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _summary(resources: dict[str, list[str]]) -> str:
+def _summary(resources: dict[str, list[str]], runs_pods: bool) -> str:
     """One cell: how many resources are readable/writable, and the sensitive ones by name."""
     readable = [r for r, verbs in resources.items() if "get" in verbs]
     writable = [r for r, verbs in resources.items() if {"create", "update", "patch", "delete"} & set(verbs)]
     parts = [f"read {len(readable)}", f"write {len(writable)}"]
     secrets = resources.get("secrets", [])
-    parts.append("**secrets: " + ", ".join(secrets) + "**" if secrets else "no secrets")
+    if secrets:
+        parts.append("**secrets: " + ", ".join(secrets) + "**")
+    elif runs_pods:
+        parts.append("**secrets: through the pods it runs**")
+    else:
+        parts.append("no secrets")
     if "create" in resources.get("pods/exec", []):
         parts.append("**exec**")
     return "; ".join(parts)
+
+
+def _aws_cell(group: dict[str, Any]) -> str:
+    direct = [f"{arn} (SAML)" for arn in group["aws_roles"]]
+    through_pods = sorted({arn for entry in group["indirect"].values() for arn in entry["aws_roles"]})
+    return ", ".join([*direct, *(f"{arn} (through pods)" for arn in through_pods)]) or "none"
 
 
 def _verbs_table(resources: dict[str, list[str]]) -> list[str]:
@@ -139,6 +184,8 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "Who gains what, read back from the rendered Roles, RoleBindings, AppProject roles and IAM",
         "trust policies. Membership of each Okta group comes from its rule (or is managed by hand).",
+        "Whoever may create pods or workloads in a namespace can mount its Secrets and run as its",
+        'ServiceAccounts, so gains their AWS roles: the table says so ("through pods").',
         "",
         "| Okta group | members (Okta rule) | Kubernetes group | namespaces | Kubernetes | Argo CD | AWS roles |",
         "|---|---|---|---|---|---|---|",
@@ -153,7 +200,7 @@ def markdown(data: dict[str, Any]) -> str:
         rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
-            f"| {_summary(first)} | {argo} | {', '.join(group['aws_roles']) or 'none'} |"
+            f"| {_summary(first, bool(group['indirect']))} | {argo} | {_aws_cell(group)} |"
         )
     lines += ["", "## Workload roles", ""]
     if data["workloads"]:

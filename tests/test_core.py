@@ -367,3 +367,20 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
     jobs_blocks = {b["ipBlock"]["cidr"] for rule in jobs["egress"] for b in rule["to"] if "ipBlock" in b}
     assert jobs_blocks == {"169.254.170.23/32"}
     assert any(rule.get("ports", [{}])[0].get("port") == 53 for rule in jobs["egress"])
+
+
+def test_access_names_what_running_pods_gives() -> None:
+    """An auditor asking who can read secrets also gets those who can run pods."""
+    matrix = access.matrix(state_for(copy.deepcopy(BASE)))
+    by_group = {g["okta_group"]: g for g in matrix["groups"]}
+    developer = by_group["acme-dev-payments-developer"]
+    assert developer["indirect"]["payments"]["aws_roles"] == [
+        "arn:aws:iam::111111111111:role/fleet/acme-dev-payments-checkout"
+    ]
+    assert "pods" in developer["indirect"]["payments"]["through"]
+    assert by_group["acme-dev-payments-viewer"]["indirect"] == {}
+    assert by_group["acme-dev-search-developer"]["indirect"]["search"]["aws_roles"] == []
+    text = access.markdown(matrix)
+    row = next(line for line in text.splitlines() if line.startswith("| acme-dev-payments-developer"))
+    assert "secrets: through the pods it runs" in row
+    assert "acme-dev-payments-checkout (through pods)" in row
