@@ -9,10 +9,13 @@ checked against it, so a catalog pointing at the wrong cluster fails before anyt
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 
 from fleet.catalog import Catalog
 
@@ -46,11 +49,57 @@ def _check(stack: str, outputs: dict[str, Any], catalog: Catalog) -> bool:
     return True
 
 
+def ambient_kubeconfig() -> str | None:
+    """What the Kubernetes provider would read by itself: $KUBECONFIG (first file) or ~/.kube/config.
+    Read here so that the provider gets exactly the kubeconfig that was checked."""
+    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] or [
+        str(Path.home() / ".kube" / "config")
+    ]
+    path = Path(paths[0])
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def server_of(kubeconfig: str, context: str | None) -> str | None:
+    """The API server URL the kubeconfig's chosen context points at."""
+    try:
+        data = yaml.safe_load(kubeconfig) or {}
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    wanted = context or data.get("current-context")
+    contexts = {c.get("name"): c.get("context", {}) for c in data.get("contexts") or [] if isinstance(c, dict)}
+    cluster_name = (contexts.get(wanted) or {}).get("cluster")
+    clusters = {c.get("name"): c.get("cluster", {}) for c in data.get("clusters") or [] if isinstance(c, dict)}
+    return (clusters.get(cluster_name) or {}).get("server")
+
+
+def check_endpoint(kubeconfig: str, context: str | None, endpoint: str, catalog: Catalog) -> str:
+    """The kubeconfig, if it points at the catalog's EKS cluster; else a clear error."""
+    server = server_of(kubeconfig, context)
+    if server is None:
+        raise pulumi.RunError(
+            f"the kubeconfig has no server for context {context or '(current-context)'}; "
+            f"it must point at the EKS cluster {catalog.cluster.name}"
+        )
+    if server.rstrip("/").lower() != endpoint.rstrip("/").lower():
+        raise pulumi.RunError(
+            f"the kubeconfig points at {server}, but the catalog's cluster {catalog.cluster.name} "
+            f"(account {catalog.aws.account_id}, {catalog.aws.region}) is {endpoint}: refusing to deploy "
+            "into another cluster"
+        )
+    return kubeconfig
+
+
 def read(config: pulumi.Config, catalog: Catalog) -> ClusterInputs:
     override = config.get_secret("kubeconfig")
     stack = config.get("clusterStack")
     if not stack:
-        return ClusterInputs(kubeconfig=override, verified=None)
+        ambient = ambient_kubeconfig() if override is None else None
+        return ClusterInputs(
+            kubeconfig=override if override is not None else (pulumi.Output.secret(ambient) if ambient else None),
+            verified=None,
+        )
     reference = pulumi.StackReference(stack)
     verified = reference.outputs.apply(lambda outputs: _check(stack, dict(outputs or {}), catalog))
     kubeconfig = override if override is not None else pulumi.Output.secret(reference.get_output("kubeconfig"))

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 import pulumi_okta as okta
 
+from components import cluster as cluster_inputs
 from components.cluster import ClusterInputs
 from fleet.catalog import Catalog
 
@@ -26,9 +27,40 @@ def _gated(value: Any, gate: pulumi.Output[bool] | None) -> Any:
     return pulumi.Output.all(gate, value).apply(lambda pair: pair[1])
 
 
+def _verified_kubeconfig(
+    cluster: ClusterInputs, context: str | None, catalog: Catalog, aws_provider: aws.Provider
+) -> pulumi.Output[str] | None:
+    """The kubeconfig, once its server is the endpoint of the catalog's EKS cluster, looked up
+    through the account-pinned AWS provider: the Kubernetes provider cannot reach another cluster."""
+    if cluster.kubeconfig is None:
+        pulumi.log.warn(
+            "no kubeconfig found (app-of-apps:kubeconfig, app-of-apps:clusterStack, $KUBECONFIG, ~/.kube/config): "
+            "the Kubernetes provider will use in-cluster credentials, unchecked against cluster.name"
+        )
+        return None
+    endpoint = aws.eks.get_cluster_output(
+        name=catalog.cluster.name, opts=pulumi.InvokeOutputOptions(provider=aws_provider)
+    ).endpoint
+    return pulumi.Output.secret(
+        pulumi.Output.all(cluster.kubeconfig, endpoint).apply(
+            lambda pair: cluster_inputs.check_endpoint(pair[0], context, pair[1], catalog)
+        )
+    )
+
+
 def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> list[pulumi.ProviderResource]:
     gate = cluster.verified
     assume_role = config.get("awsAssumeRoleArn")
+    aws_provider = aws.Provider(
+        "aws",
+        region=_gated(catalog.aws.region, gate),
+        # A credential for the wrong account fails before anything is read or written.
+        allowed_account_ids=[catalog.aws.account_id],
+        assume_roles=(
+            [aws.ProviderAssumeRoleArgs(role_arn=assume_role, session_name="app-of-apps")] if assume_role else None
+        ),
+    )
+    context = config.get("kubeContext")
     return [
         okta.Provider(
             "okta",
@@ -36,18 +68,10 @@ def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> li
             base_url=config.get("oktaBaseUrl"),
             api_token=config.get_secret("oktaApiToken"),
         ),
-        aws.Provider(
-            "aws",
-            region=_gated(catalog.aws.region, gate),
-            # A credential for the wrong account fails before anything is read or written.
-            allowed_account_ids=[catalog.aws.account_id],
-            assume_roles=(
-                [aws.ProviderAssumeRoleArgs(role_arn=assume_role, session_name="app-of-apps")] if assume_role else None
-            ),
-        ),
+        aws_provider,
         kubernetes.Provider(
             "kubernetes",
-            kubeconfig=_gated(cluster.kubeconfig, gate) if cluster.kubeconfig is not None else None,
-            context=config.get("kubeContext"),
+            kubeconfig=_verified_kubeconfig(cluster, context, catalog, aws_provider),
+            context=context,
         ),
     ]

@@ -38,9 +38,25 @@ class Registration:
     urn: str = ""
 
 
+def eks_endpoint(cluster: str) -> str:
+    """The API endpoint the mocked `aws.eks.getCluster` answers for `cluster`."""
+    return f"https://{cluster.upper().replace('-', '')}.gr7.eu-west-1.eks.amazonaws.com"
+
+
+def kubeconfig_for(server: str, context: str = "fleet") -> str:
+    """A minimal kubeconfig whose current context points at `server`."""
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: c\n  cluster: {{server: '{server}'}}\n"
+        f"contexts:\n- name: {context}\n  context: {{cluster: c, user: u}}\n"
+        f"current-context: {context}\nusers:\n- name: u\n  user: {{token: mock}}\n"
+    )
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
         self.stack_outputs = stack_outputs or {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -55,6 +71,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.calls.append((args.token, dict(args.args)))
+        if args.token == "aws:eks/getCluster:getCluster":
+            return {"name": args.args["name"], "endpoint": eks_endpoint(args.args["name"])}
         return {}
 
 
@@ -107,6 +126,7 @@ def run_program(
     program: Path = ROOT / "__main__.py",
     project: str = PROJECT,
     stack_outputs: dict[str, dict[str, Any]] | None = None,
+    kubeconfig_file: Path | None = None,
 ) -> ProgramRun:
     """Run `program` for `stack` with `<project>:<key>` config and the given StackReference
     outputs (stack name -> outputs); return what it registered and its resolved outputs."""
@@ -134,6 +154,9 @@ def run_program(
 
     previous = Path.cwd()
     os.chdir(program.parent)
+    # The machine's own kubeconfig never leaks into a test: only the one a test names.
+    previous_kubeconfig = os.environ.get("KUBECONFIG")
+    os.environ["KUBECONFIG"] = str(kubeconfig_file or program.parent / "no-such-kubeconfig")
     run = ProgramRun(monitor.registrations)
     try:
         _sync_await(run_pulumi_func(body))
@@ -143,6 +166,10 @@ def run_program(
         run.error = err
     finally:
         os.chdir(previous)
+        if previous_kubeconfig is None:
+            os.environ.pop("KUBECONFIG", None)
+        else:
+            os.environ["KUBECONFIG"] = previous_kubeconfig
         # A failed run leaves outputs waiting on the failure; end them quietly.
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
         for task in pending:

@@ -14,7 +14,7 @@ import pytest
 
 from fleet.contract import ContractError, json_schema, parse
 from tests.conftest import ROOT
-from tests.pulumi_harness import ProgramRun, run_program
+from tests.pulumi_harness import ProgramRun, eks_endpoint, kubeconfig_for, run_program
 
 SCHEMA_FILE = ROOT / "schemas" / "fleet-output.v1.json"
 ACCOUNTS = {"dev": "111111111111", "prod": "222222222222"}
@@ -152,17 +152,57 @@ def kubeconfig_of(run: ProgramRun) -> Any:
     return value.get("value", value) if isinstance(value, dict) else value
 
 
+DEV_KUBECONFIG = kubeconfig_for(eks_endpoint("acme-dev"))
+
+
 def test_cluster_stack_supplies_the_kubeconfig() -> None:
-    run = run_with_cluster({"kubeconfig": "apiVersion: v1 # from the cluster stack", "clusterName": "acme-dev"})
+    run = run_with_cluster({"kubeconfig": DEV_KUBECONFIG, "clusterName": "acme-dev"})
     assert run.error is None, run.error
-    assert kubeconfig_of(run) == "apiVersion: v1 # from the cluster stack"
+    assert kubeconfig_of(run) == DEV_KUBECONFIG
     assert len(run.of_type("kubernetes:core/v1:Namespace")) == 4
 
 
 def test_config_overrides_the_cluster_stack() -> None:
-    run = run_with_cluster({"kubeconfig": "from-stack", "clusterName": "acme-dev"}, kubeconfig="from-config")
+    from_config = kubeconfig_for(eks_endpoint("acme-dev"), context="from-config")
+    run = run_with_cluster({"kubeconfig": DEV_KUBECONFIG, "clusterName": "acme-dev"}, kubeconfig=from_config)
     assert run.error is None, run.error
-    assert kubeconfig_of(run) == "from-config"
+    assert kubeconfig_of(run) == from_config
+
+
+def test_kubeconfig_of_another_cluster_is_refused(tmp_path: Path) -> None:
+    """A prod current-context while deploying dev: refused before the provider exists."""
+    prod = tmp_path / "kubeconfig"
+    prod.write_text(kubeconfig_for(eks_endpoint("acme-prod")))
+    os.environ["MOCK_ACCOUNT"] = ACCOUNTS["dev"]
+    run = run_program("dev", kubeconfig_file=prod)
+    assert run.error is not None
+    assert "the kubeconfig points at https://ACMEPROD" in str(run.error)
+    assert "refusing to deploy into another cluster" in str(run.error)
+    assert not [
+        r for r in run.registrations if r.type.startswith("kubernetes:") and r.custom and "providers" not in r.type
+    ]
+
+
+def test_ambient_kubeconfig_is_checked_and_passed_on(tmp_path: Path) -> None:
+    dev = tmp_path / "kubeconfig"
+    dev.write_text(DEV_KUBECONFIG)
+    os.environ["MOCK_ACCOUNT"] = ACCOUNTS["dev"]
+    run = run_program("dev", kubeconfig_file=dev)
+    assert run.error is None, run.error
+    assert kubeconfig_of(run) == DEV_KUBECONFIG  # exactly the file that was checked
+    assert len(run.of_type("kubernetes:core/v1:Namespace")) == 4
+
+
+def test_kube_context_selects_the_checked_server(tmp_path: Path) -> None:
+    both = tmp_path / "kubeconfig"
+    text = kubeconfig_for(eks_endpoint("acme-prod"), context="prod")
+    text = text.replace("clusters:\n", f"clusters:\n- name: d\n  cluster: {{server: '{eks_endpoint('acme-dev')}'}}\n")
+    text = text.replace("contexts:\n", "contexts:\n- name: dev\n  context: {cluster: d, user: u}\n")
+    both.write_text(text)
+    os.environ["MOCK_ACCOUNT"] = ACCOUNTS["dev"]
+    assert run_program("dev", kubeconfig_file=both).error is not None  # current-context: prod
+    run = run_program("dev", {"kubeContext": "dev"}, kubeconfig_file=both)
+    assert run.error is None, run.error
 
 
 @pytest.mark.parametrize(
