@@ -1,14 +1,20 @@
-"""`python -m fleet validate|plan|access`: offline, no credentials, exit 0 / 1 (bad input) / 2 (usage)."""
+"""`python -m fleet validate|plan|access|diff|guardrails`: offline, no credentials.
+
+Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings); 2 usage error or
+unreadable file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fleet import access, guardrails, plan
-from fleet.load import load_state
+from fleet import access, diff, guardrails, plan
+from fleet.catalog import Catalog
+from fleet.load import load_state, state_from_text
 from fleet.problems import CatalogError, UnreadableFileError
 from fleet.state import FleetState
 
@@ -33,7 +39,52 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("file", type=Path)
     a.add_argument("--format", choices=("md", "json"), default="md")
     sub.add_parser("guardrails", help="print the guardrail table (id, what it checks, anchor)")
+    d = sub.add_parser("diff", help="what changes between two catalogs, per layer and per group's access")
+    d.add_argument("base", help="a catalog file, or git:REV:path (a path missing at REV is an empty fleet)")
+    d.add_argument("head", help="a catalog file, or git:REV:path")
+    d.add_argument("--format", choices=("md", "json"), default="md")
+    d.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
     return parser
+
+
+class _MissingAtRevisionError(Exception):
+    """git:REV:path names a path that does not exist at REV."""
+
+
+def _read_side(spec: str) -> tuple[str, str]:
+    """(text, label) of a diff side: a file, or git:REV:path read with `git show`."""
+    if not spec.startswith("git:"):
+        return Path(spec).read_text(encoding="utf-8"), spec
+    rev, sep, path = spec[4:].partition(":")
+    if not sep or not rev or not path:
+        raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev.yaml")
+    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=False)  # noqa: S607
+    if shown.returncode != 0:
+        if "does not exist" in shown.stderr or "exists on disk, but not in" in shown.stderr:
+            raise _MissingAtRevisionError(spec)
+        raise UnreadableFileError(f"{spec}: git show failed: {shown.stderr.strip()}")
+    return shown.stdout, f"{rev}:{path}"
+
+
+def _diff(args: argparse.Namespace) -> int:
+    sides: list[tuple[Catalog, FleetState] | None] = []
+    labels: list[str] = []
+    for spec in (args.base, args.head):
+        try:
+            text, label = _read_side(spec)
+        except _MissingAtRevisionError:
+            sides.append(None)
+            labels.append(f"{spec} (absent)")
+            continue
+        except OSError as err:
+            raise UnreadableFileError(f"{spec}: cannot read: {err.strerror or err}") from err
+        sides.append(state_from_text(text, label))
+        labels.append(label)
+    if sides[0] is None and sides[1] is None:
+        raise UnreadableFileError(f"{args.base} and {args.head}: neither side exists")
+    result = diff.compute(sides[0], sides[1], labels[0], labels[1])
+    sys.stdout.write(result.model_dump_json(indent=2) + "\n" if args.format == "json" else diff.markdown(result))
+    return EXIT_INVALID if args.fail_on == "warnings" and result.warnings else 0
 
 
 def _validate(state: FleetState) -> str:
@@ -67,6 +118,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(guardrail_table())
         return 0
     try:
+        if args.command == "diff":
+            return _diff(args)
         _, state = load_state(args.file)
     except UnreadableFileError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -162,7 +162,13 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
 def load_state(path: str | Path) -> tuple[Catalog, FleetState]:
     """Load, validate and render; then judge the rendered resources with the same guardrails
     the policy pack runs, so a template bug cannot ship what a catalog rule would refuse."""
-    catalog = load(path)
+    return state_from_text(read_text(path), str(path))
+
+
+def state_from_text(text: str, source: str) -> tuple[Catalog, FleetState]:
+    """As load_state, for a catalog that is not a file (`git show REV:path`)."""
+    path = source
+    catalog = validate(parse(text, source), source)
     state = render(catalog)
     violations = guardrails.check_resources(desired_resources(state), settings_for(catalog))
     if violations:

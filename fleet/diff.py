@@ -1,0 +1,334 @@
+"""What a change of the catalog does: per layer, per Okta group's access, and what needs a human.
+
+Both sides are rendered offline (no credentials, so it runs for pull requests from forks), then
+compared as the resources the program registers. `pulumi preview` adds the provider's view.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from fleet import access
+from fleet.catalog import Catalog
+from fleet.resources import Resource, desired_resources
+from fleet.state import FleetState
+
+VERSION = 1
+LAYERS = ("okta", "aws", "kubernetes", "argocd")
+Layer = Literal["okta", "aws", "kubernetes", "argocd"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Change(_Model):
+    type: str
+    name: str
+    fields: list[str] = []  # dotted paths that differ; empty for added/removed
+
+
+class LayerDiff(_Model):
+    added: list[Change]
+    changed: list[Change]
+    removed: list[Change]
+
+
+class AccessChange(_Model):
+    principal: str  # an Okta group, or a workload's IAM role
+    kind: Literal["okta-group", "iam-role"]
+    gained: list[str]
+    lost: list[str]
+
+
+class Warning(_Model):
+    kind: Literal["protected-removal", "retained-removal", "access-widened-in-production", "replacement"]
+    message: str
+
+
+class Diff(_Model):
+    version: Literal[1] = VERSION
+    environment: str
+    base: str
+    head: str
+    layers: dict[Layer, LayerDiff]
+    access: list[AccessChange]
+    warnings: list[Warning]
+
+    @property
+    def empty(self) -> bool:
+        return not self.access and all(not (d.added or d.changed or d.removed) for d in self.layers.values())
+
+
+def layer_of(resource_type: str) -> Layer:
+    if resource_type.startswith("okta:"):
+        return "okta"
+    if resource_type.startswith("aws:"):
+        return "aws"
+    if resource_type.startswith("kubernetes:argoproj.io/"):
+        return "argocd"
+    return "kubernetes"
+
+
+def _changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new)):
+            out += _changed_fields(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    return [] if old == new else [path or "(value)"]
+
+
+def _index(resources: Iterable[Resource]) -> dict[tuple[str, str], Resource]:
+    return {r.key: r for r in resources}
+
+
+def _layers(base: dict[tuple[str, str], Resource], head: dict[tuple[str, str], Resource]) -> dict[Layer, LayerDiff]:
+    buckets: dict[Layer, dict[str, list[Change]]] = {
+        layer: {"added": [], "changed": [], "removed": []} for layer in LAYERS
+    }
+    for key in sorted(set(base) | set(head)):
+        typ, name = key
+        layer = layer_of(typ)
+        if key not in base:
+            buckets[layer]["added"].append(Change(type=typ, name=name))
+        elif key not in head:
+            buckets[layer]["removed"].append(Change(type=typ, name=name))
+        else:
+            old, new = base[key], head[key]
+            fields = _changed_fields(old.props, new.props)
+            if old.protect != new.protect:
+                fields.append("(protect)")
+            if old.retain_on_delete != new.retain_on_delete:
+                fields.append("(retainOnDelete)")
+            if fields:
+                buckets[layer]["changed"].append(Change(type=typ, name=name, fields=fields))
+    return {layer: LayerDiff(**bucket) for layer, bucket in buckets.items()}
+
+
+def _grants(group: dict[str, Any]) -> set[str]:
+    """Everything a group may do, one string per grant, so that two sides subtract cleanly."""
+    grants = {
+        f"kubernetes {ns} {res}: {verb}"
+        for ns, res_verbs in group["kubernetes"].items()
+        for res, verbs in res_verbs.items()
+        for verb in verbs
+    }
+    grants |= {f"argocd {group['argocd']['project']}: {p}" for p in group["argocd"]["permissions"]}
+    grants |= {f"aws assume {arn} (SAML)" for arn in group["aws_roles"]}
+    grants |= {
+        f"aws act as {arn} (through pods in {ns})"
+        for ns, entry in group["indirect"].items()
+        for arn in entry["aws_roles"]
+    }
+    grants |= {f"kubernetes {ns} secrets: mount (through pods)" for ns in group["indirect"]}
+    if group["membership_rule"]:
+        grants.add(f"members: everyone matching {group['membership_rule']}")
+    return grants
+
+
+def _role_grants(state: FleetState) -> dict[str, set[str]]:
+    """Workload and human roles: each action on each resource, and each managed policy."""
+    out: dict[str, set[str]] = {}
+    for role in state.roles():
+        grants = {f"managed policy {arn}" for arn in role.managed_policy_arns}
+        for statement in (role.inline_policy or {}).get("Statement", []):
+            grants |= {
+                f"{action} on {resource}" for action in statement["Action"] for resource in statement["Resource"]
+            }
+        out[role.name] = grants
+    return out
+
+
+def _access(base: FleetState | None, head: FleetState | None) -> list[AccessChange]:
+    def by_group(state: FleetState | None) -> dict[str, set[str]]:
+        if state is None:
+            return {}
+        return {g["okta_group"]: _grants(g) for g in access.matrix(state)["groups"]}
+
+    out = []
+    for kind, old, new in (
+        ("okta-group", by_group(base), by_group(head)),
+        ("iam-role", _role_grants(base) if base else {}, _role_grants(head) if head else {}),
+    ):
+        for principal in sorted(set(old) | set(new)):
+            gained = sorted(new.get(principal, set()) - old.get(principal, set()))
+            lost = sorted(old.get(principal, set()) - new.get(principal, set()))
+            if gained or lost:
+                out.append(AccessChange(principal=principal, kind=kind, gained=gained, lost=lost))
+    return out
+
+
+def _renames(base: Catalog | None, head: Catalog | None) -> list[Warning]:
+    """Teams or apps that went and came in one change: most likely renames, which replace
+    every derived resource (a new IAM role has a new principal id)."""
+    if base is None or head is None:
+        return []
+    out: list[Warning] = []
+    old_teams = {t.name: t for t in base.teams}
+    new_teams = {t.name: t for t in head.teams}
+    gone, came = sorted(set(old_teams) - set(new_teams)), sorted(set(new_teams) - set(old_teams))
+    for name in gone:
+        match = (
+            difflib.get_close_matches(name, came, n=1, cutoff=0.5)
+            or [c for c in came if set(new_teams[c].owners) == set(old_teams[name].owners)][:1]
+        )
+        if match:
+            out.append(
+                Warning(
+                    kind="replacement",
+                    message=f"team {name} → {match[0]} looks like a rename: its Okta groups, IAM roles, namespaces, AppProject and Applications are all replaced; retire {name} with lifecycle: decommissioning instead",
+                )
+            )
+    for team_name in sorted(set(old_teams) & set(new_teams)):
+        old_apps = {a.name: a for a in old_teams[team_name].apps}
+        new_apps = {a.name: a for a in new_teams[team_name].apps}
+        came_apps = sorted(set(new_apps) - set(old_apps))
+        for name in sorted(set(old_apps) - set(new_apps)):
+            same_source = [c for c in came_apps if new_apps[c].source.repo == old_apps[name].source.repo]
+            match = same_source[:1] or difflib.get_close_matches(name, came_apps, n=1, cutoff=0.5)
+            if match:
+                role = "IAM role (new principal id), " if old_apps[name].aws is not None else ""
+                out.append(
+                    Warning(
+                        kind="replacement",
+                        message=f"app {team_name}/{name} → {team_name}/{match[0]} looks like a rename: its {role}ServiceAccount and Application are replaced",
+                    )
+                )
+    return out
+
+
+def _warnings(
+    base_resources: dict[tuple[str, str], Resource],
+    head_resources: dict[tuple[str, str], Resource],
+    access_changes: list[AccessChange],
+    production: bool,
+    renames: list[Warning],
+) -> list[Warning]:
+    out: list[Warning] = []
+    for key in sorted(set(base_resources) - set(head_resources)):
+        old = base_resources[key]
+        if old.protect:
+            out.append(
+                Warning(
+                    kind="protected-removal",
+                    message=f"{key[0]} {key[1]} is protected: `pulumi up` will refuse to delete it; mark its team or app lifecycle: decommissioning in one change, remove it in the next",
+                )
+            )
+        elif old.retain_on_delete:
+            out.append(
+                Warning(
+                    kind="retained-removal",
+                    message=f"{key[0]} {key[1]} is removed without decommissioning: it stays in the cloud, no longer managed (retainOnDelete)",
+                )
+            )
+    if production:
+        for change in access_changes:
+            if change.gained:
+                what = "Okta group" if change.kind == "okta-group" else "IAM role"
+                shown = "; ".join(change.gained[:3]) + (" …" if len(change.gained) > 3 else "")
+                out.append(
+                    Warning(
+                        kind="access-widened-in-production",
+                        message=f"{what} {change.principal} gains {len(change.gained)} grant(s) in production: {shown}",
+                    )
+                )
+    return [*out, *renames]
+
+
+def compute(
+    base: tuple[Catalog, FleetState] | None,
+    head: tuple[Catalog, FleetState] | None,
+    base_label: str,
+    head_label: str,
+) -> Diff:
+    """The diff of two rendered catalogs; either side may be None (a new or deleted file)."""
+    base_resources = _index(desired_resources(base[1])) if base else {}
+    head_resources = _index(desired_resources(head[1])) if head else {}
+    changes = _access(base[1] if base else None, head[1] if head else None)
+    either = head or base
+    assert either is not None, "at least one side"
+    production = bool((head and head[0].deletion_protection) or (base and base[0].deletion_protection))
+    renames = _renames(base[0] if base else None, head[0] if head else None)
+    return Diff(
+        environment=either[0].environment,
+        base=base_label,
+        head=head_label,
+        layers=_layers(base_resources, head_resources),
+        access=changes,
+        warnings=_warnings(base_resources, head_resources, changes, production, renames),
+    )
+
+
+# --- the pull-request comment ----------------------------------------------------------------
+_TITLES = {"okta": "Okta", "aws": "AWS", "kubernetes": "Kubernetes", "argocd": "Argo CD"}
+_DETAILS_AFTER = 10  # longer lists fold into <details>
+_KINDS = {"okta-group": "Okta group", "iam-role": "IAM role"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+def _bullets(items: list[str]) -> list[str]:
+    return [f"- {item}" for item in items]
+
+
+def _fold(summary: str, items: list[str]) -> list[str]:
+    if len(items) <= _DETAILS_AFTER:
+        return [f"**{summary}**", "", *_bullets(items), ""]
+    return ["<details>", f"<summary>{summary}</summary>", "", *_bullets(items), "", "</details>", ""]
+
+
+def markdown(diff: Diff) -> str:
+    lines = [f"### app-of-apps `{diff.environment}`: `{diff.base}` → `{diff.head}`", ""]
+    if diff.empty:
+        return "\n".join([*lines, "No changes to Okta, AWS, Kubernetes or Argo CD, and no change of access.", ""])
+    if diff.warnings:
+        lines += [
+            f"**{len(diff.warnings)} warning(s) need a human:**",
+            "",
+            *_bullets([f"**{w.kind}**: {w.message}" for w in diff.warnings]),
+            "",
+        ]
+    lines += ["| layer | added | changed | removed |", "|---|---:|---:|---:|"]
+    for layer in LAYERS:
+        d = diff.layers[layer]
+        lines.append(f"| {_TITLES[layer]} | {len(d.added)} | {len(d.changed)} | {len(d.removed)} |")
+    lines.append("")
+    if diff.access:
+        lines += ["#### Who gains or loses access", "", "| principal | gained | lost |", "|---|---:|---:|"]
+        lines += [f"| {_KINDS[c.kind]} {c.principal} | {len(c.gained)} | {len(c.lost)} |" for c in diff.access]
+        lines.append("")
+        for c in diff.access:
+            lines += _fold(
+                f"{c.principal}: +{len(c.gained)} / -{len(c.lost)}",
+                [f"+ {_cell(g)}" for g in c.gained] + [f"- {_cell(lost)}" for lost in c.lost],
+            )
+    for layer in LAYERS:
+        d = diff.layers[layer]
+        if d.added:
+            lines += _fold(f"{_TITLES[layer]}: {len(d.added)} added", [f"`{c.type}` {c.name}" for c in d.added])
+        if d.changed:
+            lines += _fold(
+                f"{_TITLES[layer]}: {len(d.changed)} changed",
+                [f"`{c.type}` {c.name}: {', '.join(c.fields)}" for c in d.changed],
+            )
+        if d.removed:
+            lines += _fold(f"{_TITLES[layer]}: {len(d.removed)} removed", [f"`{c.type}` {c.name}" for c in d.removed])
+    lines.append(
+        "Rendered offline by `python -m fleet diff`; the `pulumi preview` comment below adds the providers' view."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def json_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://app-of-apps.io/schemas/diff.v1.json",
+        **Diff.model_json_schema(),
+    }
