@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fleet import access, diff, guardrails, plan
+from fleet import access, guardrails, plan
 from fleet.catalog import Catalog
 from fleet.load import load_state, state_from_text
 from fleet.problems import CatalogError, UnreadableFileError
@@ -82,6 +82,8 @@ def _diff(args: argparse.Namespace) -> int:
         labels.append(label)
     if sides[0] is None and sides[1] is None:
         raise UnreadableFileError(f"{args.base} and {args.head}: neither side exists")
+    from fleet import diff  # only this command needs it
+
     result = diff.compute(sides[0], sides[1], labels[0], labels[1])
     sys.stdout.write(result.model_dump_json(indent=2) + "\n" if args.format == "json" else diff.markdown(result))
     return EXIT_INVALID if args.fail_on == "warnings" and result.warnings else 0

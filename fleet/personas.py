@@ -7,6 +7,7 @@ what the access report shows is exactly what the Role holds.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 READ = ("get", "list", "watch")
@@ -48,14 +49,20 @@ def _rules_for(level: str) -> list[Rule]:
     raise ValueError(f"unknown persona level {level!r}")
 
 
-def role_rules(level: str) -> list[dict[str, Any]]:
-    """Kubernetes PolicyRules for a persona level, merged per (apiGroup, verbs) and sorted."""
+@cache
+def _merged(level: str) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
     merged: dict[tuple[str, tuple[str, ...]], set[str]] = {}
     for (group, resources), verbs in _rules_for(level):
         merged.setdefault((group, tuple(sorted(verbs))), set()).update(resources)
+    return tuple((group, tuple(sorted(resources)), verbs) for (group, verbs), resources in sorted(merged.items()))
+
+
+def role_rules(level: str) -> list[dict[str, Any]]:
+    """Kubernetes PolicyRules for a persona level, merged per (apiGroup, verbs) and sorted.
+    A fresh list each call: every Role owns its rules."""
     return [
-        {"apiGroups": [group], "resources": sorted(resources), "verbs": list(verbs)}
-        for (group, verbs), resources in sorted(merged.items())
+        {"apiGroups": [group], "resources": list(resources), "verbs": list(verbs)}
+        for group, resources, verbs in _merged(level)
     ]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from fleet import access, graph
 from fleet.state import FleetState, Manifest
@@ -17,7 +18,8 @@ OWNED = ("kubernetes", "aws", "okta", "access.md", "access.json", "graph.mmd")
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Sorted, indented JSON; orjson writes what json.dumps(indent=2, sort_keys=True) would, faster."""
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
 def manifest_path(manifest: Manifest) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from fleet.guardrails import argocd, iam, kubernetes
 from fleet.guardrails import catalog as catalog_rules
@@ -26,14 +27,18 @@ class Violation:
     message: str
 
 
+@cache
+def rules_for(resource_type: str) -> tuple[Rule, ...]:
+    return tuple(rule for rule in RESOURCE_RULES if rule.applies_to(resource_type))
+
+
 def check_resources(resources: Iterable[StackResource], settings: Settings) -> list[Violation]:
     """Every resource rule on every resource, then every stack rule on all of them."""
     items: Sequence[StackResource] = list(resources)
     found = [
         Violation(rule.id, r.type, r.name, message)
         for r in items
-        for rule in RESOURCE_RULES
-        if rule.applies_to(r.type)
+        for rule in rules_for(r.type)
         for message in rule.check(r.props, settings)
     ]
     for stack_rule in STACK_RULES:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
@@ -73,17 +74,23 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def policy_document(value: Any) -> dict[str, Any] | None:
-    """A policy input as a dict: JSON text or an object; None when unknown or unreadable."""
+def policy_document(value: Any) -> Mapping[str, Any] | None:
+    """A policy input as a mapping (read-only): JSON text or an object; None when unknown or
+    unreadable. Several rules read the same policy: its text is parsed once."""
     if isinstance(value, Mapping):
-        return dict(value)
+        return value
     if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return None
-        return parsed if isinstance(parsed, dict) else None
+        return _parsed(value)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> Mapping[str, Any] | None:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:

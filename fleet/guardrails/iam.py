@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from fleet import iam_actions, iam_policies
@@ -106,27 +107,42 @@ def _allow(statement: Mapping[str, Any]) -> bool:
     return statement.get("Effect") == "Allow"
 
 
-def _findings(props: Mapping[str, Any], wanted: set[str]) -> Iterator[str]:
-    for document in _identity_documents(props):
-        for statement in filter(_allow, statements(document)):
-            actions = [str(a) for a in as_list(statement.get("Action"))]
-            if "NotAction" in statement and WILDCARD_ACTION in wanted:
-                yield "Allow with NotAction grants everything not listed"
-            for action in actions:
-                finding = action_finding(action)
-                if finding and finding[0] in wanted:
-                    yield finding[1]
-            if "NotResource" in statement and WILDCARD_RESOURCE in wanted:
-                yield "Allow with NotResource grants every resource not listed"
-            for resource in as_list(statement.get("Resource")):
-                finding = resource_finding(str(resource), actions)
-                if finding and finding[0] in wanted:
-                    yield finding[1]
+def _document_findings(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(rule id, message) for every finding in one identity policy."""
+    found: list[tuple[str, str]] = []
+    for statement in filter(_allow, statements(document)):
+        actions = [str(a) for a in as_list(statement.get("Action"))]
+        if "NotAction" in statement:
+            found.append((WILDCARD_ACTION, "Allow with NotAction grants everything not listed"))
+        found += [f for f in map(action_finding, actions) if f]
+        if "NotResource" in statement:
+            found.append((WILDCARD_RESOURCE, "Allow with NotResource grants every resource not listed"))
+        found += [f for f in (resource_finding(str(r), actions) for r in as_list(statement.get("Resource"))) if f]
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _text_findings(text: str) -> tuple[tuple[str, str], ...]:
+    document = policy_document(text)
+    return tuple(_document_findings(document)) if document is not None else ()
+
+
+def _findings(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every IAM rule reads the same findings; a policy given as text is judged once."""
+    candidates = [props.get("policy")]
+    candidates += [p.get("policy") for p in as_list(props.get("inlinePolicies")) if isinstance(p, Mapping)]
+    found: list[tuple[str, str]] = []
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            found += _text_findings(candidate)
+        elif isinstance(candidate, Mapping):
+            found += _document_findings(candidate)
+    return found
 
 
 def _rule_on_policies(rule_id: str) -> Any:
     def check(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
-        yield from _findings(props, {rule_id})
+        yield from (message for rule, message in _findings(props) if rule == rule_id)
 
     return check
 

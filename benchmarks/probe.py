@@ -1,0 +1,164 @@
+"""One measured run of the Pulumi program, or of its floor, under the SDK's mock engine.
+
+    python -m benchmarks.probe program CATALOG [--record FILE]
+    python -m benchmarks.probe floor FILE
+
+`program` runs __main__.py for CATALOG as stack `dev`. `floor` replays the registrations a
+program run recorded (same types, names, parents, providers and inputs; components included)
+with nothing but the SDKs: what any program registering them must pay. Both print one JSON line
+with the wall time from interpreter start and the registration count; the caller measures peak
+memory (wait4). Run it from the repository root.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()  # before any import below: imports are part of the cost
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import pickle  # noqa: E402
+import re  # noqa: E402
+import runpy  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pulumi  # noqa: E402
+from pulumi.runtime import mocks as pulumi_mocks  # noqa: E402
+from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CountingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.count += 1
+        state = args.inputs
+        if args.typ == "aws:iam/role:Role":
+            state = {**args.inputs, "arn": f"arn:aws:iam::111111111111:role{args.inputs['path']}{args.inputs['name']}"}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps what the floor needs to replay: type, name, parent, custom, provider, inputs."""
+
+    def __init__(self, mocks: CountingMocks) -> None:
+        super().__init__(mocks)
+        self.records: list[dict[str, Any]] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = pulumi.runtime.rpc.deserialize_properties(request.object) if request.object else {}
+            self.records.append(
+                {
+                    "urn": response.urn,
+                    "type": request.type,
+                    "name": request.name,
+                    "parent": request.parent,
+                    "custom": request.custom,
+                    "provider": request.provider.rsplit("::", 1)[0] if request.provider else "",
+                    "inputs": _plain(inputs),
+                }
+            )
+        return response
+
+
+def _plain(value: Any) -> Any:
+    """Secrets and nested structures as plain data."""
+    if isinstance(value, dict):
+        if pulumi.runtime.rpc._special_sig_key in value:  # a secret: keep its value
+            return _plain(value.get("value"))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _start(monitor_factory: Any) -> tuple[CountingMocks, Any]:
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = CountingMocks()
+    monitor = monitor_factory(mocks)
+    pulumi.runtime.set_mocks(mocks, project="app-of-apps", stack="dev", preview=False, monitor=monitor)
+    return mocks, monitor
+
+
+def program(catalog: str, record: str | None) -> dict[str, Any]:
+    pulumi.runtime.set_all_config({"app-of-apps:fleet": os.path.abspath(catalog)}, [])
+    os.environ["KUBECONFIG"] = "/nonexistent"  # no ambient cluster: the run stays offline
+    mocks, monitor = _start(RecordingMonitor if record else pulumi_mocks.MockMonitor)
+    sys.path.insert(0, str(ROOT))
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    elapsed = time.perf_counter() - STARTED
+    if record:
+        with open(record, "wb") as handle:
+            pickle.dump(monitor.records, handle)
+    return {"seconds": elapsed, "registrations": mocks.count}
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+
+
+def floor(recorded: str) -> dict[str, Any]:
+    with open(recorded, "rb") as handle:
+        records = pickle.load(handle)  # noqa: S301 - our own file
+    # The SDK classes these registrations need; importing them is part of the floor.
+    import pulumi_aws as aws
+    import pulumi_kubernetes as kubernetes
+    import pulumi_okta as okta
+
+    classes: dict[str, Any] = {
+        "okta:group/group:Group": okta.group.Group,
+        "okta:group/rule:Rule": okta.group.Rule,
+        "aws:iam/role:Role": aws.iam.Role,
+        "aws:iam/rolePolicy:RolePolicy": aws.iam.RolePolicy,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": aws.iam.RolePolicyAttachment,
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation": aws.eks.PodIdentityAssociation,
+        "kubernetes:core/v1:Namespace": kubernetes.core.v1.Namespace,
+        "kubernetes:core/v1:ResourceQuota": kubernetes.core.v1.ResourceQuota,
+        "kubernetes:core/v1:LimitRange": kubernetes.core.v1.LimitRange,
+        "kubernetes:core/v1:ServiceAccount": kubernetes.core.v1.ServiceAccount,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": kubernetes.networking.v1.NetworkPolicy,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": kubernetes.rbac.v1.Role,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,
+        "pulumi:providers:aws": aws.Provider,
+        "pulumi:providers:kubernetes": kubernetes.Provider,
+        "pulumi:providers:okta": okta.Provider,
+    }
+    mocks, _ = _start(pulumi_mocks.MockMonitor)
+
+    def replay() -> None:
+        by_urn: dict[str, pulumi.Resource] = {}
+        for r in records:
+            opts = pulumi.ResourceOptions(parent=by_urn.get(r["parent"]), provider=by_urn.get(r["provider"]))
+            kwargs = {_snake(k): v for k, v in r["inputs"].items()}
+            if not r["custom"]:
+                resource = pulumi.ComponentResource(r["type"], r["name"], None, opts)
+            elif r["type"] in classes:
+                resource = classes[r["type"]](r["name"], opts=opts, **kwargs)
+            else:  # Argo CD objects
+                kwargs.pop("api_version", None), kwargs.pop("kind", None)
+                resource = kubernetes.apiextensions.CustomResource(
+                    r["name"], api_version=r["inputs"]["apiVersion"], kind=r["inputs"]["kind"], opts=opts, **kwargs
+                )
+            by_urn[r["urn"]] = resource
+
+    _sync_await(run_pulumi_func(replay))
+    return {"seconds": time.perf_counter() - STARTED, "registrations": mocks.count}
+
+
+if __name__ == "__main__":
+    mode, path, *rest = sys.argv[1:]
+    record = rest[1] if rest[:1] == ["--record"] else None
+    print(json.dumps(program(path, record) if mode == "program" else floor(path)))
