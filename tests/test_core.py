@@ -384,3 +384,44 @@ def test_access_names_what_running_pods_gives() -> None:
     row = next(line for line in text.splitlines() if line.startswith("| acme-dev-payments-developer"))
     assert "secrets: through the pods it runs" in row
     assert "acme-dev-payments-checkout (through pods)" in row
+
+
+def test_yaml_emitter_round_trips_every_manifest_and_tricky_strings() -> None:
+    import random
+    import string
+
+    import yaml as pyyaml
+
+    from fleet.yaml_io import dump
+
+    for path in (ROOT / "stacks").glob("*.yaml"):
+        for manifest in render(load(path)).manifests():
+            assert pyyaml.safe_load(dump(manifest.obj)) == manifest.obj
+    rng = random.Random(20261127)
+    alphabet = string.printable + "é€\u2028\u2029\x85\x7f\x9f\ufeff\U0001f600"
+    words = [
+        "",
+        "yes",
+        "No",
+        "on",
+        "~",
+        "null",
+        "1",
+        "0o17",
+        "1e3",
+        ".inf",
+        "- a",
+        "a: b",
+        "#x",
+        "*",
+        "&a",
+        "!t",
+        "@",
+        "%",
+        "<<",
+        "a\n",
+        " lead",
+    ]
+    words += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(3000)]
+    doc = {"list": words, "map": {w: [w, {w: w}] for w in words if w}, "nested": [[1, [True, None]], {}, [], {"e": {}}]}
+    assert pyyaml.safe_load(dump(doc)) == doc
