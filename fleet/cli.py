@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     a = sub.add_parser("access", help="print who can do what, where")
     a.add_argument("file", type=Path)
-    a.add_argument("--format", choices=("md", "json"), default="md")
+    a.add_argument("--format", choices=("md", "json", "html"), default="md", help="html: one self-contained page")
     sub.add_parser("guardrails", help="print the guardrail table (id, what it checks, anchor)")
     d = sub.add_parser("diff", help="what changes between two catalogs, per layer and per group's access")
     d.add_argument("base", help="a catalog file, or git:REV:path (a path missing at REV is an empty fleet)")
@@ -144,7 +144,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {len(written)} files to {out}")
     else:
         data = access.matrix(state)
-        sys.stdout.write(plan.to_json(data) if args.format == "json" else access.markdown(data))
+        if args.format == "html":
+            from fleet import access_html, graph
+
+            sys.stdout.write(access_html.page(state, data, graph.mermaid(state)))
+        else:
+            sys.stdout.write(plan.to_json(data) if args.format == "json" else access.markdown(data))
     return 0
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import orjson
 
-from fleet import access, graph
+from fleet import access, access_html, graph
 from fleet.state import FleetState, Manifest
 from fleet.yaml_io import dump
 
 # What `plan` owns inside --out: removed and written anew on every run, nothing else touched.
-OWNED = ("kubernetes", "aws", "okta", "access.md", "access.json", "graph.mmd")
+OWNED = ("kubernetes", "aws", "okta", "access.md", "access.json", "access.html", "graph.mmd")
 
 
 def to_json(data: Any) -> str:
@@ -43,6 +43,7 @@ def files(state: FleetState) -> dict[str, str]:
     out["access.json"] = to_json(matrix)
     out["access.md"] = access.markdown(matrix)
     out["graph.mmd"] = graph.mermaid(state)
+    out["access.html"] = access_html.page(state, matrix, out["graph.mmd"])
     return dict(sorted(out.items()))
 
 

@@ -1,0 +1,98 @@
+"""The HTML access report, loaded in a real headless Chromium (Debian's package, installed by
+.ci/run), with its filters applied from the URL; and self-contained, with nothing fetched."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fleet import access, access_html, graph
+from fleet.load import load_state
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _, state = load_state(ROOT / "stacks" / "prod.yaml")
+    path = tmp_path_factory.mktemp("html") / "access.html"
+    path.write_text(access_html.page(state, access.matrix(state), graph.mermaid(state)), encoding="utf-8")
+    return path
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_page_is_self_contained(page: Path) -> None:
+    text = page.read_text()
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", text)
+    assert "@import" not in text
+    assert "url(" not in text
+    assert "default-src 'none'" in text  # and the browser is told so
+
+
+def test_matrix_has_every_group_and_namespace(page: Path) -> None:
+    text = page.read_text()
+    assert text.count('<tr data-team="') == 16  # 4 teams x 4 personas
+    for namespace in ("payments", "payments-jobs", "search", "identity", "analytics"):
+        assert f"<th>{namespace}</th>" in text
+    assert 'class="cell admin"' in text
+    assert 'class="cell view"' in text
+
+
+@needs_chromium
+def test_chromium_renders_the_matrix_and_applies_filters(page: Path, tmp_path: Path) -> None:
+    result = chromium(tmp_path, "--dump-dom", f"{page.as_uri()}#team=payments&persona=viewer")
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    rows = re.findall(r'<tr data-team="([^"]+)" data-persona="([^"]+)"( class="hidden")?', dom)
+    assert len(rows) == 16
+    visible = [(team, persona) for team, persona, hidden in rows if not hidden]
+    assert visible == [("payments", "viewer")]  # the script ran and filtered
+    assert '<span id="shown">1</span>' in dom
+    assert "<svg" in dom
+    assert "team analytics (4 groups)" in dom
+
+
+@needs_chromium
+def test_chromium_takes_a_screenshot(page: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "access.png"
+    result = chromium(tmp_path, "--window-size=1400,1150", f"--screenshot={shot}", f"{page.as_uri()}#team=payments")
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 50_000  # a page with content, not a blank one
+
+
+def test_level_is_the_strongest_access() -> None:
+    assert access_html.level({}, False) == "none"
+    assert access_html.level({"pods": ["get", "list"]}, False) == "view"
+    assert access_html.level({"pods": ["get"]}, True) == "edit"
+    assert access_html.level({"configmaps": ["create"]}, False) == "edit"
+    assert access_html.level({"secrets": ["get"]}, False) == "admin"
+    assert access_html.level({"pods/exec": ["create"]}, False) == "admin"
