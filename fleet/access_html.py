@@ -1,6 +1,6 @@
 """The access report as one self-contained HTML page: no script, style or font from the network.
 
-A matrix of Okta groups × namespaces, each cell coloured by the strongest access the group's
+A matrix of Okta groups x namespaces, each cell coloured by the strongest access the group's
 Role there gives (read back from the rendered objects), filters by team and persona, and the
 fleet drawn as an SVG diagram. `#team=payments&persona=developer` in the URL presets the filters.
 """
@@ -181,7 +181,7 @@ def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
 <p class="lede">Who (an Okta group) can do what, where: read back from the rendered Roles, RoleBindings,
 AppProject roles and IAM trust policies. Colour is the strongest access in a namespace.</p>
 <div class="legend"><span class="cell admin" style="background:#ffd7d5">admin: secrets or exec</span><span style="background:#fff1c5">edit: writes workloads</span><span style="background:#dafbe1">view: reads</span><span>· none</span></div>
-<h2>Groups × namespaces</h2>
+<h2>Groups &times; namespaces</h2>
 <div class="filters"><label for="team">Team</label><select id="team"><option value="">all</option>{options(teams)}</select>
 <label for="persona">Persona</label><select id="persona"><option value="">all</option>{options(personas)}</select>
 <label for="search">Search</label><input id="search" type="search" placeholder="group, rule, role…">
