@@ -14,8 +14,8 @@ from fleet import access, access_html, graph
 from fleet.load import load_state
 from tests.conftest import ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium or google-chrome on PATH (.ci/run installs Debian's chromium)")
 FLAGS = [
     "--headless",
     "--no-sandbox",
