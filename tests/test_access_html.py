@@ -15,7 +15,9 @@ from fleet.load import load_state
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium or google-chrome on PATH (.ci/run installs Debian's chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium or google-chrome on PATH (.ci/run installs Debian's chromium)"
+)
 FLAGS = [
     "--headless",
     "--no-sandbox",
