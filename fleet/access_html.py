@@ -112,7 +112,7 @@ td.cell .pods{font-weight:400;font-size:11px;display:block}
 svg .node rect{fill:#f6f8fa;stroke:#57606a} svg .root rect{fill:#ddf4ff;stroke:#0969da} svg .team rect{fill:#fbefff;stroke:#8250df}
 svg .app rect{fill:#dafbe1;stroke:#1a7f37} svg .decommissioning rect{fill:#ffebe9;stroke:#cf222e;stroke-dasharray:4 2}
 svg text{font:12px system-ui,sans-serif;fill:#1f2328} svg .edge{fill:none;stroke:#8c959f}
-tr.hidden{display:none}
+tr.hidden,section.hidden{display:none} h3{font-size:14px;margin:16px 0 0}
 """
 
 SCRIPT = """
@@ -125,6 +125,9 @@ SCRIPT = """
         &&(!search.value||row.textContent.toLowerCase().indexOf(search.value.toLowerCase())>=0);
       row.classList.toggle('hidden',!ok); if(ok){shown++;}
     });
+    document.querySelectorAll('#matrix section.team').forEach(function(section){
+      section.classList.toggle('hidden',!section.querySelector('tbody tr:not(.hidden)'));
+    });
     document.getElementById('shown').textContent=shown;
   }
   const params=new URLSearchParams(location.hash.slice(1));
@@ -136,41 +139,59 @@ SCRIPT = """
 """
 
 
-def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
-    namespaces = [ns for team in state.teams for ns in team.namespaces]
-    teams = sorted({g["team"] for g in matrix["groups"]})
-    personas = sorted({g["persona"] for g in matrix["groups"]})
-    rows = []
-    for group in matrix["groups"]:
-        cells = []
-        for ns in namespaces:
-            resources = group["kubernetes"].get(ns, {})
-            through_pods = group["indirect"].get(ns)
-            strongest = level(resources, bool(through_pods))
-            title = f"{len(resources)} resources; " + (
-                ", ".join(f"{r}: {'/'.join(v)}" for r, v in sorted(resources.items())[:40])
-            )
-            note = '<span class="pods">secrets and roles through pods</span>' if through_pods else ""
-            cells.append(
-                f'<td class="cell {strongest}" title="{_esc(title)}">{strongest if strongest != "none" else "·"}{note}</td>'
-            )
-        argocd = ", ".join(group["argocd"]["permissions"]) or "none"
-        aws = [f"{arn.rsplit('/', 1)[-1]} (SAML)" for arn in group["aws_roles"]]
-        aws += sorted(
-            {f"{arn.rsplit('/', 1)[-1]} (through pods)" for e in group["indirect"].values() for arn in e["aws_roles"]}
+def _row(group: dict[str, Any], namespaces: list[str]) -> str:
+    cells = []
+    for ns in namespaces:
+        resources = group["kubernetes"].get(ns, {})
+        through_pods = group["indirect"].get(ns)
+        strongest = level(resources, bool(through_pods))
+        title = f"{len(resources)} resources; " + ", ".join(
+            f"{r}: {'/'.join(v)}" for r, v in sorted(resources.items())[:40]
         )
-        rule = (
-            f"<code>{_esc(group['membership_rule'])}</code>"
-            if group["membership_rule"]
-            else '<span class="small">by hand</span>'
-        )
-        rows.append(
-            f'<tr data-team="{_esc(group["team"])}" data-persona="{_esc(group["persona"])}">'
-            f"<th>{_esc(group['okta_group'])}<br>{rule}</th>{''.join(cells)}"
-            f'<td class="small">{_esc(argocd)}</td><td class="small">{_esc(", ".join(aws) or "none")}</td></tr>'
-        )
-    options = lambda values: "".join(f'<option value="{_esc(v)}">{_esc(v)}</option>' for v in values)  # noqa: E731
+        note = '<span class="pods">secrets and roles through pods</span>' if through_pods else ""
+        shown = strongest if strongest != "none" else "·"
+        cells.append(f'<td class="cell {strongest}" title="{_esc(title)}">{shown}{note}</td>')
+    argocd = ", ".join(group["argocd"]["permissions"]) or "none"
+    aws = [f"{arn.rsplit('/', 1)[-1]} (SAML)" for arn in group["aws_roles"]]
+    aws += sorted(
+        {f"{arn.rsplit('/', 1)[-1]} (through pods)" for e in group["indirect"].values() for arn in e["aws_roles"]}
+    )
+    rule = (
+        f"<code>{_esc(group['membership_rule'])}</code>"
+        if group["membership_rule"]
+        else '<span class="small">by hand</span>'
+    )
+    return (
+        f'<tr data-team="{_esc(group["team"])}" data-persona="{_esc(group["persona"])}">'
+        f"<th>{_esc(group['okta_group'])}<br>{rule}</th>{''.join(cells)}"
+        f'<td class="small">{_esc(argocd)}</td><td class="small">{_esc(", ".join(aws) or "none")}</td></tr>'
+    )
+
+
+def _team_table(team: str, own: list[str], groups: list[dict[str, Any]]) -> str:
+    """One table a team: its groups x the namespaces they reach (its own first). A table per
+    team keeps the page linear in the size of the fleet; a grant outside the team's own
+    namespaces still shows, as an extra column."""
+    reached = {ns for g in groups for ns in g["kubernetes"]}
+    namespaces = own + sorted(reached - set(own))
     header = "".join(f"<th>{_esc(ns)}</th>" for ns in namespaces)
+    body = "".join(_row(g, namespaces) for g in groups)
+    return (
+        f'<section class="team" data-team="{_esc(team)}"><h3>team {_esc(team)}</h3>'
+        f"<table><thead><tr><th>Okta group / members</th>{header}<th>Argo CD</th><th>AWS roles</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
+
+
+def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
+    by_team: dict[str, list[dict[str, Any]]] = {}
+    for group in matrix["groups"]:
+        by_team.setdefault(group["team"], []).append(group)
+    tables = "".join(_team_table(team.name, list(team.namespaces), by_team.get(team.name, [])) for team in state.teams)
+    teams = sorted(by_team)
+    personas = sorted({g["persona"] for g in matrix["groups"]})
+    total = len(matrix["groups"])
+    options = lambda values: "".join(f'<option value="{_esc(v)}">{_esc(v)}</option>' for v in values)  # noqa: E731
     title = f"Access: {state.organization} / {state.environment}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -181,17 +202,16 @@ def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
 <p class="lede">Who (an Okta group) can do what, where: read back from the rendered Roles, RoleBindings,
 AppProject roles and IAM trust policies. Colour is the strongest access in a namespace.</p>
 <div class="legend"><span class="cell admin" style="background:#ffd7d5">admin: secrets or exec</span><span style="background:#fff1c5">edit: writes workloads</span><span style="background:#dafbe1">view: reads</span><span>· none</span></div>
-<h2>Groups &times; namespaces</h2>
+<h2>Groups &times; namespaces, per team</h2>
 <div class="filters"><label for="team">Team</label><select id="team"><option value="">all</option>{options(teams)}</select>
 <label for="persona">Persona</label><select id="persona"><option value="">all</option>{options(personas)}</select>
 <label for="search">Search</label><input id="search" type="search" placeholder="group, rule, role…">
-<span class="small"><span id="shown">{len(rows)}</span> of {len(rows)} groups</span></div>
-<table id="matrix"><thead><tr><th>Okta group / members</th>{header}<th>Argo CD</th><th>AWS roles</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
+<span class="small"><span id="shown">{total}</span> of {total} groups</span></div>
+<div id="matrix">{tables}</div>
 <h2>The fleet</h2>
 {diagram(state)}
 <details><summary class="small">Mermaid source (graph.mmd)</summary><pre>{_esc(mermaid)}</pre></details>
-<script id="access-data" type="application/json">{_esc(json.dumps({"environment": state.environment, "groups": len(rows)}))}</script>
+<script id="access-data" type="application/json">{_esc(json.dumps({"environment": state.environment, "groups": total}))}</script>
 <script>{SCRIPT}</script>
 </body></html>
 """
