@@ -167,13 +167,12 @@ def load_state(path: str | Path) -> tuple[Catalog, FleetState]:
 
 def state_from_text(text: str, source: str) -> tuple[Catalog, FleetState]:
     """As load_state, for a catalog that is not a file (`git show REV:path`)."""
-    path = source
     catalog = validate(parse(text, source), source)
     state = render(catalog)
     violations = guardrails.check_resources(desired_resources(state), settings_for(catalog))
     if violations:
         raise CatalogError(
-            str(path),
+            source,
             [Problem(f"(rendered) {v.resource_type} {v.resource_name}", f"{v.message} [{v.rule}]") for v in violations],
         )
     return catalog, state
