@@ -93,7 +93,7 @@ def median_of(argv: list[str], runs: int) -> dict[str, Any]:
     }
 
 
-def bench_size(apps: int, runs: int, out: Path) -> dict[str, Any]:
+def bench_size(apps: int, runs: int, out: Path, parts: set[str]) -> dict[str, Any]:
     python = sys.executable
     base, head = write(apps, out)
     plan_dir = out / f"plan-{apps}"
@@ -104,7 +104,7 @@ def bench_size(apps: int, runs: int, out: Path) -> dict[str, Any]:
         "access": [python, "-m", "fleet", "access", str(base)],
     }
     result: dict[str, Any] = {"apps": apps}
-    for name, argv in tools.items():
+    for name, argv in tools.items() if "tools" in parts else ():
         figures = median_of(argv, runs)
         figures.pop("last_stdout")
         result[name] = figures
@@ -112,6 +112,8 @@ def bench_size(apps: int, runs: int, out: Path) -> dict[str, Any]:
             f"  {apps:>5} apps  fleet {name:<9} {figures['seconds']:7.2f} s  {figures['peak_mb']:7.0f} MB  {figures['samples']}",
             flush=True,
         )
+    if "program" not in parts:
+        return result
     record = out / f"registrations-{apps}.pkl"
     measure([python, "-m", "benchmarks.probe", "program", str(base), "--record", str(record)])  # untimed
     for name, argv in (
@@ -134,7 +136,7 @@ def bench_size(apps: int, runs: int, out: Path) -> dict[str, Any]:
 def growth(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Seconds per app for each size, and the ratio of the largest size's figure to 1,000's."""
     out: dict[str, Any] = {}
-    for key in ("validate", "plan", "diff", "access", "program", "floor"):
+    for key in [k for k in ("validate", "plan", "diff", "access", "program", "floor") if all(k in r for r in results)]:
         per_app = {r["apps"]: r[key]["seconds"] / r["apps"] for r in results}
         entry: dict[str, Any] = {"ms_per_app": {apps: round(v * 1000, 3) for apps, v in per_app.items()}}
         if 1000 in per_app and max(per_app) > 1000:
@@ -148,16 +150,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100,1000,5000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT, help="catalogs, plans and results.json go here")
+    parser.add_argument("--parts", default="tools,program", help="tools (fleet commands), program (program and floor)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     info = machine()
     print("machine:", json.dumps(info))
     print(
         "command:",
-        " ".join([Path(sys.executable).name, "-m", "benchmarks.run", f"--sizes {args.sizes}", f"--runs {args.runs}"]),
+        f"python -m benchmarks.run --sizes {args.sizes} --runs {args.runs} --parts {args.parts}",
     )
     print("figures: median wall seconds of fresh processes (interpreter start to exit), peak RSS", flush=True)
-    results = [bench_size(apps, args.runs, args.out) for apps in sizes]
+    parts = set(args.parts.split(","))
+    results = [bench_size(apps, args.runs, args.out, parts) for apps in sizes]
     summary = {
         "machine": info,
         "sizes": sizes,
@@ -169,7 +173,7 @@ def main() -> None:
     print("growth (ms per app):")
     for key, entry in summary["growth"].items():
         print(f"  {key:<9} {entry}")
-    at_1000 = next((r for r in results if r["apps"] == 1000), None)
+    at_1000 = next((r for r in results if r["apps"] == 1000 and "program" in r and "plan" in r), None)
     if at_1000:
         print("goals at 1,000 apps:")
         print(f"  program/floor {at_1000['program_floor_ratio']:.2f}x (goal <= {GOALS['program_floor_ratio_1000']}x)")
