@@ -17,6 +17,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import unknown_checking_proxy  # the engine hands rules these proxies
 
 from fleet.guardrails import CATALOG_RULES, RESOURCE_RULES, STACK_RULES, Settings, StackResource, check_resources
 from fleet.load import load_state, settings_for
@@ -52,7 +53,9 @@ def pack_resource_violations(
     policy = PACK[policy_id]
     assert isinstance(policy, ResourceValidationPolicy)
     found: list[str] = []
-    args = ResourceValidationArgs(resource_type, props, _urn(resource_type, "r"), "r", _options(), None, dict(config))
+    args = ResourceValidationArgs(
+        resource_type, unknown_checking_proxy(props), _urn(resource_type, "r"), "r", _options(), None, dict(config)
+    )
     policy.validate(args, lambda message, urn=None: found.append(message))
     return found
 
@@ -62,7 +65,8 @@ def pack_stack_violations(policy_id: str, resources: Stack, config: Mapping[str,
     assert isinstance(policy, StackValidationPolicy)
     found: list[tuple[str, str]] = []
     items = [
-        PolicyResource(t, props, _urn(t, name), name, _options(), None, None, [], {}) for t, name, props in resources
+        PolicyResource(t, unknown_checking_proxy(props), _urn(t, name), name, _options(), None, None, [], {})
+        for t, name, props in resources
     ]
     policy.validate(StackValidationArgs(items, dict(config)), lambda message, urn=None: found.append((message, urn)))
     return found

@@ -1,7 +1,8 @@
 """What a guardrail is: an id, a one-line rationale, the anchor it follows, a pure check.
 
-Resource rules look at one resource's inputs as Pulumi passes them (camelCase; values unknown
-at preview are simply absent), so the same function judges the rendered desired state in
+Resource rules look at one resource's inputs as Pulumi passes them (camelCase; in the
+policy engine as read-only Mapping/Sequence proxies, where reading a value that is unknown at
+preview raises, and the engine then skips that rule for that resource), so the same function judges the rendered desired state in
 `fleet validate` and any stack's resources in the CrossGuard pack. Stack rules look at all
 resources of a stack at once.
 """
@@ -69,9 +70,11 @@ class StackRule:
 
 # --- helpers for reading inputs -----------------------------------------------------------------
 def as_list(value: Any) -> list[Any]:
+    """A list of what `value` holds. The policy engine hands rules read-only proxies
+    (Sequence/Mapping, not list/dict): test for the abstract types only."""
     if value is None:
         return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else [value]
 
 
 def policy_document(value: Any) -> Mapping[str, Any] | None:
