@@ -9,6 +9,7 @@ checked against it, so a catalog pointing at the wrong cluster fails before anyt
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,12 @@ def ambient_kubeconfig() -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
+def as_text(kubeconfig: Any) -> str:
+    """A cluster stack may export the kubeconfig as an object (pulumi-eks does): as JSON text,
+    which is YAML, for the check and for the provider alike."""
+    return kubeconfig if isinstance(kubeconfig, str) else json.dumps(kubeconfig)
+
+
 def server_of(kubeconfig: str, context: str | None) -> str | None:
     """The API server URL the kubeconfig's chosen context points at."""
     try:
@@ -67,11 +74,15 @@ def server_of(kubeconfig: str, context: str | None) -> str | None:
         return None
     if not isinstance(data, dict):
         return None
+
+    def entries(key: str, field: str) -> dict[Any, dict[str, Any]]:
+        items = data.get(key) if isinstance(data.get(key), list) else []
+        return {i.get("name"): i.get(field) for i in items if isinstance(i, dict) and isinstance(i.get(field), dict)}
+
     wanted = context or data.get("current-context")
-    contexts = {c.get("name"): c.get("context", {}) for c in data.get("contexts") or [] if isinstance(c, dict)}
-    cluster_name = (contexts.get(wanted) or {}).get("cluster")
-    clusters = {c.get("name"): c.get("cluster", {}) for c in data.get("clusters") or [] if isinstance(c, dict)}
-    return (clusters.get(cluster_name) or {}).get("server")
+    cluster_name = entries("contexts", "context").get(wanted, {}).get("cluster")
+    server = entries("clusters", "cluster").get(cluster_name, {}).get("server")
+    return server if isinstance(server, str) else None
 
 
 def check_endpoint(kubeconfig: str, context: str | None, endpoint: str, catalog: Catalog) -> str:
@@ -102,5 +113,6 @@ def read(config: pulumi.Config, catalog: Catalog) -> ClusterInputs:
         )
     reference = pulumi.StackReference(stack)
     verified = reference.outputs.apply(lambda outputs: _check(stack, dict(outputs or {}), catalog))
-    kubeconfig = override if override is not None else pulumi.Output.secret(reference.get_output("kubeconfig"))
+    exported = reference.get_output("kubeconfig").apply(lambda value: as_text(value) if value is not None else None)
+    kubeconfig = override if override is not None else pulumi.Output.secret(exported)
     return ClusterInputs(kubeconfig=kubeconfig, verified=verified)

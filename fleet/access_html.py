@@ -8,7 +8,6 @@ fleet drawn as an SVG diagram. `#team=payments&persona=developer` in the URL pre
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 from fleet.state import FleetState
@@ -211,7 +210,6 @@ AppProject roles and IAM trust policies. Colour is the strongest access in a nam
 <h2>The fleet</h2>
 {diagram(state)}
 <details><summary class="small">Mermaid source (graph.mmd)</summary><pre>{_esc(mermaid)}</pre></details>
-<script id="access-data" type="application/json">{_esc(json.dumps({"environment": state.environment, "groups": total}))}</script>
 <script>{SCRIPT}</script>
 </body></html>
 """

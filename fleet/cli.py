@@ -74,6 +74,8 @@ def _diff(args: argparse.Namespace) -> int:
         try:
             text, label = _read_side(spec)
         except _MissingAtRevisionError:
+            # A new catalog in this pull request; also what a mistyped path looks like.
+            print(f"note: {spec} does not exist: diffing against an empty fleet", file=sys.stderr)
             sides.append(None)
             labels.append(f"{spec} (absent)")
             continue

@@ -413,6 +413,47 @@ RESOURCE_CASES += [
     ),
 ]
 
+# Review findings: legal shapes that must pass, near misses that must fail.
+IRSA_LISTS = {
+    **IRSA_OK,
+    "Condition": {
+        "StringEquals": {f"{ISSUER}:sub": ["system:serviceaccount:team:app"], f"{ISSUER}:aud": ["sts.amazonaws.com"]}
+    },
+}
+RESOURCE_CASES += [
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust(
+            {
+                **IRSA_OK,
+                "Condition": {
+                    "StringEquals": {
+                        f"{ISSUER}:sub": "system:serviceaccountX:team:app",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ),
+        trust(IRSA_LISTS),
+        ":sub",
+    ),
+    (
+        "k8s-view-no-secrets",
+        K_ROLE,
+        k8s_role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}], name="read-only"),
+        k8s_role([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}], name="thread-editor"),
+        "read secrets",
+    ),
+    (
+        "k8s-no-power-bindings",
+        K_CRB,
+        {k: v for k, v in binding("ClusterRoleBinding", "ClusterRole", "admin").items() if k != "kind"},
+        binding("RoleBinding", "ClusterRole", "admin"),
+        "cluster-wide",
+    ),
+]
+
 # (rule id, failing resources, passing resources, phrase) as (type, name, props) lists.
 Stack = list[tuple[str, str, dict[str, Any]]]
 
@@ -475,5 +516,35 @@ STACK_CASES: list[tuple[str, Stack, Stack, str]] = [
         [(APP, "argocd/team-app", application(project_name="elsewhere", ns="argocd"))],
         [(APP, "argocd/team-app", application(project_name="elsewhere"))],
         "Argo CD namespace",
+    ),
+]
+
+_MULTI = application()
+STACK_CASES += [
+    (
+        "argocd-application-destinations",
+        [
+            (PROJECT, "argocd/team", project()),
+            (
+                APP,
+                "argocd/team-app",
+                {**_MULTI, "spec": {**_MULTI["spec"], "sources": [{"repoURL": "https://evil.example/x", "path": "p"}]}},
+            ),
+        ],
+        [
+            (PROJECT, "argocd/team", project()),
+            (
+                APP,
+                "argocd/team-app",
+                {
+                    **_MULTI,
+                    "spec": {
+                        **_MULTI["spec"],
+                        "sources": [{"repoURL": "https://github.com/acme/team-deploy", "path": "q"}],
+                    },
+                },
+            ),
+        ],
+        "https://evil.example/x",
     ),
 ]

@@ -279,3 +279,13 @@ def test_example_team_stack() -> None:
 def test_example_fails_clearly_for_an_app_without_a_role() -> None:
     run = run_example(platform_output("dev"), app="settlement")
     assert "app payments/settlement has no IAM role" in str(run.error)
+
+
+def test_cluster_stack_may_export_the_kubeconfig_as_an_object() -> None:
+    """pulumi-eks exports it as an object: checked and handed on as JSON text (JSON is YAML)."""
+    import yaml as pyyaml
+
+    as_object = pyyaml.safe_load(DEV_KUBECONFIG)
+    run = run_with_cluster({"kubeconfig": as_object, "clusterName": "acme-dev"})
+    assert run.error is None, run.error
+    assert json.loads(kubeconfig_of(run)) == as_object

@@ -444,3 +444,15 @@ def test_iam_action_index_is_cached_and_rebuilt_when_unusable(tmp_path, monkeypa
     assert built["s3"]["actions"]["getobject"] == ["GetObject", "Read", True]
     assert built["sts"]["actions"]["getcalleridentity"][2] is False
     iam_actions._index.cache_clear()
+
+
+def test_yaml_emitter_keeps_floats_floats() -> None:
+    import math
+
+    import yaml as pyyaml
+
+    from fleet.yaml_io import dump
+
+    values = [1.5, 1e20, 1e-7, 2.5e-300, 0.0, -2.5, 3.0, 1.7976931348623157e308, float("inf"), float("-inf")]
+    assert pyyaml.safe_load(dump({"v": values})) == {"v": values}
+    assert math.isnan(pyyaml.safe_load(dump({"v": float("nan")}))["v"])

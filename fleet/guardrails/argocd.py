@@ -152,10 +152,12 @@ def _applications_inside_projects(
                 r,
                 f"deploys to {destination.get('server')} {namespace!r}, outside the destinations of project {name!r}",
             )
-        source = body.get("source") if isinstance(body.get("source"), Mapping) else {}
-        repo = str(source.get("repoURL", ""))
-        if repo and repo not in [str(s) for s in as_list(spec(project.props).get("sourceRepos"))]:
-            yield r, f"deploys from {repo!r}, not one of project {name!r}'s sourceRepos"
+        allowed_repos = [str(s) for s in as_list(spec(project.props).get("sourceRepos"))]
+        # One source, or several (multi-source Applications).
+        for source in [body.get("source"), *as_list(body.get("sources"))]:
+            repo = str(source.get("repoURL", "")) if isinstance(source, Mapping) else ""
+            if repo and repo not in allowed_repos:
+                yield r, f"deploys from {repo!r}, not one of project {name!r}'s sourceRepos"
 
 
 RULES: tuple[Rule, ...] = (

@@ -161,6 +161,11 @@ def _admin_attachments(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
             yield f"{arn} makes the principal an account administrator"
 
 
+def _condition_values(equals: Mapping[str, Any], key: str) -> list[str]:
+    """A condition value is a string or a list of strings (any of which matches)."""
+    return [str(v) for v in as_list(equals.get(key))]
+
+
 def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     document = policy_document(props.get("assumeRolePolicy"))
     if document is None:
@@ -177,14 +182,19 @@ def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         actions = {str(a) for a in as_list(statement.get("Action"))}
         federated = [str(f) for f in as_list(principal.get("Federated"))]
         services = [str(s) for s in as_list(principal.get("Service"))]
+
+        subject_prefix = Names.service_account_subject("", "")[:-1]  # "system:serviceaccount:"
         for provider in federated:
             if ":oidc-provider/" in provider:
                 issuer = provider.split(":oidc-provider/", 1)[1]
-                if not str(equals.get(f"{issuer}:sub", "")).startswith(Names.service_account_subject("", "")[:-2]):
+                subjects = _condition_values(equals, f"{issuer}:sub")
+                if not subjects or not all(s.startswith(subject_prefix) and s.count(":") == 3 for s in subjects):
                     yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:sub = system:serviceaccount:<namespace>:<name>: any service account of the cluster could assume it"
-                if equals.get(f"{issuer}:aud") != iam_policies.STS_AUDIENCE:
+                if _condition_values(equals, f"{issuer}:aud") != [iam_policies.STS_AUDIENCE]:
                     yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:aud = {iam_policies.STS_AUDIENCE}"
-            elif ":saml-provider/" in provider and equals.get("SAML:aud") != iam_policies.SAML_AUDIENCE:
+            elif ":saml-provider/" in provider and _condition_values(equals, "SAML:aud") != [
+                iam_policies.SAML_AUDIENCE
+            ]:
                 yield f"SAML trust of {provider} has no StringEquals on SAML:aud = {iam_policies.SAML_AUDIENCE}"
         if iam_policies.POD_IDENTITY_PRINCIPAL in services:
             if actions != {"sts:AssumeRole", "sts:TagSession"}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -57,8 +58,10 @@ def _is_view_role(props: Mapping[str, Any]) -> bool:
     labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
     if ACCESS_LEVEL_LABEL in labels:
         return labels[ACCESS_LEVEL_LABEL] == "view"
-    name = str(meta.get("name", "")).lower()
-    return any(word in name for word in ("view", "read", "audit"))
+    # Without our label, judge by whole words of the name: "team-viewer", "read-only",
+    # not "thread-editor".
+    words = set(re.split(r"[^a-z0-9]+", str(meta.get("name", "")).lower()))
+    return bool(words & {"view", "viewer", "read", "reader", "readonly", "audit", "auditor"})
 
 
 def _view_no_secrets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
@@ -79,7 +82,7 @@ def _no_power_bindings(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     ]
     if ref.get("name") == "cluster-admin":
         yield f"binds cluster-admin (subjects: {', '.join(map(str, groups)) or 'none'})"
-    elif props.get("kind") == "ClusterRoleBinding" and groups:
+    elif props.get("kind") != "RoleBinding" and groups:  # the rule sees only bindings; no kind: a ClusterRoleBinding
         yield f"binds the built-in ClusterRole {ref.get('name')} cluster-wide to groups {', '.join(map(str, groups))}"
 
 
