@@ -548,3 +548,16 @@ STACK_CASES += [
         "https://evil.example/x",
     ),
 ]
+
+RESOURCE_CASES += [
+    (
+        "iam-no-admin-policy",
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        {
+            "roleName": "r",
+            "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AdministratorAccess"],
+        },
+        {"roleName": "r", "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        "administrator",
+    ),
+]

@@ -23,6 +23,9 @@ ATTACHMENT_TYPES = (
     "aws:iam/userPolicyAttachment:UserPolicyAttachment",
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
 )
 POLICY_HOLDERS = (*IDENTITY_POLICY_TYPES, ROLE)  # a Role may carry inlinePolicies
 # A workload acting as another principal.
@@ -156,7 +159,8 @@ def _policy_version(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
 
 
 def _admin_attachments(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
-    for arn in [props.get("policyArn"), *as_list(props.get("managedPolicyArns"))]:
+    arns = [props.get("policyArn"), *as_list(props.get("managedPolicyArns")), *as_list(props.get("policyArns"))]
+    for arn in arns:
         if isinstance(arn, str) and admin_policy(arn):
             yield f"{arn} makes the principal an account administrator"
 
