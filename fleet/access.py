@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from fleet import personas
 from fleet.naming import PERSONA_LABEL
 from fleet.state import FleetState, Manifest, TeamState
 
@@ -71,6 +72,8 @@ POD_RUNNERS = (
     "batch/cronjobs",
 )
 POD_WRITES = {"create", "update", "patch"}
+# Verbs that change what they name; the one set the Markdown and the HTML report count by.
+WRITE_VERBS = frozenset(personas.WRITE)
 
 
 def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: dict[str, list[str]]) -> dict[str, Any]:
@@ -148,7 +151,7 @@ def _cell(text: str) -> str:
 def _summary(resources: dict[str, list[str]], runs_pods: bool) -> str:
     """One cell: how many resources are readable/writable, and the sensitive ones by name."""
     readable = [r for r, verbs in resources.items() if "get" in verbs]
-    writable = [r for r, verbs in resources.items() if {"create", "update", "patch", "delete"} & set(verbs)]
+    writable = [r for r, verbs in resources.items() if WRITE_VERBS & set(verbs)]
     parts = [f"read {len(readable)}", f"write {len(writable)}"]
     secrets = resources.get("secrets", [])
     if secrets:

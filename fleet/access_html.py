@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from fleet.access import WRITE_VERBS
 from fleet.state import FleetState
 
 LEVELS = ("none", "view", "edit", "admin")
-WRITES = {"create", "update", "patch", "delete", "deletecollection"}
 
 
 def level(resources: dict[str, list[str]], runs_pods: bool) -> str:
@@ -22,7 +22,7 @@ def level(resources: dict[str, list[str]], runs_pods: bool) -> str:
         return "none"
     if "secrets" in resources or "create" in resources.get("pods/exec", []):
         return "admin"
-    if runs_pods or any(WRITES & set(verbs) for verbs in resources.values()):
+    if runs_pods or any(WRITE_VERBS & set(verbs) for verbs in resources.values()):
         return "edit"
     return "view"
 

@@ -88,10 +88,12 @@ class Names:
     def service_account(app: str) -> str:
         return app
 
+    SERVICE_ACCOUNT_SUBJECT_PREFIX = "system:serviceaccount:"
+
     @staticmethod
     def service_account_subject(namespace: str, service_account: str) -> str:
         """The `sub` of a ServiceAccount token, as IRSA trust policies match it."""
-        return f"system:serviceaccount:{namespace}:{service_account}"
+        return f"{Names.SERVICE_ACCOUNT_SUBJECT_PREFIX}{namespace}:{service_account}"
 
     @staticmethod
     def persona_role(persona: str) -> str:

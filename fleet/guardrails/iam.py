@@ -187,7 +187,7 @@ def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         federated = [str(f) for f in as_list(principal.get("Federated"))]
         services = [str(s) for s in as_list(principal.get("Service"))]
 
-        subject_prefix = Names.service_account_subject("", "")[:-1]  # "system:serviceaccount:"
+        subject_prefix = Names.SERVICE_ACCOUNT_SUBJECT_PREFIX
         for provider in federated:
             if ":oidc-provider/" in provider:
                 issuer = provider.split(":oidc-provider/", 1)[1]
