@@ -74,6 +74,12 @@ POD_RUNNERS = (
 POD_WRITES = {"create", "update", "patch"}
 # Verbs that change what they name; the one set the Markdown and the HTML report count by.
 WRITE_VERBS = frozenset(personas.WRITE)
+ARGOCD_WRITES = frozenset(f"applications {action}" for action in personas.ARGOCD_WRITE)
+
+
+def argocd_writes(permissions: list[str]) -> list[str]:
+    """The Argo CD permissions that change what runs (counted as writes in both reports)."""
+    return [p for p in permissions if p in ARGOCD_WRITES]
 
 
 def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: dict[str, list[str]]) -> dict[str, Any]:
@@ -119,7 +125,11 @@ def matrix(state: FleetState) -> dict[str, Any]:
                     "kubernetes_group": subject,
                     "kubernetes": kubernetes,
                     "indirect": _indirect(kubernetes, {ns: sorted(arns) for ns, arns in roles_by_namespace.items()}),
-                    "argocd": {"project": team.project.name, "permissions": argocd.get(group.name, [])},
+                    "argocd": {
+                        "project": team.project.name,
+                        "permissions": argocd.get(group.name, []),
+                        "writes": argocd_writes(argocd.get(group.name, [])),
+                    },
                     "aws_roles": [human[group.name]] if group.name in human else [],
                 }
             )
@@ -199,7 +209,11 @@ def markdown(data: dict[str, Any]) -> str:
         first = group["kubernetes"][namespaces[0]] if namespaces else {}
         levels.setdefault(group["persona"], first)
         argocd = group["argocd"]
-        argo = f"{argocd['project']}: " + ", ".join(argocd["permissions"]) if argocd["permissions"] else "none"
+        argo = (
+            f"{argocd['project']}: write {len(argocd['writes'])}; " + ", ".join(argocd["permissions"])
+            if argocd["permissions"]
+            else "none"
+        )
         rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
