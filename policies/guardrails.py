@@ -56,6 +56,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string", "pattern": "^[0-9]{12}$"},
             "description": "The AWS accounts the stacks deploy into; trust policies and EKS access entries naming any other account are refused",
         },
+        "reservedNamespaces": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Platform namespaces besides kube-*, default, Argo CD's and the well-known add-on ones",
+        },
     }
 )
 

@@ -6,9 +6,10 @@ import fnmatch
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, kind, metadata, spec
+from fleet.guardrails.reserved import reserved_reason
 from fleet.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
 
 ARGO = "argoproj.io"
@@ -36,18 +37,26 @@ PLATFORM_OWNED_KINDS = (
     (ARGO, "ApplicationSet"),
     (ARGO, "AppProject"),
 )
-# Argo CD matches destinations, sourceNamespaces and resource lists as globs (`*`, `?`, `[…]`,
-# `{a,b}`, and `!` to negate a destination namespace).
-GLOB_CHARS = frozenset("*?[]{}!")
 _ROLE_NAME = re.compile(ARGOCD_ROLE_PATTERN)
 
 
-def glob_chars(value: str) -> str:
-    return "".join(sorted({c for c in value if c in GLOB_CHARS}))
+# Argo CD matches sourceRepos and destinations as globs (gobwas/glob): '*', '?', classes '[…]'
+# with '!' negation, alternatives '{a,b}'. Any of them turns an entry into a pattern.
+GLOB_CHARACTERS = "*?[]{}!"
 
 
 def has_wildcard(value: str) -> bool:
-    return "*" in value or "?" in value
+    return any(c in value for c in GLOB_CHARACTERS)
+
+
+def url_decoded(value: str) -> str:
+    """`value` with percent-encoding undone until nothing changes (%252A -> %2A -> *)."""
+    for _ in range(8):
+        decoded = unquote(value)
+        if decoded == value:
+            break
+        value = decoded
+    return value
 
 
 def repo_path(url: str) -> str:
@@ -59,8 +68,12 @@ def repo_path(url: str) -> str:
 
 def repo_url_problem(url: str) -> str | None:
     """What makes a prefix comparison of repository URLs unsafe."""
-    if has_wildcard(url):
-        return "repository URLs must not contain wildcards"
+    found = sorted({c for c in url_decoded(url) if c in GLOB_CHARACTERS})
+    if found:
+        return (
+            f"repository URLs must not contain wildcards or glob characters ({' '.join(found)}, "
+            "also when percent-encoded): Argo CD would match the URL as a pattern"
+        )
     path = repo_path(url)
     if ".." in path.split("/") or any(c in path for c in "%#@\\"):
         return "the repository path must not contain '..', '%', '#', '@' or '\\' (a prefix check could be escaped)"
@@ -72,14 +85,10 @@ def repo_allowed(repo: str, allowed: Sequence[str]) -> bool:
     return any(repo == entry or (entry.endswith("/") and repo.startswith(entry)) for entry in allowed)
 
 
-def destination_problem(namespace: str, argocd_namespace: str) -> str | None:
-    if has_wildcard(namespace) or glob_chars(namespace):
-        return f"{namespace!r} is a glob ({glob_chars(namespace)}): it reaches namespaces nobody named, Argo CD's own included"
-    if namespace == argocd_namespace:
-        return f"the Argo CD namespace {namespace!r}: a project that deploys there can take over Argo CD"
-    if namespace.startswith("kube-") or namespace == "default":
-        return f"{namespace!r} belongs to the cluster itself"
-    return None
+def destination_problem(namespace: str, argocd_namespace: str, reserved: Sequence[str] = ()) -> str | None:
+    if has_wildcard(namespace):
+        return "a wildcard namespace reaches every namespace, Argo CD's own included"
+    return reserved_reason(namespace, argocd_namespace, reserved)
 
 
 def _sources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -100,14 +109,16 @@ def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
         namespace = str(destination.get("namespace", ""))
         if not namespace:
             yield f"destinations[{i}] has no namespace (cluster-scoped deployment)"
-        elif (reason := destination_problem(namespace, settings.argocd_namespace)) is not None:
+        elif (
+            reason := destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
+        ) is not None:
             yield f"destinations[{i}]: {reason}"
         for field in ("server", "name"):
             value = str(destination.get(field, ""))
-            if has_wildcard(value) or glob_chars(value):
+            if has_wildcard(value):
                 yield f"destinations[{i}].{field} {value!r} is a glob: every cluster Argo CD knows that matches it"
     for i, namespace in enumerate(as_list(spec(props).get("sourceNamespaces"))):
-        if glob_chars(str(namespace)) or str(namespace) == settings.argocd_namespace:
+        if has_wildcard(str(namespace)) or str(namespace) == settings.argocd_namespace:
             yield (
                 f"sourceNamespaces[{i}] {str(namespace)!r}: Applications of that namespace could use this project; "
                 "name the team's own namespaces, without globs"
@@ -185,7 +196,7 @@ def project_problem(project: Any) -> str | None:
     name = str(project if project is not None else "").strip()
     if name.lower() in ("", ARGOCD_DEFAULT_PROJECT):
         return f"project {name or '(none)'!r}: the 'default' project allows every repository and destination; name the team's project"
-    if glob_chars(name) or "{{" in name:
+    if has_wildcard(name) or "{{" in name:
         return f"project {name!r} is not a plain name (a glob or a template): name the team's project"
     return None
 
@@ -225,7 +236,7 @@ def _application_set(props: Mapping[str, Any], settings: Settings) -> Iterator[s
         destination = template_spec.get("destination")
         namespace = destination.get("namespace") if isinstance(destination, Mapping) else None
         reason = (
-            destination_problem(namespace, settings.argocd_namespace)
+            destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
             if isinstance(namespace, str) and "{{" not in namespace
             else None
         )
@@ -258,7 +269,9 @@ def _applications_inside_projects(
         name = str(body.get("project", ""))
         destination = body.get("destination") if isinstance(body.get("destination"), Mapping) else {}
         namespace = str(destination.get("namespace", ""))
-        if (reason := destination_problem(namespace, settings.argocd_namespace)) is not None:
+        if (
+            reason := destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
+        ) is not None:
             yield r, f"destination namespace: {reason}"
         project = projects.get(name)
         if project is None:
@@ -291,7 +304,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "argocd-project-destinations",
-        "destinations only team namespaces: never '*', the Argo CD namespace, kube-* or default",
+        "destinations only team namespaces: never a glob, the Argo CD namespace, kube-*, default or another reserved namespace",
         "argo-cd declarative-setup.md (projects that deploy to the Argo CD namespace grant admin)",
         PROJECT_TYPES,
         _destinations,

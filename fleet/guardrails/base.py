@@ -29,6 +29,7 @@ class Settings:
     # Set by `judge` for a pulumi-kubernetes *Patch resource: a field it does not name stays as
     # it is, so a rule refuses what a patch sets, never what it leaves out.
     patch: bool = False
+    reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
             argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
             account_ids=tuple(str(a) for a in config.get("accountIds") or ()),
+            reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
         )
 
 

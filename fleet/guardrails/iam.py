@@ -335,7 +335,9 @@ def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
         if str(scope.get("type", "")).lower() == "cluster":
             yield "accessScope type 'cluster' reaches every namespace; scope it to the team's namespaces"
         for namespace in as_list(scope.get("namespaces")):
-            reason = argocd_guardrails.destination_problem(str(namespace), settings.argocd_namespace)
+            reason = argocd_guardrails.destination_problem(
+                str(namespace), settings.argocd_namespace, settings.reserved_namespaces
+            )
             if reason is not None:
                 yield f"accessScope namespace {namespace!r}: {reason}"
 
