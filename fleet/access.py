@@ -125,11 +125,7 @@ def matrix(state: FleetState) -> dict[str, Any]:
                     "kubernetes_group": subject,
                     "kubernetes": kubernetes,
                     "indirect": _indirect(kubernetes, {ns: sorted(arns) for ns, arns in roles_by_namespace.items()}),
-                    "argocd": {
-                        "project": team.project.name,
-                        "permissions": argocd.get(group.name, []),
-                        "writes": argocd_writes(argocd.get(group.name, [])),
-                    },
+                    "argocd": {"project": team.project.name, "permissions": argocd.get(group.name, [])},
                     "aws_roles": [human[group.name]] if group.name in human else [],
                 }
             )
@@ -210,7 +206,8 @@ def markdown(data: dict[str, Any]) -> str:
         levels.setdefault(group["persona"], first)
         argocd = group["argocd"]
         argo = (
-            f"{argocd['project']}: write {len(argocd['writes'])}; " + ", ".join(argocd["permissions"])
+            f"{argocd['project']}: write {len(argocd_writes(argocd['permissions']))}; "
+            + ", ".join(argocd["permissions"])
             if argocd["permissions"]
             else "none"
         )
