@@ -156,6 +156,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         allowed_repos=catalog.argocd.allowed_repos,
         pod_security_floor=catalog.guardrails.pod_security_floor,
         argocd_namespace=catalog.argocd.namespace,
+        reserved_namespaces=catalog.cluster.reserved_namespaces,
     )
 
 
