@@ -15,8 +15,9 @@ through one of these functions, chosen by where it lands:
   backtick or tilde run inside it, so nothing inside can close it.
 
 Line breaks (`\\n`, `\\r`, and the Unicode line and paragraph separators) become a visible `␤` in
-the inline forms: a new line is where Markdown structure starts. Control characters become
-`\\xNN`, the same spelling as the terminal output (`fleet.terminal` does that for terminals).
+the inline forms: a new line is where Markdown structure starts. Every other character that must
+not reach a reader as it is (controls, bidi overrides, zero-width characters) is written as a
+visible escape by `fleet.terminal.escape`, the one definition the terminal output uses too.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from __future__ import annotations
 import re
 import string
 
+from fleet import terminal
+
 # U+2060 WORD JOINER: invisible, not a word character, so "@\u2060alice" is no mention.
 _JOINER = "\u2060"
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 _BACKTICKS = re.compile(r"`+")
 _FENCE_RUN = re.compile(r"`{3,}|~{3,}")
@@ -36,9 +38,8 @@ _REFERENCES = re.compile(r"(\\[@#])|(\\:)(?=\\/\\/)|\b(www)(?=\\\.)", re.IGNOREC
 
 
 def _flat(value: str) -> str:
-    """One line, without control characters."""
-    value = _LINE_BREAKS.sub("␤", value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    """One line, every unsafe character escaped."""
+    return terminal.escape(_LINE_BREAKS.sub("␤", value))
 
 
 def text(value: object) -> str:
@@ -77,7 +78,7 @@ def fenced(body: str, info: str = "") -> str:
     """`body` in a code fence that nothing inside can close; `info` must be a plain word."""
     if info and not re.fullmatch(r"[a-z0-9-]+", info):
         raise ValueError(f"code fence info string must be a plain word, not {info!r}")
-    body = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", body.replace("\r\n", "\n").replace("\r", "\n"))
+    body = terminal.escape(body.replace("\r\n", "\n").replace("\r", "\n"), multiline=True)
     longest = max((len(run) for run in _FENCE_RUN.findall(body)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}{info}\n{body.rstrip(chr(10))}\n{fence}"
