@@ -259,7 +259,7 @@ def test_fail_on_warnings_exits_1_for_a_widening_and_0_for_a_narrowing(
     for name, data in (("base", base), ("widened", widened), ("narrowed", narrowed)):
         files[name] = tmp_path / f"{name}.yaml"
         files[name].write_text(yaml.safe_dump(data))
-    assert run(["diff", str(files["base"]), str(files["widened"]), "--fail-on", "warnings"]) == 1
+    assert run(["diff", str(files["base"]), str(files["widened"]), "--fail-on", "warnings", "--format", "json"]) == 1
     assert "persona viewer: Argo CD actions get → get, override" in capsys.readouterr().out
     assert run(["diff", str(files["base"]), str(files["narrowed"]), "--fail-on", "warnings"]) == 0
 
