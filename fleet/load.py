@@ -157,6 +157,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         pod_security_floor=catalog.guardrails.pod_security_floor,
         argocd_namespace=catalog.argocd.namespace,
         reserved_namespaces=catalog.cluster.reserved_namespaces,
+        allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
     )
 
 

@@ -26,6 +26,8 @@ class Settings:
     pod_security_floor: str = "baseline"
     argocd_namespace: str = "argocd"
     reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
+    allowed_managed_policy_arns: tuple[str, ...] = ()  # empty: only administrator policies are refused
+    owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -34,6 +36,8 @@ class Settings:
             pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
             argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
             reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
+            allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
+            owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
         )
 
 
