@@ -859,3 +859,24 @@ STACK_CASES += [
         "'other' by name",
     ),
 ]
+
+STACK_CASES += [
+    (
+        "argocd-application-destinations",
+        [
+            (
+                "kubernetes:argoproj.io/v1alpha1:ApplicationPatch",
+                "argocd/team-app",
+                {"metadata": {"name": "team-app"}, "spec": {"destination": {"namespace": "kube-system"}}},
+            )
+        ],
+        [
+            (
+                "kubernetes:argoproj.io/v1alpha1:ApplicationPatch",
+                "argocd/team-app",
+                {"metadata": {"name": "team-app"}, "spec": {"destination": {"namespace": "team"}}},
+            )
+        ],
+        "cluster itself",
+    ),
+]
