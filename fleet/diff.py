@@ -394,12 +394,49 @@ def _members(base: Catalog, head: Catalog) -> Iterator[Warning]:
                 )
 
 
+def _ownership(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    """Who owns which resources decides what every app of a team may name in its statements."""
+    old_teams = {t.name: t for t in base.teams}
+    for team in head.teams:
+        old = set(old_teams[team.name].owned_resources()) if team.name in old_teams else set()
+        new = set(team.owned_resources())
+        if new != old:
+            yield Warning(
+                kind="ownership-changed",
+                message=f"team {team.name}: aws.owned_resources: {_listed(old)} → {_listed(new)}",
+            )
+    for team_name in sorted(set(old_teams) - {t.name for t in head.teams}):
+        if old_teams[team_name].owned_resources():
+            yield Warning(
+                kind="ownership-changed",
+                message=f"team {team_name}: aws.owned_resources: {_listed(old_teams[team_name].owned_resources())} → "
+                "none (the team is removed: another team may claim them next)",
+            )
+    old_shared = {r.arn: set(r.teams) for r in base.aws.shared_resources}
+    new_shared = {r.arn: set(r.teams) for r in head.aws.shared_resources}
+    for arn in sorted(set(old_shared) | set(new_shared)):
+        before, after = old_shared.get(arn, set()), new_shared.get(arn, set())
+        if before != after:
+            yield Warning(
+                kind="ownership-changed",
+                message=f"aws.shared_resources {arn}: shared with {_listed(before)} → {_listed(after)}",
+            )
+    added = set(head.aws.allowed_managed_policy_arns) - set(base.aws.allowed_managed_policy_arns)
+    if added:
+        yield Warning(
+            kind="managed-policy-added",
+            message=f"aws.allowed_managed_policy_arns: {_listed(base.aws.allowed_managed_policy_arns)} → "
+            f"{_listed(head.aws.allowed_managed_policy_arns)}: every team may now attach {_listed(added)}",
+        )
+
+
 def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, FleetState]) -> list[Warning]:
     """The changes a production reviewer must see stated, each with its old and new value."""
     return [
         *_platform(base[0], head[0]),
         *_lifecycles(base[0], head[0]),
         *_members(base[0], head[0]),
+        *_ownership(base[0], head[0]),
         *_networks(base[0], head[0]),
         *_managed_policies(base[1], head[1]),
     ]
@@ -451,7 +488,7 @@ def markdown(diff: Diff) -> str:
     """The review comment. Every value that a catalog or a file name controls goes through
     fleet.markdown, so that no catalog string can change the comment's structure."""
     lines = [f"### app-of-apps {md.code(diff.environment)}: {md.code(diff.base)} → {md.code(diff.head)}", ""]
-    if diff.empty:
+    if diff.empty and not diff.warnings:  # ownership or sharing alone changes no resource, yet warns
         return "\n".join([*lines, "No changes to Okta, AWS, Kubernetes or Argo CD, and no change of access.", ""])
     if diff.warnings:
         lines += [

@@ -19,12 +19,24 @@ from tests.conftest import BASE
 Mutation = Callable[[dict[str, Any]], Any]
 SAML = "arn:aws:iam::111111111111:saml-provider/okta"
 BOUNDARY = "arn:aws:iam::111111111111:policy/fleet-boundary"
+ALLOWED = [
+    "arn:aws:iam::111111111111:policy/payments-read",
+    "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+]
 
 
 def production() -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["deletion_protection"] = True
-    data["aws"].update(saml_provider_arn=SAML, permissions_boundary_arn=BOUNDARY)
+    data["aws"].update(
+        saml_provider_arn=SAML,
+        permissions_boundary_arn=BOUNDARY,
+        allowed_managed_policy_arns=[*ALLOWED, "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+        human_permissions_boundary_arn=BOUNDARY,
+        shared_resources=[{"arn": "arn:aws:sqs:eu-west-1:111111111111:shared-events", "teams": ["payments"]}],
+    )
+    data["teams"][1]["aws"] = {"owned_resources": ["arn:aws:s3:::acme-dev-search-*"]}
     data["personas"] = {
         "admin": {"kubernetes": "admin", "argocd": ["get", "sync", "delete"]},
         "developer": {
@@ -173,6 +185,44 @@ WIDENING: list[tuple[str, Mutation, str, str]] = [
         "persona root: Kubernetes level none → admin (a new persona",
     ),
     (
+        "ownership widened",
+        lambda d: d["teams"][1]["aws"]["owned_resources"].append(
+            "arn:aws:dynamodb:eu-west-1:111111111111:table/search-*"
+        ),
+        "ownership-changed",
+        "team search: aws.owned_resources: arn:aws:s3:::acme-dev-search-* → arn:aws:dynamodb:eu-west-1:111111111111:table/search-*, arn:aws:s3:::acme-dev-search-*",
+    ),
+    (
+        "ownership moved to another prefix",
+        lambda d: d["teams"][1]["aws"].update(owned_resources=["arn:aws:s3:::acme-dev-shared-*"]),
+        "ownership-changed",
+        "team search: aws.owned_resources: arn:aws:s3:::acme-dev-search-* → arn:aws:s3:::acme-dev-shared-*",
+    ),
+    (
+        "ownership of a new team",
+        lambda d: d["teams"].append(
+            {
+                "name": "ledger",
+                "owners": ["l@acme.example"],
+                "aws": {"owned_resources": ["arn:aws:s3:::acme-dev-ledger"]},
+            }
+        ),
+        "ownership-changed",
+        "team ledger: aws.owned_resources: none → arn:aws:s3:::acme-dev-ledger",
+    ),
+    (
+        "resource shared with one more team",
+        lambda d: d["aws"]["shared_resources"][0].update(teams=["payments", "search"]),
+        "ownership-changed",
+        "aws.shared_resources arn:aws:sqs:eu-west-1:111111111111:shared-events: shared with payments → payments, search",
+    ),
+    (
+        "platform allow-list widened",
+        lambda d: d["aws"]["allowed_managed_policy_arns"].append("arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"),
+        "managed-policy-added",
+        "every team may now attach arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
+    ),
+    (
         "member rule widened",
         lambda d: d["teams"][0]["members"].update(viewer='user.department != ""'),
         "member-rule-changed",
@@ -214,6 +264,12 @@ NARROWING: list[tuple[str, Mutation, str]] = [
     ("managed policy removed", lambda d: app(d)["aws"].update(managed_policy_arns=[]), "managed-policy-added"),
     ("persona level narrowed", lambda d: d["personas"]["developer"].update(kubernetes="view"), "persona-widened"),
     ("persona Argo CD action removed", lambda d: d["personas"]["admin"].update(argocd=["get"]), "persona-widened"),
+    (
+        "ownership unchanged, reordered",
+        lambda d: d["teams"][1]["aws"].update(owned_resources=["arn:aws:s3:::acme-dev-search-*"]),
+        "ownership-changed",
+    ),
+    ("allow-list narrowed", lambda d: d["aws"]["allowed_managed_policy_arns"].pop(), "managed-policy-added"),
     ("decommissioned app removed", lambda d: d["teams"][1]["apps"].pop(0), "removal"),
     ("member rule removed", lambda d: d["teams"][0]["members"].pop("viewer"), "member-rule-changed"),
     (
