@@ -146,6 +146,11 @@ def test_the_access_report_shows_them() -> None:
     text = access.markdown(data)
     assert "## Argo CD repository credentials" in text
     assert "platform-secrets: acme/dev/argocd/github-app/payments" in text
+    from fleet import access_html, graph
+
+    html = access_html.page(state, data, graph.mermaid(state))
+    assert "<h2>Argo CD repository credentials</h2>" in html
+    assert "https://github.com/acme/ledger-deploy" in html
 
 
 def test_the_example_catalogs_use_them() -> None:
