@@ -99,6 +99,11 @@ def _problems(err: ValidationError) -> list[Problem]:
     return out
 
 
+def shape_problems(err: ValidationError) -> list[Problem]:
+    """The problems of a catalog that failed its models, worded as `fleet validate` words them."""
+    return _problems(err)
+
+
 def _valid(model: type[M], data: Any, **update: Any) -> M | None:
     """`data` as `model` without its unknown fields (already reported), or None if malformed."""
     if not isinstance(data, dict):
@@ -156,6 +161,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         allowed_repos=catalog.argocd.allowed_repos,
         pod_security_floor=catalog.guardrails.pod_security_floor,
         argocd_namespace=catalog.argocd.namespace,
+        require_pinned_revisions=catalog.deletion_protection,
     )
 
 

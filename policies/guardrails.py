@@ -49,6 +49,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "default": Settings.argocd_namespace,
             "description": "Where Argo CD runs; never a deployment destination",
         },
+        "requirePinnedRevisions": {
+            "type": "boolean",
+            "default": Settings.require_pinned_revisions,
+            "description": "Applications must deploy a full commit SHA or a tag (set it for stacks with deletion protection)",
+        },
     }
 )
 

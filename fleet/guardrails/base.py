@@ -25,6 +25,8 @@ class Settings:
     allowed_repos: tuple[str, ...] = ()  # empty: only wildcards are refused
     pod_security_floor: str = "baseline"
     argocd_namespace: str = "argocd"
+    # Environments with deletion protection: Applications deploy one commit, never a branch.
+    require_pinned_revisions: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -32,6 +34,7 @@ class Settings:
             allowed_repos=tuple(config.get("allowedRepos") or ()),
             pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
             argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
+            require_pinned_revisions=config.get("requirePinnedRevisions") is True,
         )
 
 

@@ -122,6 +122,19 @@ def app_sources(catalog: Catalog) -> Iterator[Problem]:
                 yield _problem([*base, "revision"], "a revision has no spaces", SOURCE_PATH)
 
 
+def pinned_revisions(catalog: Catalog) -> Iterator[Problem]:
+    if not catalog.deletion_protection:
+        return
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
+            if (reason := argocd.unpinned_revision(app.source.revision)) is not None:
+                yield _problem(
+                    ["teams", t, "apps", a, "source", "revision"],
+                    f"deletion_protection is on: {reason}",
+                    argocd.PINNED_REVISION,
+                )
+
+
 def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
     # Catalog rules are listed with the resource rules (README table, policy docs) but judge
     # the catalog, so they apply to no resource type.
@@ -140,7 +153,15 @@ RULES: tuple[Rule, ...] = (
     _catalog_rule(SOURCE_PATH, "source paths are relative, without '..'", "CVE-2022-24348 (Argo CD path traversal)"),
 )
 
-CHECKS = (workload_policies, persona_policies, reserved_namespaces, pod_security_floor, allow_list, app_sources)
+CHECKS = (
+    workload_policies,
+    persona_policies,
+    reserved_namespaces,
+    pod_security_floor,
+    allow_list,
+    app_sources,
+    pinned_revisions,
+)
 
 
 def check(catalog: Catalog) -> list[Problem]:
