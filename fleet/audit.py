@@ -437,6 +437,7 @@ CSV_COLUMNS = (
     "pull_request",
     "author",
     "committer",
+    "change_authors",
     "approvers",
     "catalog_path",
     "principal_kind",
@@ -450,6 +451,12 @@ AS_OF_COLUMNS = ("as_of", "commit", "catalog_path", "principal_kind", "principal
 
 def _who(person: Person) -> str:
     return f"{person.name} <{person.email}>"
+
+
+def change_authors(entry: Entry) -> list[Person]:
+    """Who wrote the change: for a merge, the authors of the commits it brought."""
+    people = [m.author for m in entry.merged_commits] or [entry.author]
+    return list(dict.fromkeys(people))
 
 
 def _csv(header: Sequence[str], rows: list[list[str]]) -> str:
@@ -473,6 +480,7 @@ def log_csv(log: AuditLog) -> str:
                         "" if e.pull_request is None else str(e.pull_request),
                         _who(e.author),
                         _who(e.committer),
+                        "; ".join(_who(p) for p in change_authors(e)),
                         "; ".join(e.approvers),
                         e.path,
                         change.kind,
@@ -502,6 +510,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _by(entry: Entry) -> str:
+    names = ", ".join(p.name for p in change_authors(entry))
+    return f"{names} (merged by {entry.author.name})" if entry.merged_commits else names
+
+
 def log_markdown(log: AuditLog) -> str:
     span = f"from {log.since or 'the first commit'} to {log.until or 'the last'}"
     changed = [e for e in log.entries if e.access]
@@ -515,7 +528,7 @@ def log_markdown(log: AuditLog) -> str:
     if not log.entries:
         return "\n".join(lines)
     lines += [
-        "| committed (UTC) | commit | pull request | author | approvers | access |",
+        "| committed (UTC) | commit | pull request | changed by | approvers | access |",
         "|---|---|---|---|---|---|",
     ]
     for e in log.entries:
@@ -524,7 +537,7 @@ def log_markdown(log: AuditLog) -> str:
         effect = f"+{gained} / -{lost}" if e.readable else "unreadable: no change"
         lines.append(
             f"| {utc(datetime.fromisoformat(e.committed_at)):%Y-%m-%d %H:%M} | `{e.commit[:12]}` "
-            f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {_cell(e.author.name)} "
+            f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {_cell(_by(e))} "
             f"| {_cell(', '.join(e.approvers)) or 'none recorded'} | {effect} |"
         )
     for e in log.entries:

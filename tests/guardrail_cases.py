@@ -415,7 +415,13 @@ def revisions(*sources: dict[str, Any]) -> dict[str, Any]:
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 RESOURCE_CASES += [
-    ("argocd-revision-pinned", APP, revisions({"targetRevision": "main"}), revisions({"targetRevision": SHA}), "branch"),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": "main"}),
+        revisions({"targetRevision": SHA}),
+        "branch",
+    ),
     ("argocd-revision-pinned", APP, revisions({}), revisions({"targetRevision": "v2.14.0"}), "HEAD follows"),
     (
         "argocd-revision-pinned",

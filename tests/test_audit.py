@@ -264,6 +264,7 @@ def test_csv_has_one_row_per_grant_or_revocation(history, capsys, monkeypatch) -
             "pull_request": "12",
             "author": "Alice <alice@acme.example>",
             "committer": "Merger <merger@acme.example>",
+            "change_authors": "Dave <dave@acme.example>",
             "approvers": "Bob <bob@acme.example>; Carol <carol@acme.example>",
             "catalog_path": "stacks/dev.yaml",
             "principal_kind": "iam-role",
@@ -282,7 +283,7 @@ def test_markdown_names_commits_pull_requests_and_reviewers(history, capsys, mon
     c = history["commits"]
     text = audit_cli(history["repo"], "catalogs/dev.yaml", capsys=capsys, monkeypatch=monkeypatch)
     assert f"`{c['merge'][:12]}`" in text
-    assert "| #12 |" in text
+    assert "| #12 | Dave (merged by Alice) |" in text
     assert "Bob &lt;bob@acme.example&gt;" in text
     assert f"- granted: {PUT}" in text
     assert f"- revoked: {PUT}" in text
