@@ -139,7 +139,7 @@ def application(
         "metadata": {"name": "team-app", "namespace": "argocd"},
         "spec": {
             "project": project_name,
-            "source": {"repoURL": repo, "path": "p", "targetRevision": "HEAD"},
+            "source": {"repoURL": repo, "path": "p", "targetRevision": "v1.0.0"},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": ns},
         },
     }

@@ -80,3 +80,28 @@ def test_the_shipped_prod_catalog_is_pinned_and_its_program_judges_applications(
     assert all(unpinned_revision(a.source.revision) is None for t in catalog.teams for a in t.apps)
     assert settings_for(catalog).require_pinned_revisions is True
     assert settings_for(load(DEV)).require_pinned_revisions is False
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "refused"),
+    [
+        ("ApplicationPatch", {"metadata": {"name": "a"}, "spec": {"syncPolicy": {}}}, False),  # revision untouched
+        ("ApplicationPatch", {"metadata": {"name": "a"}, "spec": {"source": {"path": "p"}}}, False),
+        ("ApplicationPatch", {"metadata": {"name": "a"}, "spec": {"source": {"targetRevision": "main"}}}, True),
+        ("Application", {"metadata": {"name": "a"}, "spec": {"source": {"repoURL": "r", "path": "p"}}}, True),
+    ],
+)
+def test_the_pack_judges_what_a_patch_sets(resource_type: str, props: dict, refused: bool) -> None:
+    from tests.test_guardrails import pack_resource_violations
+
+    config = {"requirePinnedRevisions": True}
+    found = pack_resource_violations(
+        "argocd-revision-pinned", f"kubernetes:argoproj.io/v1alpha1:{resource_type}", props, config
+    )
+    assert bool(found) is refused, found
+    assert (
+        pack_resource_violations(
+            "argocd-revision-pinned", f"kubernetes:argoproj.io/v1alpha1:{resource_type}", props, {}
+        )
+        == []
+    )
