@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from fleet import access, checks, diff
+from fleet import access, checks, diff, terminal
 from fleet.catalog import Catalog
 from fleet.gitlog import Commit, FileChange
 from fleet.load import shape_problems
@@ -460,10 +460,11 @@ def change_authors(entry: Entry) -> list[Person]:
 
 
 def _csv(header: Sequence[str], rows: list[list[str]]) -> str:
+    """Every field escaped for a terminal: commit subjects and names come from anyone's Git."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([terminal.escape(field) for field in row] for row in rows)
     return out.getvalue()
 
 
@@ -507,7 +508,7 @@ def as_of_csv(report: AsOf, grants: Grants) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return terminal.escape(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _by(entry: Entry) -> str:
@@ -519,9 +520,9 @@ def log_markdown(log: AuditLog) -> str:
     span = f"from {log.since or 'the first commit'} to {log.until or 'the last'}"
     changed = [e for e in log.entries if e.access]
     lines = [
-        f"# Access audit: `{log.catalog}`",
+        f"# Access audit: `{_cell(log.catalog)}`",
         "",
-        f"First-parent history of `{log.ref}`, {span}: {len(log.entries)} commit(s) changed the catalog, "
+        f"First-parent history of `{_cell(log.ref)}`, {span}: {len(log.entries)} commit(s) changed the catalog, "
         f"{len(changed)} of them changed access.",
         "",
     ]
@@ -550,7 +551,7 @@ def log_markdown(log: AuditLog) -> str:
         lines.append(f"- approvers: {_cell(', '.join(e.approvers)) or 'none recorded'}")
         for m in e.merged_commits:
             lines.append(f"- merged `{m.commit[:12]}` {_cell(m.subject)} ({_cell(m.author.name)})")
-        where = f"`{e.previous_path}` → `{e.path}`" if e.previous_path else f"`{e.path}`"
+        where = f"`{_cell(e.previous_path)}` → `{_cell(e.path)}`" if e.previous_path else f"`{_cell(e.path)}`"
         lines.append(f"- catalog {e.change}: {where}")
         if not e.readable:
             lines += [
@@ -572,7 +573,7 @@ def log_markdown(log: AuditLog) -> str:
 
 def as_of_markdown(report: AsOf) -> str:
     header = [
-        f"Access in effect at {report.as_of}: `{report.path}` as of commit `{report.commit}` "
+        f"Access in effect at {report.as_of}: `{_cell(report.path)}` as of commit `{report.commit}` "
         f"({report.committed_at}{f', pull request #{report.pull_request}' if report.pull_request is not None else ''}): "
         f"{_cell(report.subject)}",
         "",
