@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     au.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
     au.add_argument("--format", choices=("md", "json", "csv"), default="md")
+
+    from fleet import pipeline_cli  # the CI steps (README, "The pipeline")
+
+    pipeline_cli.add_parser(sub)
     return parser
 
 
@@ -196,6 +200,10 @@ def guardrail_table() -> str:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "pipeline":
+        from fleet import pipeline_cli
+
+        return pipeline_cli.run(args)
     if args.command == "guardrails":
         sys.stdout.write(guardrail_table())
         return 0
