@@ -6,8 +6,9 @@ from typing import Any
 
 import pulumi
 
+from components.register import register
 from components.team import Team
-from fleet import contract
+from fleet import contract, resources
 from fleet.state import FleetState
 
 TYPE = "app-of-apps:index:AppOfApps"
@@ -18,6 +19,9 @@ class AppOfApps(pulumi.ComponentResource):
 
     def __init__(self, name: str, state: FleetState, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
+        # The read-only access of `fleet status`: cluster-level, so it belongs to no team.
+        for spec in resources.reader_resources(state):
+            register(spec, self)
         teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self)) for team in state.teams}
 
         keys = [(t, a) for t, team in teams.items() for a, app in team.apps.items() if app.role_arn is not None]

@@ -1,7 +1,8 @@
-"""`python -m fleet validate|plan|access|diff|guardrails`: offline, no credentials.
+"""`python -m fleet validate|plan|access|diff|guardrails`: offline, no credentials; and
+`status`, which reads each environment's cluster (get/list only).
 
-Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings); 2 usage error or
-unreadable file.
+Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings` and `status --fail-on`, the
+condition holds); 2 usage error, unreadable file, or (status) a cluster that cannot be read.
 """
 
 from __future__ import annotations
@@ -45,6 +46,28 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", help="a catalog file, or git:REV:path")
     d.add_argument("--format", choices=("md", "json"), default="md")
     d.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
+    s = sub.add_parser("status", help="the live state of every app, read from each environment's cluster (read-only)")
+    s.add_argument("files", nargs="+", type=Path, metavar="CATALOG", help="one catalog per environment")
+    s.add_argument("--kubeconfig", help="default: $KUBECONFIG, else ~/.kube/config")
+    s.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="[ENV=]NAME",
+        help="kubeconfig context; ENV=NAME per environment (repeatable). Default: the catalog's "
+        "cluster.context, else the kubeconfig's current-context",
+    )
+    s.add_argument("--as", dest="as_user", metavar="USER", help="impersonate USER (as kubectl --as)")
+    s.add_argument("--as-group", metavar="GROUP", help="impersonate GROUP (as kubectl --as-group)")
+    s.add_argument("--format", choices=("md", "json", "html", "openmetrics"), default="md")
+    s.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        choices=("degraded", "out-of-sync", "drift"),
+        help="exit 1 when it holds (repeatable): degraded (Degraded or absent), out-of-sync "
+        "(OutOfSync or absent), drift (platform objects missing or changed, what should not be there)",
+    )
     return parser
 
 
@@ -92,6 +115,65 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_INVALID if args.fail_on == "warnings" and result.warnings else 0
 
 
+def _contexts(values: list[str], environments: list[str]) -> dict[str, str]:
+    """--context NAME (one catalog) or ENV=NAME (any number)."""
+    out: dict[str, str] = {}
+    for value in values:
+        env, sep, name = value.partition("=")
+        if not sep:
+            if len(environments) != 1:
+                raise UnreadableFileError(f"--context {value}: with several catalogs, say which: --context ENV={value}")
+            env, name = environments[0], value
+        if env not in environments or not name:
+            raise UnreadableFileError(f"--context {value}: no catalog for environment {env!r}")
+        out[env] = name
+    return out
+
+
+def _status(args: argparse.Namespace) -> int:
+    from fleet import status, status_reader  # only this command needs the Kubernetes client
+
+    loaded = [load_state(path) for path in args.files]
+    environments = [state.environment for _, state in loaded]
+    twice = sorted({e for e in environments if environments.count(e) > 1})
+    if twice:
+        raise UnreadableFileError(f"environment {', '.join(twice)} is given by more than one catalog")
+    contexts = _contexts(args.context, environments)
+    envs = []
+    for catalog, state in loaded:
+        target = status_reader.Target(
+            kubeconfig=args.kubeconfig,
+            context=contexts.get(state.environment) or catalog.cluster.context,
+            as_user=args.as_user,
+            as_group=args.as_group,
+        )
+        try:
+            observed = status_reader.read(state, target)
+        except status_reader.ReadError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        envs.append(status.environment(state, observed))
+    result = status.report(envs)
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    elif args.format == "html":
+        from fleet import status_html
+
+        sys.stdout.write(status_html.page(result))
+    else:
+        from fleet import status_formats
+
+        sys.stdout.write(
+            status_formats.openmetrics(result) if args.format == "openmetrics" else status_formats.markdown(result)
+        )
+    reasons = status.failures(result, args.fail_on)
+    for line in reasons:
+        print(line, file=sys.stderr)
+    if reasons:
+        print(f"fleet status: {len(reasons)} reason(s) to fail (--fail-on {','.join(args.fail_on)})", file=sys.stderr)
+    return EXIT_INVALID if reasons else 0
+
+
 def _validate(state: FleetState) -> str:
     namespaces = sum(len(t.namespaces) for t in state.teams)
     apps = sum(len(t.apps) for t in state.teams)
@@ -125,6 +207,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diff":
             return _diff(args)
+        if args.command == "status":
+            return _status(args)
         _, state = load_state(args.file)
     except UnreadableFileError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -103,6 +103,10 @@ class Names:
     def persona_binding(persona: str) -> str:
         return f"fleet-{persona}"
 
+    # The read-only identity of `fleet status`: the group a CI identity is bound to, and the
+    # ClusterRole, Role and bindings that grant it (README: "fleet status").
+    STATUS_READER = "fleet-status"
+
     QUOTA = "fleet-quota"
     LIMITS = "fleet-limits"
     NETWORK_POLICY = "fleet-default-deny"

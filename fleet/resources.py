@@ -192,9 +192,14 @@ def app_resources(app: AppState) -> AppResources:
     )
 
 
+def reader_resources(state: FleetState) -> list[Resource]:
+    """The read-only access of `fleet status`, registered by the AppOfApps component."""
+    return [kubernetes(m) for m in state.reader_objects]
+
+
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
-    out: list[Resource] = []
+    out: list[Resource] = reader_resources(state)
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:

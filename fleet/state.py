@@ -132,12 +132,15 @@ class FleetState:
     argocd_namespace: str
     teams: tuple[TeamState, ...]
     personas: dict[str, Any] = field(default_factory=dict)  # persona -> {kubernetes, argocd}
+    # The read-only access of `fleet status` (fleet-status ClusterRole, Role and bindings).
+    reader_objects: tuple[Manifest, ...] = ()
 
     def manifests(self) -> Iterator[Manifest]:
         for team in self.teams:
             yield from team.manifests()
             for app in team.apps:
                 yield from app.manifests()
+        yield from self.reader_objects
 
     def roles(self) -> Iterator[IamRole]:
         for team in self.teams:
