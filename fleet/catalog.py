@@ -103,6 +103,9 @@ class Cluster(Strict):
     context: (
         Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
     ) = None
+    # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
+    # never a team's, and the only ones a NetworkPolicy may trust by name.
+    reserved_namespaces: tuple[DnsLabel, ...] = ()
 
 
 class Aws(Strict):
