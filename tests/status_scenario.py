@@ -8,6 +8,7 @@ are written with the official client's dynamic API (server-side apply), as the c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 from kubernetes import config, dynamic
+from kubernetes.dynamic.exceptions import ConflictError
 
 from fleet.load import load_state
 from fleet.state import FleetState
@@ -47,14 +49,38 @@ DEV: dict[str, Written] = {
     "identity-sessions": ("Synced", "Healthy", REV_A, "Succeeded", []),
 }
 ABSENT = "search-query-api"
+# (team, quota, key, value): the quota of the team's first namespace, raised by hand.
 HAND_EDITED_QUOTA = ("payments", "fleet-quota", "requests.cpu", "64")
+
+
+def hand_edited_namespace(state: FleetState) -> str:
+    return next(t for t in state.teams if t.name == HAND_EDITED_QUOTA[0]).namespaces[0]
 
 
 def others(environment: str) -> dict[str, Written]:
     """Every other environment: all Synced and Healthy; checkout on dev's revision, ledger on C."""
-    written = {name: ("Synced", "Healthy", REV_C if name == "payments-ledger" else REV_A, "Succeeded", []) for name in DEV}
+    written = {
+        name: ("Synced", "Healthy", REV_C if name == "payments-ledger" else REV_A, "Succeeded", []) for name in DEV
+    }
     written[ABSENT] = ("Synced", "Healthy", REV_A, "Succeeded", [])
     return written
+
+
+def derive(catalog: Path, environment: str) -> dict[str, Any]:
+    """The catalog as another environment on the same API server: every team namespace and the
+    Argo CD namespace get the environment as a suffix, so that two environments (and other
+    tests' fleets) live side by side without sharing an object."""
+    data = yaml.safe_load(catalog.read_text())
+    data["environment"] = environment
+    data["argocd"]["namespace"] = f"{data['argocd'].get('namespace', 'argocd')}-{environment}"
+    for team in data["teams"]:
+        team["namespaces"] = [
+            {**ns, "name": f"{ns['name']}-{environment}"} for ns in team.get("namespaces") or [{"name": team["name"]}]
+        ]
+        for app in team.get("apps") or []:
+            if app.get("namespace"):
+                app["namespace"] = f"{app['namespace']}-{environment}"
+    return data
 
 
 def application_status(sync: str, health: str, revision: str, phase: str, conditions: list[dict[str, str]]) -> dict:
@@ -97,8 +123,16 @@ class Cluster:
     def apply(self, obj: Mapping[str, Any]) -> None:
         meta = obj["metadata"]
         self._resource(obj).server_side_apply(
-            body=dict(obj), name=meta["name"], namespace=meta.get("namespace"), field_manager=MANAGER, force_conflicts=True
+            body=dict(obj),
+            name=meta["name"],
+            namespace=meta.get("namespace"),
+            field_manager=MANAGER,
+            force_conflicts=True,
         )
+
+    def create_if_absent(self, obj: Mapping[str, Any]) -> None:
+        with contextlib.suppress(ConflictError):
+            self._resource(obj).create(body=dict(obj))
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
         resource = self.dyn.resources.get(api_version=api_version, kind=kind)
@@ -121,7 +155,12 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
     for manifest in state.manifests():
         if manifest.kind == "Application" and manifest.name in absent:
             continue
-        cluster.apply(manifest.obj)
+        if manifest.namespace is None and manifest.kind.startswith("Cluster"):
+            # Shared by every environment of the cluster (and by a `pulumi up` of another
+            # test): created when absent, never taken over.
+            cluster.create_if_absent(manifest.obj)
+        else:
+            cluster.apply(manifest.obj)
     for team in state.teams:
         for app in team.apps:
             name = app.application.name
@@ -132,6 +171,7 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
     if not hand_edits:
         return
     argocd = state.argocd_namespace
+    namespace = hand_edited_namespace(state)
     source = {"repoURL": "https://github.com/acme/payments-experiment", "path": "deploy", "targetRevision": "HEAD"}
     for name, project in (("payments-experiment", "payments"), ("scratch", "default")):
         cluster.apply(
@@ -142,7 +182,7 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
                 "spec": {
                     "project": project,
                     "source": source,
-                    "destination": {"server": "https://kubernetes.default.svc", "namespace": "payments"},
+                    "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
                 },
             }
         )
@@ -154,7 +194,7 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
             "spec": {"sourceRepos": ["https://github.com/acme/sandbox"], "destinations": []},
         }
     )
-    namespace, quota, key, value = HAND_EDITED_QUOTA
+    _, quota, key, value = HAND_EDITED_QUOTA
     live = cluster.get("v1", "ResourceQuota", quota, namespace)
     live["spec"]["hard"][key] = value
     cluster.replace(live)
