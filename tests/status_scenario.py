@@ -57,13 +57,10 @@ def hand_edited_namespace(state: FleetState) -> str:
     return next(t for t in state.teams if t.name == HAND_EDITED_QUOTA[0]).namespaces[0]
 
 
-def others(environment: str) -> dict[str, Written]:
-    """Every other environment: all Synced and Healthy; checkout on dev's revision, ledger on C."""
-    written = {
-        name: ("Synced", "Healthy", REV_C if name == "payments-ledger" else REV_A, "Succeeded", []) for name in DEV
-    }
-    written[ABSENT] = ("Synced", "Healthy", REV_A, "Succeeded", [])
-    return written
+def others(state: FleetState) -> dict[str, Written]:
+    """Every other environment: all Synced and Healthy; on dev's revision, but ledger on C."""
+    names = [app.application.name for team in state.teams for app in team.apps]
+    return {n: ("Synced", "Healthy", REV_C if n == "payments-ledger" else REV_A, "Succeeded", []) for n in names}
 
 
 def derive(catalog: Path, environment: str) -> dict[str, Any]:
@@ -237,7 +234,7 @@ def main() -> int:
     try:
         cluster.install_argocd(args.crds, state.argocd_namespace)
         dev = state.environment == "dev"
-        write(cluster, state, DEV if dev else others(state.environment), hand_edits=dev)
+        write(cluster, state, DEV if dev else others(state), hand_edits=dev)
     finally:
         cluster.close()
     if args.record:
