@@ -357,7 +357,7 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
     drift: list[ObjectDrift] = []
     planned_keys: set[tuple[str, str | None, str]] = set()
 
-    def judge(team: str, manifest: Manifest, current: Mapping[str, Any] | None) -> None:
+    def judge(team: str | None, manifest: Manifest, current: Mapping[str, Any] | None) -> None:
         if current is None:
             drift.append(
                 ObjectDrift(
@@ -412,10 +412,11 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
                     )
                 )
     for manifest in state.reader_objects:
+        # Its own Role and RoleBinding are listable (ClusterRoles are not: it may not read them).
         key = (manifest.kind, manifest.namespace, manifest.name)
-        if manifest.kind in read_kinds and manifest.namespace in team_namespaces:
+        if manifest.kind in read_kinds:
             planned_keys.add(key)
-            judge(team_namespaces[manifest.namespace], manifest, live.get(key))
+            judge(None, manifest, live.get(key))
 
     unexpected = _unexpected(state, observed, planned_keys, team_namespaces)
     return EnvironmentStatus(

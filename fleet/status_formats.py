@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from fleet.status import HEALTHS, SYNCS, VERDICTS, AppRow, Cell, EnvironmentStatus, StatusReport, Unexpected
+from fleet.status import HEALTHS, SYNCS, VERDICTS, Cell, EnvironmentStatus, StatusReport, Unexpected
 
 _GOOD = ("healthy",)
 
@@ -186,9 +186,3 @@ def openmetrics(report: StatusReport) -> str:
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
-
-def rows_by_team(report: StatusReport) -> dict[str, list[AppRow]]:
-    out: dict[str, list[AppRow]] = {}
-    for row in report.apps:
-        out.setdefault(row.team, []).append(row)
-    return out
