@@ -185,4 +185,3 @@ def openmetrics(report: StatusReport) -> str:
         lines += [f"# TYPE {name} {kind}", f"# HELP {name} {help_text}.", *samples]
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
-

@@ -47,7 +47,9 @@ def fleet_env(
             path.write_text(yaml.safe_dump(scenario.derive(ROOT / "stacks" / "dev.yaml", env), sort_keys=False))
             catalogs[env], states[env] = path, load_state(path)[1]
             trouble = env == WITH_TROUBLE
-            scenario.write(cluster, states[env], scenario.DEV if trouble else scenario.others(states[env]), hand_edits=trouble)
+            scenario.write(
+                cluster, states[env], scenario.DEV if trouble else scenario.others(states[env]), hand_edits=trouble
+            )
         yield {"catalogs": catalogs, "states": states, "kubeconfig": kubeconfig, "cluster": cluster}
     finally:
         cluster.close()
