@@ -134,6 +134,12 @@ def sdk_classes() -> dict[str, Any]:
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": kubernetes.rbac.v1.ClusterRole,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": kubernetes.rbac.v1.ClusterRoleBinding,
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": (
+            kubernetes.admissionregistration.v1.ValidatingAdmissionPolicy
+        ),
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": (
+            kubernetes.admissionregistration.v1.ValidatingAdmissionPolicyBinding
+        ),
         "pulumi:providers:aws": aws.Provider,
         "pulumi:providers:kubernetes": kubernetes.Provider,
         "pulumi:providers:okta": okta.Provider,

@@ -19,10 +19,14 @@ class AppOfApps(pulumi.ComponentResource):
 
     def __init__(self, name: str, state: FleetState, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
+        # The admission policy, then its binding; the teams depend on both.
+        guards: list[pulumi.Resource] = []
+        for spec in resources.cluster_resources(state):
+            guards.append(register(spec, self, depends_on=guards))
+        teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self, depends_on=guards)) for team in state.teams}
         # The read-only access of `fleet status`: cluster-level, so it belongs to no team.
         for spec in resources.reader_resources(state):
             register(spec, self)
-        teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self)) for team in state.teams}
 
         keys = [(t, a) for t, team in teams.items() for a, app in team.apps.items() if app.role_arn is not None]
         arns = [teams[t].apps[a].role_arn for t, a in keys]

@@ -31,6 +31,12 @@ _CLASSES: dict[str, Any] = {
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": kubernetes.rbac.v1.ClusterRole,
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": kubernetes.rbac.v1.ClusterRoleBinding,
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": (
+        kubernetes.admissionregistration.v1.ValidatingAdmissionPolicy
+    ),
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": (
+        kubernetes.admissionregistration.v1.ValidatingAdmissionPolicyBinding
+    ),
 }
 
 

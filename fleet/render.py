@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet import iam_policies, personas
+from fleet import boundaries, iam_policies, personas
 from fleet.catalog import App, Catalog, Namespace, Team
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.naming import (
@@ -36,6 +36,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on
 POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
 ARGOCD_API = "argoproj.io/v1alpha1"
 RBAC_API = "rbac.authorization.k8s.io"
+ADMISSION_API = "admissionregistration.k8s.io"
 # Argo CD deletes an Application's resources before the Application only with this finalizer.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # Container defaults so that pods without requests still fit the ResourceQuota.
@@ -247,6 +248,56 @@ def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
     return [Manifest(obj) for obj in out]
 
 
+# --- admission: what RBAC cannot express ------------------------------------------------------
+def namespace_selector(ctx: _Ctx) -> dict[str, Any]:
+    """The fleet's namespaces, by labels that every one of them carries and that no team can
+    change (teams cannot write Namespaces; Argo CD projects cannot deploy cluster objects)."""
+    return {"matchLabels": {K8S_PART_OF: ctx.catalog.organization, ENVIRONMENT_LABEL: ctx.catalog.environment}}
+
+
+def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
+    """A ValidatingAdmissionPolicy bound to the fleet's namespaces: refuses Services with
+    externalIPs or in-cluster ExternalNames, and Ingress snippet annotations, whoever writes
+    them (a persona, Argo CD, a pod), because RBAC can allow or deny a kind but not a field."""
+    name = ctx.names.admission_policy()
+    labels = {K8S_MANAGED_BY: MANAGED_BY, **namespace_selector(ctx)["matchLabels"]}
+    api = f"{ADMISSION_API}/v1"
+    policy = {
+        "apiVersion": api,
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": _meta(name, None, dict(labels)),
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": [group],
+                        "apiVersions": ["*"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": [resource],
+                    }
+                    for group, resource in boundaries.MATCHED_RESOURCES
+                ]
+            },
+            "validations": [
+                {"expression": expression, "message": message, "reason": "Forbidden"}
+                for expression, message in boundaries.CEL_VALIDATIONS
+            ],
+        },
+    }
+    binding = {
+        "apiVersion": api,
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": _meta(name, None, dict(labels)),
+        "spec": {
+            "policyName": name,
+            "validationActions": ["Deny"],
+            "matchResources": {"namespaceSelector": namespace_selector(ctx)},
+        },
+    }
+    return (Manifest(policy), Manifest(binding))
+
+
 # --- Argo CD ----------------------------------------------------------------------------------
 def _project(ctx: _Ctx, team: Team) -> Manifest:
     catalog = ctx.catalog
@@ -315,7 +366,7 @@ def _status_reader(ctx: _Ctx) -> tuple[Manifest, ...]:
     The built-in kinds are granted cluster-wide (a ClusterRoleBinding) so that the reader needs
     one list call per kind whatever the size of the fleet, and a deleted namespace or binding
     cannot blind it; Applications and AppProjects only in the Argo CD namespace (a Role)."""
-    name = Names.STATUS_READER
+    name, cluster_name = Names.STATUS_READER, ctx.names.status_reader_cluster_role()
     labels = {
         K8S_MANAGED_BY: MANAGED_BY,
         K8S_PART_OF: ctx.catalog.organization,
@@ -333,7 +384,7 @@ def _status_reader(ctx: _Ctx) -> tuple[Manifest, ...]:
         {
             "apiVersion": f"{RBAC_API}/v1",
             "kind": "ClusterRole",
-            "metadata": _meta(name, None, labels),
+            "metadata": _meta(cluster_name, None, labels),
             "rules": [
                 {"apiGroups": [group], "resources": sorted(resources), "verbs": verbs}
                 for group, resources in sorted(by_group.items())
@@ -342,8 +393,8 @@ def _status_reader(ctx: _Ctx) -> tuple[Manifest, ...]:
         {
             "apiVersion": f"{RBAC_API}/v1",
             "kind": "ClusterRoleBinding",
-            "metadata": _meta(name, None, labels),
-            "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": name},
+            "metadata": _meta(cluster_name, None, labels),
+            "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": cluster_name},
             "subjects": subjects,
         },
         {
@@ -454,5 +505,6 @@ def render(catalog: Catalog) -> FleetState:
         personas={
             name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
         },
+        cluster_objects=_admission(ctx),
         reader_objects=_status_reader(ctx),
     )

@@ -8,7 +8,6 @@ are written with the official client's dynamic API (server-side apply), as the c
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Mapping
@@ -17,7 +16,6 @@ from typing import Any
 
 import yaml
 from kubernetes import config, dynamic
-from kubernetes.dynamic.exceptions import ConflictError
 
 from fleet.load import load_state
 from fleet.state import FleetState
@@ -127,10 +125,6 @@ class Cluster:
             force_conflicts=True,
         )
 
-    def create_if_absent(self, obj: Mapping[str, Any]) -> None:
-        with contextlib.suppress(ConflictError):
-            self._resource(obj).create(body=dict(obj))
-
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
         resource = self.dyn.resources.get(api_version=api_version, kind=kind)
         return resource.get(name=name, namespace=namespace).to_dict()
@@ -152,12 +146,7 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
     for manifest in state.manifests():
         if manifest.kind == "Application" and manifest.name in absent:
             continue
-        if manifest.namespace is None and manifest.kind.startswith("Cluster"):
-            # Shared by every environment of the cluster (and by a `pulumi up` of another
-            # test): created when absent, never taken over.
-            cluster.create_if_absent(manifest.obj)
-        else:
-            cluster.apply(manifest.obj)
+        cluster.apply(manifest.obj)
     for team in state.teams:
         for app in team.apps:
             name = app.application.name
