@@ -431,6 +431,13 @@ def test_the_guardrails_accept_the_reader_and_would_refuse_it_reading_secrets(st
     greedy["rules"][0]["resources"].append("secrets")
     view_rule = next(r for r in guardrails.RESOURCE_RULES if r.id == "k8s-view-no-secrets")
     assert list(view_rule.check(greedy, guardrails.Settings()))
+    # It binds a plain group; the same binding to a built-in system: group would be refused.
+    binding = next(r for r in resources if r.type.endswith(":ClusterRoleBinding"))
+    system_rule = next(r for r in guardrails.RESOURCE_RULES if r.id == "k8s-no-system-group-bindings")
+    assert list(system_rule.check(binding.props, guardrails.Settings())) == []
+    everyone = copy.deepcopy(binding.props)
+    everyone["subjects"][0]["name"] = "system:authenticated"
+    assert list(system_rule.check(everyone, guardrails.Settings()))
 
 
 def test_the_access_report_shows_the_reader(states: dict[str, FleetState]) -> None:
