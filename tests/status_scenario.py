@@ -195,6 +195,11 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
     )
 
 
+def _lean(obj: dict[str, Any]) -> dict[str, Any]:
+    # managedFields are the bulk of every object and nothing reads them: left out of the file.
+    return {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "managedFields"}}
+
+
 def record(observed: Any, path: Path) -> None:
     """What the reader listed, as it listed it (kind and apiVersion set on each item)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,9 +207,9 @@ def record(observed: Any, path: Path) -> None:
         "context": observed.context,
         "server": observed.server,
         "observed_at": observed.observed_at,
-        "objects": list(observed.objects),
-        "applications": list(observed.applications),
-        "projects": list(observed.projects),
+        "objects": [_lean(o) for o in observed.objects],
+        "applications": [_lean(o) for o in observed.applications],
+        "projects": [_lean(o) for o in observed.projects],
     }
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
