@@ -67,6 +67,7 @@ def derive(catalog: Path, environment: str) -> dict[str, Any]:
     tests' fleets) live side by side without sharing an object."""
     data = yaml.safe_load(catalog.read_text())
     data["environment"] = environment
+    data["cluster"].pop("context", None)  # read through the kubeconfig's current context
     data["argocd"]["namespace"] = f"{data['argocd'].get('namespace', 'argocd')}-{environment}"
     for team in data["teams"]:
         team["namespaces"] = [
