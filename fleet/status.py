@@ -54,6 +54,9 @@ ARGOCD_KINDS: tuple[tuple[str, str, str], ...] = (
 OWNED_KINDS = frozenset(kind for _, kind in PLATFORM_OWNED_KINDS)
 # Fields the API server or Argo CD write on live objects: never compared with the plan.
 LIVE_ONLY = frozenset({"apiVersion", "kind", "metadata", "status", "operation"})
+# What the API server sets on objects that the plan leaves unset (kind -> field -> value), as a
+# real kube-apiserver returns them (tests/data/status/): the same value there is not drift.
+SERVER_DEFAULTS: dict[str, dict[str, Any]] = {"Namespace": {"spec": {"finalizers": ["kubernetes"]}}}
 
 
 class _Model(BaseModel):
@@ -236,12 +239,11 @@ def compare(planned: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDr
     wanted = [f for f in p_meta.get("finalizers") or [] if f not in (l_meta.get("finalizers") or [])]
     if wanted:
         out.append(FieldDrift(path="metadata.finalizers", planned=wanted, live=l_meta.get("finalizers")))
-    _compare(
-        {k: v for k, v in planned.items() if k not in LIVE_ONLY},
-        {k: v for k, v in live.items() if k not in LIVE_ONLY},
-        "",
-        out,
-    )
+    live_fields = {k: v for k, v in live.items() if k not in LIVE_ONLY}
+    for field, default in SERVER_DEFAULTS.get(str(live.get("kind")), {}).items():
+        if field not in planned and live_fields.get(field) == default:
+            del live_fields[field]
+    _compare({k: v for k, v in planned.items() if k not in LIVE_ONLY}, live_fields, "", out)
     return out
 
 
