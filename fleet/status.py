@@ -216,7 +216,9 @@ def _same(planned: Any, live: Any) -> bool:
 
 
 def _compare(planned: Any, live: Any, path: str, out: list[FieldDrift]) -> None:
-    if isinstance(planned, Mapping) and isinstance(live, Mapping):
+    if planned == live:  # the common case, decided in C
+        return
+    if isinstance(planned, dict) and isinstance(live, dict):
         for key in sorted(set(planned) | set(live)):
             _compare(planned.get(key), live.get(key), f"{path}.{key}" if path else str(key), out)
     elif isinstance(planned, list) and isinstance(live, list) and len(planned) == len(live):

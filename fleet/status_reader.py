@@ -3,7 +3,9 @@
 Read-only by construction: it only issues `list` requests, one per kind (paged), never one per
 app, for exactly the kinds in `fleet.status.READ_KINDS` (cluster-wide) and Argo CD's
 Applications and AppProjects (in the Argo CD namespace): what the `fleet-status` ClusterRole and
-Role grant. It uses the official `kubernetes` client and hands plain objects to the pure core.
+Role grant. The official `kubernetes` client resolves the kubeconfig (contexts, TLS, tokens,
+exec plugins) and sends the requests; the lists are read raw and parsed with orjson, because its
+typed API classes cost seconds to import and to deserialize at 1,000 apps (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kubernetes import client, config
+from kubernetes import config
+from kubernetes.client.api_client import ApiClient
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
@@ -49,7 +52,7 @@ def _kubeconfig_path(target: Target) -> str:
     return os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
 
 
-def connect(target: Target) -> tuple[client.ApiClient, str, str]:
+def connect(target: Target) -> tuple[ApiClient, str, str]:
     """(client, context name, server URL), or a ReadError naming the kubeconfig and context."""
     path = _kubeconfig_path(target)
     first = path.split(os.pathsep)[0]
@@ -75,12 +78,24 @@ def connect(target: Target) -> tuple[client.ApiClient, str, str]:
     return api, str(context), str(api.configuration.host)
 
 
-def _page(call: Callable[..., Any], *args: Any) -> list[dict[str, Any]]:
+def _get(api: ApiClient, path: str, query: list[tuple[str, Any]]) -> bytes:
+    """One GET through the client (its auth, TLS and token refresh), the body unparsed."""
+    method, url, headers, _, _ = api.param_serialize(
+        "GET", path, query_params=query, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+    )
+    response = api.call_api(method, url, headers, _request_timeout=TIMEOUT)
+    data = response.read()
+    if not 200 <= response.status <= 299:
+        raise ApiException(status=response.status, reason=response.reason, body=data.decode(errors="replace"))
+    return data
+
+
+def _page(get: Callable[[str, list[tuple[str, Any]]], bytes], path: str) -> list[dict[str, Any]]:
+    """Every item of a list, PAGE at a time (the API server's continue tokens)."""
     items: list[dict[str, Any]] = []
     token: str | None = None
     while True:
-        response = call(*args, limit=PAGE, _continue=token, _preload_content=False, _request_timeout=TIMEOUT)
-        body = orjson.loads(response.data)
+        body = orjson.loads(get(path, [("limit", PAGE), *([("continue", token)] if token else [])]))
         items += body.get("items") or []
         token = (body.get("metadata") or {}).get("continue")
         if not token:
@@ -107,17 +122,10 @@ def read(state: FleetState, target: Target) -> status.Observed:
     except ReadError as err:
         raise ReadError(f"environment {state.environment}: {err}") from None
     where = f"environment {state.environment} (context {context}, {server})"
-    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
-    networking, rbac = client.NetworkingV1Api(api), client.RbacAuthorizationV1Api(api)
-    calls: dict[str, Callable[..., Any]] = {
-        "Namespace": core.list_namespace,
-        "ResourceQuota": core.list_resource_quota_for_all_namespaces,
-        "LimitRange": core.list_limit_range_for_all_namespaces,
-        "ServiceAccount": core.list_service_account_for_all_namespaces,
-        "NetworkPolicy": networking.list_network_policy_for_all_namespaces,
-        "Role": rbac.list_role_for_all_namespaces,
-        "RoleBinding": rbac.list_role_binding_for_all_namespaces,
-    }
+
+    def get(path: str, query: list[tuple[str, Any]]) -> bytes:
+        return _get(api, path, query)
+
     observed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     objects: list[dict[str, Any]] = []
     argocd: dict[str, list[dict[str, Any]]] = {}
@@ -125,11 +133,10 @@ def read(state: FleetState, target: Target) -> status.Observed:
     try:
         for path, kind, api_version, _ in status.READ_KINDS:
             what = path.rsplit("/", 1)[-1]
-            objects += status.items_of({"items": _page(calls[kind])}, kind, api_version)
+            objects += status.items_of({"items": _page(get, f"/{path}")}, kind, api_version)
         for plural, kind, api_version in status.ARGOCD_KINDS:
-            group, version = api_version.split("/")
-            what = f"{plural}.{group} in namespace {state.argocd_namespace}"
-            page = _page(custom.list_namespaced_custom_object, group, version, state.argocd_namespace, plural)
+            what = f"{plural}.{api_version.split('/')[0]} in namespace {state.argocd_namespace}"
+            page = _page(get, f"/apis/{api_version}/namespaces/{state.argocd_namespace}/{plural}")
             argocd[kind] = status.items_of({"items": page}, kind, api_version)
     except ApiException as err:
         raise ReadError(_explain(err, what, where)) from None
