@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from fleet import personas
+from fleet import personas, repo_creds
 from fleet.naming import PERSONA_LABEL
 from fleet.state import FleetState, Manifest, TeamState
 
@@ -74,6 +74,12 @@ POD_RUNNERS = (
 POD_WRITES = {"create", "update", "patch"}
 # Verbs that change what they name; the one set the Markdown and the HTML report count by.
 WRITE_VERBS = frozenset(personas.WRITE)
+ARGOCD_WRITES = frozenset(f"applications {action}" for action in personas.ARGOCD_WRITE)
+
+
+def argocd_writes(permissions: list[str]) -> list[str]:
+    """The Argo CD permissions that change what runs (counted as writes in both reports)."""
+    return [p for p in permissions if p in ARGOCD_WRITES]
 
 
 def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: dict[str, list[str]]) -> dict[str, Any]:
@@ -171,6 +177,7 @@ def matrix(state: FleetState) -> dict[str, Any]:
         "groups": groups,
         "workloads": workloads,
         "readers": readers(state),
+        "repo_credentials": [entry for team in state.teams for entry in repo_creds.read_back(team)],
     }
 
 
@@ -237,7 +244,12 @@ def markdown(data: dict[str, Any]) -> str:
         first = group["kubernetes"][namespaces[0]] if namespaces else {}
         levels.setdefault(group["persona"], first)
         argocd = group["argocd"]
-        argo = f"{argocd['project']}: " + ", ".join(argocd["permissions"]) if argocd["permissions"] else "none"
+        argo = (
+            f"{argocd['project']}: write {len(argocd_writes(argocd['permissions']))}; "
+            + ", ".join(argocd["permissions"])
+            if argocd["permissions"]
+            else "none"
+        )
         rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
@@ -259,6 +271,22 @@ def markdown(data: dict[str, Any]) -> str:
             lines.append(
                 f"| {reader['kubernetes_group']} | {reader['purpose']} | {scope} | {verbs_summary(resources)} |"
             )
+    lines += ["", "## Argo CD repository credentials", ""]
+    if data.get("repo_credentials"):
+        lines += [
+            "GitHub App installation tokens (valid one hour), minted by Argo CD from the App's key, which the",
+            "External Secrets Operator copies from the store; each credential serves only its project.",
+            "",
+            "| project | repository | GitHub App | installation | key (store: path) | Secret |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in data["repo_credentials"]:
+            lines.append(
+                f"| {c['project']} | {_cell(c['repo'])} | {c['github_app_id']} | {c['installation_id']} "
+                f"| {_cell(c['key'])} | {c['secret']} |"
+            )
+    else:
+        lines.append("None: Argo CD reads the teams' repositories with whatever credentials it has been given by hand.")
     lines += ["", "## Kubernetes verbs per persona", "", "The same Role in every namespace of a team."]
     for persona, resources in sorted(levels.items()):
         lines += ["", f"### {persona}", "", *_verbs_table(resources)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fleet.access import WRITE_VERBS, verbs_summary
+from fleet.access import WRITE_VERBS, argocd_writes, verbs_summary
 from fleet.state import FleetState
 
 LEVELS = ("none", "view", "edit", "admin")
@@ -150,7 +150,8 @@ def _row(group: dict[str, Any], namespaces: list[str]) -> str:
         note = '<span class="pods">secrets and roles through pods</span>' if through_pods else ""
         shown = strongest if strongest != "none" else "·"
         cells.append(f'<td class="cell {strongest}" title="{_esc(title)}">{shown}{note}</td>')
-    argocd = ", ".join(group["argocd"]["permissions"]) or "none"
+    permissions = group["argocd"]["permissions"]
+    argocd = f"write {len(argocd_writes(permissions))}; " + ", ".join(permissions) if permissions else "none"
     aws = [f"{arn.rsplit('/', 1)[-1]} (SAML)" for arn in group["aws_roles"]]
     aws += sorted(
         {f"{arn.rsplit('/', 1)[-1]} (through pods)" for e in group["indirect"].values() for arn in e["aws_roles"]}
@@ -197,6 +198,23 @@ def _readers(matrix: dict[str, Any]) -> str:
     )
 
 
+def _repo_credentials(credentials: list[dict[str, Any]]) -> str:
+    """Argo CD's Git credentials per project (fleet/repo_creds.py), when there are any."""
+    if not credentials:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_esc(c['project'])}</td><td>{_esc(c['repo'])}</td><td>{_esc(str(c['github_app_id']))}</td>"
+        f'<td>{_esc(str(c["installation_id"]))}</td><td class="small">{_esc(c["key"])}</td></tr>'
+        for c in credentials
+    )
+    return (
+        "<h2>Argo CD repository credentials</h2>"
+        '<p class="small">GitHub App installation tokens (one hour), each usable only by its project.</p>'
+        "<table><thead><tr><th>project</th><th>repository</th><th>GitHub App</th><th>installation</th>"
+        f"<th>key (store: path)</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
     by_team: dict[str, list[dict[str, Any]]] = {}
     for group in matrix["groups"]:
@@ -223,6 +241,7 @@ AppProject roles and IAM trust policies. Colour is the strongest access in a nam
 <span class="small"><span id="shown">{total}</span> of {total} groups</span></div>
 <div id="matrix">{tables}</div>
 {_readers(matrix)}
+{_repo_credentials(matrix.get("repo_credentials", []))}
 <h2>The fleet</h2>
 {diagram(state)}
 <details><summary class="small">Mermaid source (graph.mmd)</summary><pre>{_esc(mermaid)}</pre></details>

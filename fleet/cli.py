@@ -1,8 +1,9 @@
-"""`python -m fleet validate|plan|access|diff|guardrails`: offline, no credentials; and
-`status`, which reads each environment's cluster (get/list only).
+"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials;
+and `status`, which reads each environment's cluster (get/list only).
 
-Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings` and `status --fail-on`, the
-condition holds); 2 usage error, unreadable file, or (status) a cluster that cannot be read.
+Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings; for `promote`, a
+refusal; for `status --fail-on`, the condition holds); 2 usage error, unreadable file, or (status)
+a cluster that cannot be read; 3 `promote` found nothing to promote.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import gc
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from fleet import access, guardrails, plan
+from fleet import access, guardrails, plan, terminal
 from fleet.catalog import Catalog
 from fleet.load import load, load_state, state_from_text
-from fleet.problems import CatalogError, UnreadableFileError
+from fleet.problems import CatalogError, UnreadableFileError, UsageError
 from fleet.render import render
 from fleet.state import FleetState
 from fleet.yaml_io import decode, read_text
@@ -70,7 +72,69 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 when it holds (repeatable): degraded (Degraded or absent), out-of-sync "
         "(OutOfSync or absent), drift (platform objects missing or changed, what should not be there)",
     )
+    au = sub.add_parser(
+        "audit",
+        help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
+    )
+    au.add_argument("file", help="the catalog: its path now, or the path it had (renames are followed)")
+    au.add_argument("--since", help="from this date or time (YYYY-MM-DD is midnight UTC)")
+    au.add_argument("--until", help="up to this date or time, inclusive (YYYY-MM-DD: to the end of that day, UTC)")
+    au.add_argument(
+        "--as-of", help="instead: the access matrix in effect at this date or time (YYYY-MM-DD: end of day, UTC)"
+    )
+    au.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
+    au.add_argument("--format", choices=("md", "json", "csv"), default="md")
+
+    from fleet import pipeline_cli  # the CI steps (README, "The pipeline")
+
+    pipeline_cli.add_parser(sub)
     return parser
+
+
+def _moment(option: str, value: str | None, end_of_day: bool) -> datetime | None:
+    """A date (midnight UTC, or the last instant of that day) or an ISO 8601 time (UTC if no offset)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
+            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from fleet import audit, gitlog  # only this command needs them
+
+    if args.as_of and (args.since or args.until):
+        raise UsageError("--as-of is one moment; it does not combine with --since or --until")
+    since = _moment("--since", args.since, end_of_day=False)
+    until = _moment("--until", args.until, end_of_day=True)
+    moment = _moment("--as-of", args.as_of, end_of_day=True)
+    if since and until and since > until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    repo, path = gitlog.locate(args.file)
+    head = gitlog.resolve(repo, args.ref)
+    changes = gitlog.history(repo, path, head)
+    ref = f"{args.ref} ({head[:12]})"
+    with gitlog.BlobReader(repo) as blobs:
+        if moment is not None:
+            report, grants = audit.as_of(changes, blobs.read, path, ref, moment)
+            if args.format == "json":
+                sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+            else:
+                sys.stdout.write(
+                    audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report)
+                )
+            return 0
+        log = audit.build_log(changes, blobs.read, path, ref, since, until)
+    if args.format == "json":
+        sys.stdout.write(log.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
+    return 0
 
 
 class _MissingAtRevisionError(Exception):
@@ -103,7 +167,7 @@ def _diff(args: argparse.Namespace) -> int:
             text, label = _read_side(spec)
         except _MissingAtRevisionError:
             # A new catalog in this pull request; also what a mistyped path looks like.
-            print(f"note: {spec} does not exist: diffing against an empty fleet", file=sys.stderr)
+            _err(f"note: {spec} does not exist: diffing against an empty fleet")
             sides.append(None)
             labels.append(f"{spec} (absent)")
             continue
@@ -116,8 +180,21 @@ def _diff(args: argparse.Namespace) -> int:
     from fleet import diff  # only this command needs it
 
     result = diff.compute(sides[0], sides[1], labels[0], labels[1])
-    sys.stdout.write(result.model_dump_json(indent=2) + "\n" if args.format == "json" else diff.markdown(result))
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        _out(diff.markdown(result))
     return EXIT_INVALID if args.fail_on == "warnings" and result.warnings else 0
+
+
+def _out(text: str) -> None:
+    """Human-readable output: whatever a catalog smuggled in is escaped, never interpreted by
+    the terminal (JSON and HTML are written as they are: their own encodings apply)."""
+    sys.stdout.write(terminal.escape(text, multiline=True))
+
+
+def _err(line: str) -> None:
+    print(terminal.escape(line), file=sys.stderr)
 
 
 def _contexts(values: list[str], environments: list[str]) -> dict[str, str]:
@@ -127,10 +204,10 @@ def _contexts(values: list[str], environments: list[str]) -> dict[str, str]:
         env, sep, name = value.partition("=")
         if not sep:
             if len(environments) != 1:
-                raise UnreadableFileError(f"--context {value}: with several catalogs, say which: --context ENV={value}")
+                raise UsageError(f"--context {value}: with several catalogs, say which: --context ENV={value}")
             env, name = environments[0], value
         if env not in environments or not name:
-            raise UnreadableFileError(f"--context {value}: no catalog for environment {env!r}")
+            raise UsageError(f"--context {value}: no catalog for environment {env!r}")
         out[env] = name
     return out
 
@@ -145,7 +222,7 @@ def _status(args: argparse.Namespace) -> int:
     environments = [state.environment for _, state in loaded]
     twice = sorted({e for e in environments if environments.count(e) > 1})
     if twice:
-        raise UnreadableFileError(f"environment {', '.join(twice)} is given by more than one catalog")
+        raise UsageError(f"environment {', '.join(twice)} is given by more than one catalog")
     contexts = _contexts(args.context, environments)
     envs = []
     for catalog, state in loaded:
@@ -158,7 +235,7 @@ def _status(args: argparse.Namespace) -> int:
         try:
             observed = status_reader.read(state, target)
         except status_reader.ReadError as err:
-            print(f"error: {err}", file=sys.stderr)
+            _err(f"error: {err}")
             return EXIT_USAGE
         envs.append(status.environment(state, observed))
     result = status.report(envs)
@@ -171,14 +248,15 @@ def _status(args: argparse.Namespace) -> int:
     else:
         from fleet import status_formats
 
-        sys.stdout.write(
-            status_formats.openmetrics(result) if args.format == "openmetrics" else status_formats.markdown(result)
-        )
+        if args.format == "openmetrics":  # its own escaping applies, like JSON's
+            sys.stdout.write(status_formats.openmetrics(result))
+        else:
+            _out(status_formats.markdown(result))
     reasons = status.failures(result, args.fail_on)
     for line in reasons:
-        print(line, file=sys.stderr)
+        _err(line)
     if reasons:
-        print(f"fleet status: {len(reasons)} reason(s) to fail (--fail-on {','.join(args.fail_on)})", file=sys.stderr)
+        _err(f"fleet status: {len(reasons)} reason(s) to fail (--fail-on {','.join(args.fail_on)})")
     return EXIT_INVALID if reasons else 0
 
 
@@ -210,6 +288,10 @@ def guardrail_table() -> str:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "pipeline":
+        from fleet import pipeline_cli
+
+        return pipeline_cli.run(args)
     if args.command == "guardrails":
         sys.stdout.write(guardrail_table())
         return 0
@@ -218,34 +300,40 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "audit":
+            return _audit(args)
         _, state = load_state(args.file)
-    except UnreadableFileError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (UnreadableFileError, UsageError) as err:
+        _err(f"error: {err}")
         return EXIT_USAGE
     except CatalogError as err:
         for line in err.lines():
-            print(line, file=sys.stderr)
-        print(f"{err.source}: {len(err.problems)} problem(s); nothing was written", file=sys.stderr)
+            _err(line)
+        _err(f"{err.source}: {len(err.problems)} problem(s); nothing was written")
         return EXIT_INVALID
     if args.command == "validate":
-        print(f"{args.file}: {_validate(state)}")
+        _out(f"{args.file}: {_validate(state)}\n")
     elif args.command == "plan":
         out = Path(args.out.replace("{environment}", state.environment))
         try:
             written = plan.write(state, out)
-        except OSError as err:
-            print(f"error: --out {out}: {err.strerror or err}", file=sys.stderr)
+        except plan.UnsafeOutputError as err:
+            _err(f"error: {err}")
             return EXIT_USAGE
-        print(plan.summary(state))
-        print(f"wrote {len(written)} files to {out}")
+        except OSError as err:
+            _err(f"error: --out {out}: {err.strerror or err}; the previous plan, if any, is unchanged")
+            return EXIT_USAGE
+        _out(f"{plan.summary(state)}\nwrote {len(written)} files to {out}\n")
     else:
         data = access.matrix(state)
         if args.format == "html":
             from fleet import access_html, graph
 
             sys.stdout.write(access_html.page(state, data, graph.mermaid(state)))
+        elif args.format == "json":
+            sys.stdout.write(plan.to_json(data))
         else:
-            sys.stdout.write(plan.to_json(data) if args.format == "json" else access.markdown(data))
+            _out(access.markdown(data))
     return 0
 
 

@@ -7,13 +7,14 @@ compared as the resources the program registers. `pulumi preview` adds the provi
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from fleet import access
-from fleet.catalog import Catalog
+from fleet import markdown as md
+from fleet.catalog import Catalog, Network
 from fleet.resources import Resource, desired_resources
 from fleet.state import FleetState
 
@@ -45,8 +46,26 @@ class AccessChange(_Model):
     lost: list[str]
 
 
+WarningKind = Literal[
+    "protected-removal",
+    "retained-removal",
+    "access-widened-in-production",
+    "replacement",
+    # In production (deletion_protection: true), what a reviewer must not miss, old → new:
+    "decommissioning",
+    "removal",
+    "deletion-protection-off",
+    "permissions-boundary-changed",
+    "network-opened",
+    "managed-policy-added",
+    "persona-widened",
+    "member-rule-changed",
+    "ownership-changed",
+]
+
+
 class Warning(_Model):
-    kind: Literal["protected-removal", "retained-removal", "access-widened-in-production", "replacement"]
+    kind: WarningKind
     message: str
 
 
@@ -144,23 +163,43 @@ def _role_grants(state: FleetState) -> dict[str, set[str]]:
     return out
 
 
-def _access(base: FleetState | None, head: FleetState | None) -> list[AccessChange]:
-    def by_group(state: FleetState | None) -> dict[str, set[str]]:
-        if state is None:
-            return {}
-        return {g["okta_group"]: _grants(g) for g in access.matrix(state)["groups"]}
+Principal = tuple[Literal["okta-group", "iam-role"], str]
 
-    out = []
-    for kind, old, new in (
-        ("okta-group", by_group(base), by_group(head)),
-        ("iam-role", _role_grants(base) if base else {}, _role_grants(head) if head else {}),
-    ):
-        for principal in sorted(set(old) | set(new)):
-            gained = sorted(new.get(principal, set()) - old.get(principal, set()))
-            lost = sorted(old.get(principal, set()) - new.get(principal, set()))
-            if gained or lost:
-                out.append(AccessChange(principal=principal, kind=kind, gained=gained, lost=lost))
+
+def access_grants(state: FleetState) -> dict[Principal, frozenset[str]]:
+    """Every principal's grants, one string each: what two catalogs' access is compared by
+    (here between two sides, in `fleet audit` between consecutive commits)."""
+    out: dict[Principal, frozenset[str]] = {
+        ("okta-group", g["okta_group"]): frozenset(_grants(g)) for g in access.matrix(state)["groups"]
+    }
+    out.update((("iam-role", name), frozenset(grants)) for name, grants in _role_grants(state).items())
     return out
+
+
+def access_changes(old: dict[Principal, frozenset[str]], new: dict[Principal, frozenset[str]]) -> list[AccessChange]:
+    """Per principal, what `new` grants that `old` did not, and the reverse; Okta groups first."""
+    out = []
+    for kind, principal in sorted(set(old) | set(new), key=lambda p: (p[0] != "okta-group", p[1])):
+        before, after = old.get((kind, principal), frozenset()), new.get((kind, principal), frozenset())
+        if before is after:  # the same object: unchanged (the audit reuses each team's grants)
+            continue
+        gained, lost = sorted(after - before), sorted(before - after)
+        if gained or lost:
+            out.append(AccessChange(principal=principal, kind=kind, gained=gained, lost=lost))
+    return out
+
+
+def grant_area(kind: str, grant: str) -> Literal["kubernetes", "argocd", "aws", "membership"]:
+    """Which system a grant string of `access_grants` is about (the audit's CSV column)."""
+    if kind == "iam-role" or grant.startswith("aws "):
+        return "aws"
+    if grant.startswith("members: "):
+        return "membership"
+    return "argocd" if grant.startswith("argocd ") else "kubernetes"
+
+
+def _access(base: FleetState | None, head: FleetState | None) -> list[AccessChange]:
+    return access_changes(access_grants(base) if base else {}, access_grants(head) if head else {})
 
 
 def _renames(base: Catalog | None, head: Catalog | None) -> list[Warning]:
@@ -240,6 +279,152 @@ def _warnings(
     return [*out, *renames]
 
 
+# --- what a reviewer of a production change must not miss ----------------------------------------
+_LEVELS = ("view", "edit", "admin")
+
+
+def _listed(values: Iterable[str]) -> str:
+    shown = sorted(values)
+    return ", ".join(shown) if shown else "none"
+
+
+def _lifecycles(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    new_teams = {t.name: t for t in head.teams}
+    for old_team in base.teams:
+        team = new_teams.get(old_team.name)
+        if team is None:
+            if old_team.lifecycle == "active":  # the second step of a retirement is expected
+                yield Warning(
+                    kind="removal",
+                    message=f"team {old_team.name} is removed (lifecycle was active, not decommissioning): its Okta "
+                    f"groups, IAM roles, namespaces, AppProject and {len(old_team.apps)} app(s) go",
+                )
+            continue
+        if old_team.lifecycle != "decommissioning" and team.lifecycle == "decommissioning":
+            yield Warning(
+                kind="decommissioning",
+                message=f"team {team.name}: lifecycle {old_team.lifecycle} → decommissioning: its groups, roles and "
+                "namespaces lose deletion protection and its Applications get the cascade finalizer "
+                "(removing the team next deletes all of it, workloads included)",
+            )
+        new_apps = {a.name: a for a in team.apps}
+        for old_app in old_team.apps:
+            app = new_apps.get(old_app.name)
+            if app is None:
+                if not old_team.is_decommissioning(old_app):
+                    yield Warning(
+                        kind="removal",
+                        message=f"app {team.name}/{old_app.name} is removed (lifecycle was active, not decommissioning)",
+                    )
+            elif old_app.lifecycle != "decommissioning" and app.lifecycle == "decommissioning":
+                yield Warning(
+                    kind="decommissioning",
+                    message=f"app {team.name}/{app.name}: lifecycle {old_app.lifecycle} → decommissioning: its IAM "
+                    "role loses deletion protection and its Application gets the cascade finalizer",
+                )
+
+
+def _platform(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    if base.deletion_protection and not head.deletion_protection:
+        yield Warning(
+            kind="deletion-protection-off",
+            message="deletion_protection true → false: no Okta group, IAM role or namespace of this "
+            "environment is protected from deletion any more",
+        )
+    for field in ("permissions_boundary_arn", "human_permissions_boundary_arn"):
+        old, new = getattr(base.aws, field), getattr(head.aws, field)
+        if old is not None and old != new:
+            yield Warning(
+                kind="permissions-boundary-changed",
+                message=f"aws.{field}: {old} → {new or 'none'}"
+                + (": every role loses its boundary" if new is None else ""),
+            )
+    for name, persona in sorted(head.personas.items()):
+        old_persona = base.personas.get(name)
+        old_level = old_persona.kubernetes if old_persona else "none"
+        if old_persona is None or _LEVELS.index(persona.kubernetes) > _LEVELS.index(old_persona.kubernetes):
+            yield Warning(
+                kind="persona-widened",
+                message=f"persona {name}: Kubernetes level {old_level} → {persona.kubernetes}"
+                + (" (a new persona: a group per team)" if old_persona is None else ""),
+            )
+        old_actions = set(old_persona.argocd) if old_persona else set()
+        if set(persona.argocd) - old_actions:
+            yield Warning(
+                kind="persona-widened",
+                message=f"persona {name}: Argo CD actions {_listed(old_actions)} → {_listed(persona.argocd)}",
+            )
+
+
+def _effective_networks(catalog: Catalog) -> dict[str, tuple[str, set[str]]]:
+    """namespace → (team, what its NetworkPolicy opens beyond the team's own namespaces and DNS)."""
+    out = {}
+    for team in catalog.teams:
+        for ns in team.namespaces:
+            out[ns.name] = (team.name, _opened(ns.network or catalog.defaults.network))
+    return out
+
+
+def _opened(network: Network) -> set[str]:
+    opened = {f"ingress from namespace {n}" for n in network.ingress_from_namespaces}
+    return opened | {f"egress to {cidr} (HTTPS)" for cidr in network.egress_https_cidrs}
+
+
+def _networks(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    old = _effective_networks(base)
+    base_defaults = _opened(base.defaults.network)  # what a namespace new in this change had had
+    grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for namespace, (team, opened) in sorted(_effective_networks(head).items()):
+        before = old[namespace][1] if namespace in old else base_defaults
+        added = opened - before
+        if added:
+            grouped.setdefault((tuple(sorted(added)), tuple(sorted(before))), []).append(f"{team}/{namespace}")
+    for (added, before), where in grouped.items():
+        yield Warning(
+            kind="network-opened",
+            message=f"NetworkPolicy of {', '.join(where)} opens: {'; '.join(added)} (before: {'; '.join(before) or 'only the team and DNS'})",
+        )
+
+
+def _managed_policies(base: FleetState, head: FleetState) -> Iterator[Warning]:
+    old = {role.name: set(role.managed_policy_arns) for role in base.roles()}
+    for role in head.roles():
+        added = set(role.managed_policy_arns) - old.get(role.name, set())
+        if added:
+            before = _listed(old[role.name]) if role.name in old else "a new role"
+            yield Warning(
+                kind="managed-policy-added",
+                message=f"IAM role {role.name}: managed policy added: {_listed(added)} (before: {before})",
+            )
+
+
+def _members(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    old_teams = {t.name: t for t in base.teams}
+    for team in head.teams:
+        if team.name not in old_teams:
+            continue
+        old_members = old_teams[team.name].members
+        for persona, rule in sorted(team.members.items()):
+            if old_members.get(persona) != rule:
+                before = f"`{old_members[persona]}`" if persona in old_members else "by hand only"
+                yield Warning(
+                    kind="member-rule-changed",
+                    message=f"team {team.name}: members.{persona}: {before} → `{rule}`: who matches decides who "
+                    "gets the persona's access",
+                )
+
+
+def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, FleetState]) -> list[Warning]:
+    """The changes a production reviewer must see stated, each with its old and new value."""
+    return [
+        *_platform(base[0], head[0]),
+        *_lifecycles(base[0], head[0]),
+        *_members(base[0], head[0]),
+        *_networks(base[0], head[0]),
+        *_managed_policies(base[1], head[1]),
+    ]
+
+
 def compute(
     base: tuple[Catalog, FleetState] | None,
     head: tuple[Catalog, FleetState] | None,
@@ -254,13 +439,14 @@ def compute(
     assert either is not None, "at least one side"
     production = bool((head and head[0].deletion_protection) or (base and base[0].deletion_protection))
     renames = _renames(base[0] if base else None, head[0] if head else None)
+    reviewer = _reviewer_warnings(base, head) if production and base and head else []
     return Diff(
         environment=either[0].environment,
         base=base_label,
         head=head_label,
         layers=_layers(base_resources, head_resources),
         access=changes,
-        warnings=_warnings(base_resources, head_resources, changes, production, renames),
+        warnings=[*reviewer, *_warnings(base_resources, head_resources, changes, production, renames)],
     )
 
 
@@ -270,29 +456,28 @@ _DETAILS_AFTER = 10  # longer lists fold into <details>
 _KINDS = {"okta-group": "Okta group", "iam-role": "IAM role"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;")
-
-
-def _bullets(items: list[str]) -> list[str]:
-    return [f"- {item}" for item in items]
-
-
-def _fold(summary: str, items: list[str]) -> list[str]:
+def _fold(title: str, items: list[str], subject: str | None = None) -> list[str]:
+    """A bold heading and bullets; a long list folds into <details>. `title` is our own text;
+    `subject` (a principal's name) comes from the catalog and is escaped for each context."""
+    bullets = [f"- {item}" for item in items]
     if len(items) <= _DETAILS_AFTER:
-        return [f"**{summary}**", "", *_bullets(items), ""]
-    return ["<details>", f"<summary>{summary}</summary>", "", *_bullets(items), "", "</details>", ""]
+        lead = md.text(subject) if subject is not None else ""
+        return [f"**{lead}{title}**", "", *bullets, ""]
+    lead = md.html(subject) if subject is not None else ""
+    return ["<details>", f"<summary>{lead}{title}</summary>", "", *bullets, "", "</details>", ""]
 
 
 def markdown(diff: Diff) -> str:
-    lines = [f"### app-of-apps `{diff.environment}`: `{diff.base}` → `{diff.head}`", ""]
+    """The review comment. Every value that a catalog or a file name controls goes through
+    fleet.markdown, so that no catalog string can change the comment's structure."""
+    lines = [f"### app-of-apps {md.code(diff.environment)}: {md.code(diff.base)} → {md.code(diff.head)}", ""]
     if diff.empty:
         return "\n".join([*lines, "No changes to Okta, AWS, Kubernetes or Argo CD, and no change of access.", ""])
     if diff.warnings:
         lines += [
             f"**{len(diff.warnings)} warning(s) need a human:**",
             "",
-            *_bullets([f"**{w.kind}**: {w.message}" for w in diff.warnings]),
+            *[f"- **{w.kind}**: {md.text(w.message)}" for w in diff.warnings],
             "",
         ]
     lines += ["| layer | added | changed | removed |", "|---|---:|---:|---:|"]
@@ -302,24 +487,30 @@ def markdown(diff: Diff) -> str:
     lines.append("")
     if diff.access:
         lines += ["#### Who gains or loses access", "", "| principal | gained | lost |", "|---|---:|---:|"]
-        lines += [f"| {_KINDS[c.kind]} {c.principal} | {len(c.gained)} | {len(c.lost)} |" for c in diff.access]
+        lines += [f"| {_KINDS[c.kind]} {md.text(c.principal)} | {len(c.gained)} | {len(c.lost)} |" for c in diff.access]
         lines.append("")
         for c in diff.access:
             lines += _fold(
-                f"{c.principal}: +{len(c.gained)} / -{len(c.lost)}",
-                [f"+ {_cell(g)}" for g in c.gained] + [f"- {_cell(lost)}" for lost in c.lost],
+                f": +{len(c.gained)} / -{len(c.lost)}",
+                [f"\\+ {md.text(g)}" for g in c.gained] + [f"\\- {md.text(lost)}" for lost in c.lost],
+                subject=c.principal,
             )
     for layer in LAYERS:
         d = diff.layers[layer]
         if d.added:
-            lines += _fold(f"{_TITLES[layer]}: {len(d.added)} added", [f"`{c.type}` {c.name}" for c in d.added])
+            lines += _fold(
+                f"{_TITLES[layer]}: {len(d.added)} added", [f"{md.code(c.type)} {md.text(c.name)}" for c in d.added]
+            )
         if d.changed:
             lines += _fold(
                 f"{_TITLES[layer]}: {len(d.changed)} changed",
-                [f"`{c.type}` {c.name}: {', '.join(c.fields)}" for c in d.changed],
+                [f"{md.code(c.type)} {md.text(c.name)}: {md.text(', '.join(c.fields))}" for c in d.changed],
             )
         if d.removed:
-            lines += _fold(f"{_TITLES[layer]}: {len(d.removed)} removed", [f"`{c.type}` {c.name}" for c in d.removed])
+            lines += _fold(
+                f"{_TITLES[layer]}: {len(d.removed)} removed",
+                [f"{md.code(c.type)} {md.text(c.name)}" for c in d.removed],
+            )
     lines.append(
         "Rendered offline by `python -m fleet diff`; the `pulumi preview` comment below adds the providers' view."
     )

@@ -133,6 +133,15 @@ class Names:
         return f"{team}-{app}"
 
     @staticmethod
+    def repo_credential(team: str, repo_url: str) -> str:
+        """The ExternalSecret and the Secret Argo CD reads for one of the team's repositories."""
+        return f"repo-{team}-{hashlib.sha256(repo_url.encode()).hexdigest()[:10]}"
+
+    def github_app_key(self, team: str) -> str:
+        """Where the platform's secret store keeps the private key of the team's GitHub App."""
+        return f"{self.organization}/{self.environment}/argocd/github-app/{team}"
+
+    @staticmethod
     def argocd_role(persona: str) -> str:
         return persona
 
@@ -170,3 +179,23 @@ class Names:
     @staticmethod
     def logical_pod_identity(namespace: str, service_account: str) -> str:
         return f"{namespace}/{service_account}"
+
+
+# --- the deployment pipeline (Pulumi project, ESC environments) -------------------------------
+PROJECT = "app-of-apps"  # the Pulumi project name (Pulumi.yaml), also the ESC project
+
+
+def esc_environment(stack: str) -> str:
+    """The ESC environment `Pulumi.<stack>.yaml` imports: the deployer's credentials."""
+    return f"{PROJECT}/{stack}"
+
+
+def esc_preview_environment(stack: str) -> str:
+    """The stack's read-only ESC environment, for previews and drift."""
+    return f"{PROJECT}/{stack}-preview"
+
+
+# The read-only Kubernetes identity of previews: the AWS role app-of-apps-preview maps to this
+# group through an EKS access entry; the group is bound to this ClusterRole (get/list/watch).
+PREVIEW_IDENTITY = f"{PROJECT}-preview"  # the AWS role, the ClusterRole and its binding
+PREVIEW_KUBERNETES_GROUP = f"{PROJECT}:preview"

@@ -100,6 +100,7 @@ BLACKLIST = [
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "rbac.authorization.k8s.io", "kind": "Role"},
     {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+    {"group": "", "kind": "ServiceAccount"},
     {"group": "", "kind": "Endpoints"},
     {"group": "discovery.k8s.io", "kind": "EndpointSlice"},
     {"group": "argoproj.io", "kind": "Application"},
@@ -139,7 +140,7 @@ def application(
         "metadata": {"name": "team-app", "namespace": "argocd"},
         "spec": {
             "project": project_name,
-            "source": {"repoURL": repo, "path": "p", "targetRevision": "HEAD"},
+            "source": {"repoURL": repo, "path": "p", "targetRevision": "v1.0.0"},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": ns},
         },
     }
@@ -149,7 +150,13 @@ SETTINGS = {
     "allowedRepos": ["https://github.com/acme/"],
     "podSecurityFloor": "baseline",
     "argocdNamespace": "argocd",
+    "allowedManagedPolicyArns": [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ],
+    "ownedResources": ["arn:aws:s3:::bucket", "arn:aws:eks:eu-west-1:111111111111:cluster/team-*"],
     "accountIds": ["111111111111"],
+    "requirePinnedRevisions": True,
 }
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
@@ -406,6 +413,44 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
     ("argocd-application-project", APP, application("default"), application(), "'default' project"),
 ]
 
+
+def revisions(*sources: dict[str, Any]) -> dict[str, Any]:
+    """An Application with one source, or several (multi-source) when given more than one."""
+    app = application()
+    if len(sources) == 1:
+        app["spec"]["source"] = {"repoURL": "https://github.com/acme/team-deploy", "path": "p", **sources[0]}
+    else:
+        del app["spec"]["source"]
+        app["spec"]["sources"] = [{"repoURL": "https://github.com/acme/team-deploy", **s} for s in sources]
+    return app
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+RESOURCE_CASES += [
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": "main"}),
+        revisions({"targetRevision": SHA}),
+        "branch",
+    ),
+    ("argocd-revision-pinned", APP, revisions({}), revisions({"targetRevision": "v2.14.0"}), "HEAD follows"),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": SHA[:12]}),
+        revisions({"targetRevision": "refs/tags/release-2026-11"}),
+        "short commit SHA",
+    ),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"path": "a", "targetRevision": "1.2.3"}, {"path": "b", "targetRevision": "release/1.2"}),
+        revisions({"path": "a", "targetRevision": "1.2.3"}, {"chart": "redis", "targetRevision": "18.*"}),
+        "sources[1].targetRevision",
+    ),
+]
+
 RESOURCE_CASES += [
     (
         "argocd-project-sources",
@@ -569,6 +614,61 @@ RESOURCE_CASES += [
         },
         {"roleName": "r", "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
         "administrator",
+    ),
+]
+
+# Issue 9: control-plane actions, resource ownership, the managed-policy allow-list.
+CLUSTER = "arn:aws:eks:eu-west-1:111111111111:cluster/team-sandbox"
+RESOURCE_CASES += [
+    (
+        "iam-no-control-plane",
+        POLICY,
+        {"policy": doc(allow(["eks:CreateAccessEntry", "eks:AssociateAccessPolicy"], CLUSTER))},
+        {"policy": doc(allow("eks:DescribeCluster", CLUSTER))},
+        "EKS control plane",
+    ),
+    (
+        "iam-no-control-plane",
+        ROLE_POLICY,
+        {"policy": json.dumps(doc(allow("ssm:SendCommand", "arn:aws:ec2:eu-west-1:111111111111:instance/i-0abc")))},
+        {"policy": json.dumps(doc(allow("ssm:GetParameter", "arn:aws:s3:::bucket/x")))},
+        "whatever its access level",
+    ),
+    (
+        "iam-resource-ownership",
+        POLICY,
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::other-team/*"))},
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::bucket/*"))},
+        "neither owned",
+    ),
+    (
+        "iam-resource-ownership",
+        ROLE,
+        {"inlinePolicies": [{"name": "p", "policy": json.dumps(doc(allow("s3:GetObject", "arn:aws:s3:::b*")))}]},
+        {
+            "inlinePolicies": [
+                {"name": "p", "policy": json.dumps(doc(allow("s3:GetObject", "arn:aws:s3:::bucket/logs/*")))}
+            ]
+        },
+        "after an owned prefix",
+    ),
+    (
+        "iam-managed-policy-allow-list",
+        ATTACH,
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"},
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"},
+        "allow-list",
+    ),
+    (
+        "iam-managed-policy-allow-list",
+        ROLE,
+        {"name": "r", "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        {
+            "name": "r",
+            "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+            "permissionsBoundary": "arn:aws:iam::111111111111:policy/boundary",
+        },
+        "permissions boundary",
     ),
 ]
 
@@ -797,5 +897,26 @@ STACK_CASES += [
         ],
         [(K_NP_TYPE, "team/n", trusting("team", "monitoring"))],
         "'other' by name",
+    ),
+]
+
+STACK_CASES += [
+    (
+        "argocd-application-destinations",
+        [
+            (
+                "kubernetes:argoproj.io/v1alpha1:ApplicationPatch",
+                "argocd/team-app",
+                {"metadata": {"name": "team-app"}, "spec": {"destination": {"namespace": "kube-system"}}},
+            )
+        ],
+        [
+            (
+                "kubernetes:argoproj.io/v1alpha1:ApplicationPatch",
+                "argocd/team-app",
+                {"metadata": {"name": "team-app"}, "spec": {"destination": {"namespace": "team"}}},
+            )
+        ],
+        "cluster itself",
     ),
 ]

@@ -6,13 +6,17 @@ must pass every policy of the pack."""
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi_policy import ResourceValidationPolicy
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from fleet import boundaries, personas
+from fleet.guardrails import RESOURCE_RULES, Settings
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.load import load_state
 from fleet.render import render
@@ -700,6 +704,70 @@ ATTACKS: list[tuple[str, str, dict[str, Any], str, str]] = [
         "selects no namespaces",
     ),
     (
+        "role-writes-endpoints-restricted",
+        f"{RBAC}/v1:Role",
+        writes("endpoints/restricted"),
+        "k8s-no-endpoint-writes",
+        "endpoints",
+    ),
+    (
+        "network-policy-name-exists",
+        f"{NET}:NetworkPolicy",
+        network_policy(
+            ingress=[
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "Exists"}]
+                            }
+                        }
+                    ]
+                }
+            ]
+        ),
+        "k8s-network-policy-open",
+        "every other namespace",
+    ),
+    *[
+        (
+            f"network-policy-ingress-{cidr}",
+            f"{NET}:NetworkPolicy",
+            network_policy(ingress=[{"from": [{"ipBlock": {"cidr": cidr}}]}]),
+            "k8s-network-policy-open",
+            "pods of every namespace",
+        )
+        for cidr in ("0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/7", "fd00::/8", "0::/0")
+    ],
+    (
+        "network-policy-ingress-not-a-cidr",
+        f"{NET}:NetworkPolicy",
+        network_policy(ingress=[{"from": [{"ipBlock": {"cidr": "everything"}}]}]),
+        "k8s-network-policy-open",
+        "not a CIDR",
+    ),
+    *[
+        (
+            f"web-identity-{provider}-any-audience",
+            ROLE,
+            trust(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringLike": {f"{provider}:aud": "*"}},
+                }
+            ),
+            "iam-trust-pinned",
+            "every application of the provider",
+        )
+        for provider in ("cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com")
+    ],
+    *[
+        (f"association-{name}", ASSOCIATION, association(name), "eks-access-scoped", name)
+        for name in ("AmazonEKSAdminPolicy", "AmazonEKSNetworkingPolicy", "AmazonEKSAutoNodePolicy")
+    ],
+    (
         "project-whitelist-bracket-pattern",
         PROJECT,
         project(
@@ -891,6 +959,27 @@ NEIGHBOURS: list[tuple[str, str, dict[str, Any]]] = [
             labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"},
         ),
     ),
+    (
+        "network-policy-ingress-from-the-vpc",
+        f"{NET}:NetworkPolicy",
+        network_policy(ingress=[{"from": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 8443}]}]),
+    ),
+    (
+        "cognito-pinned-to-one-pool",
+        ROLE,
+        trust(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        "cognito-identity.amazonaws.com:aud": "eu-west-1:11111111-2222-3333-4444-555555555555"
+                    }
+                },
+            }
+        ),
+    ),
     ("appset", f"{ARGO}:ApplicationSet", app_set()),
 ]
 
@@ -995,3 +1084,69 @@ def test_the_referee_knows_the_admission_kinds() -> None:
         misspelt = {**manifest.obj, "spec": {**manifest.obj["spec"], "validationAction": ["Deny"]}}
         with pytest.raises(kubernetes_validate.ValidationError):
             kubernetes_validate.validate(misspelt, "1.31", strict=True)
+
+
+JUNK: tuple[Any, ...] = (None, 0, True, "*", [], {}, [{}], {"*": "*"}, [["*"]])
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = (), depth: int = 3) -> Iterator[tuple[Any, ...]]:
+    if depth == 0:
+        return
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key), depth - 1)
+
+
+def _replaced(value: Any, path: tuple[Any, ...], junk: Any) -> Any:
+    copied = copy.deepcopy(value)
+    target = copied
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    return copied
+
+
+def test_no_rule_raises_on_malformed_inputs() -> None:
+    """A policy that raises fails the whole pack run of a stack; a malformed input (which the
+    provider would refuse anyway) must give a verdict, not an exception."""
+    settings = Settings.from_config(SETTINGS)
+    judged = 0
+    for _, resource_type, props, *_ in [*ATTACKS, *NEIGHBOURS]:
+        rules = [rule for rule in RESOURCE_RULES if rule.applies_to(resource_type)]
+        for path in _paths(props):
+            for junk in JUNK:
+                proxied = unknown_checking_proxy(_replaced(props, path, junk))
+                for rule in rules:
+                    list(rule.judge(resource_type, proxied, settings))
+                    judged += 1
+    assert judged > 10_000
+
+
+@pytest.mark.parametrize(
+    ("props", "refused"),
+    [
+        # The boundary says the role lives in 111111111111: 999999999999 is another account.
+        (
+            {
+                **trust(assume({"AWS": "arn:aws:iam::999999999999:role/x"})),
+                "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
+            },
+            True,
+        ),
+        (
+            {
+                **trust(assume({"AWS": "arn:aws:iam::111111111111:role/x"})),
+                "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
+            },
+            False,
+        ),
+        # Nothing says which account is this one: only wildcards can be judged.
+        (trust(assume({"AWS": "arn:aws:iam::999999999999:role/x"})), False),
+    ],
+)
+def test_without_configured_accounts_the_roles_own_inputs_name_the_account(
+    props: dict[str, Any], refused: bool
+) -> None:
+    found = pack_resource_violations("iam-trust-pinned", ROLE, props, {})
+    assert bool(found) is refused, found

@@ -63,6 +63,8 @@ def test_counts_per_type_dev() -> None:
         # one admission policy and its binding for the whole fleet
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
+        # payments' GitHub App: one repository credential per repository it deploys from
+        "kubernetes:external-secrets.io/v1:ExternalSecret": 3,
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "pulumi:providers:okta": 1,
@@ -225,11 +227,30 @@ def test_stack_name_mismatch_is_refused_before_any_registration() -> None:
 
 
 def test_invalid_catalog_registers_nothing(tmp_path) -> None:
-    bad = tmp_path / "dev.yaml"
-    bad.write_text((ROOT / "stacks" / "dev.yaml").read_text().replace("s3:GetObject", "s3:*", 1))
-    run = run_program("dev", {"fleet": str(bad)})
+    # The program in a copy of the project whose stacks/dev.yaml is invalid.
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "dev.yaml").write_text(
+        (ROOT / "stacks" / "dev.yaml").read_text().replace("s3:GetObject", "s3:*", 1)
+    )
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=tmp_path / "__main__.py")
     assert run.error is not None
     assert "problem(s) in the catalog; nothing was deployed" in str(run.error)
+    assert run.registrations == []
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent", "link"])
+def test_a_catalog_outside_stacks_is_refused_before_any_registration(tmp_path, where: str) -> None:
+    """app-of-apps:fleet may name only a reviewed catalog: a file inside the project's stacks/."""
+    (tmp_path / "project" / "stacks").mkdir(parents=True)
+    outside = tmp_path / "dev.yaml"
+    outside.write_text((ROOT / "stacks" / "dev.yaml").read_text())
+    (tmp_path / "project" / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "project" / "stacks" / "link.yaml").symlink_to(outside)
+    value = {"absolute": str(outside), "parent": "../dev.yaml", "link": "stacks/link.yaml"}[where]
+    run = run_program("dev", {"fleet": value}, program=tmp_path / "project" / "__main__.py")
+    assert run.error is not None
+    assert "[pipeline-catalog-in-stacks]" in str(run.error)
     assert run.registrations == []
 
 
@@ -240,6 +261,7 @@ def test_stack_files_disable_default_providers() -> None:
         config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
         assert config["pulumi:disable-default-providers"] == ["*"]
         assert config["app-of-apps:fleet"] == f"stacks/{name}.yaml"
+        assert "oktaApiToken" not in str(config)
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "app-of-apps"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"
@@ -304,3 +326,33 @@ def test_moved_resources_alias_their_former_parent(stack: tuple[str, ProgramRun]
     # own aliases for former API versions of a kind, which change the type only).
     moved_urns = {r.urn for r, _ in moved}
     assert all(not a.spec.parentUrn for r in run.registrations if r.urn not in moved_urns for a in r.aliases)
+
+
+def test_an_okta_api_token_in_the_environment_is_refused(monkeypatch) -> None:
+    """Okta only through the OAuth service app: a long-lived API token is never used."""
+    monkeypatch.setenv("OKTA_API_TOKEN", "00abc")
+    run = run_program("dev", {"fleet": "stacks/dev.yaml"})
+    assert run.error is not None
+    assert "[okta-oauth-only]" in str(run.error)
+    assert not run.of_type("pulumi:providers:okta")
+
+
+def test_okta_is_configured_from_the_oauth_service_app() -> None:
+    run = run_program(
+        "dev",
+        {
+            "fleet": "stacks/dev.yaml",
+            "oktaOrgName": "acme",
+            "oktaClientId": "0oa123",
+            "oktaPrivateKey": "-----BEGIN PRIVATE KEY-----",
+            "oktaPrivateKeyId": "kid-1",
+            "oktaScopes": '["okta.groups.manage"]',
+        },
+    )
+    assert run.error is None, run.error
+    (provider,) = run.of_type("pulumi:providers:okta")
+    inputs = provider.inputs
+    assert inputs["clientId"] == "0oa123"
+    assert inputs["privateKeyId"] == "kid-1"
+    assert "okta.groups.manage" in str(inputs["scopes"])
+    assert "apiToken" not in inputs

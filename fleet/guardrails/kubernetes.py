@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,6 +44,8 @@ ENDPOINT_RESOURCES = (("", "endpoints"), ("discovery.k8s.io", "endpointslices"))
 # Subjects that are not a team: every authenticated or anonymous caller, every ServiceAccount
 # (of the cluster or of a namespace), and the other built-in system: groups and users.
 SYSTEM_PREFIX = "system:"
+# Ingress from an ipBlock wider than this admits whole address spaces (0.0.0.0/1 + 128.0.0.0/1).
+WIDEST_INGRESS_PREFIX = {4: 8, 6: 32}
 AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
 ADMISSION = "admissionregistration.k8s.io"
 ADMISSION_TYPES = (kind(ADMISSION, "ValidatingAdmissionPolicy"), kind(ADMISSION, "ValidatingAdmissionPolicyBinding"))
@@ -68,7 +71,7 @@ def _rbac_wildcards(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
 
 def _rbac_escalation(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     for i, rule in enumerate(_rules(props)):
-        verbs = set(as_list(rule.get("verbs")))
+        verbs = {str(v) for v in as_list(rule.get("verbs"))}
         if verbs & ESCALATING_VERBS:
             yield f"rules[{i}] grants {', '.join(sorted(verbs & ESCALATING_VERBS))}: a way around RBAC"
         if "rbac.authorization.k8s.io" in as_list(rule.get("apiGroups")) and verbs - {"get", "list", "watch"}:
@@ -81,7 +84,8 @@ def _endpoint_writes(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         if not verbs - READ_ONLY:
             continue
         groups = {str(g) for g in as_list(rule.get("apiGroups"))}
-        resources = {str(r) for r in as_list(rule.get("resources"))}
+        # The resource itself, a subresource of it (endpoints/restricted), or every resource.
+        resources = {str(r).split("/", 1)[0] for r in as_list(rule.get("resources"))}
         for group, resource in ENDPOINT_RESOURCES:
             if (group in groups or "*" in groups) and (resource in resources or "*" in resources):
                 yield (
@@ -108,14 +112,14 @@ def _view_no_secrets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     if not _is_view_role(props):
         return
     for i, rule in enumerate(_rules(props)):
-        resources = set(as_list(rule.get("resources")))
-        if ("secrets" in resources or "*" in resources) and set(as_list(rule.get("verbs"))) & READ_VERBS:
+        resources = {str(r) for r in as_list(rule.get("resources"))}
+        if ("secrets" in resources or "*" in resources) and {str(v) for v in as_list(rule.get("verbs"))} & READ_VERBS:
             yield f"rules[{i}] lets a view role read secrets"
 
 
 def _no_power_bindings(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     ref = props.get("roleRef") if isinstance(props.get("roleRef"), Mapping) else {}
-    if ref.get("kind") != "ClusterRole" or ref.get("name") not in BUILTIN_POWER_ROLES:
+    if ref.get("kind") != "ClusterRole" or str(ref.get("name")) not in BUILTIN_POWER_ROLES:
         return
     groups = [
         s.get("name") for s in as_list(props.get("subjects")) if isinstance(s, Mapping) and s.get("kind") == "Group"
@@ -165,11 +169,29 @@ def _peer_opens_namespaces(peer: Mapping[str, Any]) -> str | None:
         expressions = [e for e in as_list(selector.get("matchExpressions")) if isinstance(e, Mapping)]
         if not labels and not expressions:
             return "namespaceSelector {} selects every namespace"
-        if not labels and all(str(e.get("operator")) in ("NotIn", "DoesNotExist") for e in expressions):
-            return "a namespaceSelector that only excludes selects every other namespace"
+        if not labels and all(
+            str(e.get("operator")) in ("NotIn", "DoesNotExist")
+            or (str(e.get("operator")) == "Exists" and e.get("key") == NAMESPACE_NAME_LABEL)
+            for e in expressions
+        ):
+            return (
+                "a namespaceSelector that only excludes (or asks only that a name exists) selects every other namespace"
+            )
     block = peer.get("ipBlock")
-    if isinstance(block, Mapping) and str(block.get("cidr", "")).strip().endswith("/0"):
-        return f"ipBlock {block.get('cidr')} admits every address, the pods of every namespace included"
+    if isinstance(block, Mapping) and (reason := _wide_block(str(block.get("cidr", "")))) is not None:
+        return reason
+    return None
+
+
+def _wide_block(cidr: str) -> str | None:
+    """An ipBlock so wide that it holds pod IPs of every namespace (on EKS pods have VPC IPs)."""
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return f"ipBlock {cidr!r} is not a CIDR block"
+    floor = WIDEST_INGRESS_PREFIX[network.version]
+    if network.prefixlen < floor:
+        return f"ipBlock {cidr} admits every address of a /{network.prefixlen} (wider than /{floor}), the pods of every namespace included"
     return None
 
 
@@ -234,7 +256,7 @@ def _admission_boundaries(props: Mapping[str, Any], settings: Settings) -> Itera
 def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     meta = metadata(props)
     name = meta.get("name")
-    if name in SYSTEM_NAMESPACES:
+    if str(name) in SYSTEM_NAMESPACES:
         return
     labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
     floor = POD_SECURITY_LEVELS.index(settings.pod_security_floor)
@@ -258,7 +280,7 @@ def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
 
 def _default_deny(props: Mapping[str, Any]) -> bool:
     body = spec(props)
-    return body.get("podSelector") == {} and {"Ingress", "Egress"} <= set(as_list(body.get("policyTypes")))
+    return body.get("podSelector") == {} and {"Ingress", "Egress"} <= {str(t) for t in as_list(body.get("policyTypes"))}
 
 
 def _namespace_guards(resources: Sequence[StackResource], _: Settings) -> Iterator[tuple[StackResource, str]]:
