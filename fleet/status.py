@@ -52,6 +52,8 @@ ARGOCD_KINDS: tuple[tuple[str, str, str], ...] = (
 # Kinds only the platform may create in a team namespace (Argo CD projects blacklist them), so
 # one that is not in the plan was added by hand.
 OWNED_KINDS = frozenset(kind for _, kind in PLATFORM_OWNED_KINDS)
+# What Kubernetes itself creates in every namespace (the serviceaccount controller).
+KUBERNETES_OWN = frozenset({("ServiceAccount", "default")})
 # Fields the API server or Argo CD write on live objects: never compared with the plan.
 LIVE_ONLY = frozenset({"apiVersion", "kind", "metadata", "status", "operation"})
 # What the API server sets on objects that the plan leaves unset (kind -> field -> value), as a
@@ -492,7 +494,12 @@ def _unexpected(
             )
     for obj in sorted(observed.objects, key=_key):
         kind, namespace, name = _key(obj)
-        if kind in OWNED_KINDS and namespace in team_namespaces and (kind, namespace, name) not in planned_keys:
+        if (
+            kind in OWNED_KINDS
+            and namespace in team_namespaces
+            and (kind, namespace, name) not in planned_keys
+            and (kind, name) not in KUBERNETES_OWN
+        ):
             out.append(
                 Unexpected(
                     kind=kind,

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from kubernetes import config, dynamic
+from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
 from fleet.load import load_state
 from fleet.state import FleetState
@@ -116,6 +117,13 @@ class Cluster:
     def _resource(self, obj: Mapping[str, Any]) -> Any:
         return self.dyn.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
 
+    def serves(self, obj: Mapping[str, Any]) -> bool:
+        try:
+            self._resource(obj)
+        except ResourceNotFoundError:
+            return False
+        return True
+
     def apply(self, obj: Mapping[str, Any]) -> None:
         meta = obj["metadata"]
         self._resource(obj).server_side_apply(
@@ -147,6 +155,8 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
     for manifest in state.manifests():
         if manifest.kind == "Application" and manifest.name in absent:
             continue
+        if not cluster.serves(manifest.obj):
+            continue  # a kind whose CRD this cluster lacks (ExternalSecret): fleet status never reads it
         cluster.apply(manifest.obj)
     for team in state.teams:
         for app in team.apps:
