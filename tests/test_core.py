@@ -13,7 +13,7 @@ import pytest
 
 from fleet import access, plan
 from fleet.load import load, validate
-from fleet.naming import Names
+from fleet.naming import PERSONA_LABEL, Names
 from fleet.render import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
 from fleet.state import FleetState
 from tests.conftest import BASE, ROOT
@@ -116,7 +116,7 @@ def test_project_is_locked_down() -> None:
 
 def test_persona_templates_never_grant_rbac_or_wildcards() -> None:
     state = state_for(copy.deepcopy(BASE))
-    for role in (m for m in state.manifests() if m.kind == "Role"):
+    for role in (m for m in state.manifests() if m.kind == "Role" and PERSONA_LABEL in m.obj["metadata"]["labels"]):
         for rule in role.obj["rules"]:
             assert "*" not in rule["verbs"]
             assert "*" not in rule["resources"]
