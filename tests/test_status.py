@@ -1,7 +1,8 @@
 """`fleet status` offline: the pure core on API responses recorded from a real kube-apiserver.
 
 `tests/data/status/{dev,prod}.json` are what the reader listed from two loopback API servers
-after `python -m tests.status_scenario` wrote the scenario into them (dev: every Argo CD state,
+after `python -m tests.status_scenario` wrote the scenario into them (`scripts/status-recordings.sh`
+records them again after a change of what the program renders, which they otherwise show as drift) (dev: every Argo CD state,
 an absent Application, an undeclared one, one in the default project, an undeclared project, a
 hand-edited quota, a RoleBinding added by hand; prod: everything Synced and Healthy). The live
 test (`tests/e2e/test_status_live.py`) runs the same scenario end to end.
