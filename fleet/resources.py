@@ -199,9 +199,14 @@ def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
     return tuple(kubernetes(m) for m in state.cluster_objects)
 
 
+def reader_resources(state: FleetState) -> list[Resource]:
+    """The read-only access of `fleet status`, registered by the AppOfApps component."""
+    return [kubernetes(m) for m in state.reader_objects]
+
+
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
-    out: list[Resource] = list(cluster_resources(state))
+    out: list[Resource] = [*cluster_resources(state), *reader_resources(state)]
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:
