@@ -55,7 +55,7 @@ def markdown(report: StatusReport) -> str:
     for env in report.environments:
         lines.append(
             f"- **{md.text(env.environment)}** ({md.text(env.organization)}): context {md.code(env.context)}, "
-            f"{md.code(env.server)}, observed {md.text(env.observed_at)}: {_summary(env)}"
+            f"{md.code(env.server)}, observed {md.code(env.observed_at)}: {_summary(env)}"
         )
     lines += ["", "| team | app | " + " | ".join(md.text(e) for e in envs) + " | same revision |"]
     lines.append("|---|---|" + "---|" * len(envs) + "---|")
