@@ -98,6 +98,11 @@ class Cluster(Strict):
         "https://kubernetes.default.svc"
     )
     oidc_groups_prefix: Annotated[str, AfterValidator(_groups_prefix)] = ""
+    # The kubeconfig context `fleet status` reads this environment through (None: the current
+    # one). Only a name: how a machine reaches the cluster stays in its own kubeconfig.
+    context: (
+        Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
+    ) = None
     # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()
@@ -140,9 +145,24 @@ class Aws(Strict):
         return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
+class RepoCredentials(Strict):
+    """Where the platform keeps the teams' GitHub App keys (External Secrets ClusterSecretStore)."""
+
+    secret_store: DnsLabel
+    github_api_url: str | None = None  # GitHub Enterprise: https://ghe.example.com/api/v3
+
+
 class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+    repo_credentials: RepoCredentials | None = None
+
+
+class GitHubApp(Strict):
+    """The team's GitHub App: Argo CD reads the team's repositories with its installation tokens."""
+
+    app_id: Annotated[int, Field(gt=0)]
+    installation_id: Annotated[int, Field(gt=0)]
 
 
 class Persona(Strict):
@@ -244,6 +264,7 @@ class Team(Strict):
     lifecycle: Lifecycle = "active"
     aws: TeamAws | None = None
     apps: tuple[App, ...] = ()
+    github_app: GitHubApp | None = None
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:

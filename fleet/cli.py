@@ -1,7 +1,9 @@
-"""`python -m fleet validate|plan|access|diff|guardrails`: offline, no credentials.
+"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials;
+and `status`, which reads each environment's cluster (get/list only).
 
-Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings); 2 usage error or
-unreadable file.
+Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings; for `promote`, a
+refusal; for `status --fail-on`, the condition holds); 2 usage error, unreadable file, or (status)
+a cluster that cannot be read; 3 `promote` found nothing to promote.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import gc
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from fleet import access, guardrails, plan, terminal
 from fleet.catalog import Catalog
-from fleet.load import load_state, state_from_text
-from fleet.problems import CatalogError, UnreadableFileError
+from fleet.load import load, load_state, state_from_text
+from fleet.problems import CatalogError, UnreadableFileError, UsageError
+from fleet.render import render
 from fleet.state import FleetState
 from fleet.yaml_io import decode, read_text
 
@@ -46,10 +50,94 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", help="a catalog file, or git:REV:path")
     d.add_argument("--format", choices=("md", "json"), default="md")
     d.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
+    s = sub.add_parser("status", help="the live state of every app, read from each environment's cluster (read-only)")
+    s.add_argument("files", nargs="+", type=Path, metavar="CATALOG", help="one catalog per environment")
+    s.add_argument("--kubeconfig", help="default: $KUBECONFIG, else ~/.kube/config")
+    s.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="[ENV=]NAME",
+        help="kubeconfig context; ENV=NAME per environment (repeatable). Default: the catalog's "
+        "cluster.context, else the kubeconfig's current-context",
+    )
+    s.add_argument("--as", dest="as_user", metavar="USER", help="impersonate USER (as kubectl --as)")
+    s.add_argument("--as-group", metavar="GROUP", help="impersonate GROUP (as kubectl --as-group)")
+    s.add_argument("--format", choices=("md", "json", "html", "openmetrics"), default="md")
+    s.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        choices=("degraded", "out-of-sync", "drift"),
+        help="exit 1 when it holds (repeatable): degraded (Degraded or absent), out-of-sync "
+        "(OutOfSync or absent), drift (platform objects missing or changed, what should not be there)",
+    )
+    au = sub.add_parser(
+        "audit",
+        help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
+    )
+    au.add_argument("file", help="the catalog: its path now, or the path it had (renames are followed)")
+    au.add_argument("--since", help="from this date or time (YYYY-MM-DD is midnight UTC)")
+    au.add_argument("--until", help="up to this date or time, inclusive (YYYY-MM-DD: to the end of that day, UTC)")
+    au.add_argument(
+        "--as-of", help="instead: the access matrix in effect at this date or time (YYYY-MM-DD: end of day, UTC)"
+    )
+    au.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
+    au.add_argument("--format", choices=("md", "json", "csv"), default="md")
+    from fleet import promote_cli
+
+    promote_cli.add_parser(sub)
+
     from fleet import pipeline_cli  # the CI steps (README, "The pipeline")
 
     pipeline_cli.add_parser(sub)
     return parser
+
+
+def _moment(option: str, value: str | None, end_of_day: bool) -> datetime | None:
+    """A date (midnight UTC, or the last instant of that day) or an ISO 8601 time (UTC if no offset)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
+            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from fleet import audit, gitlog  # only this command needs them
+
+    if args.as_of and (args.since or args.until):
+        raise UsageError("--as-of is one moment; it does not combine with --since or --until")
+    since = _moment("--since", args.since, end_of_day=False)
+    until = _moment("--until", args.until, end_of_day=True)
+    moment = _moment("--as-of", args.as_of, end_of_day=True)
+    if since and until and since > until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    repo, path = gitlog.locate(args.file)
+    head = gitlog.resolve(repo, args.ref)
+    changes = gitlog.history(repo, path, head)
+    ref = f"{args.ref} ({head[:12]})"
+    with gitlog.BlobReader(repo) as blobs:
+        if moment is not None:
+            report, grants = audit.as_of(changes, blobs.read, path, ref, moment)
+            if args.format == "json":
+                sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+            else:
+                sys.stdout.write(
+                    audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report)
+                )
+            return 0
+        log = audit.build_log(changes, blobs.read, path, ref, since, until)
+    if args.format == "json":
+        sys.stdout.write(log.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
+    return 0
 
 
 class _MissingAtRevisionError(Exception):
@@ -112,6 +200,69 @@ def _err(line: str) -> None:
     print(terminal.escape(line), file=sys.stderr)
 
 
+def _contexts(values: list[str], environments: list[str]) -> dict[str, str]:
+    """--context NAME (one catalog) or ENV=NAME (any number)."""
+    out: dict[str, str] = {}
+    for value in values:
+        env, sep, name = value.partition("=")
+        if not sep:
+            if len(environments) != 1:
+                raise UsageError(f"--context {value}: with several catalogs, say which: --context ENV={value}")
+            env, name = environments[0], value
+        if env not in environments or not name:
+            raise UsageError(f"--context {value}: no catalog for environment {env!r}")
+        out[env] = name
+    return out
+
+
+def _status(args: argparse.Namespace) -> int:
+    from fleet import status, status_reader  # only this command needs the Kubernetes client
+
+    # Validated (every catalog rule and guardrail), then rendered; the rendered resources are
+    # not judged again as for `plan` and `pulumi up`: status deploys nothing (half its time).
+    catalogs = [load(path) for path in args.files]
+    loaded = [(catalog, render(catalog)) for catalog in catalogs]
+    environments = [state.environment for _, state in loaded]
+    twice = sorted({e for e in environments if environments.count(e) > 1})
+    if twice:
+        raise UsageError(f"environment {', '.join(twice)} is given by more than one catalog")
+    contexts = _contexts(args.context, environments)
+    envs = []
+    for catalog, state in loaded:
+        target = status_reader.Target(
+            kubeconfig=args.kubeconfig,
+            context=contexts.get(state.environment) or catalog.cluster.context,
+            as_user=args.as_user,
+            as_group=args.as_group,
+        )
+        try:
+            observed = status_reader.read(state, target)
+        except status_reader.ReadError as err:
+            _err(f"error: {err}")
+            return EXIT_USAGE
+        envs.append(status.environment(state, observed))
+    result = status.report(envs)
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    elif args.format == "html":
+        from fleet import status_html
+
+        sys.stdout.write(status_html.page(result))
+    else:
+        from fleet import status_formats
+
+        if args.format == "openmetrics":  # its own escaping applies, like JSON's
+            sys.stdout.write(status_formats.openmetrics(result))
+        else:
+            _out(status_formats.markdown(result))
+    reasons = status.failures(result, args.fail_on)
+    for line in reasons:
+        _err(line)
+    if reasons:
+        _err(f"fleet status: {len(reasons)} reason(s) to fail (--fail-on {','.join(args.fail_on)})")
+    return EXIT_INVALID if reasons else 0
+
+
 def _validate(state: FleetState) -> str:
     namespaces = sum(len(t.namespaces) for t in state.teams)
     apps = sum(len(t.apps) for t in state.teams)
@@ -150,8 +301,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diff":
             return _diff(args)
+        if args.command == "status":
+            return _status(args)
+        if args.command == "audit":
+            return _audit(args)
+        if args.command == "promote":
+            from fleet import promote_cli
+
+            return promote_cli.run(args)
         _, state = load_state(args.file)
-    except UnreadableFileError as err:
+    except (UnreadableFileError, UsageError) as err:
         _err(f"error: {err}")
         return EXIT_USAGE
     except CatalogError as err:

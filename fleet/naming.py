@@ -110,6 +110,15 @@ class Names:
         cluster-scoped, so it carries the organization and environment."""
         return f"{self.organization}-{self.environment}{self.ADMISSION_POLICY_SUFFIX}"
 
+    # The read-only identity of `fleet status`: the group a CI identity is bound to, and the
+    # ClusterRole, Role and bindings that grant it (README: "fleet status").
+    STATUS_READER = "fleet-status"
+
+    def status_reader_cluster_role(self) -> str:
+        """Its ClusterRole and ClusterRoleBinding: cluster-scoped, so they carry the organization
+        and environment (two fleets may share a cluster); the group stays `fleet-status`."""
+        return f"{self.organization}-{self.environment}-{self.STATUS_READER}"
+
     QUOTA = "fleet-quota"
     LIMITS = "fleet-limits"
     NETWORK_POLICY = "fleet-default-deny"
@@ -122,6 +131,15 @@ class Names:
     @staticmethod
     def application(team: str, app: str) -> str:
         return f"{team}-{app}"
+
+    @staticmethod
+    def repo_credential(team: str, repo_url: str) -> str:
+        """The ExternalSecret and the Secret Argo CD reads for one of the team's repositories."""
+        return f"repo-{team}-{hashlib.sha256(repo_url.encode()).hexdigest()[:10]}"
+
+    def github_app_key(self, team: str) -> str:
+        """Where the platform's secret store keeps the private key of the team's GitHub App."""
+        return f"{self.organization}/{self.environment}/argocd/github-app/{team}"
 
     @staticmethod
     def argocd_role(persona: str) -> str:

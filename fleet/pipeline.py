@@ -300,6 +300,10 @@ def review(repo: Path, base: str, head: str) -> Review:
             label = f"{tree.rev[:12]}:{path}" if path else f"{tree.rev[:12]}: no stack {stack}"
             try:
                 text = tree.read(path) if path else None
+                if path and text is None and tree is head_tree:
+                    # `pulumi up` would stop on it: say so here, not after the merge.
+                    invalid.append(stack)
+                    reasons.append(f"Pulumi.{stack}.yaml names {path}, which does not exist at {tree.rev[:12]}")
                 loaded.append((state_from_text(text, label) if text is not None else None, label))
             except CatalogError as err:
                 if tree is head_tree:
@@ -453,7 +457,7 @@ def drift_issue(stack: str, log: str, run_url: str) -> str:
     return "\n".join(
         [
             DRIFT_MARKER,
-            f"`pulumi preview --refresh --expect-no-changes` found changes in {md.code(stack)} ({md.text(run_url)}).",
+            f"`pulumi preview --refresh --expect-no-changes` or `fleet status --fail-on drift` found drift in {md.code(stack)} ({md.text(run_url)}).",
             "",
             md.fenced(_tail(log, _LOG_LIMIT)),
             "",

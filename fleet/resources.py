@@ -146,6 +146,7 @@ class TeamResources:
     namespaces: tuple[Resource, ...]
     namespaced: tuple[Resource, ...]
     project: Resource
+    repo_credentials: tuple[Resource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def team_resources(team: TeamState) -> TeamResources:
         # workloads keep their guards rather than running with open networking.
         namespaced=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespaced_objects),
         project=kubernetes(team.project),
+        repo_credentials=tuple(kubernetes(m) for m in team.repo_credentials),
     )
 
 
@@ -197,16 +199,21 @@ def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
     return tuple(kubernetes(m) for m in state.cluster_objects)
 
 
+def reader_resources(state: FleetState) -> list[Resource]:
+    """The read-only access of `fleet status`, registered by the AppOfApps component."""
+    return [kubernetes(m) for m in state.reader_objects]
+
+
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
-    out: list[Resource] = list(cluster_resources(state))
+    out: list[Resource] = [*cluster_resources(state), *reader_resources(state)]
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:
             out += [group] if rule is None else [group, rule]
         for human in t.human_roles:
             out += human
-        out += [*t.namespaces, *t.namespaced, t.project]
+        out += [*t.namespaces, *t.namespaced, t.project, *t.repo_credentials]
         for app in team.apps:
             a = app_resources(app)
             out += [*a.role, a.service_account]

@@ -116,9 +116,10 @@ class TeamState:
     namespaced_objects: tuple[Manifest, ...]  # quota, limits, policy, Roles, RoleBindings
     project: Manifest
     apps: tuple[AppState, ...]
+    repo_credentials: tuple[Manifest, ...] = ()  # ExternalSecrets in the Argo CD namespace
 
     def manifests(self) -> list[Manifest]:
-        return [*self.namespace_objects, *self.namespaced_objects, self.project]
+        return [*self.namespace_objects, *self.namespaced_objects, self.project, *self.repo_credentials]
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class FleetState:
     personas: dict[str, Any] = field(default_factory=dict)  # persona -> {kubernetes, argocd}
     # Fleet-wide cluster-scoped objects (the admission policy and its binding), registered first.
     cluster_objects: tuple[Manifest, ...] = ()
+    # The read-only access of `fleet status` (fleet-status ClusterRole, Role and bindings).
+    reader_objects: tuple[Manifest, ...] = ()
 
     def manifests(self) -> Iterator[Manifest]:
         yield from self.cluster_objects
@@ -141,6 +144,7 @@ class FleetState:
             yield from team.manifests()
             for app in team.apps:
                 yield from app.manifests()
+        yield from self.reader_objects
 
     def roles(self) -> Iterator[IamRole]:
         for team in self.teams:

@@ -100,6 +100,7 @@ BLACKLIST = [
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "rbac.authorization.k8s.io", "kind": "Role"},
     {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+    {"group": "", "kind": "ServiceAccount"},
     {"group": "", "kind": "Endpoints"},
     {"group": "discovery.k8s.io", "kind": "EndpointSlice"},
     {"group": "argoproj.io", "kind": "Application"},
@@ -139,7 +140,7 @@ def application(
         "metadata": {"name": "team-app", "namespace": "argocd"},
         "spec": {
             "project": project_name,
-            "source": {"repoURL": repo, "path": "p", "targetRevision": "HEAD"},
+            "source": {"repoURL": repo, "path": "p", "targetRevision": "v1.0.0"},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": ns},
         },
     }
@@ -155,6 +156,7 @@ SETTINGS = {
     ],
     "ownedResources": ["arn:aws:s3:::bucket", "arn:aws:eks:eu-west-1:111111111111:cluster/team-*"],
     "accountIds": ["111111111111"],
+    "requirePinnedRevisions": True,
 }
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
@@ -409,6 +411,44 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "does not match",
     ),
     ("argocd-application-project", APP, application("default"), application(), "'default' project"),
+]
+
+
+def revisions(*sources: dict[str, Any]) -> dict[str, Any]:
+    """An Application with one source, or several (multi-source) when given more than one."""
+    app = application()
+    if len(sources) == 1:
+        app["spec"]["source"] = {"repoURL": "https://github.com/acme/team-deploy", "path": "p", **sources[0]}
+    else:
+        del app["spec"]["source"]
+        app["spec"]["sources"] = [{"repoURL": "https://github.com/acme/team-deploy", **s} for s in sources]
+    return app
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+RESOURCE_CASES += [
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": "main"}),
+        revisions({"targetRevision": SHA}),
+        "branch",
+    ),
+    ("argocd-revision-pinned", APP, revisions({}), revisions({"targetRevision": "v2.14.0"}), "HEAD follows"),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": SHA[:12]}),
+        revisions({"targetRevision": "refs/tags/release-2026-11"}),
+        "short commit SHA",
+    ),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"path": "a", "targetRevision": "1.2.3"}, {"path": "b", "targetRevision": "release/1.2"}),
+        revisions({"path": "a", "targetRevision": "1.2.3"}, {"chart": "redis", "targetRevision": "18.*"}),
+        "sources[1].targetRevision",
+    ),
 ]
 
 RESOURCE_CASES += [
@@ -804,12 +844,6 @@ def trusting(namespace_name: str, *names: str) -> dict[str, Any]:
     }
 
 
-def team_namespace(name: str, team_name: str) -> dict[str, Any]:
-    ns = namespace(name=name)
-    ns["metadata"]["labels"]["app-of-apps.io/team"] = team_name
-    return ns
-
-
 RESOURCE_CASES += [
     ("k8s-admission-boundaries", VAP_BINDING, admission_binding("Warn"), admission_binding("Deny", "Audit"), "deny"),
     (
@@ -837,26 +871,27 @@ RESOURCE_CASES += [
 ]
 
 K_NP_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-STACK_CASES += [
+RESOURCE_CASES += [
     (
-        "k8s-network-trusts-by-name",
-        [(K_NP_TYPE, "team/n", trusting("team", "payments"))],
-        [
-            (K_NS, "team", team_namespace("team", "t")),
-            (K_NS, "team-jobs", team_namespace("team-jobs", "t")),
-            (K_NP_TYPE, "team/n", trusting("team", "team-jobs", "ingress-nginx", "team")),
-        ],
+        "k8s-network-policy-open",
+        K_NP_TYPE,
+        trusting("team", "payments"),
+        trusting("team", "ingress-nginx", "monitoring", "team"),
         "'payments' by name",
     ),
     (
-        "k8s-network-trusts-by-name",
-        [
-            (K_NS, "team", team_namespace("team", "t")),
-            (K_NS, "other", team_namespace("other", "o")),
-            (f"{K_NP_TYPE}Patch", "team/n", trusting("team", "other")),
-        ],
-        [(K_NP_TYPE, "team/n", trusting("team", "monitoring"))],
-        "'other' by name",
+        "k8s-network-policy-open",
+        f"{K_NP_TYPE}Patch",
+        trusting("team", "team-jobs"),
+        {
+            "metadata": {"name": "n", "namespace": "team"},
+            "spec": {
+                "ingress": [
+                    {"from": [{"namespaceSelector": {"matchLabels": {"app-of-apps.io/team": "t", **FLEET_LABELS}}}]}
+                ]
+            },
+        },
+        "'team-jobs' by name",
     ),
 ]
 

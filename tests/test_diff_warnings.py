@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet import diff
+from fleet import diff, markdown
 from fleet.cli import run
 from fleet.load import state_from_text
 from tests.conftest import BASE
@@ -24,7 +24,20 @@ BOUNDARY = "arn:aws:iam::111111111111:policy/fleet-boundary"
 def production() -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["deletion_protection"] = True
-    data["aws"].update(saml_provider_arn=SAML, permissions_boundary_arn=BOUNDARY)
+    for team in data["teams"]:
+        for app in team["apps"]:
+            app["source"]["revision"] = "v1.0.0"  # deletion protection requires pinned revisions
+    data["aws"].update(
+        saml_provider_arn=SAML,
+        permissions_boundary_arn=BOUNDARY,
+        human_permissions_boundary_arn="arn:aws:iam::111111111111:policy/fleet-human-boundary",
+        allowed_managed_policy_arns=[  # what the cases attach, allowed by the platform
+            "arn:aws:iam::111111111111:policy/payments-read",
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+        ],
+    )
     data["personas"] = {
         "admin": {"kubernetes": "admin", "argocd": ["get", "sync", "delete"]},
         "developer": {
@@ -260,7 +273,8 @@ def test_fail_on_warnings_exits_1_for_a_widening_and_0_for_a_narrowing(
         files[name] = tmp_path / f"{name}.yaml"
         files[name].write_text(yaml.safe_dump(data))
     assert run(["diff", str(files["base"]), str(files["widened"]), "--fail-on", "warnings"]) == 1
-    assert "persona viewer: Argo CD actions get → get, override" in capsys.readouterr().out
+    # the review comment escapes catalog text for GitHub Markdown (fleet/markdown.py)
+    assert markdown.text("persona viewer: Argo CD actions get → get, override") in capsys.readouterr().out
     assert run(["diff", str(files["base"]), str(files["narrowed"]), "--fail-on", "warnings"]) == 0
 
 

@@ -53,14 +53,18 @@ def test_counts_per_type_dev() -> None:
         "kubernetes:core/v1:ResourceQuota": 4,
         "kubernetes:core/v1:LimitRange": 4,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
-        "kubernetes:rbac.authorization.k8s.io/v1:Role": 16,  # 4 namespaces x 4 personas
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": 16 + 1,  # 4 namespaces x 4 personas, fleet-status in argocd
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16 + 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,  # fleet-status, read-only
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
         "kubernetes:core/v1:ServiceAccount": 7,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
         "kubernetes:argoproj.io/v1alpha1:Application": 7,
         # one admission policy and its binding for the whole fleet
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
+        # payments' GitHub App: one repository credential per repository it deploys from
+        "kubernetes:external-secrets.io/v1:ExternalSecret": 3,
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "pulumi:providers:okta": 1,
@@ -322,3 +326,33 @@ def test_moved_resources_alias_their_former_parent(stack: tuple[str, ProgramRun]
     # own aliases for former API versions of a kind, which change the type only).
     moved_urns = {r.urn for r, _ in moved}
     assert all(not a.spec.parentUrn for r in run.registrations if r.urn not in moved_urns for a in r.aliases)
+
+
+def test_an_okta_api_token_in_the_environment_is_refused(monkeypatch) -> None:
+    """Okta only through the OAuth service app: a long-lived API token is never used."""
+    monkeypatch.setenv("OKTA_API_TOKEN", "00abc")
+    run = run_program("dev", {"fleet": "stacks/dev.yaml"})
+    assert run.error is not None
+    assert "[okta-oauth-only]" in str(run.error)
+    assert not run.of_type("pulumi:providers:okta")
+
+
+def test_okta_is_configured_from_the_oauth_service_app() -> None:
+    run = run_program(
+        "dev",
+        {
+            "fleet": "stacks/dev.yaml",
+            "oktaOrgName": "acme",
+            "oktaClientId": "0oa123",
+            "oktaPrivateKey": "-----BEGIN PRIVATE KEY-----",
+            "oktaPrivateKeyId": "kid-1",
+            "oktaScopes": '["okta.groups.manage"]',
+        },
+    )
+    assert run.error is None, run.error
+    (provider,) = run.of_type("pulumi:providers:okta")
+    inputs = provider.inputs
+    assert inputs["clientId"] == "0oa123"
+    assert inputs["privateKeyId"] == "kid-1"
+    assert "okta.groups.manage" in str(inputs["scopes"])
+    assert "apiToken" not in inputs

@@ -29,18 +29,19 @@ PROJECT_TYPES = (kind(ARGO, "AppProject"),)
 APPLICATION_TYPES = (kind(ARGO, "Application"),)
 APPLICATION_SET_TYPES = (kind(ARGO, "ApplicationSet"),)
 # Kinds a team's Applications must never deploy, so the project blacklists them: what the
-# platform owns in a team namespace (quota, limits, network policy, RBAC), what reaches other
-# namespaces (Endpoints and EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an
-# Application or ApplicationSet in a team namespace could name another project).
-# ServiceAccounts are not among them: charts ship their own, and inside a namespace a
-# ServiceAccount is no boundary (whoever creates pods there can run as any of them); the
-# platform's ServiceAccounts are pinned by the AWS side (trust policy, Pod Identity association).
+# platform owns in a team namespace (quota, limits, network policy, RBAC, and each app's
+# ServiceAccount, which its IAM role trusts: a chart's ServiceAccount of the same name would
+# take it over, annotations included), what reaches other namespaces (Endpoints and
+# EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an Application or ApplicationSet
+# in a team namespace could name another project). Charts use the platform's ServiceAccount
+# (`serviceAccount.create: false`, name `<app>`).
 PLATFORM_OWNED_KINDS = (
     ("", "LimitRange"),
     ("", "ResourceQuota"),
     ("networking.k8s.io", "NetworkPolicy"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("", "ServiceAccount"),
     ("", "Endpoints"),
     ("discovery.k8s.io", "EndpointSlice"),
     (ARGO, "Application"),
@@ -174,7 +175,7 @@ def _cluster_resources(props: Mapping[str, Any], settings: Settings) -> Iterator
     if missing:
         yield (
             f"namespaceResourceBlacklist lacks platform-owned kinds {', '.join(missing)}: apps could replace the quota, limits, "
-            "network policy or RBAC, point Services at other namespaces, or create Argo CD objects"
+            "network policy, RBAC or ServiceAccounts, point Services at other namespaces, or create Argo CD objects"
         )
 
 
@@ -199,6 +200,46 @@ def _roles(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
                 yield f"roles[{i}].policies names {subject!r}, not proj:{project}:{name}"
             if obj != f"{project}/*" and not obj.startswith(f"{project}/"):
                 yield f"roles[{i}].policies reaches {obj!r}, outside {project}/*"
+
+
+# A revision that names one commit: a full SHA-1 commit id (what Argo CD takes as a commit), a
+# semantic-version tag, or any tag named in full. Every other name may be a branch, which moves.
+FULL_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+SEMVER_TAG = re.compile(r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+TAG_REF = "refs/tags/"
+PINNED_REVISION = "argocd-revision-pinned"
+_PIN_HINT = "pin a full 40-character commit SHA or a tag (v1.2.3, or any tag as refs/tags/<name>)"
+
+
+def unpinned_revision(revision: str) -> str | None:
+    """Why `revision` may point at another commit tomorrow, or None when it is pinned."""
+    if FULL_SHA.match(revision) or SEMVER_TAG.match(revision):
+        return None
+    if revision.startswith(TAG_REF) and len(revision) > len(TAG_REF) and not any(c.isspace() for c in revision):
+        return None
+    if revision == "HEAD":
+        return f"HEAD follows the repository's default branch; {_PIN_HINT}"
+    if re.fullmatch(r"[0-9a-fA-F]{7,39}", revision):
+        return (
+            f"{revision!r} is a short commit SHA, which Argo CD cannot tell from a branch name; write all 40 characters"
+        )
+    return f"{revision!r} is a branch, or a tag not named as one; {_PIN_HINT}"
+
+
+def _pinned_revisions(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not settings.require_pinned_revisions:
+        return
+    body = spec(props)
+    sources = [("source", body.get("source"))] if body.get("source") is not None else []
+    sources += [(f"sources[{i}]", s) for i, s in enumerate(as_list(body.get("sources")))]
+    for where, source in sources:
+        if not isinstance(source, Mapping) or source.get("chart"):
+            continue  # a Helm chart's targetRevision is a chart version, judged by the chart rules
+        if settings.patch and "targetRevision" not in source:
+            continue  # a patch that leaves the revision as it is
+        revision = str(source.get("targetRevision") or "HEAD")
+        if (reason := unpinned_revision(revision)) is not None:
+            yield f"{where}.targetRevision: {reason}"
 
 
 def project_problem(project: Any) -> str | None:
@@ -366,6 +407,13 @@ RULES: tuple[Rule, ...] = (
         "argo-cd projects.md (the default project)",
         PROJECT_TYPES,
         _default_project,
+    ),
+    Rule(
+        PINNED_REVISION,
+        "with deletion protection, Applications deploy a full commit SHA or a tag, never a branch or HEAD",
+        "argo-cd tracking_strategies.md (a branch or HEAD moves without a change in Git here)",
+        APPLICATION_TYPES,
+        _pinned_revisions,
     ),
 )
 

@@ -193,6 +193,19 @@ def app_sources(catalog: Catalog) -> Iterator[Problem]:
                 yield _problem([*base, "revision"], "a revision has no spaces", SOURCE_PATH)
 
 
+def pinned_revisions(catalog: Catalog) -> Iterator[Problem]:
+    if not catalog.deletion_protection:
+        return
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
+            if (reason := argocd.unpinned_revision(app.source.revision)) is not None:
+                yield _problem(
+                    ["teams", t, "apps", a, "source", "revision"],
+                    f"deletion_protection is on: {reason}",
+                    argocd.PINNED_REVISION,
+                )
+
+
 def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
     # Catalog rules are listed with the resource rules (README table, policy docs) but judge
     # the catalog, so they apply to no resource type.
@@ -228,6 +241,7 @@ CHECKS = (
     pod_security_floor,
     allow_list,
     app_sources,
+    pinned_revisions,
 )
 
 
