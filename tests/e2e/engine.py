@@ -137,5 +137,5 @@ class Workspace:
         if stack not in {s["name"] for s in json.loads(listed.stdout)}:
             return
         self.pulumi("state", "unprotect", "--all", "--yes", "--stack", stack, check=False)
-        self.pulumi("destroy", "--yes", "--skip-preview", "--stack", stack)
+        self.pulumi("destroy", "--yes", "--skip-preview", "--stack", stack, timeout=1800)
         self.pulumi("stack", "rm", "--yes", "--stack", stack)

@@ -1,6 +1,7 @@
 """A Kubernetes-only fleet of 100 apps under the real engine: `pulumi up` creates what the plan
 says and a second preview finds nothing to do. The wall times are recorded (never asserted) in
-build/e2e/scale.json; benchmarks/RESULTS.md quotes them."""
+build/e2e/scale.json. It takes minutes, more than the tier's 10-minute budget allows beside the
+rest, so it runs only when asked: `E2E_SCALE=1 make e2e PYTEST_ARGS="-k hundred"`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from tests.e2e.kube import Kube
 
 APPS = 100
 STACK = "dev"
+TIMEOUT = 1800  # seconds per pulumi command; a busy 2-core machine needed more than 600 for `up`
+
+pytestmark = pytest.mark.skipif(os.environ.get("E2E_SCALE") != "1", reason="the scale run is opt-in: E2E_SCALE=1")
 
 
 def kubernetes_only(apps: int) -> dict[str, Any]:
@@ -62,7 +66,7 @@ def scale(
 
 def timed(ws: Workspace, *args: str) -> float:
     start = time.monotonic()
-    ws.pulumi(*args)
+    ws.pulumi(*args, timeout=TIMEOUT)
     return round(time.monotonic() - start, 1)
 
 
