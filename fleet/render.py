@@ -151,11 +151,16 @@ def _network_policy(ctx: _Ctx, team: Team, ns: Namespace) -> dict[str, Any]:
     and what the catalog opens: ingress from named namespaces, HTTPS egress to named CIDRs."""
     network = ns.network or ctx.catalog.defaults.network
     siblings = [other.name for other in team.namespaces if other.name != ns.name]
+    # The team's other namespaces by the labels only the platform sets, never by name: only
+    # reserved namespaces are trusted by name (a name is what a later pull request could claim).
+    team_peer = {
+        "namespaceSelector": {"matchLabels": {**namespace_selector(ctx)["matchLabels"], TEAM_LABEL: team.name}}
+    }
     ingress_peers: list[dict[str, Any]] = [{"podSelector": {}}]
     egress: list[dict[str, Any]] = [{"to": [{"podSelector": {}}]}]
     if siblings:
-        ingress_peers.append(_namespaces_peer(siblings))
-        egress.append({"to": [_namespaces_peer(siblings)]})
+        ingress_peers.append(team_peer)
+        egress.append({"to": [team_peer]})
     if network.ingress_from_namespaces:
         ingress_peers.append(_namespaces_peer(list(network.ingress_from_namespaces)))
     egress.append(

@@ -366,8 +366,19 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
             v for p in peers for e in p.get("namespaceSelector", {}).get("matchExpressions", []) for v in e["values"]
         }
 
-    assert namespaces(pay["ingress"][0]["from"]) == {"pay-jobs", "ingress-nginx"}
-    assert namespaces(jobs["ingress"][0]["from"]) == {"pay"}  # its own network: {} opens nothing more
+    # Reserved namespaces by name; the team's own namespaces by the labels only the platform sets.
+    assert namespaces(pay["ingress"][0]["from"]) == {"ingress-nginx"}
+    assert namespaces(jobs["ingress"][0]["from"]) == set()  # its own network: {} opens nothing more
+    team_labels = {
+        "app.kubernetes.io/part-of": "acme",
+        "app-of-apps.io/environment": "dev",
+        "app-of-apps.io/team": "payments",
+    }
+    for policy in (pay, jobs):
+        assert {"namespaceSelector": {"matchLabels": team_labels}} in policy["ingress"][0]["from"]
+        assert {"to": [{"namespaceSelector": {"matchLabels": team_labels}}]} in policy["egress"]
+    for namespace in team.namespace_objects:
+        assert team_labels.items() <= namespace.obj["metadata"]["labels"].items()
     blocks = {b["ipBlock"]["cidr"]: rule.get("ports") for rule in pay["egress"] for b in rule["to"] if "ipBlock" in b}
     assert blocks["10.0.0.0/16"] == [{"port": 443, "protocol": "TCP"}]
     assert blocks["169.254.170.23/32"] == [{"port": 80, "protocol": "TCP"}]  # the Pod Identity agent
