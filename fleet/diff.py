@@ -30,6 +30,7 @@ class Change(_Model):
     type: str
     name: str
     fields: list[str] = []  # dotted paths that differ; empty for added/removed
+    versions: list[str] = []  # Helm chart version changes of an Application, "chart (repo): old → new"
 
 
 class LayerDiff(_Model):
@@ -83,6 +84,26 @@ def _changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
     return [] if old == new else [path or "(value)"]
 
 
+def _charts(props: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(repoURL, chart) -> version of every chart source of an Application."""
+    body = props.get("spec") if isinstance(props.get("spec"), dict) else {}
+    sources = [body.get("source"), *(body.get("sources") or [])]
+    return {
+        (s["repoURL"], s["chart"]): str(s.get("targetRevision", ""))
+        for s in sources
+        if isinstance(s, dict) and s.get("chart")
+    }
+
+
+def _chart_versions(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    before, after = _charts(old), _charts(new)
+    return [
+        f"chart {chart} ({repo}): {before[(repo, chart)]} → {after[(repo, chart)]}"
+        for repo, chart in sorted(set(before) & set(after))
+        if before[(repo, chart)] != after[(repo, chart)]
+    ]
+
+
 def _index(resources: Iterable[Resource]) -> dict[tuple[str, str], Resource]:
     return {r.key: r for r in resources}
 
@@ -106,7 +127,8 @@ def _layers(base: dict[tuple[str, str], Resource], head: dict[tuple[str, str], R
             if old.retain_on_delete != new.retain_on_delete:
                 fields.append("(retainOnDelete)")
             if fields:
-                buckets[layer]["changed"].append(Change(type=typ, name=name, fields=fields))
+                versions = _chart_versions(old.props, new.props) if typ.endswith(":Application") else []
+                buckets[layer]["changed"].append(Change(type=typ, name=name, fields=fields, versions=versions))
     return {layer: LayerDiff(**bucket) for layer, bucket in buckets.items()}
 
 
@@ -189,7 +211,8 @@ def _renames(base: Catalog | None, head: Catalog | None) -> list[Warning]:
         new_apps = {a.name: a for a in new_teams[team_name].apps}
         came_apps = sorted(set(new_apps) - set(old_apps))
         for name in sorted(set(old_apps) - set(new_apps)):
-            same_source = [c for c in came_apps if new_apps[c].source.repo == old_apps[name].source.repo]
+            old_repos = {s.repo for _, s in old_apps[name].all_sources()}
+            same_source = [c for c in came_apps if old_repos & {s.repo for _, s in new_apps[c].all_sources()}]
             match = same_source[:1] or difflib.get_close_matches(name, came_apps, n=1, cutoff=0.5)
             if match:
                 role = "IAM role (new principal id), " if old_apps[name].aws is not None else ""
@@ -316,7 +339,7 @@ def markdown(diff: Diff) -> str:
         if d.changed:
             lines += _fold(
                 f"{_TITLES[layer]}: {len(d.changed)} changed",
-                [f"`{c.type}` {c.name}: {', '.join(c.fields)}" for c in d.changed],
+                [f"`{c.type}` {c.name}: {', '.join([*c.versions, *c.fields])}" for c in d.changed],
             )
         if d.removed:
             lines += _fold(f"{_TITLES[layer]}: {len(d.removed)} removed", [f"`{c.type}` {c.name}" for c in d.removed])

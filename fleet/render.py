@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleet import iam_policies, personas
-from fleet.catalog import App, Catalog, Namespace, Team
+from fleet.catalog import App, Catalog, Namespace, Source, Team
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.naming import (
     ACCESS_LEVEL_LABEL,
@@ -260,7 +260,8 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         )
     spec = {
         "description": team.description or f"Team {team.name}",
-        "sourceRepos": sorted({app.source.repo for app in team.apps}),
+        # Git repos, Helm repos and OCI registries alike: exactly those the apps name, no wildcard.
+        "sourceRepos": sorted({source.repo for app in team.apps for _, source in app.all_sources()}),
         "destinations": [{"server": catalog.cluster.server, "namespace": ns.name} for ns in team.namespaces],
         "clusterResourceWhitelist": [],
         "namespaceResourceBlacklist": [{"group": group, "kind": kind} for group, kind in PLATFORM_OWNED_KINDS],
@@ -275,6 +276,35 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "spec": spec,
     }
     return Manifest(obj)
+
+
+def _source(source: Source) -> dict[str, Any]:
+    """One entry of an Application's `source`/`sources`, in Argo CD's field names."""
+    out: dict[str, Any] = {"repoURL": source.repo}
+    if source.chart is not None:
+        out["chart"] = source.chart
+    if source.path is not None:
+        out["path"] = source.path
+    out["targetRevision"] = source.revision  # a chart's version for chart sources
+    if source.ref is not None:
+        out["ref"] = source.ref
+    if source.helm is not None:
+        helm: dict[str, Any] = {}
+        if source.helm.release_name is not None:
+            helm["releaseName"] = source.helm.release_name
+        if source.helm.value_files:
+            helm["valueFiles"] = list(source.helm.value_files)
+        if source.helm.values:
+            helm["valuesObject"] = source.helm.values
+        out["helm"] = helm
+    if source.kustomize is not None:
+        kustomize: dict[str, Any] = {}
+        if source.kustomize.images:
+            kustomize["images"] = list(source.kustomize.images)
+        if source.kustomize.name_prefix is not None:
+            kustomize["namePrefix"] = source.kustomize.name_prefix
+        out["kustomize"] = kustomize
+    return out
 
 
 def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Manifest:
@@ -296,7 +326,11 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
         ),
         "spec": {
             "project": Names.app_project(team.name),
-            "source": {"repoURL": app.source.repo, "path": app.source.path, "targetRevision": app.source.revision},
+            **(
+                {"source": _source(app.source)}
+                if app.source is not None
+                else {"sources": [_source(source) for source in app.sources]}
+            ),
             "destination": {"server": catalog.cluster.server, "namespace": team.app_namespace(app)},
             "syncPolicy": policy,
         },

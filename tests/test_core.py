@@ -253,7 +253,7 @@ def test_plan_layout(tmp_path: Path) -> None:
     result = _cli("plan", "stacks/dev.yaml", "--out", str(tmp_path / "{environment}"))
     assert result.returncode == 0, result.stderr
     out = tmp_path / "dev"
-    assert "3 teams, 7 apps" in result.stdout
+    assert "3 teams, 9 apps" in result.stdout
     assert (out / "kubernetes/_cluster/namespace-payments.yaml").is_file()
     assert (out / "kubernetes/argocd/appproject-payments.yaml").is_file()
     assert (out / "kubernetes/argocd/application-payments-checkout.yaml").is_file()
@@ -311,7 +311,7 @@ def test_access_command(fmt: str) -> None:
 def test_validate_summary() -> None:
     result = _cli("validate", "stacks/prod.yaml")
     assert result.returncode == 0
-    assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 8 apps, 5 namespaces, 17 IAM roles\n"
+    assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 10 apps, 5 namespaces, 17 IAM roles\n"
 
 
 def test_readme_lists_every_guardrail() -> None:

@@ -42,7 +42,7 @@ def test_counts_per_type_dev() -> None:
     expected = {
         "app-of-apps:index:AppOfApps": 1,
         "app-of-apps:index:Team": 3,
-        "app-of-apps:index:ChildApp": 7,
+        "app-of-apps:index:ChildApp": 9,
         "okta:group/group:Group": 12,  # 3 teams x 4 personas
         "okta:group/rule:Rule": 6,  # one per members entry
         "aws:iam/role:Role": 4,  # apps with an aws block; no SAML in dev
@@ -55,9 +55,9 @@ def test_counts_per_type_dev() -> None:
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
         "kubernetes:rbac.authorization.k8s.io/v1:Role": 16,  # 4 namespaces x 4 personas
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16,
-        "kubernetes:core/v1:ServiceAccount": 7,
+        "kubernetes:core/v1:ServiceAccount": 9,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
-        "kubernetes:argoproj.io/v1alpha1:Application": 7,
+        "kubernetes:argoproj.io/v1alpha1:Application": 9,
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "pulumi:providers:okta": 1,
@@ -73,7 +73,7 @@ def test_counts_per_type_prod() -> None:
     assert counts["aws:eks/podIdentityAssociation:PodIdentityAssociation"] == 0  # IRSA in prod
     assert counts["okta:group/group:Group"] == 16
     assert counts["okta:group/rule:Rule"] == 9
-    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 8
+    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 10
 
 
 def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> None:
