@@ -103,6 +103,9 @@ class Cluster(Strict):
         "https://kubernetes.default.svc"
     )
     oidc_groups_prefix: Annotated[str, AfterValidator(_groups_prefix)] = ""
+    # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
+    # never a team's, and the only ones a NetworkPolicy may trust by name.
+    reserved_namespaces: tuple[DnsLabel, ...] = ()
 
 
 class Aws(Strict):

@@ -18,6 +18,7 @@ from fleet.catalog import Catalog
 from fleet.load import load_state, state_from_text
 from fleet.problems import CatalogError, UnreadableFileError
 from fleet.state import FleetState
+from fleet.yaml_io import decode, read_text
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -55,16 +56,19 @@ class _MissingAtRevisionError(Exception):
 def _read_side(spec: str) -> tuple[str, str]:
     """(text, label) of a diff side: a file, or git:REV:path read with `git show`."""
     if not spec.startswith("git:"):
-        return Path(spec).read_text(encoding="utf-8"), spec
+        return read_text(spec), spec
     rev, sep, path = spec[4:].partition(":")
     if not sep or not rev or not path:
         raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev.yaml")
-    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=False)  # noqa: S607
+    if rev.startswith("-"):  # `git show --output=…:x` would be an option, not a revision
+        raise UnreadableFileError(f"{spec}: a revision does not start with '-'")
+    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, check=False)  # noqa: S607
+    stderr = shown.stderr.decode("utf-8", "replace")
     if shown.returncode != 0:
-        if "does not exist" in shown.stderr or "exists on disk, but not in" in shown.stderr:
+        if "does not exist" in stderr or "exists on disk, but not in" in stderr:
             raise _MissingAtRevisionError(spec)
-        raise UnreadableFileError(f"{spec}: git show failed: {shown.stderr.strip()}")
-    return shown.stdout, f"{rev}:{path}"
+        raise UnreadableFileError(f"{spec}: git show failed: {stderr.strip()}")
+    return decode(shown.stdout, spec), f"{rev}:{path}"
 
 
 def _diff(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from fleet import checks, guardrails
 from fleet.catalog import App, Catalog, Team
+from fleet.guardrails import limits
 from fleet.problems import CatalogError, Problem, format_path
 from fleet.render import render
 from fleet.resources import desired_resources
@@ -133,11 +134,12 @@ def validate(data: Any, source: str) -> Catalog:
         kind = type(data).__name__
         raise CatalogError(source, [Problem("(top level)", f"a catalog is a mapping of fields, not {kind}")])
     catalog: Catalog | None
+    unsafe = limits.unsafe_text(data)
     try:
         catalog = Catalog.model_validate(data)
-        problems: list[Problem] = []
+        problems: list[Problem] = [*unsafe]
     except ValidationError as err:
-        catalog, problems = _partial(data), _problems(err)
+        catalog, problems = _partial(data), [*unsafe, *_problems(err)]
     if catalog is not None:
         problems += [*checks.check(catalog), *guardrails.check_catalog(catalog)]
     if problems:
@@ -156,6 +158,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         allowed_repos=catalog.argocd.allowed_repos,
         pod_security_floor=catalog.guardrails.pod_security_floor,
         argocd_namespace=catalog.argocd.namespace,
+        reserved_namespaces=catalog.cluster.reserved_namespaces,
     )
 
 

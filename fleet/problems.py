@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from fleet import terminal
+
 Path = Sequence[str | int]
 
 
@@ -38,7 +40,8 @@ class CatalogError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [f"{self.source}: {p.path}: {p.reason}" for p in self.problems]
+        """One line per problem, safe for a terminal: a hostile catalog's characters are escaped."""
+        return [terminal.escape(f"{self.source}: {p.path}: {p.reason}") for p in self.problems]
 
 
 class UnreadableFileError(Exception):

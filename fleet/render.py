@@ -79,12 +79,15 @@ def _meta(name: str, namespace: str | None, labels: dict[str, str], **extra: Any
 
 
 # --- identity ------------------------------------------------------------------------------
+def okta_group_description(catalog: Catalog, team: Team, persona: str) -> str:
+    return f"{team.description or team.name}: {persona} ({catalog.environment}, managed by {MANAGED_BY})"
+
+
 def _groups(ctx: _Ctx, team: Team, decommissioning: bool) -> tuple[OktaGroup, ...]:
-    what = team.description or team.name
     return tuple(
         OktaGroup(
             name=ctx.names.okta_group(team.name, persona),
-            description=f"{what}: {persona} ({ctx.catalog.environment}, managed by {MANAGED_BY})",
+            description=okta_group_description(ctx.catalog, team, persona),
             team=team.name,
             persona=persona,
             rule=team.members.get(persona),

@@ -49,6 +49,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "default": Settings.argocd_namespace,
             "description": "Where Argo CD runs; never a deployment destination",
         },
+        "reservedNamespaces": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Platform namespaces besides kube-*, default, Argo CD's and the well-known add-on ones",
+        },
     }
 )
 

@@ -10,13 +10,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from fleet.guardrails import argocd, iam, kubernetes
+from fleet.catalog import Catalog
+from fleet.guardrails import argocd, iam, kubernetes, limits
 from fleet.guardrails import catalog as catalog_rules
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
+from fleet.problems import Problem
 
 RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES)
 STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES)
-CATALOG_RULES: tuple[Rule, ...] = catalog_rules.RULES
+CATALOG_RULES: tuple[Rule, ...] = (*catalog_rules.RULES, *limits.RULES)
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +49,9 @@ def check_resources(resources: Iterable[StackResource], settings: Settings) -> l
     return found
 
 
-check_catalog = catalog_rules.check
+def check_catalog(catalog: Catalog) -> list[Problem]:
+    return [*catalog_rules.check(catalog), *limits.check(catalog)]
+
 
 __all__ = [
     "CATALOG_RULES",

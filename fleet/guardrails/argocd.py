@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import yaml
 
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, metadata, spec
+from fleet.guardrails.reserved import reserved_reason
 from fleet.naming import ARGOCD_ROLE_PATTERN
 
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
@@ -25,8 +26,23 @@ PLATFORM_OWNED_KINDS = (
 _ROLE_NAME = re.compile(ARGOCD_ROLE_PATTERN)
 
 
+# Argo CD matches sourceRepos and destinations as globs (gobwas/glob): '*', '?', classes '[…]'
+# with '!' negation, alternatives '{a,b}'. Any of them turns an entry into a pattern.
+GLOB_CHARACTERS = "*?[]{}!"
+
+
 def has_wildcard(value: str) -> bool:
-    return "*" in value or "?" in value
+    return any(c in value for c in GLOB_CHARACTERS)
+
+
+def url_decoded(value: str) -> str:
+    """`value` with percent-encoding undone until nothing changes (%252A -> %2A -> *)."""
+    for _ in range(8):
+        decoded = unquote(value)
+        if decoded == value:
+            break
+        value = decoded
+    return value
 
 
 def repo_path(url: str) -> str:
@@ -38,8 +54,12 @@ def repo_path(url: str) -> str:
 
 def repo_url_problem(url: str) -> str | None:
     """What makes a prefix comparison of repository URLs unsafe."""
-    if has_wildcard(url):
-        return "repository URLs must not contain wildcards"
+    found = sorted({c for c in url_decoded(url) if c in GLOB_CHARACTERS})
+    if found:
+        return (
+            f"repository URLs must not contain wildcards or glob characters ({' '.join(found)}, "
+            "also when percent-encoded): Argo CD would match the URL as a pattern"
+        )
     path = repo_path(url)
     if ".." in path.split("/") or any(c in path for c in "%#@\\"):
         return "the repository path must not contain '..', '%', '#', '@' or '\\' (a prefix check could be escaped)"
@@ -51,14 +71,10 @@ def repo_allowed(repo: str, allowed: Sequence[str]) -> bool:
     return any(repo == entry or (entry.endswith("/") and repo.startswith(entry)) for entry in allowed)
 
 
-def destination_problem(namespace: str, argocd_namespace: str) -> str | None:
+def destination_problem(namespace: str, argocd_namespace: str, reserved: Sequence[str] = ()) -> str | None:
     if has_wildcard(namespace):
         return "a wildcard namespace reaches every namespace, Argo CD's own included"
-    if namespace == argocd_namespace:
-        return f"the Argo CD namespace {namespace!r}: a project that deploys there can take over Argo CD"
-    if namespace.startswith("kube-") or namespace == "default":
-        return f"{namespace!r} belongs to the cluster itself"
-    return None
+    return reserved_reason(namespace, argocd_namespace, reserved)
 
 
 def _sources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -79,7 +95,9 @@ def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
         namespace = str(destination.get("namespace", ""))
         if not namespace:
             yield f"destinations[{i}] has no namespace (cluster-scoped deployment)"
-        elif (reason := destination_problem(namespace, settings.argocd_namespace)) is not None:
+        elif (
+            reason := destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
+        ) is not None:
             yield f"destinations[{i}]: {reason}"
         for field in ("server", "name"):
             if has_wildcard(str(destination.get(field, ""))):
@@ -228,7 +246,9 @@ def _applications_inside_projects(
         name = str(body.get("project", ""))
         destination = body.get("destination") if isinstance(body.get("destination"), Mapping) else {}
         namespace = str(destination.get("namespace", ""))
-        if (reason := destination_problem(namespace, settings.argocd_namespace)) is not None:
+        if (
+            reason := destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
+        ) is not None:
             yield r, f"destination namespace: {reason}"
         project = projects.get(name)
         if project is None:
@@ -261,7 +281,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "argocd-project-destinations",
-        "destinations only team namespaces: never '*', the Argo CD namespace, kube-* or default",
+        "destinations only team namespaces: never a glob, the Argo CD namespace, kube-*, default or another reserved namespace",
         "argo-cd declarative-setup.md (projects that deploy to the Argo CD namespace grant admin)",
         (PROJECT,),
         _destinations,

@@ -25,6 +25,7 @@ class Settings:
     allowed_repos: tuple[str, ...] = ()  # empty: only wildcards are refused
     pod_security_floor: str = "baseline"
     argocd_namespace: str = "argocd"
+    reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -32,6 +33,7 @@ class Settings:
             allowed_repos=tuple(config.get("allowedRepos") or ()),
             pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
             argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
+            reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
         )
 
 

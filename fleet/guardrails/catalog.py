@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog import Catalog, Source, Statement, present
-from fleet.guardrails import argocd, iam
+from fleet.catalog import Catalog, Network, Source, Statement, present
+from fleet.guardrails import argocd, iam, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
 from fleet.problems import Path, Problem
 
 RESERVED_NAMESPACE = "k8s-reserved-namespace"
+TRUSTED_NAMESPACES = "k8s-network-trusts-reserved"
 REPO_ALLOW_LIST = "argocd-repo-allow-list"
 SOURCE_PATH = "argocd-source-path"
 CHART_VERSION = "argocd-chart-version"
@@ -66,10 +67,29 @@ def persona_policies(catalog: Catalog) -> Iterator[Problem]:
 def reserved_namespaces(catalog: Catalog) -> Iterator[Problem]:
     for t, team in present(catalog.teams):
         for n, namespace in enumerate(team.namespaces):
-            reason = argocd.destination_problem(namespace.name, catalog.argocd.namespace)
+            reason = argocd.destination_problem(
+                namespace.name, catalog.argocd.namespace, catalog.cluster.reserved_namespaces
+            )
             if reason:
                 yield _problem(
                     ["teams", t, "namespaces", n, "name"], f"never a team namespace: {reason}", RESERVED_NAMESPACE
+                )
+
+
+def trusted_namespaces(catalog: Catalog) -> Iterator[Problem]:
+    """A NetworkPolicy trusts a namespace by its name label; a team that could claim that name
+    (today or in a later pull request) would get a way into every namespace that trusts it."""
+    networks: list[tuple[list[str | int], Network | None]] = [(["defaults", "network"], catalog.defaults.network)]
+    for t, team in present(catalog.teams):
+        networks += [(["teams", t, "namespaces", n, "network"], ns.network) for n, ns in enumerate(team.namespaces)]
+    for path, network in networks:
+        for i, name in enumerate(network.ingress_from_namespaces if network else ()):
+            if not reserved.is_reserved(name, catalog.argocd.namespace, catalog.cluster.reserved_namespaces):
+                yield _problem(
+                    [*path, "ingress_from_namespaces", i],
+                    f"{name!r} is not a reserved namespace: a NetworkPolicy may trust by name only platform "
+                    "namespaces (the built-in ones and cluster.reserved_namespaces), never one a team can own",
+                    TRUSTED_NAMESPACES,
                 )
 
 
@@ -144,7 +164,14 @@ def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
 
 RULES: tuple[Rule, ...] = (
     _catalog_rule(
-        RESERVED_NAMESPACE, "teams never own kube-*, default or the Argo CD namespace", "argo-cd declarative-setup.md"
+        RESERVED_NAMESPACE,
+        "teams never own kube-*, default, the Argo CD namespace, well-known add-on namespaces or cluster.reserved_namespaces",
+        "argo-cd declarative-setup.md; the add-on charts' default namespaces",
+    ),
+    _catalog_rule(
+        TRUSTED_NAMESPACES,
+        "NetworkPolicies trust by name only reserved (platform) namespaces",
+        "Kubernetes NetworkPolicy namespaceSelector on kubernetes.io/metadata.name",
     ),
     _catalog_rule(
         REPO_ALLOW_LIST,
@@ -168,7 +195,15 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-CHECKS = (workload_policies, persona_policies, reserved_namespaces, pod_security_floor, allow_list, app_sources)
+CHECKS = (
+    workload_policies,
+    persona_policies,
+    reserved_namespaces,
+    trusted_namespaces,
+    pod_security_floor,
+    allow_list,
+    app_sources,
+)
 
 
 def check(catalog: Catalog) -> list[Problem]:
