@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: plan validate test lint policy-pack clean
+.PHONY: plan validate test e2e lint policy-pack clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ validate: $(STAMP)
 ## Unit tests, the program under the mock engine, the referees
 test: $(STAMP)
 	$(BIN)/python -m pytest --tb=native -q $(PYTEST_ARGS)
+
+## The end-to-end tier: the program under a real Pulumi CLI against a disposable cluster
+## (KUBECONFIG + pulumi on PATH, else the engine kit in ../shared/engine; scripts/e2e.sh)
+e2e: $(STAMP)
+	bash scripts/e2e.sh $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

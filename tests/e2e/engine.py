@@ -1,0 +1,131 @@
+"""Running a Pulumi project with the real CLI in a throwaway workspace.
+
+A workspace is a temporary directory that links to the repository's code and virtualenv and
+holds copies of the project files the CLI writes to (`Pulumi.<stack>.yaml` gains an
+`encryptionsalt`, `pulumi config set` edits it), so the repository stays untouched and tests
+can write their own catalogs beside the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import ROOT
+
+# What the CLI writes (stack config files), or what a test may add to (stacks/): copied.
+# Everything else: linked.
+COPIED = {"stacks"}
+SKIPPED = {".venv", "venv", "build", "__pycache__", ".git", ".pytest_cache", ".ruff_cache", "tests", "benchmarks"}
+
+
+class PulumiError(AssertionError):
+    """A `pulumi` command exited non-zero; the message carries its output."""
+
+    def __init__(self, args: list[str], result: subprocess.CompletedProcess[str]) -> None:
+        super().__init__(
+            f"pulumi {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+        self.result = result
+
+
+@dataclass
+class Workspace:
+    dir: Path
+    env: dict[str, str]
+
+    @classmethod
+    def of(
+        cls, source: Path, dest: Path, env: dict[str, str], venv: str = ".venv", backend: str | None = None
+    ) -> Workspace:
+        """A workspace for the project in `source`; its virtualenv (`venv`, as its Pulumi.yaml
+        names it) is the repository's .venv, which has every SDK the program and pack need.
+        Its stacks live in their own local backend beside it (`backend` shares another's), so
+        that modules never see each other's stacks."""
+        dest.mkdir(parents=True, exist_ok=True)
+        if backend is None:
+            state = dest.parent / f"{dest.name}.state"
+            state.mkdir()
+            backend = f"file://{state}"
+        env = {**env, "PULUMI_BACKEND_URL": backend}
+        for entry in source.iterdir():
+            if entry.name in SKIPPED:
+                continue
+            target = dest / entry.name
+            if entry.name in COPIED or entry.name.startswith("Pulumi"):
+                (shutil.copytree if entry.is_dir() else shutil.copy)(entry, target)
+            else:
+                target.symlink_to(entry)
+        (dest / venv).symlink_to(ROOT / ".venv")
+        return cls(dest, env)
+
+    @property
+    def backend(self) -> str:
+        return self.env["PULUMI_BACKEND_URL"]
+
+    @classmethod
+    def platform(cls, dest: Path, env: dict[str, str]) -> Workspace:
+        """The app-of-apps program, with `policies/` rebuilt so the pack gets a virtualenv too."""
+        ws = cls.of(ROOT, dest, env)
+        pack = dest / "policies"
+        pack.unlink()
+        pack.mkdir()
+        for entry in (ROOT / "policies").iterdir():
+            if entry.name not in SKIPPED:
+                (pack / entry.name).symlink_to(entry)
+        (
+            pack
+            / yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
+        ).symlink_to(ROOT / ".venv")
+        return ws
+
+    def write_catalog(self, name: str, data: dict[str, Any]) -> str:
+        """A catalog under stacks/ of this workspace; its path as the config value."""
+        path = self.dir / "stacks" / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return f"stacks/{name}"
+
+    def pulumi(
+        self, *args: str, check: bool = True, timeout: float = 600, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [*args, "--non-interactive"]
+        result = subprocess.run(
+            ["pulumi", *argv],
+            cwd=self.dir,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise PulumiError(argv, result)
+        return result
+
+    def init(self, stack: str, config: dict[str, str]) -> None:
+        """A new stack (the local backend, passphrase secrets) with its config."""
+        self.pulumi("stack", "init", stack)
+        for key, value in config.items():
+            self.pulumi("config", "set", "--stack", stack, key, value)
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        return json.loads(self.pulumi("stack", "output", "--stack", stack, "--json", "--show-secrets").stdout)
+
+    def resources(self, stack: str) -> list[dict[str, Any]]:
+        """The stack's state: every resource the engine recorded."""
+        exported = json.loads(self.pulumi("stack", "export", "--stack", stack).stdout)
+        return exported["deployment"].get("resources") or []
+
+    def remove(self, stack: str) -> None:
+        """Destroy everything the stack holds, protected or not, and remove the stack."""
+        listed = self.pulumi("stack", "ls", "--json")
+        if stack not in {s["name"] for s in json.loads(listed.stdout)}:
+            return
+        self.pulumi("state", "unprotect", "--all", "--yes", "--stack", stack, check=False)
+        self.pulumi("destroy", "--yes", "--skip-preview", "--stack", stack)
+        self.pulumi("stack", "rm", "--yes", "--stack", stack)
