@@ -15,7 +15,7 @@ from fleet.load import validate
 from fleet.problems import CatalogError
 from fleet.render import render
 from tests.conftest import BASE
-from tests.test_referees import crd_schema, needs_crds, unknown_fields
+from tests.test_referees import crd_schema, unknown_fields
 
 HELM_REPO = "https://charts.acme.example/stable"
 OCI = "oci://registry.acme.example/charts/"
@@ -345,7 +345,6 @@ def test_shipped_catalogs_have_a_helm_app_and_a_multi_source_app() -> None:
 
 
 # --- the referee: Argo CD's own CRD ---------------------------------------------------------
-@needs_crds
 @pytest.mark.parametrize(
     "mutate",
     [
@@ -365,7 +364,6 @@ def test_rendered_applications_pass_the_crd(mutate: Mutation) -> None:
         assert unknown_fields(obj, schema) == []
 
 
-@needs_crds
 def test_the_crd_referee_catches_misspelt_source_fields() -> None:
     app, _ = rendered(set_sources(multi()))
     schema = crd_schema("Application")
