@@ -6,8 +6,9 @@ from typing import Any
 
 import pulumi
 
+from components.register import register
 from components.team import Team
-from fleet import contract
+from fleet import contract, resources
 from fleet.state import FleetState
 
 TYPE = "app-of-apps:index:AppOfApps"
@@ -18,7 +19,11 @@ class AppOfApps(pulumi.ComponentResource):
 
     def __init__(self, name: str, state: FleetState, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self)) for team in state.teams}
+        # The admission policy, then its binding; the teams depend on both.
+        guards: list[pulumi.Resource] = []
+        for spec in resources.cluster_resources(state):
+            guards.append(register(spec, self, depends_on=guards))
+        teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self, depends_on=guards)) for team in state.teams}
 
         keys = [(t, a) for t, team in teams.items() for a, app in team.apps.items() if app.role_arn is not None]
         arns = [teams[t].apps[a].role_arn for t, a in keys]

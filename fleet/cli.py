@@ -110,7 +110,8 @@ def _md(text: str) -> str:
 def guardrail_table() -> str:
     lines = ["| rule id | checks | where | anchor |", "|---|---|---|---|"]
     for rule in guardrails.RESOURCE_RULES:
-        kinds = ", ".join(sorted({t.rsplit(":", 1)[-1] for t in rule.types}))
+        # A Kubernetes kind (`/*:`) covers every API version and its Patch and List resources.
+        kinds = ", ".join(sorted({t.rsplit(":", 1)[-1] + ("\\*" if "/*:" in t else "") for t in rule.types}))
         lines.append(f"| `{rule.id}` | {_md(rule.rationale)} | {kinds} | {_md(rule.anchor)} |")
     for stack_rule in guardrails.STACK_RULES:
         lines.append(

@@ -158,6 +158,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         allowed_repos=catalog.argocd.allowed_repos,
         pod_security_floor=catalog.guardrails.pod_security_floor,
         argocd_namespace=catalog.argocd.namespace,
+        account_ids=(catalog.aws.account_id,),
         reserved_namespaces=catalog.cluster.reserved_namespaces,
     )
 

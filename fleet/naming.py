@@ -103,6 +103,11 @@ class Names:
     def persona_binding(persona: str) -> str:
         return f"fleet-{persona}"
 
+    def admission_policy(self) -> str:
+        """The ValidatingAdmissionPolicy (and its binding) that guards this fleet's namespaces;
+        cluster-scoped, so it carries the organization and environment."""
+        return f"{self.organization}-{self.environment}-namespace-boundaries"
+
     QUOTA = "fleet-quota"
     LIMITS = "fleet-limits"
     NETWORK_POLICY = "fleet-default-deny"

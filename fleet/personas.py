@@ -15,16 +15,18 @@ WRITE = ("create", "update", "patch", "delete", "deletecollection")
 
 # (apiGroup, resources) a team reads and runs; secrets are deliberately absent.
 WORKLOADS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("", ("configmaps", "endpoints", "persistentvolumeclaims", "pods", "services")),
+    ("", ("configmaps", "persistentvolumeclaims", "pods", "services")),
     ("apps", ("daemonsets", "deployments", "replicasets", "statefulsets")),
     ("autoscaling", ("horizontalpodautoscalers",)),
     ("batch", ("cronjobs", "jobs")),
     ("networking.k8s.io", ("ingresses",)),
     ("policy", ("poddisruptionbudgets",)),
 )
-# Read-only for everybody: status and history, never changed by hand.
+# Read-only for everybody: status and history, never changed by hand. Endpoints and
+# EndpointSlices too: whoever writes them can point a Service at any pod IP of the cluster,
+# another team's included (CVE-2021-25740); the control plane keeps them.
 OBSERVE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("", ("events", "pods/log", "pods/status", "resourcequotas", "limitranges", "serviceaccounts")),
+    ("", ("endpoints", "events", "pods/log", "pods/status", "resourcequotas", "limitranges", "serviceaccounts")),
     ("apps", ("deployments/status", "statefulsets/status")),
     ("discovery.k8s.io", ("endpointslices",)),
     ("networking.k8s.io", ("networkpolicies",)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet import iam_policies, personas
+from fleet import boundaries, iam_policies, personas
 from fleet.catalog import App, Catalog, Namespace, Source, Team
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.naming import (
@@ -35,6 +35,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on
 POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
 ARGOCD_API = "argoproj.io/v1alpha1"
 RBAC_API = "rbac.authorization.k8s.io"
+ADMISSION_API = "admissionregistration.k8s.io"
 # Argo CD deletes an Application's resources before the Application only with this finalizer.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # Container defaults so that pods without requests still fit the ResourceQuota.
@@ -246,6 +247,56 @@ def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
     return [Manifest(obj) for obj in out]
 
 
+# --- admission: what RBAC cannot express ------------------------------------------------------
+def namespace_selector(ctx: _Ctx) -> dict[str, Any]:
+    """The fleet's namespaces, by labels that every one of them carries and that no team can
+    change (teams cannot write Namespaces; Argo CD projects cannot deploy cluster objects)."""
+    return {"matchLabels": {K8S_PART_OF: ctx.catalog.organization, ENVIRONMENT_LABEL: ctx.catalog.environment}}
+
+
+def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
+    """A ValidatingAdmissionPolicy bound to the fleet's namespaces: refuses Services with
+    externalIPs or in-cluster ExternalNames, and Ingress snippet annotations, whoever writes
+    them (a persona, Argo CD, a pod), because RBAC can allow or deny a kind but not a field."""
+    name = ctx.names.admission_policy()
+    labels = {K8S_MANAGED_BY: MANAGED_BY, **namespace_selector(ctx)["matchLabels"]}
+    api = f"{ADMISSION_API}/v1"
+    policy = {
+        "apiVersion": api,
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": _meta(name, None, dict(labels)),
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": [group],
+                        "apiVersions": ["*"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": [resource],
+                    }
+                    for group, resource in boundaries.MATCHED_RESOURCES
+                ]
+            },
+            "validations": [
+                {"expression": expression, "message": message, "reason": "Forbidden"}
+                for expression, message in boundaries.CEL_VALIDATIONS
+            ],
+        },
+    }
+    binding = {
+        "apiVersion": api,
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": _meta(name, None, dict(labels)),
+        "spec": {
+            "policyName": name,
+            "validationActions": ["Deny"],
+            "matchResources": {"namespaceSelector": namespace_selector(ctx)},
+        },
+    }
+    return (Manifest(policy), Manifest(binding))
+
+
 # --- Argo CD ----------------------------------------------------------------------------------
 def _project(ctx: _Ctx, team: Team) -> Manifest:
     catalog = ctx.catalog
@@ -426,4 +477,5 @@ def render(catalog: Catalog) -> FleetState:
         personas={
             name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
         },
+        cluster_objects=_admission(ctx),
     )

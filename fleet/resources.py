@@ -192,9 +192,14 @@ def app_resources(app: AppState) -> AppResources:
     )
 
 
+def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
+    """The fleet-wide admission policy and its binding."""
+    return tuple(kubernetes(m) for m in state.cluster_objects)
+
+
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
-    out: list[Resource] = []
+    out: list[Resource] = list(cluster_resources(state))
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:

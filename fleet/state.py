@@ -132,8 +132,11 @@ class FleetState:
     argocd_namespace: str
     teams: tuple[TeamState, ...]
     personas: dict[str, Any] = field(default_factory=dict)  # persona -> {kubernetes, argocd}
+    # Fleet-wide cluster-scoped objects (the admission policy and its binding), registered first.
+    cluster_objects: tuple[Manifest, ...] = ()
 
     def manifests(self) -> Iterator[Manifest]:
+        yield from self.cluster_objects
         for team in self.teams:
             yield from team.manifests()
             for app in team.apps:

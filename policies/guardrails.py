@@ -7,8 +7,10 @@ floor, Argo CD namespace, and the standard per-policy enforcementLevel) comes fr
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "default": Settings.argocd_namespace,
             "description": "Where Argo CD runs; never a deployment destination",
         },
+        "accountIds": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "description": "The AWS accounts the stacks deploy into; trust policies and EKS access entries naming any other account are refused",
+        },
         "reservedNamespaces": {
             "type": "array",
             "items": {"type": "string"},
@@ -60,12 +67,32 @@ CONFIG_SCHEMA = PolicyConfigSchema(
 Report = Callable[[str, str | None], None]
 
 
+def _provider_accounts(provider: Any) -> tuple[str, ...]:
+    """The AWS provider's `allowedAccountIds` (a list, or its JSON text as providers receive
+    config); () when there is no provider, no such input, or it is not known yet."""
+    try:
+        value = provider.props.get("allowedAccountIds") if provider is not None else None
+        if isinstance(value, str):
+            value = json.loads(value) if value.startswith("[") else [value]
+        return tuple(str(v) for v in value or ()) if not isinstance(value, Mapping) else ()
+    except Exception:  # an unknown value at preview, or unreadable text: the account stays unknown
+        return ()
+
+
+def _settings(args: ResourceValidationArgs) -> Settings:
+    """Policy config; the stack's AWS accounts from config, else from the resource's provider."""
+    settings = Settings.from_config(args.get_config())
+    if not settings.account_ids and args.resource_type.startswith("aws:"):
+        settings = replace(settings, account_ids=_provider_accounts(args.provider))
+    return settings
+
+
 def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: Report) -> None:
         if not rule.applies_to(args.resource_type):
             return
-        settings = Settings.from_config(args.get_config())
-        for message in rule.check(args.props, settings):
+        settings = _settings(args)
+        for message in rule.judge(args.resource_type, args.props, settings):
             report(message, args.urn)
 
     return ResourceValidationPolicy(

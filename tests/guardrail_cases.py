@@ -100,6 +100,11 @@ BLACKLIST = [
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "rbac.authorization.k8s.io", "kind": "Role"},
     {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+    {"group": "", "kind": "Endpoints"},
+    {"group": "discovery.k8s.io", "kind": "EndpointSlice"},
+    {"group": "argoproj.io", "kind": "Application"},
+    {"group": "argoproj.io", "kind": "ApplicationSet"},
+    {"group": "argoproj.io", "kind": "AppProject"},
 ]
 
 
@@ -140,7 +145,12 @@ def application(
     }
 
 
-SETTINGS = {"allowedRepos": ["https://github.com/acme/"], "podSecurityFloor": "baseline", "argocdNamespace": "argocd"}
+SETTINGS = {
+    "allowedRepos": ["https://github.com/acme/"],
+    "podSecurityFloor": "baseline",
+    "argocdNamespace": "argocd",
+    "accountIds": ["111111111111"],
+}
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
 RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
@@ -559,6 +569,150 @@ RESOURCE_CASES += [
         },
         {"roleName": "r", "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
         "administrator",
+    ),
+]
+
+# Issue 9: what a hostile team member or a hostile other stack tries; one case per rule here,
+# the full table of attacks and neighbours in tests/test_trust_boundaries.py.
+K_NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+K_SVC = "kubernetes:core/v1:Service"
+K_ING = "kubernetes:networking.k8s.io/v1:Ingress"
+APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+EKS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+EKS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+GITHUB = "token.actions.githubusercontent.com"
+GITHUB_OK = {
+    "Effect": "Allow",
+    "Principal": {"Federated": f"arn:aws:iam::111111111111:oidc-provider/{GITHUB}"},
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Condition": {
+        "StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"},
+        "StringLike": {f"{GITHUB}:sub": "repo:acme/app-of-apps:*"},
+    },
+}
+
+
+def subjects_binding(kind: str, *subjects: dict[str, str]) -> dict[str, Any]:
+    return {**binding(kind, "ClusterRole", "view"), "subjects": list(subjects)}
+
+
+def network_policy(**spec: Any) -> dict[str, Any]:
+    return {"metadata": {"name": "n", "namespace": "team"}, "spec": {"podSelector": {}, **spec}}
+
+
+def app_set(template_project: str = "team", **spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "s", "namespace": "argocd"},
+        "spec": {
+            "generators": [{"list": {"elements": [{"env": "dev"}]}}],
+            "template": {
+                "metadata": {"name": "team-{{env}}"},
+                "spec": {**application()["spec"], "project": template_project},
+            },
+            **spec,
+        },
+    }
+
+
+RESOURCE_CASES += [
+    (
+        "k8s-no-endpoint-writes",
+        K_ROLE,
+        k8s_role([{"apiGroups": [""], "resources": ["endpoints"], "verbs": ["create", "update"]}]),
+        k8s_role([{"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get", "list", "watch"]}]),
+        "CVE-2021-25740",
+    ),
+    (
+        "k8s-no-system-group-bindings",
+        K_CRB,
+        subjects_binding("ClusterRoleBinding", {"kind": "Group", "name": "system:authenticated"}),
+        subjects_binding("ClusterRoleBinding", {"kind": "Group", "name": "oidc:acme-dev-fleet-status"}),
+        "system:authenticated",
+    ),
+    (
+        "k8s-namespace-patch",
+        "kubernetes:core/v1:NamespacePatch",
+        {"metadata": {"name": "payments", "labels": {"app-of-apps.io/environment": "elsewhere"}}},
+        {"metadata": {"name": "payments", "annotations": {"owner": "x"}}},
+        "app-of-apps.io/environment",
+    ),
+    (
+        "k8s-network-policy-open",
+        K_NP,
+        network_policy(ingress=[{"from": [{"namespaceSelector": {}}]}]),
+        network_policy(
+            ingress=[
+                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]}
+            ]
+        ),
+        "every namespace",
+    ),
+    (
+        "k8s-service-boundaries",
+        K_SVC,
+        {"metadata": {"name": "s", "namespace": "team"}, "spec": {"externalIPs": ["10.0.0.1"]}},
+        {"metadata": {"name": "s", "namespace": "team"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}},
+        "CVE-2020-8554",
+    ),
+    (
+        "k8s-ingress-no-snippets",
+        K_ING,
+        {
+            "metadata": {
+                "name": "i",
+                "annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "more_set_headers x;"},
+            }
+        },
+        {"metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/ssl-redirect": "true"}}},
+        "configuration-snippet",
+    ),
+    (
+        "argocd-applicationset-project",
+        APPSET,
+        app_set("default"),
+        app_set("team"),
+        "'default' project",
+    ),
+    (
+        "argocd-default-project",
+        PROJECT,
+        {**project(), "metadata": {"name": "default", "namespace": "argocd"}},
+        {
+            "metadata": {"name": "default", "namespace": "argocd"},
+            "spec": {"sourceRepos": [], "destinations": [], "clusterResourceWhitelist": []},
+        },
+        "keep it empty",
+    ),
+    (
+        "eks-access-scoped",
+        EKS_ENTRY,
+        {
+            "clusterName": "acme-dev",
+            "principalArn": "arn:aws:iam::111111111111:role/x",
+            "kubernetesGroups": ["system:masters"],
+        },
+        {
+            "clusterName": "acme-dev",
+            "principalArn": "arn:aws:iam::111111111111:role/x",
+            "kubernetesGroups": ["acme-dev-team-viewer"],
+        },
+        "system:masters",
+    ),
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust({**GITHUB_OK, "Condition": {**GITHUB_OK["Condition"], "StringLike": {f"{GITHUB}:sub": "repo:acme/*"}}}),
+        trust(GITHUB_OK),
+        "one repository",
+    ),
+    (
+        "iam-trust-pinned",
+        ROLE,
+        trust({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}),
+        trust(
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/ci"}, "Action": "sts:AssumeRole"}
+        ),
+        "account 999999999999",
     ),
 ]
 

@@ -82,9 +82,9 @@ def test_rule_fails_bad_and_passes_good(
     rule = RULES[rule_id]
     assert rule.applies_to(resource_type)
     settings = Settings.from_config(SETTINGS)
-    failures = list(rule.check(bad, settings))
+    failures = list(rule.judge(resource_type, bad, settings))
     assert any(phrase in f for f in failures), failures
-    assert list(rule.check(good, settings)) == []
+    assert list(rule.judge(resource_type, good, settings)) == []
 
 
 @pytest.mark.parametrize(("rule_id", "resource_type", "bad", "good", "phrase"), RESOURCE_CASES, ids=CASE_IDS)
@@ -170,6 +170,7 @@ def test_program_registrations_pass_the_pack(stack: str) -> None:
         "allowedRepos": list(settings.allowed_repos),
         "podSecurityFloor": settings.pod_security_floor,
         "argocdNamespace": settings.argocd_namespace,
+        "accountIds": list(settings.account_ids),
     }
     custom = [r for r in run.registrations if r.custom and not r.type.startswith("pulumi:providers:")]
     violations = []

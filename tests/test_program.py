@@ -58,6 +58,9 @@ def test_counts_per_type_dev() -> None:
         "kubernetes:core/v1:ServiceAccount": 9,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
         "kubernetes:argoproj.io/v1alpha1:Application": 9,
+        # one admission policy and its binding for the whole fleet
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "pulumi:providers:okta": 1,

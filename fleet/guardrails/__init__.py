@@ -41,7 +41,7 @@ def check_resources(resources: Iterable[StackResource], settings: Settings) -> l
         Violation(rule.id, r.type, r.name, message)
         for r in items
         for rule in rules_for(r.type)
-        for message in rule.check(r.props, settings)
+        for message in rule.judge(r.type, r.props, settings)
     ]
     for stack_rule in STACK_RULES:
         for resource, message in stack_rule.check(items, settings):

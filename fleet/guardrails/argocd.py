@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -9,19 +10,34 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
-from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, metadata, spec
+from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, kind, metadata, spec
 from fleet.guardrails.reserved import reserved_reason
-from fleet.naming import ARGOCD_ROLE_PATTERN
+from fleet.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
 
+ARGO = "argoproj.io"
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-# Kinds the platform owns inside a team namespace; a project must refuse them.
+PROJECT_TYPES = (kind(ARGO, "AppProject"),)
+APPLICATION_TYPES = (kind(ARGO, "Application"),)
+APPLICATION_SET_TYPES = (kind(ARGO, "ApplicationSet"),)
+# Kinds a team's Applications must never deploy, so the project blacklists them: what the
+# platform owns in a team namespace (quota, limits, network policy, RBAC), what reaches other
+# namespaces (Endpoints and EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an
+# Application or ApplicationSet in a team namespace could name another project).
+# ServiceAccounts are not among them: charts ship their own, and inside a namespace a
+# ServiceAccount is no boundary (whoever creates pods there can run as any of them); the
+# platform's ServiceAccounts are pinned by the AWS side (trust policy, Pod Identity association).
 PLATFORM_OWNED_KINDS = (
     ("", "LimitRange"),
     ("", "ResourceQuota"),
     ("networking.k8s.io", "NetworkPolicy"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("", "Endpoints"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    (ARGO, "Application"),
+    (ARGO, "ApplicationSet"),
+    (ARGO, "AppProject"),
 )
 _ROLE_NAME = re.compile(ARGOCD_ROLE_PATTERN)
 
@@ -100,22 +116,58 @@ def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
         ) is not None:
             yield f"destinations[{i}]: {reason}"
         for field in ("server", "name"):
-            if has_wildcard(str(destination.get(field, ""))):
-                yield f"destinations[{i}].{field} is a wildcard: every cluster Argo CD knows"
+            value = str(destination.get(field, ""))
+            if has_wildcard(value):
+                yield f"destinations[{i}].{field} {value!r} is a glob: every cluster Argo CD knows that matches it"
+    for i, namespace in enumerate(as_list(spec(props).get("sourceNamespaces"))):
+        if has_wildcard(str(namespace)) or str(namespace) == settings.argocd_namespace:
+            yield (
+                f"sourceNamespaces[{i}] {str(namespace)!r}: Applications of that namespace could use this project; "
+                "name the team's own namespaces, without globs"
+            )
 
 
-def _cluster_resources(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+def _pattern_matches(pattern: str, value: str, unsure: bool) -> bool:
+    """Argo CD matches resource lists with Go's filepath.Match. Patterns of '*', '?' and plain
+    characters mean the same in Python's fnmatch; for anything else ('[' or a backslash) the
+    answer is `unsure`: the reading that cannot let a platform kind through."""
+    if "[" in pattern or "\\" in pattern:
+        return unsure
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _in_list(entries: Any, group: str, name: str, unsure: bool) -> bool:
+    """Whether an AppProject resource list covers (group, kind)."""
+    return any(
+        isinstance(entry, Mapping)
+        and _pattern_matches(str(entry.get("group", "")), group, unsure)
+        and _pattern_matches(str(entry.get("kind", "")), name, unsure)
+        for entry in as_list(entries)
+    )
+
+
+def _cluster_resources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     body = spec(props)
     if as_list(body.get("clusterResourceWhitelist")):
         yield "clusterResourceWhitelist must be empty: team projects create no cluster-scoped objects"
-    denied = {
-        (str(k.get("group", "")), str(k.get("kind", "")))
-        for k in as_list(body.get("namespaceResourceBlacklist"))
-        if isinstance(k, Mapping)
-    }
-    missing = [f"{group or 'core'}/{kind}" for group, kind in PLATFORM_OWNED_KINDS if (group, kind) not in denied]
+    if settings.patch and "namespaceResourceBlacklist" not in body and "namespaceResourceWhitelist" not in body:
+        return  # a patch that leaves both lists as they are
+    if "destinations" in body and not as_list(body.get("destinations")):
+        return  # a project that deploys nowhere (Argo CD's hardened 'default' project)
+    whitelist = as_list(body.get("namespaceResourceWhitelist"))
+    blacklist = body.get("namespaceResourceBlacklist")
+    # Argo CD admits a namespaced kind when it is whitelisted (or no whitelist is set) and not blacklisted.
+    missing = [
+        f"{group or 'core'}/{name}"
+        for group, name in PLATFORM_OWNED_KINDS
+        if not _in_list(blacklist, group, name, unsure=False)
+        and (not whitelist or _in_list(whitelist, group, name, unsure=True))
+    ]
     if missing:
-        yield f"namespaceResourceBlacklist lacks platform-owned kinds {', '.join(missing)}: apps could replace the quota, limits, policy or RBAC"
+        yield (
+            f"namespaceResourceBlacklist lacks platform-owned kinds {', '.join(missing)}: apps could replace the quota, limits, "
+            "network policy or RBAC, point Services at other namespaces, or create Argo CD objects"
+        )
 
 
 def _roles(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
@@ -217,7 +269,9 @@ def _application_sources(props: Mapping[str, Any], settings: Settings) -> Iterat
     refs = [str(s["ref"]) for _, s in sources if s.get("ref")]
     for where, source in sources:
         repo = str(source.get("repoURL", ""))
-        if (problem := repo_url_problem(repo)) is not None:
+        if not repo and settings.patch:
+            pass  # a patch that leaves the repository as it is
+        elif (problem := repo_url_problem(repo)) is not None:
             yield f"{where}.repoURL {repo!r}: {problem}"
         elif settings.allowed_repos and not repo_allowed(repo, settings.allowed_repos):
             yield f"{where}.repoURL {repo!r} is outside the allowed repositories"
@@ -227,12 +281,75 @@ def _application_sources(props: Mapping[str, Any], settings: Settings) -> Iterat
         for value_file in as_list(helm.get("valueFiles")):
             if (problem := value_file_problem(str(value_file), refs)) is not None:
                 yield f"{where}.helm.valueFiles: {problem}"
-        yield from (f"{where}.helm: {p}" for p in values_namespace_problems(_helm_values(helm), namespace))
+        if namespace or not settings.patch:  # a patch without a destination keeps the app's namespace
+            yield from (f"{where}.helm: {p}" for p in values_namespace_problems(_helm_values(helm), namespace))
 
 
-def _application_project(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
-    if spec(props).get("project") in (None, "", "default"):
-        yield "the 'default' project allows every repository and destination; name the team's project"
+def project_problem(project: Any) -> str | None:
+    """What is wrong with the project an Application (or an ApplicationSet's template) names."""
+    name = str(project if project is not None else "").strip()
+    if name.lower() in ("", ARGOCD_DEFAULT_PROJECT):
+        return f"project {name or '(none)'!r}: the 'default' project allows every repository and destination; name the team's project"
+    if has_wildcard(name) or "{{" in name:
+        return f"project {name!r} is not a plain name (a glob or a template): name the team's project"
+    return None
+
+
+def _application_project(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    body = spec(props)
+    if settings.patch and "project" not in body:
+        return
+    if (problem := project_problem(body.get("project"))) is not None:
+        yield problem
+
+
+def _templates(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every Application template of an ApplicationSet, generators' own templates included."""
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            if key == "template" and isinstance(child, Mapping):
+                yield f"{path}.template", child
+            yield from _templates(child, f"{path}.{key}")
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        for i, child in enumerate(value):
+            yield from _templates(child, f"{path}[{i}]")
+
+
+def _application_set(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    body = spec(props)
+    if "templatePatch" in body:
+        yield "spec.templatePatch can set any field of the generated Applications (their project too); use spec.template"
+    found = False
+    for path, template in _templates(body, "spec"):
+        template_spec = template.get("spec") if isinstance(template.get("spec"), Mapping) else {}
+        if "project" not in template_spec and path != "spec.template":
+            continue  # a generator's template that keeps the main template's project
+        found = True
+        if (problem := project_problem(template_spec.get("project"))) is not None:
+            yield f"{path}.spec: {problem}"
+        destination = template_spec.get("destination")
+        namespace = destination.get("namespace") if isinstance(destination, Mapping) else None
+        reason = (
+            destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
+            if isinstance(namespace, str) and "{{" not in namespace
+            else None
+        )
+        if reason is not None:
+            yield f"{path}.spec.destination: {reason}"
+    if not found and not settings.patch:
+        yield "spec.template names no project: the generated Applications would fall into 'default'"
+
+
+def _default_project(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    if str(metadata(props).get("name", "")).strip() != ARGOCD_DEFAULT_PROJECT:
+        return
+    body = spec(props)
+    for field in ("sourceRepos", "destinations", "clusterResourceWhitelist", "namespaceResourceWhitelist"):
+        if as_list(body.get(field)):
+            yield (
+                f"the 'default' project has {field}: every Application that names no project lands in it; "
+                "keep it empty and give each team its own project"
+            )
 
 
 def _applications_inside_projects(
@@ -240,7 +357,7 @@ def _applications_inside_projects(
 ) -> Iterator[tuple[StackResource, str]]:
     projects = {str(metadata(r.props).get("name")): r for r in resources if r.type == PROJECT}
     for r in resources:
-        if r.type != APPLICATION:
+        if r.type != APPLICATION:  # a Patch creates nothing; its resource rules judge it
             continue
         body = spec(r.props)
         name = str(body.get("project", ""))
@@ -276,28 +393,28 @@ RULES: tuple[Rule, ...] = (
         "argocd-project-sources",
         "sourceRepos only inside the allow-list, never a wildcard",
         "argo-cd docs: security.md, declarative-setup.md",
-        (PROJECT,),
+        PROJECT_TYPES,
         _sources,
     ),
     Rule(
         "argocd-project-destinations",
         "destinations only team namespaces: never a glob, the Argo CD namespace, kube-*, default or another reserved namespace",
         "argo-cd declarative-setup.md (projects that deploy to the Argo CD namespace grant admin)",
-        (PROJECT,),
+        PROJECT_TYPES,
         _destinations,
     ),
     Rule(
         "argocd-project-cluster-resources",
         "clusterResourceWhitelist empty; platform-owned kinds blacklisted",
         "argo-cd projects.md",
-        (PROJECT,),
+        PROJECT_TYPES,
         _cluster_resources,
     ),
     Rule(
         "argocd-project-roles",
         "role names valid, groups plain names, policies scoped to <project>/*",
         "argo-cd app_project_types.go ValidateProject",
-        (PROJECT,),
+        PROJECT_TYPES,
         _roles,
     ),
     Rule(
@@ -305,15 +422,29 @@ RULES: tuple[Rule, ...] = (
         "every source of an Application: repo allowed, paths and value files inside their repo, "
         "Helm values keep the app's namespace",
         "CVE-2022-24348; argo-cd multiple_sources.md, helm.md",
-        (APPLICATION,),
+        APPLICATION_TYPES,
         _application_sources,
     ),
     Rule(
         "argocd-application-project",
         "Applications name a real team project, never 'default'",
         "argo-cd#2785, #3474",
-        (APPLICATION,),
+        APPLICATION_TYPES,
         _application_project,
+    ),
+    Rule(
+        "argocd-applicationset-project",
+        "ApplicationSets generate Applications of one named project, never 'default', a glob or a template; no templatePatch",
+        "argo-cd ApplicationSet security docs (templated project fields)",
+        APPLICATION_SET_TYPES,
+        _application_set,
+    ),
+    Rule(
+        "argocd-default-project",
+        "the 'default' AppProject stays empty: no repositories, destinations or whitelisted kinds",
+        "argo-cd projects.md (the default project)",
+        PROJECT_TYPES,
+        _default_project,
     ),
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,10 @@ class Settings:
     allowed_repos: tuple[str, ...] = ()  # empty: only wildcards are refused
     pod_security_floor: str = "baseline"
     argocd_namespace: str = "argocd"
+    account_ids: tuple[str, ...] = ()  # the AWS accounts the stack deploys into; empty: unknown
+    # Set by `judge` for a pulumi-kubernetes *Patch resource: a field it does not name stays as
+    # it is, so a rule refuses what a patch sets, never what it leaves out.
+    patch: bool = False
     reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
 
     @classmethod
@@ -33,6 +37,7 @@ class Settings:
             allowed_repos=tuple(config.get("allowedRepos") or ()),
             pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
             argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
+            account_ids=tuple(str(a) for a in config.get("accountIds") or ()),
             reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
         )
 
@@ -50,16 +55,60 @@ ResourceCheck = Callable[[Mapping[str, Any], Settings], Iterator[str]]
 StackCheck = Callable[[Sequence[StackResource], Settings], Iterator[tuple[StackResource, str]]]
 
 
+def kind(group: str, name: str) -> str:
+    """A Kubernetes kind as a rule's type: every API version of it, and its pulumi-kubernetes
+    Patch and List resources (`kubernetes:<group>/<version>:<Kind>[Patch|List]`)."""
+    return f"kubernetes:{group or 'core'}/*:{name}"
+
+
+def kubernetes_kind(resource_type: str) -> tuple[str, str, str] | None:
+    """(group, kind, variant) of a pulumi-kubernetes type token; variant is '', 'Patch' or 'List'.
+    CustomResource and CustomResourcePatch use the same token shape (`<apiVersion>:<kind>`)."""
+    parts = resource_type.split(":")
+    if len(parts) != 3 or parts[0] != "kubernetes" or "/" not in parts[1]:
+        return None
+    group = parts[1].rsplit("/", 1)[0]
+    name = parts[2]
+    for variant in ("Patch", "List"):
+        if name.endswith(variant) and len(name) > len(variant):
+            return (group, name[: -len(variant)], variant)
+    return (group, name, "")
+
+
+def _matches(entry: str, resource_type: str) -> bool:
+    if resource_type == entry:
+        return True
+    if "/*:" in entry:
+        found = kubernetes_kind(resource_type)
+        wanted = kubernetes_kind(entry)
+        return found is not None and wanted is not None and found[:2] == wanted[:2]
+    return entry.endswith(":") and resource_type.startswith(entry)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
     rationale: str
     anchor: str
-    types: tuple[str, ...]  # resource types it judges; a type ending in ":" is a prefix
+    types: tuple[str, ...]  # exact types, `kind(group, Kind)` entries, or a prefix ending in ":"
     check: ResourceCheck
 
     def applies_to(self, resource_type: str) -> bool:
-        return any(resource_type == t or (t.endswith(":") and resource_type.startswith(t)) for t in self.types)
+        return any(_matches(entry, resource_type) for entry in self.types)
+
+    def judge(self, resource_type: str, props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+        """The rule's findings on one resource, whatever its variant: a List resource is judged
+        item by item, a Patch resource for what it sets."""
+        found = kubernetes_kind(resource_type)
+        variant = found[2] if found is not None else ""
+        if variant == "List":
+            for i, item in enumerate(as_list(props.get("items"))):
+                if isinstance(item, Mapping):
+                    yield from (f"items[{i}]: {message}" for message in self.check(item, settings))
+        elif variant == "Patch":
+            yield from self.check(props, replace(settings, patch=True))
+        else:
+            yield from self.check(props, settings)
 
 
 @dataclass(frozen=True)

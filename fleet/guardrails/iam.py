@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from fleet import iam_actions, iam_policies
+from fleet.guardrails import argocd as argocd_guardrails
 from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
 from fleet.naming import Names
 
@@ -166,41 +167,127 @@ def _admin_attachments(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
 
 
 def _condition_values(equals: Mapping[str, Any], key: str) -> list[str]:
-    """A condition value is a string or a list of strings (any of which matches)."""
-    return [str(v) for v in as_list(equals.get(key))]
+    """A condition value is a string or a list of strings (any of which matches). IAM reads
+    condition keys without regard to case."""
+    wanted = key.lower()
+    return [str(v) for k, value in equals.items() if str(k).lower() == wanted for v in as_list(value)]
 
 
-def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
+# repo:<owner>/<repo>:<context>: one repository; a StringLike wildcard only after the repository.
+_GITHUB_SUBJECT = re.compile(r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:\S+$")
+_ACCOUNT_IN_ARN = re.compile(r"^arn:[a-z-]+:(?:iam|sts)::([^:]*):")
+_WILDCARDS = ("*", "?")
+
+
+def principal_account(value: str) -> str | None:
+    """The account an AWS or Federated principal belongs to: a bare 12-digit id or an ARN's."""
+    if re.fullmatch(r"[0-9]{12}", value):
+        return value
+    found = _ACCOUNT_IN_ARN.match(value)
+    return found.group(1) if found else None
+
+
+def _principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
+    principal = statement.get("Principal")
+    if isinstance(principal, Mapping):
+        return [(str(k), str(v)) for k, values in principal.items() for v in as_list(values)]
+    return [("*", str(p)) for p in as_list(principal)]
+
+
+def _pinned_subjects(conditions: Mapping[str, Any], key: str, pinned: Any) -> str | None:
+    """None when every `key` value is pinned (StringEquals, or StringLike that `pinned`
+    accepts); else why not."""
+    equals = conditions.get("StringEquals") if isinstance(conditions.get("StringEquals"), Mapping) else {}
+    like = conditions.get("StringLike") if isinstance(conditions.get("StringLike"), Mapping) else {}
+    exact, patterns = _condition_values(equals, key), _condition_values(like, key)
+    if not exact and not patterns:
+        return f"no StringEquals or StringLike on {key}"
+    for value in exact:
+        if not pinned(value, False):
+            return f"{key} = {value!r} is not pinned"
+    for value in patterns:
+        if not pinned(value, True):
+            return f"{key} like {value!r} is not pinned"
+    return None
+
+
+def _github_subject(value: str, like: bool) -> bool:
+    if not _GITHUB_SUBJECT.match(value):
+        return False
+    repository = value.split(":", 2)[1]
+    return not (like and any(c in repository for c in _WILDCARDS))
+
+
+def _eks_subject(value: str, like: bool) -> bool:
+    return (
+        not like
+        and value.startswith(Names.SERVICE_ACCOUNT_SUBJECT_PREFIX)
+        and value.count(":") == 3
+        and not any(c in value for c in _WILDCARDS)
+    )
+
+
+def _exact(value: str, like: bool) -> bool:
+    return bool(value) and not any(c in value for c in _WILDCARDS)
+
+
+def _oidc_trust(provider: str, conditions: Mapping[str, Any]) -> Iterator[str]:
+    issuer = provider.split(":oidc-provider/", 1)[1]
+    equals = conditions.get("StringEquals") if isinstance(conditions.get("StringEquals"), Mapping) else {}
+    if issuer.startswith(GITHUB_ISSUER):
+        if (why := _pinned_subjects(conditions, f"{issuer}:sub", _github_subject)) is not None:
+            yield f"GitHub OIDC trust: {why}; pin it to one repository (repo:<owner>/<repo>:…), or every repository on GitHub could assume the role"
+        audiences = _condition_values(equals, f"{issuer}:aud")
+        if not audiences or not all(_exact(a, False) for a in audiences):
+            yield f"GitHub OIDC trust has no StringEquals on {issuer}:aud"
+        return
+    if issuer.startswith("oidc.eks."):
+        if (why := _pinned_subjects(conditions, f"{issuer}:sub", _eks_subject)) is not None:
+            yield f"IRSA trust of {issuer}: {why}; pin StringEquals {issuer}:sub = system:serviceaccount:<namespace>:<name>, or any service account of the cluster could assume it"
+        if _condition_values(equals, f"{issuer}:aud") != [iam_policies.STS_AUDIENCE]:
+            yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:aud = {iam_policies.STS_AUDIENCE}"
+        return
+    if (why := _pinned_subjects(conditions, f"{issuer}:sub", _exact)) is not None:
+        yield f"OIDC trust of {issuer}: {why}; pin the subject with StringEquals"
+    audiences = _condition_values(equals, f"{issuer}:aud")
+    if not audiences or not all(_exact(a, False) for a in audiences):
+        yield f"OIDC trust of {issuer} has no StringEquals on {issuer}:aud"
+
+
+def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     document = policy_document(props.get("assumeRolePolicy"))
     if document is None:
         return
-    for statement in filter(_allow, statements(document)):
-        principal = statement.get("Principal")
-        if principal == "*" or (isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS"))):
-            yield "the trust policy lets any principal assume the role"
+    for n, statement in enumerate(filter(_allow, statements(document))):
+        if "NotPrincipal" in statement:
+            yield f"Statement[{n}]: Allow with NotPrincipal trusts every principal it does not list"
+        principals = _principals(statement)
+        wild = [f"{k}: {v}" if k != "*" else v for k, v in principals if "*" in v or "?" in v]
+        if wild:
+            yield f"Statement[{n}]: the trust policy lets any principal assume the role ({', '.join(wild)})"
             continue
-        if not isinstance(principal, Mapping):
-            continue
+        if settings.account_ids:
+            for principal_kind, value in principals:
+                account = principal_account(value) if principal_kind in ("AWS", "Federated") else None
+                if account is not None and account not in settings.account_ids:
+                    yield (
+                        f"Statement[{n}]: the trust policy names account {account} ({value}), not this stack's "
+                        f"({', '.join(settings.account_ids)}): another account's principals could assume the role"
+                    )
         conditions = statement.get("Condition") if isinstance(statement.get("Condition"), Mapping) else {}
         equals = conditions.get("StringEquals") if isinstance(conditions.get("StringEquals"), Mapping) else {}
         actions = {str(a) for a in as_list(statement.get("Action"))}
-        federated = [str(f) for f in as_list(principal.get("Federated"))]
-        services = [str(s) for s in as_list(principal.get("Service"))]
-
-        subject_prefix = Names.SERVICE_ACCOUNT_SUBJECT_PREFIX
-        for provider in federated:
-            if ":oidc-provider/" in provider:
-                issuer = provider.split(":oidc-provider/", 1)[1]
-                subjects = _condition_values(equals, f"{issuer}:sub")
-                if not subjects or not all(s.startswith(subject_prefix) and s.count(":") == 3 for s in subjects):
-                    yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:sub = system:serviceaccount:<namespace>:<name>: any service account of the cluster could assume it"
-                if _condition_values(equals, f"{issuer}:aud") != [iam_policies.STS_AUDIENCE]:
-                    yield f"IRSA trust of {issuer} has no StringEquals on {issuer}:aud = {iam_policies.STS_AUDIENCE}"
-            elif ":saml-provider/" in provider and _condition_values(equals, "SAML:aud") != [
-                iam_policies.SAML_AUDIENCE
-            ]:
-                yield f"SAML trust of {provider} has no StringEquals on SAML:aud = {iam_policies.SAML_AUDIENCE}"
-        if iam_policies.POD_IDENTITY_PRINCIPAL in services:
+        for principal_kind, value in principals:
+            if principal_kind == "Federated" and ":oidc-provider/" in value:
+                yield from _oidc_trust(value, conditions)
+            elif (
+                principal_kind == "Federated"
+                and ":saml-provider/" in value
+                and _condition_values(equals, "SAML:aud") != [iam_policies.SAML_AUDIENCE]
+            ):
+                yield f"SAML trust of {value} has no StringEquals on SAML:aud = {iam_policies.SAML_AUDIENCE}"
+        if ("Service", iam_policies.POD_IDENTITY_PRINCIPAL) in principals:
             if actions != {"sts:AssumeRole", "sts:TagSession"}:
                 yield "a Pod Identity trust allows exactly sts:AssumeRole and sts:TagSession"
             missing = [
@@ -210,10 +297,49 @@ def _trust(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
                     "aws:RequestTag/kubernetes-service-account",
                     "aws:SourceAccount",
                 )
-                if not equals.get(key)
+                if not _condition_values(equals, key)
             ]
             if missing:
                 yield f"Pod Identity trust has no StringEquals on {', '.join(missing)}: any pod of any cluster in the account could assume it"
+            for account in _condition_values(equals, "aws:SourceAccount"):
+                if settings.account_ids and account not in settings.account_ids:
+                    yield f"Pod Identity trust: aws:SourceAccount {account} is not this stack's account"
+
+
+EKS_ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+EKS_ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+EKS_CLUSTER_ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminViewPolicy")
+
+
+def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """EKS access entries grant Kubernetes access outside RBAC objects that the pack could read."""
+    principal = props.get("principalArn")
+    if isinstance(principal, str):
+        if "*" in principal or "?" in principal:
+            yield f"principalArn {principal!r} is a wildcard"
+        account = principal_account(principal)
+        if settings.account_ids and account is not None and account not in settings.account_ids:
+            yield f"principalArn {principal} is in account {account}, not this stack's ({', '.join(settings.account_ids)})"
+    for group in as_list(props.get("kubernetesGroups")):
+        if str(group).strip().lower().startswith("system:"):
+            yield f"kubernetesGroups has {group!r}: a built-in group (system:masters is cluster-admin, outside RBAC)"
+    entry_type = str(props.get("type") or "STANDARD")
+    user = props.get("userName")
+    if entry_type == "STANDARD" and isinstance(user, str) and user.strip().lower().startswith("system:"):
+        yield f"userName {user!r} impersonates a built-in identity"
+    policy = props.get("policyArn")
+    if isinstance(policy, str) and policy.rsplit("/", 1)[-1] in EKS_CLUSTER_ADMIN_POLICIES:
+        yield f"{policy} grants cluster-wide administration or every Secret"
+    scope = props.get("accessScope")
+    if isinstance(scope, Mapping):
+        if str(scope.get("type", "")).lower() == "cluster":
+            yield "accessScope type 'cluster' reaches every namespace; scope it to the team's namespaces"
+        for namespace in as_list(scope.get("namespaces")):
+            reason = argocd_guardrails.destination_problem(
+                str(namespace), settings.argocd_namespace, settings.reserved_namespaces
+            )
+            if reason is not None:
+                yield f"accessScope namespace {namespace!r}: {reason}"
 
 
 RULES: tuple[Rule, ...] = (
@@ -275,9 +401,16 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "iam-trust-pinned",
-        "IRSA trust pins sub+aud; Pod Identity trust pins namespace, service account, account; SAML trust pins SAML:aud",
-        "EKS Blueprints teams, AWS EKS Pod Identity and SAML docs",
+        "no wildcard, NotPrincipal or other-account principals; OIDC trust pins sub+aud (IRSA: one service account, GitHub: one repository); Pod Identity pins namespace, service account, account; SAML pins SAML:aud",
+        "EKS Blueprints teams, AWS EKS Pod Identity, SAML and GitHub OIDC docs; Checkov CKV_AWS_60/61, IAM Access Analyzer",
         (ROLE,),
         _trust,
+    ),
+    Rule(
+        "eks-access-scoped",
+        "EKS access entries: no system: groups, no cluster-admin or cluster-wide policies, only team namespaces, this account",
+        "AWS EKS access entries docs; Trivy KSV-0111 analogue",
+        (EKS_ACCESS_ENTRY, EKS_ACCESS_POLICY),
+        _eks_access,
     ),
 )

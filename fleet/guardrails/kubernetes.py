@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from fleet import boundaries
 from fleet.guardrails.base import (
     POD_SECURITY_LEVELS,
     Rule,
@@ -14,20 +15,34 @@ from fleet.guardrails.base import (
     StackResource,
     StackRule,
     as_list,
+    kind,
     metadata,
     spec,
 )
-from fleet.naming import ACCESS_LEVEL_LABEL
+from fleet.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN
 
-ROLE_TYPES = ("kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")
-ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
-CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+RBAC = "rbac.authorization.k8s.io"
+# Every API version of each kind, and its Patch and List resources (see `kind`).
+ROLE_TYPES = (kind(RBAC, "Role"), kind(RBAC, "ClusterRole"))
+BINDING_TYPES = (kind(RBAC, "RoleBinding"), kind(RBAC, "ClusterRoleBinding"))
+NAMESPACE_TYPES = (kind("", "Namespace"),)
+NETWORK_POLICY_TYPES = (kind("networking.k8s.io", "NetworkPolicy"), kind("extensions", "NetworkPolicy"))
+SERVICE_TYPES = (kind("", "Service"),)
+INGRESS_TYPES = (kind("networking.k8s.io", "Ingress"), kind("extensions", "Ingress"))
 NAMESPACE = "kubernetes:core/v1:Namespace"
 QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMITS = "kubernetes:core/v1:LimitRange"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate"})
 READ_VERBS = frozenset({"get", "list", "watch", "*"})
+READ_ONLY = frozenset({"get", "list", "watch"})
+# (apiGroup, resource) whose writers can point a Service at any IP of the cluster (CVE-2021-25740).
+ENDPOINT_RESOURCES = (("", "endpoints"), ("discovery.k8s.io", "endpointslices"))
+# Subjects that are not a team: every authenticated or anonymous caller, every ServiceAccount
+# (of the cluster or of a namespace), and the other built-in system: groups and users.
+SYSTEM_PREFIX = "system:"
+# Labels that decide which namespaces the fleet's admission policy guards.
+FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
 # Namespaces of the cluster itself, never a team's; exempt from the team-namespace rules.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -51,6 +66,21 @@ def _rbac_escalation(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
             yield f"rules[{i}] grants {', '.join(sorted(verbs & ESCALATING_VERBS))}: a way around RBAC"
         if "rbac.authorization.k8s.io" in as_list(rule.get("apiGroups")) and verbs - {"get", "list", "watch"}:
             yield f"rules[{i}] writes RBAC objects: the holder could grant itself anything"
+
+
+def _endpoint_writes(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    for i, rule in enumerate(_rules(props)):
+        verbs = {str(v) for v in as_list(rule.get("verbs"))}
+        if not verbs - READ_ONLY:
+            continue
+        groups = {str(g) for g in as_list(rule.get("apiGroups"))}
+        resources = {str(r) for r in as_list(rule.get("resources"))}
+        for group, resource in ENDPOINT_RESOURCES:
+            if (group in groups or "*" in groups) and (resource in resources or "*" in resources):
+                yield (
+                    f"rules[{i}] writes {resource} ({', '.join(sorted(verbs - READ_ONLY))}): a Service could then "
+                    "forward to any pod of the cluster, another team's included (CVE-2021-25740)"
+                )
 
 
 def _is_view_role(props: Mapping[str, Any]) -> bool:
@@ -86,6 +116,87 @@ def _no_power_bindings(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         yield f"binds the built-in ClusterRole {ref.get('name')} cluster-wide to groups {', '.join(map(str, groups))}"
 
 
+def _system_subjects(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    for i, subject in enumerate(as_list(props.get("subjects"))):
+        if not isinstance(subject, Mapping):
+            continue
+        subject_kind = str(subject.get("kind", "")).strip().lower()
+        name = str(subject.get("name", "")).strip()
+        if subject_kind == "group" and name.lower().startswith(SYSTEM_PREFIX):
+            yield (
+                f"subjects[{i}] is the group {name!r}: a built-in group (every authenticated or anonymous caller, "
+                "every ServiceAccount, the nodes), never a team; bind the team's own group"
+            )
+        elif (
+            subject_kind == "user"
+            and name.lower().startswith(SYSTEM_PREFIX)
+            and not name.lower().startswith("system:serviceaccount:")
+        ):
+            yield f"subjects[{i}] is the built-in user {name!r}, never a team; bind the team's own group"
+
+
+def _service_boundaries(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    if ips := boundaries.external_ips(props):
+        yield f"spec.externalIPs {', '.join(ips)}: {boundaries.SERVICE_EXTERNAL_IPS}"
+    if (target := boundaries.in_cluster_external_name(props)) is not None:
+        yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_IN_CLUSTER}"
+
+
+def _ingress_snippets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    if found := boundaries.snippet_annotations(props):
+        yield f"annotations {', '.join(found)}: {boundaries.INGRESS_SNIPPET}"
+
+
+def _peer_opens_namespaces(peer: Mapping[str, Any]) -> str | None:
+    """Why a NetworkPolicy peer admits every (or nearly every) namespace, else None."""
+    selector = peer.get("namespaceSelector")
+    if isinstance(selector, Mapping):
+        labels = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), Mapping) else {}
+        expressions = [e for e in as_list(selector.get("matchExpressions")) if isinstance(e, Mapping)]
+        if not labels and not expressions:
+            return "namespaceSelector {} selects every namespace"
+        if not labels and all(str(e.get("operator")) in ("NotIn", "DoesNotExist") for e in expressions):
+            return "a namespaceSelector that only excludes selects every other namespace"
+    block = peer.get("ipBlock")
+    if isinstance(block, Mapping) and str(block.get("cidr", "")).strip().endswith("/0"):
+        return f"ipBlock {block.get('cidr')} admits every address, the pods of every namespace included"
+    return None
+
+
+def _network_policy_open(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    body = spec(props)
+    for direction, peers_field in (("ingress", "from"), ("egress", "to")):
+        for i, rule in enumerate(as_list(body.get(direction))):
+            if not isinstance(rule, Mapping):
+                continue
+            peers = [p for p in as_list(rule.get(peers_field)) if isinstance(p, Mapping)]
+            if not peers:
+                who = "from every namespace" if direction == "ingress" else "to every namespace"
+                yield f"{direction}[{i}] has no '{peers_field}': it allows traffic {who}; name the peers"
+                continue
+            for j, peer in enumerate(peers):
+                if not peer:
+                    yield f"{direction}[{i}].{peers_field}[{j}] is empty: it matches every pod of every namespace"
+                elif (reason := _peer_opens_namespaces(peer)) is not None:
+                    # Egress to the internet over a CIDR is the catalog's egress_https_cidrs; an
+                    # ipBlock only opens namespaces on the way in.
+                    if direction == "egress" and "ipBlock" in peer and "namespaceSelector" not in peer:
+                        continue
+                    yield f"{direction}[{i}].{peers_field}[{j}]: {reason}"
+
+
+def _namespace_patch(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not settings.patch:
+        return
+    labels = metadata(props).get("labels")
+    for key in labels if isinstance(labels, Mapping) else ():
+        if key in FLEET_LABELS or str(key).startswith(f"{LABEL_DOMAIN}/"):
+            yield (
+                f"a NamespacePatch may not set the label {key!r}: the fleet's admission policy and reports "
+                "select namespaces by it"
+            )
+
+
 def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     meta = metadata(props)
     name = meta.get("name")
@@ -96,11 +207,17 @@ def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
     for mode in ("enforce", "audit", "warn"):
         level = labels.get(f"pod-security.kubernetes.io/{mode}")
         version = labels.get(f"pod-security.kubernetes.io/{mode}-version")
+        if settings.patch and level is None and version is None:
+            continue  # a patch that does not name the label leaves it as it is
+        if settings.patch and level is None:
+            level = POD_SECURITY_LEVELS[-1]  # only the version changes: judged below
         if level not in POD_SECURITY_LEVELS:
             yield f"label pod-security.kubernetes.io/{mode} is missing or not one of {', '.join(POD_SECURITY_LEVELS)}"
             continue
         if mode == "enforce" and POD_SECURITY_LEVELS.index(level) < floor:
             yield f"enforces Pod Security {level!r}, below the floor {settings.pod_security_floor!r}"
+        if settings.patch and version is None:
+            continue
         if not version or version == "latest":
             yield f"label pod-security.kubernetes.io/{mode}-version must pin a version (not 'latest'): the meaning of a level changes between releases"
 
@@ -150,20 +267,62 @@ RULES: tuple[Rule, ...] = (
         ROLE_TYPES,
         _rbac_escalation,
     ),
+    Rule(
+        "k8s-no-endpoint-writes",
+        "no writing Endpoints or EndpointSlices",
+        "CVE-2021-25740 (Kubernetes 1.22 removed them from the admin and edit roles)",
+        ROLE_TYPES,
+        _endpoint_writes,
+    ),
     Rule("k8s-view-no-secrets", "view roles never read secrets", "Trivy KSV-0041/0113", ROLE_TYPES, _view_no_secrets),
     Rule(
         "k8s-no-power-bindings",
         "no binding to cluster-admin; no ClusterRoleBinding of admin/edit to groups",
         "Trivy KSV-0111, KICS 249328b8",
-        (ROLE_BINDING, CLUSTER_ROLE_BINDING),
+        BINDING_TYPES,
         _no_power_bindings,
+    ),
+    Rule(
+        "k8s-no-system-group-bindings",
+        "no binding to system: groups or users (system:authenticated, system:unauthenticated, system:serviceaccounts*)",
+        "Kubernetes RBAC good practices; Trivy KSV-0047, kube-bench 5.1",
+        BINDING_TYPES,
+        _system_subjects,
     ),
     Rule(
         "k8s-pod-security-labels",
         "namespaces enforce, audit and warn a Pod Security level at or above the floor, with a pinned version",
         "Kubernetes: Enforce Pod Security Standards with namespace labels",
-        (NAMESPACE,),
+        NAMESPACE_TYPES,
         _pod_security,
+    ),
+    Rule(
+        "k8s-namespace-patch",
+        "NamespacePatches never set the labels that select the fleet's namespaces",
+        "pulumi-kubernetes Patch resources (server-side apply)",
+        NAMESPACE_TYPES,
+        _namespace_patch,
+    ),
+    Rule(
+        "k8s-network-policy-open",
+        "NetworkPolicies name their peers: no rule without peers, no selector of every namespace, no 0.0.0.0/0 ingress",
+        "Kubernetes NetworkPolicy docs; Checkov CKV_K8S_6 analogue, NSA/CISA Kubernetes hardening guide",
+        NETWORK_POLICY_TYPES,
+        _network_policy_open,
+    ),
+    Rule(
+        "k8s-service-boundaries",
+        "Services claim no externalIPs and name no in-cluster ExternalName",
+        "CVE-2020-8554, CVE-2021-25740",
+        SERVICE_TYPES,
+        _service_boundaries,
+    ),
+    Rule(
+        "k8s-ingress-no-snippets",
+        "Ingresses carry no snippet annotations",
+        "CVE-2021-25742, ingress-nginx allow-snippet-annotations",
+        INGRESS_TYPES,
+        _ingress_snippets,
     ),
 )
 

@@ -1,0 +1,89 @@
+"""What a team's Services and Ingresses may not do, once: as CEL for the ValidatingAdmissionPolicy
+that the API server enforces in the fleet's namespaces, and as Python for the guardrails that
+judge any stack's resources at preview. Each check says why, in the words both report.
+
+- Service `externalIPs`: any IP the Service claims is intercepted cluster-wide (CVE-2020-8554).
+- Ingress snippet annotations: raw NGINX configuration in the shared ingress controller, which
+  reads every namespace's Secrets (CVE-2021-25742 and its successors). Every annotation whose
+  name contains "snippet" (configuration-, server-, auth-, stream-, modsecurity-snippet,
+  nginx.org's *-snippets, HAProxy's config snippets), whatever its prefix: the prefix is
+  configurable in ingress-nginx.
+- ExternalName Services that name an in-cluster address (`*.svc`, `*.svc.<domain>`,
+  `*.cluster.local`, an IP): through the shared ingress controller they proxy into another
+  team's namespace, around its NetworkPolicy (the ExternalName flavour of CVE-2021-25740).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+SERVICE_EXTERNAL_IPS = (
+    "a Service may not claim externalIPs: it would intercept that IP's traffic cluster-wide (CVE-2020-8554)"
+)
+INGRESS_SNIPPET = "Ingress snippet annotations are refused: they inject configuration into the shared ingress controller, which reads every namespace's Secrets (CVE-2021-25742)"
+EXTERNAL_NAME_IN_CLUSTER = "an ExternalName Service may not name an in-cluster address (*.svc, *.cluster.local or an IP): the ingress controller would proxy into another namespace"
+
+# CEL, evaluated by the API server; `object` is the Service or Ingress being written.
+_IS_SERVICE = "request.kind.group == '' && request.kind.kind == 'Service'"
+_IS_INGRESS = "request.kind.group == 'networking.k8s.io' && request.kind.kind == 'Ingress'"
+CEL_VALIDATIONS: tuple[tuple[str, str], ...] = (
+    (
+        f"!({_IS_SERVICE}) || !has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+        SERVICE_EXTERNAL_IPS,
+    ),
+    (
+        f"!({_IS_INGRESS}) || !has(object.metadata.annotations) || "
+        "!object.metadata.annotations.exists(k, k.lowerAscii().contains('snippet'))",
+        INGRESS_SNIPPET,
+    ),
+    (
+        f"!({_IS_SERVICE}) || !has(object.spec.externalName) || "
+        "!(object.spec.externalName.lowerAscii().trim().endsWith('.svc') || "
+        "object.spec.externalName.lowerAscii().contains('.svc.') || "
+        "object.spec.externalName.lowerAscii().trim().endsWith('.cluster.local') || "
+        "object.spec.externalName.lowerAscii().trim().endsWith('.cluster.local.') || "
+        "object.spec.externalName.matches('^[0-9.]+$') || object.spec.externalName.contains(':'))",
+        EXTERNAL_NAME_IN_CLUSTER,
+    ),
+)
+# (apiGroup, resource) the policy matches; writes only (CREATE, UPDATE).
+MATCHED_RESOURCES: tuple[tuple[str, str], ...] = (("", "services"), ("networking.k8s.io", "ingresses"))
+
+
+def _spec(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    value = props.get("spec")
+    return value if isinstance(value, Mapping) else {}
+
+
+def _annotations(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = props.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    return annotations if isinstance(annotations, Mapping) else {}
+
+
+def snippet_annotations(props: Mapping[str, Any]) -> list[str]:
+    return sorted(str(k) for k in _annotations(props) if "snippet" in str(k).lower())
+
+
+def external_ips(props: Mapping[str, Any]) -> list[str]:
+    value = _spec(props).get("externalIPs")
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if value is not None and not isinstance(value, Mapping) else []
+
+
+def in_cluster_external_name(props: Mapping[str, Any]) -> str | None:
+    """The ExternalName target if it is an in-cluster address, else None."""
+    name = _spec(props).get("externalName")
+    if not isinstance(name, str):
+        return None
+    target = name.strip().lower()
+    if target.endswith((".svc", ".cluster.local", ".cluster.local.")) or ".svc." in target:
+        return name
+    try:
+        ipaddress.ip_address(target.strip("[]"))
+    except ValueError:
+        return None
+    return name
