@@ -103,10 +103,12 @@ class Names:
     def persona_binding(persona: str) -> str:
         return f"fleet-{persona}"
 
+    ADMISSION_POLICY_SUFFIX = "-namespace-boundaries"
+
     def admission_policy(self) -> str:
         """The ValidatingAdmissionPolicy (and its binding) that guards this fleet's namespaces;
         cluster-scoped, so it carries the organization and environment."""
-        return f"{self.organization}-{self.environment}-namespace-boundaries"
+        return f"{self.organization}-{self.environment}{self.ADMISSION_POLICY_SUFFIX}"
 
     QUOTA = "fleet-quota"
     LIMITS = "fleet-limits"

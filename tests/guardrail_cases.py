@@ -716,6 +716,90 @@ RESOURCE_CASES += [
     ),
 ]
 
+VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
+VAP_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
+FLEET_LABELS = {"app.kubernetes.io/part-of": "acme", "app-of-apps.io/environment": "dev"}
+
+
+def admission_binding(*actions: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "acme-dev-namespace-boundaries"},
+        "spec": {
+            "policyName": "acme-dev-namespace-boundaries",
+            "validationActions": list(actions),
+            "matchResources": {"namespaceSelector": {"matchLabels": FLEET_LABELS}},
+        },
+    }
+
+
+def trusting(namespace_name: str, *names: str) -> dict[str, Any]:
+    selector = {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(names)}]}
+    return {
+        "metadata": {"name": "fleet-default-deny", "namespace": namespace_name},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": selector}]}],
+        },
+    }
+
+
+def team_namespace(name: str, team_name: str) -> dict[str, Any]:
+    ns = namespace(name=name)
+    ns["metadata"]["labels"]["app-of-apps.io/team"] = team_name
+    return ns
+
+
+RESOURCE_CASES += [
+    ("k8s-admission-boundaries", VAP_BINDING, admission_binding("Warn"), admission_binding("Deny", "Audit"), "deny"),
+    (
+        "k8s-admission-boundaries",
+        f"{VAP_BINDING}Patch",
+        {"metadata": {"name": "acme-dev-namespace-boundaries"}, "spec": {"validationActions": ["Audit"]}},
+        {"metadata": {"name": "team-audit"}, "spec": {"validationActions": ["Audit"]}},
+        "only the fleet program",
+    ),
+    (
+        "k8s-view-no-secrets",
+        K_CLUSTER_ROLE,
+        k8s_role(
+            [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+            name="extras",
+            labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+        ),
+        k8s_role(
+            [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+            name="extras",
+            labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+        ),
+        "read secrets",
+    ),
+]
+
+K_NP_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+STACK_CASES += [
+    (
+        "k8s-network-trusts-by-name",
+        [(K_NP_TYPE, "team/n", trusting("team", "payments"))],
+        [
+            (K_NS, "team", team_namespace("team", "t")),
+            (K_NS, "team-jobs", team_namespace("team-jobs", "t")),
+            (K_NP_TYPE, "team/n", trusting("team", "team-jobs", "ingress-nginx", "team")),
+        ],
+        "'payments' by name",
+    ),
+    (
+        "k8s-network-trusts-by-name",
+        [
+            (K_NS, "team", team_namespace("team", "t")),
+            (K_NS, "other", team_namespace("other", "o")),
+            (f"{K_NP_TYPE}Patch", "team/n", trusting("team", "other")),
+        ],
+        [(K_NP_TYPE, "team/n", trusting("team", "monitoring"))],
+        "'other' by name",
+    ),
+]
+
 
 def _sources(*sources: dict[str, Any]) -> dict[str, Any]:
     """A multi-source Application of the team, chart + values repo."""

@@ -654,6 +654,61 @@ ATTACKS: list[tuple[str, str, dict[str, Any], str, str]] = [
         "argocd-applicationset-project",
         "'default' project",
     ),
+    (
+        "clusterrole-aggregated-into-view-reads-secrets",
+        f"{RBAC}/v1:ClusterRole",
+        k8s_role(
+            [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}],
+            name="metrics-extras",
+            labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+        ),
+        "k8s-view-no-secrets",
+        "read secrets",
+    ),
+    *[
+        (
+            f"patch-the-fleet-{kind_}-{version}",
+            f"kubernetes:admissionregistration.k8s.io/{version}:{kind_}Patch",
+            {"metadata": {"name": "acme-prod-namespace-boundaries"}, "spec": spec},
+            "k8s-admission-boundaries",
+            "only the fleet program",
+        )
+        for version in ("v1", "v1beta1")
+        for kind_, spec in (
+            ("ValidatingAdmissionPolicy", {"failurePolicy": "Ignore"}),
+            ("ValidatingAdmissionPolicyBinding", {"validationActions": ["Warn"]}),
+        )
+    ],
+    (
+        "fleet-policy-fails-open",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+        {
+            "metadata": {"name": "acme-dev-namespace-boundaries"},
+            "spec": {"failurePolicy": "Ignore", "validations": [{"expression": "true"}]},
+        },
+        "k8s-admission-boundaries",
+        "fail closed",
+    ),
+    (
+        "fleet-binding-selects-nothing",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+        {
+            "metadata": {"name": "acme-dev-namespace-boundaries"},
+            "spec": {"policyName": "x", "validationActions": ["Deny"], "matchResources": {"namespaceSelector": {}}},
+        },
+        "k8s-admission-boundaries",
+        "selects no namespaces",
+    ),
+    (
+        "project-whitelist-bracket-pattern",
+        PROJECT,
+        project(
+            namespaceResourceBlacklist=[],
+            namespaceResourceWhitelist=[{"group": "rbac.authorization.k8s.io", "kind": "[R]oleBinding"}],
+        ),
+        "argocd-project-cluster-resources",
+        "RoleBinding",
+    ),
 ]
 
 # (what a legitimate neighbour declares, resource type, props): no policy of the pack objects.
@@ -820,6 +875,20 @@ NEIGHBOURS: list[tuple[str, str, dict[str, Any]]] = [
                     "destination": {"server": "https://kubernetes.default.svc", "namespace": "team-{{env}}"},
                 },
             },
+        ),
+    ),
+    (
+        "another-teams-admission-policy-patch",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBindingPatch",
+        {"metadata": {"name": "team-audit"}, "spec": {"validationActions": ["Audit"]}},
+    ),
+    (
+        "clusterrole-aggregated-into-view-reads-pods",
+        f"{RBAC}/v1:ClusterRole",
+        k8s_role(
+            [{"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]}],
+            name="metrics-extras",
+            labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"},
         ),
     ),
     ("appset", f"{ARGO}:ApplicationSet", app_set()),

@@ -16,10 +16,12 @@ from fleet.guardrails.base import (
     StackRule,
     as_list,
     kind,
+    kubernetes_kind,
     metadata,
     spec,
 )
-from fleet.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN
+from fleet.guardrails.reserved import is_reserved
+from fleet.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, TEAM_LABEL, Names
 
 RBAC = "rbac.authorization.k8s.io"
 # Every API version of each kind, and its Patch and List resources (see `kind`).
@@ -41,6 +43,11 @@ ENDPOINT_RESOURCES = (("", "endpoints"), ("discovery.k8s.io", "endpointslices"))
 # Subjects that are not a team: every authenticated or anonymous caller, every ServiceAccount
 # (of the cluster or of a namespace), and the other built-in system: groups and users.
 SYSTEM_PREFIX = "system:"
+AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
+ADMISSION = "admissionregistration.k8s.io"
+ADMISSION_TYPES = (kind(ADMISSION, "ValidatingAdmissionPolicy"), kind(ADMISSION, "ValidatingAdmissionPolicyBinding"))
+NETWORK_POLICY_KINDS = (("networking.k8s.io", "NetworkPolicy"), ("extensions", "NetworkPolicy"))
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # the API server sets it on every namespace
 # Labels that decide which namespaces the fleet's admission policy guards.
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
@@ -86,6 +93,9 @@ def _endpoint_writes(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
 def _is_view_role(props: Mapping[str, Any]) -> bool:
     meta = metadata(props)
     labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+    # A ClusterRole with this label adds its rules to the built-in `view` of every namespace.
+    if str(labels.get(AGGREGATE_TO_VIEW, "")).lower() == "true":
+        return True
     if ACCESS_LEVEL_LABEL in labels:
         return labels[ACCESS_LEVEL_LABEL] == "view"
     # Without our label, judge by whole words of the name: "team-viewer", "read-only",
@@ -197,6 +207,30 @@ def _namespace_patch(props: Mapping[str, Any], settings: Settings) -> Iterator[s
             )
 
 
+def _admission_boundaries(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """The fleet's admission policy (and binding) is the fleet program's: another stack may not
+    patch it, and the program's own must fail closed and deny."""
+    name = str(metadata(props).get("name", ""))
+    if not name.endswith(Names.ADMISSION_POLICY_SUFFIX):
+        return
+    if settings.patch:
+        yield f"{name!r} is the fleet's namespace-boundaries admission policy: only the fleet program changes it"
+        return
+    body = spec(props)
+    if "policyName" in body or "validationActions" in body:  # the binding
+        if "Deny" not in [str(a) for a in as_list(body.get("validationActions"))]:
+            yield "the binding must deny (validationActions: [Deny]); Warn or Audit alone lets every write through"
+        resources = body.get("matchResources") if isinstance(body.get("matchResources"), Mapping) else {}
+        selector = resources.get("namespaceSelector") if isinstance(resources.get("namespaceSelector"), Mapping) else {}
+        if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+            yield "the binding selects no namespaces by label: name the fleet's namespaces"
+        return
+    if str(body.get("failurePolicy", "Fail")) != "Fail":
+        yield "the policy must fail closed (failurePolicy: Fail): an unevaluable check would let the write through"
+    if not as_list(body.get("validations")):
+        yield "the policy has no validations"
+
+
 def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     meta = metadata(props)
     name = meta.get("name")
@@ -252,6 +286,54 @@ def _namespace_guards(resources: Sequence[StackResource], _: Settings) -> Iterat
             yield r, f"namespace {name!r} has no {', '.join(missing)} in this stack"
 
 
+def _named_namespaces(peer: Mapping[str, Any]) -> list[str]:
+    """The namespaces a NetworkPolicy peer selects by name (kubernetes.io/metadata.name)."""
+    selector = peer.get("namespaceSelector")
+    if not isinstance(selector, Mapping):
+        return []
+    labels = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), Mapping) else {}
+    names = [str(labels[NAMESPACE_NAME_LABEL])] if NAMESPACE_NAME_LABEL in labels else []
+    for expression in as_list(selector.get("matchExpressions")):
+        if (
+            isinstance(expression, Mapping)
+            and expression.get("key") == NAMESPACE_NAME_LABEL
+            and expression.get("operator") == "In"
+        ):
+            names += [str(v) for v in as_list(expression.get("values"))]
+    return names
+
+
+def _trusted_by_name(resources: Sequence[StackResource], settings: Settings) -> Iterator[tuple[StackResource, str]]:
+    """A NetworkPolicy trusts by name only reserved namespaces, its own, and its team's other
+    namespaces declared in the same stack: any other name is one a team could claim later."""
+    team_of = {}
+    for r in resources:
+        if r.type == NAMESPACE:
+            meta = metadata(r.props)
+            labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+            team_of[str(meta.get("name", r.name))] = labels.get(TEAM_LABEL)
+    for r in resources:
+        found = kubernetes_kind(r.type)
+        if found is None or found[:2] not in NETWORK_POLICY_KINDS or found[2] == "List":
+            continue
+        own = str(metadata(r.props).get("namespace", ""))
+        body = spec(r.props)
+        for direction, field in (("ingress", "from"), ("egress", "to")):
+            for i, rule in enumerate(as_list(body.get(direction))):
+                peers = as_list(rule.get(field)) if isinstance(rule, Mapping) else []
+                for j, peer in enumerate(peers):
+                    for name in _named_namespaces(peer) if isinstance(peer, Mapping) else []:
+                        sibling = team_of.get(own) is not None and team_of.get(name) == team_of.get(own)
+                        if name == own or sibling:
+                            continue
+                        if not is_reserved(name, settings.argocd_namespace, settings.reserved_namespaces):
+                            yield (
+                                r,
+                                f"{direction}[{i}].{field}[{j}] trusts namespace {name!r} by name: only platform "
+                                "(reserved) namespaces and the team's own may be trusted by name; a team could claim it",
+                            )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "k8s-rbac-no-wildcards",
@@ -304,6 +386,13 @@ RULES: tuple[Rule, ...] = (
         _namespace_patch,
     ),
     Rule(
+        "k8s-admission-boundaries",
+        "the fleet's namespace-boundaries admission policy fails closed, denies, selects namespaces; no Patch of it",
+        "Kubernetes ValidatingAdmissionPolicy docs (failurePolicy, validationActions)",
+        ADMISSION_TYPES,
+        _admission_boundaries,
+    ),
+    Rule(
         "k8s-network-policy-open",
         "NetworkPolicies name their peers: no rule without peers, no selector of every namespace, no 0.0.0.0/0 ingress",
         "Kubernetes NetworkPolicy docs; Checkov CKV_K8S_6 analogue, NSA/CISA Kubernetes hardening guide",
@@ -327,6 +416,12 @@ RULES: tuple[Rule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        "k8s-network-trusts-by-name",
+        "NetworkPolicies trust by name only reserved namespaces and the team's own (the pack's k8s-network-trusts-reserved)",
+        "issue 9 (a claimed namespace inherits every trust given to its name)",
+        _trusted_by_name,
+    ),
     StackRule(
         "k8s-namespace-guards",
         "every team namespace has a ResourceQuota, a LimitRange and a default-deny NetworkPolicy",
