@@ -74,6 +74,12 @@ POD_RUNNERS = (
 POD_WRITES = {"create", "update", "patch"}
 # Verbs that change what they name; the one set the Markdown and the HTML report count by.
 WRITE_VERBS = frozenset(personas.WRITE)
+ARGOCD_WRITES = frozenset(f"applications {action}" for action in personas.ARGOCD_WRITE)
+
+
+def argocd_writes(permissions: list[str]) -> list[str]:
+    """The Argo CD permissions that change what runs (counted as writes in both reports)."""
+    return [p for p in permissions if p in ARGOCD_WRITES]
 
 
 def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: dict[str, list[str]]) -> dict[str, Any]:
@@ -199,7 +205,12 @@ def markdown(data: dict[str, Any]) -> str:
         first = group["kubernetes"][namespaces[0]] if namespaces else {}
         levels.setdefault(group["persona"], first)
         argocd = group["argocd"]
-        argo = f"{argocd['project']}: " + ", ".join(argocd["permissions"]) if argocd["permissions"] else "none"
+        argo = (
+            f"{argocd['project']}: write {len(argocd_writes(argocd['permissions']))}; "
+            + ", ".join(argocd["permissions"])
+            if argocd["permissions"]
+            else "none"
+        )
         rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "

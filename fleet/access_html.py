@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fleet.access import WRITE_VERBS
+from fleet.access import WRITE_VERBS, argocd_writes
 from fleet.state import FleetState
 
 LEVELS = ("none", "view", "edit", "admin")
@@ -150,7 +150,8 @@ def _row(group: dict[str, Any], namespaces: list[str]) -> str:
         note = '<span class="pods">secrets and roles through pods</span>' if through_pods else ""
         shown = strongest if strongest != "none" else "·"
         cells.append(f'<td class="cell {strongest}" title="{_esc(title)}">{shown}{note}</td>')
-    argocd = ", ".join(group["argocd"]["permissions"]) or "none"
+    permissions = group["argocd"]["permissions"]
+    argocd = f"write {len(argocd_writes(permissions))}; " + ", ".join(permissions) if permissions else "none"
     aws = [f"{arn.rsplit('/', 1)[-1]} (SAML)" for arn in group["aws_roles"]]
     aws += sorted(
         {f"{arn.rsplit('/', 1)[-1]} (through pods)" for e in group["indirect"].values() for arn in e["aws_roles"]}

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fleet import access, guardrails, plan
+from fleet import access, guardrails, plan, terminal
 from fleet.catalog import Catalog
 from fleet.load import load_state, state_from_text
 from fleet.problems import CatalogError, UnreadableFileError
@@ -79,7 +79,7 @@ def _diff(args: argparse.Namespace) -> int:
             text, label = _read_side(spec)
         except _MissingAtRevisionError:
             # A new catalog in this pull request; also what a mistyped path looks like.
-            print(f"note: {spec} does not exist: diffing against an empty fleet", file=sys.stderr)
+            _err(f"note: {spec} does not exist: diffing against an empty fleet")
             sides.append(None)
             labels.append(f"{spec} (absent)")
             continue
@@ -92,8 +92,21 @@ def _diff(args: argparse.Namespace) -> int:
     from fleet import diff  # only this command needs it
 
     result = diff.compute(sides[0], sides[1], labels[0], labels[1])
-    sys.stdout.write(result.model_dump_json(indent=2) + "\n" if args.format == "json" else diff.markdown(result))
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        _out(diff.markdown(result))
     return EXIT_INVALID if args.fail_on == "warnings" and result.warnings else 0
+
+
+def _out(text: str) -> None:
+    """Human-readable output: whatever a catalog smuggled in is escaped, never interpreted by
+    the terminal (JSON and HTML are written as they are: their own encodings apply)."""
+    sys.stdout.write(terminal.escape(text, multiline=True))
+
+
+def _err(line: str) -> None:
+    print(terminal.escape(line), file=sys.stderr)
 
 
 def _validate(state: FleetState) -> str:
@@ -132,32 +145,36 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         _, state = load_state(args.file)
     except UnreadableFileError as err:
-        print(f"error: {err}", file=sys.stderr)
+        _err(f"error: {err}")
         return EXIT_USAGE
     except CatalogError as err:
         for line in err.lines():
-            print(line, file=sys.stderr)
-        print(f"{err.source}: {len(err.problems)} problem(s); nothing was written", file=sys.stderr)
+            _err(line)
+        _err(f"{err.source}: {len(err.problems)} problem(s); nothing was written")
         return EXIT_INVALID
     if args.command == "validate":
-        print(f"{args.file}: {_validate(state)}")
+        _out(f"{args.file}: {_validate(state)}\n")
     elif args.command == "plan":
         out = Path(args.out.replace("{environment}", state.environment))
         try:
             written = plan.write(state, out)
-        except OSError as err:
-            print(f"error: --out {out}: {err.strerror or err}", file=sys.stderr)
+        except plan.UnsafeOutputError as err:
+            _err(f"error: {err}")
             return EXIT_USAGE
-        print(plan.summary(state))
-        print(f"wrote {len(written)} files to {out}")
+        except OSError as err:
+            _err(f"error: --out {out}: {err.strerror or err}; the previous plan, if any, is unchanged")
+            return EXIT_USAGE
+        _out(f"{plan.summary(state)}\nwrote {len(written)} files to {out}\n")
     else:
         data = access.matrix(state)
         if args.format == "html":
             from fleet import access_html, graph
 
             sys.stdout.write(access_html.page(state, data, graph.mermaid(state)))
+        elif args.format == "json":
+            sys.stdout.write(plan.to_json(data))
         else:
-            sys.stdout.write(plan.to_json(data) if args.format == "json" else access.markdown(data))
+            _out(access.markdown(data))
     return 0
 
 

@@ -7,13 +7,13 @@ compared as the resources the program registers. `pulumi preview` adds the provi
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from fleet import access
-from fleet.catalog import Catalog
+from fleet.catalog import Catalog, Network
 from fleet.resources import Resource, desired_resources
 from fleet.state import FleetState
 
@@ -46,8 +46,26 @@ class AccessChange(_Model):
     lost: list[str]
 
 
+WarningKind = Literal[
+    "protected-removal",
+    "retained-removal",
+    "access-widened-in-production",
+    "replacement",
+    # In production (deletion_protection: true), what a reviewer must not miss, old → new:
+    "decommissioning",
+    "removal",
+    "deletion-protection-off",
+    "permissions-boundary-changed",
+    "network-opened",
+    "managed-policy-added",
+    "persona-widened",
+    "member-rule-changed",
+    "ownership-changed",
+]
+
+
 class Warning(_Model):
-    kind: Literal["protected-removal", "retained-removal", "access-widened-in-production", "replacement"]
+    kind: WarningKind
     message: str
 
 
@@ -263,6 +281,152 @@ def _warnings(
     return [*out, *renames]
 
 
+# --- what a reviewer of a production change must not miss ----------------------------------------
+_LEVELS = ("view", "edit", "admin")
+
+
+def _listed(values: Iterable[str]) -> str:
+    shown = sorted(values)
+    return ", ".join(shown) if shown else "none"
+
+
+def _lifecycles(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    new_teams = {t.name: t for t in head.teams}
+    for old_team in base.teams:
+        team = new_teams.get(old_team.name)
+        if team is None:
+            if old_team.lifecycle == "active":  # the second step of a retirement is expected
+                yield Warning(
+                    kind="removal",
+                    message=f"team {old_team.name} is removed (lifecycle was active, not decommissioning): its Okta "
+                    f"groups, IAM roles, namespaces, AppProject and {len(old_team.apps)} app(s) go",
+                )
+            continue
+        if old_team.lifecycle != "decommissioning" and team.lifecycle == "decommissioning":
+            yield Warning(
+                kind="decommissioning",
+                message=f"team {team.name}: lifecycle {old_team.lifecycle} → decommissioning: its groups, roles and "
+                "namespaces lose deletion protection and its Applications get the cascade finalizer "
+                "(removing the team next deletes all of it, workloads included)",
+            )
+        new_apps = {a.name: a for a in team.apps}
+        for old_app in old_team.apps:
+            app = new_apps.get(old_app.name)
+            if app is None:
+                if not old_team.is_decommissioning(old_app):
+                    yield Warning(
+                        kind="removal",
+                        message=f"app {team.name}/{old_app.name} is removed (lifecycle was active, not decommissioning)",
+                    )
+            elif old_app.lifecycle != "decommissioning" and app.lifecycle == "decommissioning":
+                yield Warning(
+                    kind="decommissioning",
+                    message=f"app {team.name}/{app.name}: lifecycle {old_app.lifecycle} → decommissioning: its IAM "
+                    "role loses deletion protection and its Application gets the cascade finalizer",
+                )
+
+
+def _platform(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    if base.deletion_protection and not head.deletion_protection:
+        yield Warning(
+            kind="deletion-protection-off",
+            message="deletion_protection true → false: no Okta group, IAM role or namespace of this "
+            "environment is protected from deletion any more",
+        )
+    for field in ("permissions_boundary_arn", "human_permissions_boundary_arn"):
+        old, new = getattr(base.aws, field), getattr(head.aws, field)
+        if old is not None and old != new:
+            yield Warning(
+                kind="permissions-boundary-changed",
+                message=f"aws.{field}: {old} → {new or 'none'}"
+                + (": every role loses its boundary" if new is None else ""),
+            )
+    for name, persona in sorted(head.personas.items()):
+        old_persona = base.personas.get(name)
+        old_level = old_persona.kubernetes if old_persona else "none"
+        if old_persona is None or _LEVELS.index(persona.kubernetes) > _LEVELS.index(old_persona.kubernetes):
+            yield Warning(
+                kind="persona-widened",
+                message=f"persona {name}: Kubernetes level {old_level} → {persona.kubernetes}"
+                + (" (a new persona: a group per team)" if old_persona is None else ""),
+            )
+        old_actions = set(old_persona.argocd) if old_persona else set()
+        if set(persona.argocd) - old_actions:
+            yield Warning(
+                kind="persona-widened",
+                message=f"persona {name}: Argo CD actions {_listed(old_actions)} → {_listed(persona.argocd)}",
+            )
+
+
+def _effective_networks(catalog: Catalog) -> dict[str, tuple[str, set[str]]]:
+    """namespace → (team, what its NetworkPolicy opens beyond the team's own namespaces and DNS)."""
+    out = {}
+    for team in catalog.teams:
+        for ns in team.namespaces:
+            out[ns.name] = (team.name, _opened(ns.network or catalog.defaults.network))
+    return out
+
+
+def _opened(network: Network) -> set[str]:
+    opened = {f"ingress from namespace {n}" for n in network.ingress_from_namespaces}
+    return opened | {f"egress to {cidr} (HTTPS)" for cidr in network.egress_https_cidrs}
+
+
+def _networks(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    old = _effective_networks(base)
+    base_defaults = _opened(base.defaults.network)  # what a namespace new in this change had had
+    grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for namespace, (team, opened) in sorted(_effective_networks(head).items()):
+        before = old[namespace][1] if namespace in old else base_defaults
+        added = opened - before
+        if added:
+            grouped.setdefault((tuple(sorted(added)), tuple(sorted(before))), []).append(f"{team}/{namespace}")
+    for (added, before), where in grouped.items():
+        yield Warning(
+            kind="network-opened",
+            message=f"NetworkPolicy of {', '.join(where)} opens: {'; '.join(added)} (before: {'; '.join(before) or 'only the team and DNS'})",
+        )
+
+
+def _managed_policies(base: FleetState, head: FleetState) -> Iterator[Warning]:
+    old = {role.name: set(role.managed_policy_arns) for role in base.roles()}
+    for role in head.roles():
+        added = set(role.managed_policy_arns) - old.get(role.name, set())
+        if added:
+            before = _listed(old[role.name]) if role.name in old else "a new role"
+            yield Warning(
+                kind="managed-policy-added",
+                message=f"IAM role {role.name}: managed policy added: {_listed(added)} (before: {before})",
+            )
+
+
+def _members(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    old_teams = {t.name: t for t in base.teams}
+    for team in head.teams:
+        if team.name not in old_teams:
+            continue
+        old_members = old_teams[team.name].members
+        for persona, rule in sorted(team.members.items()):
+            if old_members.get(persona) != rule:
+                before = f"`{old_members[persona]}`" if persona in old_members else "by hand only"
+                yield Warning(
+                    kind="member-rule-changed",
+                    message=f"team {team.name}: members.{persona}: {before} → `{rule}`: who matches decides who "
+                    "gets the persona's access",
+                )
+
+
+def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, FleetState]) -> list[Warning]:
+    """The changes a production reviewer must see stated, each with its old and new value."""
+    return [
+        *_platform(base[0], head[0]),
+        *_lifecycles(base[0], head[0]),
+        *_members(base[0], head[0]),
+        *_networks(base[0], head[0]),
+        *_managed_policies(base[1], head[1]),
+    ]
+
+
 def compute(
     base: tuple[Catalog, FleetState] | None,
     head: tuple[Catalog, FleetState] | None,
@@ -277,13 +441,14 @@ def compute(
     assert either is not None, "at least one side"
     production = bool((head and head[0].deletion_protection) or (base and base[0].deletion_protection))
     renames = _renames(base[0] if base else None, head[0] if head else None)
+    reviewer = _reviewer_warnings(base, head) if production and base and head else []
     return Diff(
         environment=either[0].environment,
         base=base_label,
         head=head_label,
         layers=_layers(base_resources, head_resources),
         access=changes,
-        warnings=_warnings(base_resources, head_resources, changes, production, renames),
+        warnings=[*reviewer, *_warnings(base_resources, head_resources, changes, production, renames)],
     )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 READ = ("get", "list", "watch")
 WRITE = ("create", "update", "patch", "delete", "deletecollection")
+# Argo CD actions that change what runs: `override` syncs manifests that are not in Git.
+ARGOCD_WRITE = ("create", "delete", "override", "update")
 
 # (apiGroup, resources) a team reads and runs; secrets are deliberately absent.
 WORKLOADS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -600,6 +600,12 @@ FIELD_ATTEMPTS: list[tuple[str, Mutation, str, str]] = [
         "belongs to account 333333333333",
     ),
     (
+        "policy name longer than IAM allows",
+        lambda d: app(d)["aws"].update(managed_policy_arns=["arn:aws:iam::aws:policy/" + "P" * 129]),
+        "teams[0].apps[0].aws.managed_policy_arns[0]",
+        "at most 128 characters",
+    ),
+    (
         "eleven managed policies",
         lambda d: app(d)["aws"].update(
             managed_policy_arns=[f"arn:aws:iam::111111111111:policy/p{i}" for i in range(11)]

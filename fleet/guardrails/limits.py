@@ -29,6 +29,7 @@ OKTA_DESCRIPTION_MAX = 1024
 # most 10,240 characters (whitespace not counted); 10 managed policies per role by default.
 IAM_INLINE_POLICY_MAX = 10240
 IAM_MANAGED_POLICIES_MAX = 10
+IAM_POLICY_NAME_MAX, IAM_POLICY_PATH_MAX = 128, 512
 # Kubernetes: all annotations of an object together at most 256 KiB (apimachinery
 # ValidateAnnotations, TotalAnnotationSizeLimitB).
 K8S_ANNOTATIONS_MAX = 256 * 1024
@@ -67,7 +68,14 @@ def okta_descriptions(catalog: Catalog) -> Iterator[Problem]:
 def _policy_arn(catalog: Catalog, arn: str, path: Path) -> Iterator[Problem]:
     parts = arn.split(":")
     expected = partition(catalog.aws.region)
-    if parts[1] != expected:
+    policy_path, _, name = parts[5].removeprefix("policy").rpartition("/")
+    if len(name) > IAM_POLICY_NAME_MAX or len(policy_path) + 1 > IAM_POLICY_PATH_MAX:
+        yield _problem(
+            path,
+            f"{arn[:80]}…: IAM policy names are at most {IAM_POLICY_NAME_MAX} characters and paths "
+            f"at most {IAM_POLICY_PATH_MAX}: no such policy can exist",
+        )
+    elif parts[1] != expected:
         yield _problem(path, f"{arn} is in partition {parts[1]}, but {catalog.aws.region} is in {expected}")
     elif parts[4] not in ("aws", catalog.aws.account_id):
         yield _problem(
