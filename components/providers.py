@@ -1,8 +1,9 @@
 """Explicit providers, built once and handed to the parent component.
 
 Every stack disables default providers, so nothing can fall back to ambient credentials for an
-unexpected account or cluster. Credentials come from stack config secrets when set, otherwise
-from each provider's own environment (OKTA_API_TOKEN, AWS_*, KUBECONFIG), or for Kubernetes
+unexpected account or cluster. Credentials come from the stack's Pulumi ESC environment (its
+`pulumiConfig`, esc/<stack>.yaml), otherwise from each provider's own environment (OKTA_*, AWS_*,
+KUBECONFIG), or for Kubernetes
 from the cluster stack. With a cluster stack, every provider waits for its outputs to agree with
 the catalog, so a mismatch fails before any resource is created or changed.
 """
@@ -48,6 +49,22 @@ def _verified_kubeconfig(
     )
 
 
+def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provider:
+    """Okta through an OAuth 2.0 service app (private_key_jwt): the provider signs a short-lived
+    assertion with the private key and gets access tokens limited to `oktaScopes`
+    (okta.groups.manage to deploy, okta.groups.read to preview). The key comes from the stack's
+    ESC environment (esc/<stack>.yaml, read from AWS Secrets Manager); there is no API-token path."""
+    return okta.Provider(
+        "okta",
+        org_name=_gated(config.get("oktaOrgName"), gate),
+        base_url=config.get("oktaBaseUrl"),
+        client_id=config.get("oktaClientId"),
+        private_key=config.get_secret("oktaPrivateKey"),
+        private_key_id=config.get("oktaPrivateKeyId"),
+        scopes=config.get_object("oktaScopes"),
+    )
+
+
 def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> list[pulumi.ProviderResource]:
     gate = cluster.verified
     assume_role = config.get("awsAssumeRoleArn")
@@ -62,12 +79,7 @@ def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> li
     )
     context = config.get("kubeContext")
     return [
-        okta.Provider(
-            "okta",
-            org_name=_gated(config.get("oktaOrgName"), gate),
-            base_url=config.get("oktaBaseUrl"),
-            api_token=config.get_secret("oktaApiToken"),
-        ),
+        _okta(config, gate),
         aws_provider,
         kubernetes.Provider(
             "kubernetes",

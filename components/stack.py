@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 
 from fleet.catalog import Catalog
 from fleet.load import load_state
+from fleet.pipeline import PipelineError, resolve_catalog
 from fleet.problems import CatalogError, UnreadableFileError
 from fleet.state import FleetState
 
 
 def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
-    path = config.get("fleet") or f"stacks/{stack}.yaml"
+    try:
+        # Only a reviewed catalog: a file inside the repository's stacks/, links resolved.
+        resolved = resolve_catalog(config.get("fleet"), stack, Path.cwd())
+    except PipelineError as err:
+        raise pulumi.RunError("; ".join(err.reasons)) from None
+    path = str(resolved.relative_to(Path.cwd().resolve()))
     try:
         catalog, state = load_state(path)
     except UnreadableFileError as err:

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", help="a catalog file, or git:REV:path")
     d.add_argument("--format", choices=("md", "json"), default="md")
     d.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
+    from fleet import pipeline_cli  # the CI steps (README, "The pipeline")
+
+    pipeline_cli.add_parser(sub)
     return parser
 
 
@@ -137,6 +140,10 @@ def guardrail_table() -> str:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "pipeline":
+        from fleet import pipeline_cli
+
+        return pipeline_cli.run(args)
     if args.command == "guardrails":
         sys.stdout.write(guardrail_table())
         return 0

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from fleet import access
+from fleet import markdown as md
 from fleet.catalog import Catalog, Network
 from fleet.resources import Resource, desired_resources
 from fleet.state import FleetState
@@ -458,29 +459,28 @@ _DETAILS_AFTER = 10  # longer lists fold into <details>
 _KINDS = {"okta-group": "Okta group", "iam-role": "IAM role"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;")
-
-
-def _bullets(items: list[str]) -> list[str]:
-    return [f"- {item}" for item in items]
-
-
-def _fold(summary: str, items: list[str]) -> list[str]:
+def _fold(title: str, items: list[str], subject: str | None = None) -> list[str]:
+    """A bold heading and bullets; a long list folds into <details>. `title` is our own text;
+    `subject` (a principal's name) comes from the catalog and is escaped for each context."""
+    bullets = [f"- {item}" for item in items]
     if len(items) <= _DETAILS_AFTER:
-        return [f"**{summary}**", "", *_bullets(items), ""]
-    return ["<details>", f"<summary>{summary}</summary>", "", *_bullets(items), "", "</details>", ""]
+        lead = md.text(subject) if subject is not None else ""
+        return [f"**{lead}{title}**", "", *bullets, ""]
+    lead = md.html(subject) if subject is not None else ""
+    return ["<details>", f"<summary>{lead}{title}</summary>", "", *bullets, "", "</details>", ""]
 
 
 def markdown(diff: Diff) -> str:
-    lines = [f"### app-of-apps `{diff.environment}`: `{diff.base}` → `{diff.head}`", ""]
+    """The review comment. Every value that a catalog or a file name controls goes through
+    fleet.markdown, so that no catalog string can change the comment's structure."""
+    lines = [f"### app-of-apps {md.code(diff.environment)}: {md.code(diff.base)} → {md.code(diff.head)}", ""]
     if diff.empty:
         return "\n".join([*lines, "No changes to Okta, AWS, Kubernetes or Argo CD, and no change of access.", ""])
     if diff.warnings:
         lines += [
             f"**{len(diff.warnings)} warning(s) need a human:**",
             "",
-            *_bullets([f"**{w.kind}**: {w.message}" for w in diff.warnings]),
+            *[f"- **{w.kind}**: {md.text(w.message)}" for w in diff.warnings],
             "",
         ]
     lines += ["| layer | added | changed | removed |", "|---|---:|---:|---:|"]
@@ -490,24 +490,33 @@ def markdown(diff: Diff) -> str:
     lines.append("")
     if diff.access:
         lines += ["#### Who gains or loses access", "", "| principal | gained | lost |", "|---|---:|---:|"]
-        lines += [f"| {_KINDS[c.kind]} {c.principal} | {len(c.gained)} | {len(c.lost)} |" for c in diff.access]
+        lines += [f"| {_KINDS[c.kind]} {md.text(c.principal)} | {len(c.gained)} | {len(c.lost)} |" for c in diff.access]
         lines.append("")
         for c in diff.access:
             lines += _fold(
-                f"{c.principal}: +{len(c.gained)} / -{len(c.lost)}",
-                [f"+ {_cell(g)}" for g in c.gained] + [f"- {_cell(lost)}" for lost in c.lost],
+                f": +{len(c.gained)} / -{len(c.lost)}",
+                [f"\\+ {md.text(g)}" for g in c.gained] + [f"\\- {md.text(lost)}" for lost in c.lost],
+                subject=c.principal,
             )
     for layer in LAYERS:
         d = diff.layers[layer]
         if d.added:
-            lines += _fold(f"{_TITLES[layer]}: {len(d.added)} added", [f"`{c.type}` {c.name}" for c in d.added])
+            lines += _fold(
+                f"{_TITLES[layer]}: {len(d.added)} added", [f"{md.code(c.type)} {md.text(c.name)}" for c in d.added]
+            )
         if d.changed:
             lines += _fold(
                 f"{_TITLES[layer]}: {len(d.changed)} changed",
-                [f"`{c.type}` {c.name}: {', '.join([*c.versions, *c.fields])}" for c in d.changed],
+                [
+                    f"{md.code(c.type)} {md.text(c.name)}: {md.text(', '.join([*c.versions, *c.fields]))}"
+                    for c in d.changed
+                ],
             )
         if d.removed:
-            lines += _fold(f"{_TITLES[layer]}: {len(d.removed)} removed", [f"`{c.type}` {c.name}" for c in d.removed])
+            lines += _fold(
+                f"{_TITLES[layer]}: {len(d.removed)} removed",
+                [f"{md.code(c.type)} {md.text(c.name)}" for c in d.removed],
+            )
     lines.append(
         "Rendered offline by `python -m fleet diff`; the `pulumi preview` comment below adds the providers' view."
     )

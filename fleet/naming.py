@@ -161,3 +161,23 @@ class Names:
     @staticmethod
     def logical_pod_identity(namespace: str, service_account: str) -> str:
         return f"{namespace}/{service_account}"
+
+
+# --- the deployment pipeline (Pulumi project, ESC environments) -------------------------------
+PROJECT = "app-of-apps"  # the Pulumi project name (Pulumi.yaml), also the ESC project
+
+
+def esc_environment(stack: str) -> str:
+    """The ESC environment `Pulumi.<stack>.yaml` imports: the deployer's credentials."""
+    return f"{PROJECT}/{stack}"
+
+
+def esc_preview_environment(stack: str) -> str:
+    """The stack's read-only ESC environment, for previews and drift."""
+    return f"{PROJECT}/{stack}-preview"
+
+
+# The read-only Kubernetes identity of previews: the AWS role app-of-apps-preview maps to this
+# group through an EKS access entry; the group is bound to this ClusterRole (get/list/watch).
+PREVIEW_IDENTITY = f"{PROJECT}-preview"  # the AWS role, the ClusterRole and its binding
+PREVIEW_KUBERNETES_GROUP = f"{PROJECT}:preview"

@@ -800,6 +800,27 @@ STACK_CASES += [
     ),
 ]
 
+STACK_CASES += [
+    (
+        "argocd-application-destinations",
+        [
+            (
+                "kubernetes:argoproj.io/v1alpha1:ApplicationPatch",
+                "argocd/team-app",
+                {"metadata": {"name": "team-app"}, "spec": {"destination": {"namespace": "kube-system"}}},
+            )
+        ],
+        [
+            (
+                "kubernetes:argoproj.io/v1alpha1:ApplicationPatch",
+                "argocd/team-app",
+                {"metadata": {"name": "team-app"}, "spec": {"destination": {"namespace": "team"}}},
+            )
+        ],
+        "cluster itself",
+    ),
+]
+
 
 def _sources(*sources: dict[str, Any]) -> dict[str, Any]:
     """A multi-source Application of the team, chart + values repo."""

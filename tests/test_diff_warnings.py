@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from fleet import diff
+from fleet import markdown as md
 from fleet.cli import run
 from fleet.load import state_from_text
 from tests.conftest import BASE
@@ -260,7 +261,7 @@ def test_fail_on_warnings_exits_1_for_a_widening_and_0_for_a_narrowing(
         files[name] = tmp_path / f"{name}.yaml"
         files[name].write_text(yaml.safe_dump(data))
     assert run(["diff", str(files["base"]), str(files["widened"]), "--fail-on", "warnings"]) == 1
-    assert "persona viewer: Argo CD actions get → get, override" in capsys.readouterr().out
+    assert md.text("persona viewer: Argo CD actions get → get, override") in capsys.readouterr().out  # escaped
     assert run(["diff", str(files["base"]), str(files["narrowed"]), "--fail-on", "warnings"]) == 0
 
 

@@ -700,6 +700,70 @@ ATTACKS: list[tuple[str, str, dict[str, Any], str, str]] = [
         "selects no namespaces",
     ),
     (
+        "role-writes-endpoints-restricted",
+        f"{RBAC}/v1:Role",
+        writes("endpoints/restricted"),
+        "k8s-no-endpoint-writes",
+        "endpoints",
+    ),
+    (
+        "network-policy-name-exists",
+        f"{NET}:NetworkPolicy",
+        network_policy(
+            ingress=[
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "Exists"}]
+                            }
+                        }
+                    ]
+                }
+            ]
+        ),
+        "k8s-network-policy-open",
+        "every other namespace",
+    ),
+    *[
+        (
+            f"network-policy-ingress-{cidr}",
+            f"{NET}:NetworkPolicy",
+            network_policy(ingress=[{"from": [{"ipBlock": {"cidr": cidr}}]}]),
+            "k8s-network-policy-open",
+            "pods of every namespace",
+        )
+        for cidr in ("0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/7", "fd00::/8", "0::/0")
+    ],
+    (
+        "network-policy-ingress-not-a-cidr",
+        f"{NET}:NetworkPolicy",
+        network_policy(ingress=[{"from": [{"ipBlock": {"cidr": "everything"}}]}]),
+        "k8s-network-policy-open",
+        "not a CIDR",
+    ),
+    *[
+        (
+            f"web-identity-{provider}-any-audience",
+            ROLE,
+            trust(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringLike": {f"{provider}:aud": "*"}},
+                }
+            ),
+            "iam-trust-pinned",
+            "every application of the provider",
+        )
+        for provider in ("cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com")
+    ],
+    *[
+        (f"association-{name}", ASSOCIATION, association(name), "eks-access-scoped", name)
+        for name in ("AmazonEKSAdminPolicy", "AmazonEKSNetworkingPolicy", "AmazonEKSAutoNodePolicy")
+    ],
+    (
         "project-whitelist-bracket-pattern",
         PROJECT,
         project(
@@ -889,6 +953,27 @@ NEIGHBOURS: list[tuple[str, str, dict[str, Any]]] = [
             [{"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]}],
             name="metrics-extras",
             labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"},
+        ),
+    ),
+    (
+        "network-policy-ingress-from-the-vpc",
+        f"{NET}:NetworkPolicy",
+        network_policy(ingress=[{"from": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"port": 8443}]}]),
+    ),
+    (
+        "cognito-pinned-to-one-pool",
+        ROLE,
+        trust(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        "cognito-identity.amazonaws.com:aud": "eu-west-1:11111111-2222-3333-4444-555555555555"
+                    }
+                },
+            }
         ),
     ),
     ("appset", f"{ARGO}:ApplicationSet", app_set()),

@@ -223,11 +223,30 @@ def test_stack_name_mismatch_is_refused_before_any_registration() -> None:
 
 
 def test_invalid_catalog_registers_nothing(tmp_path) -> None:
-    bad = tmp_path / "dev.yaml"
-    bad.write_text((ROOT / "stacks" / "dev.yaml").read_text().replace("s3:GetObject", "s3:*", 1))
-    run = run_program("dev", {"fleet": str(bad)})
+    # The program in a copy of the project whose stacks/dev.yaml is invalid.
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "dev.yaml").write_text(
+        (ROOT / "stacks" / "dev.yaml").read_text().replace("s3:GetObject", "s3:*", 1)
+    )
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=tmp_path / "__main__.py")
     assert run.error is not None
     assert "problem(s) in the catalog; nothing was deployed" in str(run.error)
+    assert run.registrations == []
+
+
+@pytest.mark.parametrize("where", ["absolute", "parent", "link"])
+def test_a_catalog_outside_stacks_is_refused_before_any_registration(tmp_path, where: str) -> None:
+    """app-of-apps:fleet may name only a reviewed catalog: a file inside the project's stacks/."""
+    (tmp_path / "project" / "stacks").mkdir(parents=True)
+    outside = tmp_path / "dev.yaml"
+    outside.write_text((ROOT / "stacks" / "dev.yaml").read_text())
+    (tmp_path / "project" / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "project" / "stacks" / "link.yaml").symlink_to(outside)
+    value = {"absolute": str(outside), "parent": "../dev.yaml", "link": "stacks/link.yaml"}[where]
+    run = run_program("dev", {"fleet": value}, program=tmp_path / "project" / "__main__.py")
+    assert run.error is not None
+    assert "[pipeline-catalog-in-stacks]" in str(run.error)
     assert run.registrations == []
 
 
@@ -238,6 +257,7 @@ def test_stack_files_disable_default_providers() -> None:
         config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
         assert config["pulumi:disable-default-providers"] == ["*"]
         assert config["app-of-apps:fleet"] == f"stacks/{name}.yaml"
+        assert "oktaApiToken" not in str(config)
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "app-of-apps"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"

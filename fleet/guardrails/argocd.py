@@ -10,7 +10,17 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
-from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, kind, metadata, spec
+from fleet.guardrails.base import (
+    Rule,
+    Settings,
+    StackResource,
+    StackRule,
+    as_list,
+    kind,
+    kubernetes_kind,
+    metadata,
+    spec,
+)
 from fleet.guardrails.reserved import reserved_reason
 from fleet.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
 
@@ -357,7 +367,20 @@ def _applications_inside_projects(
 ) -> Iterator[tuple[StackResource, str]]:
     projects = {str(metadata(r.props).get("name")): r for r in resources if r.type == PROJECT}
     for r in resources:
-        if r.type != APPLICATION:  # a Patch creates nothing; its resource rules judge it
+        found = kubernetes_kind(r.type)
+        if found is not None and found[:2] == (ARGO, "Application") and found[2] == "Patch":
+            # A patch that moves an Application: its destination is judged, its project by the resource rule.
+            patched = spec(r.props).get("destination")
+            namespace = patched.get("namespace") if isinstance(patched, Mapping) else None
+            reason = (
+                destination_problem(str(namespace), settings.argocd_namespace, settings.reserved_namespaces)
+                if namespace is not None
+                else None
+            )
+            if reason is not None:
+                yield r, f"destination namespace: {reason}"
+            continue
+        if r.type != APPLICATION:
             continue
         body = spec(r.props)
         name = str(body.get("project", ""))

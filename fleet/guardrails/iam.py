@@ -281,6 +281,12 @@ def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
         for principal_kind, value in principals:
             if principal_kind == "Federated" and ":oidc-provider/" in value:
                 yield from _oidc_trust(value, conditions)
+            elif principal_kind == "Federated" and not value.startswith("arn:"):
+                # Web identity federation (cognito-identity.amazonaws.com, accounts.google.com, …):
+                # without its audience pinned, every app of that provider could assume the role.
+                audiences = _condition_values(equals, f"{value}:aud")
+                if not audiences or not all(_exact(a, False) for a in audiences):
+                    yield f"web identity trust of {value} has no StringEquals on {value}:aud: every application of the provider could assume it"
             elif (
                 principal_kind == "Federated"
                 and ":saml-provider/" in value
@@ -308,7 +314,10 @@ def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
 
 EKS_ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 EKS_ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
-EKS_CLUSTER_ADMIN_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminViewPolicy")
+# An allow-list: namespace-scoped view and edit. AmazonEKSAdminPolicy writes RBAC in its
+# namespaces (a way around the persona templates), AmazonEKSClusterAdminPolicy is cluster-admin,
+# AmazonEKSAdminViewPolicy reads every Secret, and the others are for EKS's own components.
+EKS_ALLOWED_ACCESS_POLICIES = ("AmazonEKSViewPolicy", "AmazonEKSEditPolicy")
 
 
 def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -328,8 +337,11 @@ def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     if entry_type == "STANDARD" and isinstance(user, str) and user.strip().lower().startswith("system:"):
         yield f"userName {user!r} impersonates a built-in identity"
     policy = props.get("policyArn")
-    if isinstance(policy, str) and policy.rsplit("/", 1)[-1] in EKS_CLUSTER_ADMIN_POLICIES:
-        yield f"{policy} grants cluster-wide administration or every Secret"
+    if isinstance(policy, str) and policy.rsplit("/", 1)[-1] not in EKS_ALLOWED_ACCESS_POLICIES:
+        yield (
+            f"{policy} is not one of {', '.join(EKS_ALLOWED_ACCESS_POLICIES)}: the others administer the cluster "
+            "(ClusterAdmin), write RBAC (Admin), read every Secret (AdminView) or belong to EKS's own components"
+        )
     scope = props.get("accessScope")
     if isinstance(scope, Mapping):
         if str(scope.get("type", "")).lower() == "cluster":

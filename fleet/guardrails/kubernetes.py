@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,6 +44,8 @@ ENDPOINT_RESOURCES = (("", "endpoints"), ("discovery.k8s.io", "endpointslices"))
 # Subjects that are not a team: every authenticated or anonymous caller, every ServiceAccount
 # (of the cluster or of a namespace), and the other built-in system: groups and users.
 SYSTEM_PREFIX = "system:"
+# Ingress from an ipBlock wider than this admits whole address spaces (0.0.0.0/1 + 128.0.0.0/1).
+WIDEST_INGRESS_PREFIX = {4: 8, 6: 32}
 AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
 ADMISSION = "admissionregistration.k8s.io"
 ADMISSION_TYPES = (kind(ADMISSION, "ValidatingAdmissionPolicy"), kind(ADMISSION, "ValidatingAdmissionPolicyBinding"))
@@ -81,7 +84,8 @@ def _endpoint_writes(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         if not verbs - READ_ONLY:
             continue
         groups = {str(g) for g in as_list(rule.get("apiGroups"))}
-        resources = {str(r) for r in as_list(rule.get("resources"))}
+        # The resource itself, a subresource of it (endpoints/restricted), or every resource.
+        resources = {str(r).split("/", 1)[0] for r in as_list(rule.get("resources"))}
         for group, resource in ENDPOINT_RESOURCES:
             if (group in groups or "*" in groups) and (resource in resources or "*" in resources):
                 yield (
@@ -165,11 +169,29 @@ def _peer_opens_namespaces(peer: Mapping[str, Any]) -> str | None:
         expressions = [e for e in as_list(selector.get("matchExpressions")) if isinstance(e, Mapping)]
         if not labels and not expressions:
             return "namespaceSelector {} selects every namespace"
-        if not labels and all(str(e.get("operator")) in ("NotIn", "DoesNotExist") for e in expressions):
-            return "a namespaceSelector that only excludes selects every other namespace"
+        if not labels and all(
+            str(e.get("operator")) in ("NotIn", "DoesNotExist")
+            or (str(e.get("operator")) == "Exists" and e.get("key") == NAMESPACE_NAME_LABEL)
+            for e in expressions
+        ):
+            return (
+                "a namespaceSelector that only excludes (or asks only that a name exists) selects every other namespace"
+            )
     block = peer.get("ipBlock")
-    if isinstance(block, Mapping) and str(block.get("cidr", "")).strip().endswith("/0"):
-        return f"ipBlock {block.get('cidr')} admits every address, the pods of every namespace included"
+    if isinstance(block, Mapping) and (reason := _wide_block(str(block.get("cidr", "")))) is not None:
+        return reason
+    return None
+
+
+def _wide_block(cidr: str) -> str | None:
+    """An ipBlock so wide that it holds pod IPs of every namespace (on EKS pods have VPC IPs)."""
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return f"ipBlock {cidr!r} is not a CIDR block"
+    floor = WIDEST_INGRESS_PREFIX[network.version]
+    if network.prefixlen < floor:
+        return f"ipBlock {cidr} admits every address of a /{network.prefixlen} (wider than /{floor}), the pods of every namespace included"
     return None
 
 
