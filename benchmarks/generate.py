@@ -49,6 +49,12 @@ def catalog(apps: int, environment: str = "dev") -> dict[str, Any]:
                 "owners": [f"owner{t}@acme.example"],
                 "members": {"developer": f'user.department == "{name}"'},
                 "namespaces": [{"name": name}, {"name": f"{name}-jobs", "pod_security": "baseline"}],
+                "aws": {
+                    "owned_resources": [
+                        f"arn:aws:s3:::acme-{environment}-{name}-*",
+                        f"arn:aws:sqs:eu-west-1:111111111111:{name}-*",
+                    ]
+                },
                 "apps": team_apps,
             }
         )

@@ -108,6 +108,13 @@ class Cluster(Strict):
     reserved_namespaces: tuple[DnsLabel, ...] = ()
 
 
+class SharedResource(Strict):
+    """A resource the platform lets named teams use in their apps' IAM statements."""
+
+    arn: str  # an exact ARN or a name prefix ending in '*' (fleet.guardrails.ownership)
+    teams: Annotated[tuple[DnsLabel, ...], Field(min_length=1), AfterValidator(_unique)]
+
+
 class Aws(Strict):
     account_id: Annotated[str, BeforeValidator(_account_id), _matching(ACCOUNT, "an AWS account id of 12 digits")]
     region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)")]
@@ -127,6 +134,9 @@ class Aws(Strict):
         ]
         | None
     ) = None
+    # The only managed policies an app or persona may attach (an allow-list, exact ARNs).
+    allowed_managed_policy_arns: tuple[PolicyArn, ...] = ()
+    shared_resources: tuple[SharedResource, ...] = ()
 
     @property
     def oidc_issuer(self) -> str:
@@ -300,6 +310,12 @@ class App(Strict):
         return tuple((("sources", i), s) for i, s in enumerate(self.sources))
 
 
+class TeamAws(Strict):
+    # ARN patterns the team owns: its apps' statements may name only these (and what the
+    # platform shares with it). Exact ARNs or name prefixes ending in '*'; never another team's.
+    owned_resources: tuple[str, ...] = ()
+
+
 class Team(Strict):
     name: DnsLabel
     description: str = ""
@@ -307,6 +323,7 @@ class Team(Strict):
     members: dict[DnsLabel, Annotated[str, Field(min_length=1, max_length=1024)]] = {}
     namespaces: tuple[Namespace, ...] = ()
     lifecycle: Lifecycle = "active"
+    aws: TeamAws | None = None
     apps: tuple[App, ...] = ()
 
     @model_validator(mode="after")
@@ -314,6 +331,9 @@ class Team(Strict):
         if self.namespaces:
             return self
         return self.model_copy(update={"namespaces": (Namespace(name=self.name),)})
+
+    def owned_resources(self) -> tuple[str, ...]:
+        return self.aws.owned_resources if self.aws else ()
 
     def app_namespace(self, app: App) -> str:
         return app.namespace or self.namespaces[0].name

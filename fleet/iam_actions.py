@@ -22,9 +22,10 @@ from typing import Any
 import orjson
 
 PERMISSIONS_MANAGEMENT = "Permissions management"
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2
 
-# prefix -> {"prefix": canonical prefix, "actions": {lower name: [Name, access level, resource-level]}}
+# prefix -> {"prefix": canonical prefix, "actions": {lower name: [Name, access level, resource-level]},
+#            "resources": [the fixed start of each resource type's ARN resource part, e.g. "table/"]}
 Index = dict[str, dict[str, Any]]
 
 
@@ -52,6 +53,13 @@ def _build() -> Index:
                 ]
                 for lower, name in service["privileges_lower_name"].items()
             },
+            "resources": sorted(
+                {
+                    resource["arn"].split(":", 5)[-1].split("${", 1)[0]
+                    for resource in service["resources"].values()
+                    if resource["arn"].count(":") >= 5
+                }
+            ),
         }
     return index
 
@@ -90,6 +98,14 @@ def lookup(action: str) -> ActionInfo | None:
         return None
     name, access_level, resource_level = entry
     return ActionInfo(name=f"{service['prefix']}:{name}", access_level=access_level, resource_level=resource_level)
+
+
+@cache
+def resource_starts(service: str) -> tuple[str, ...] | None:
+    """How the resource part of each of the service's ARN formats starts ('table/', 'secret:',
+    '' for an S3 bucket); None for an unknown service."""
+    entry = _index().get(service.lower())
+    return None if entry is None else tuple(entry["resources"])
 
 
 def suggest(action: str) -> str | None:

@@ -160,6 +160,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         argocd_namespace=catalog.argocd.namespace,
         account_ids=(catalog.aws.account_id,),
         reserved_namespaces=catalog.cluster.reserved_namespaces,
+        allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
     )
 
 

@@ -61,6 +61,16 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string"},
             "description": "Platform namespaces besides kube-*, default, Argo CD's and the well-known add-on ones",
         },
+        "allowedManagedPolicyArns": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The only managed policies a role may attach (empty: only administrator policies are refused)",
+        },
+        "ownedResources": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "ARN patterns (exact, or a prefix ending in '*') the stack's statements may name",
+        },
     }
 )
 

@@ -28,6 +28,7 @@ BASE: dict[str, Any] = {
             "name": "payments",
             "owners": ["alice@acme.example"],
             "members": {"developer": 'user.department == "Payments"'},
+            "aws": {"owned_resources": ["arn:aws:s3:::acme-dev-checkout"]},
             "apps": [
                 {
                     "name": "checkout",

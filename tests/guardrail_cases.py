@@ -149,6 +149,11 @@ SETTINGS = {
     "allowedRepos": ["https://github.com/acme/"],
     "podSecurityFloor": "baseline",
     "argocdNamespace": "argocd",
+    "allowedManagedPolicyArns": [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ],
+    "ownedResources": ["arn:aws:s3:::bucket", "arn:aws:eks:eu-west-1:111111111111:cluster/team-*"],
     "accountIds": ["111111111111"],
 }
 
@@ -569,6 +574,61 @@ RESOURCE_CASES += [
         },
         {"roleName": "r", "policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
         "administrator",
+    ),
+]
+
+# Issue 9: control-plane actions, resource ownership, the managed-policy allow-list.
+CLUSTER = "arn:aws:eks:eu-west-1:111111111111:cluster/team-sandbox"
+RESOURCE_CASES += [
+    (
+        "iam-no-control-plane",
+        POLICY,
+        {"policy": doc(allow(["eks:CreateAccessEntry", "eks:AssociateAccessPolicy"], CLUSTER))},
+        {"policy": doc(allow("eks:DescribeCluster", CLUSTER))},
+        "EKS control plane",
+    ),
+    (
+        "iam-no-control-plane",
+        ROLE_POLICY,
+        {"policy": json.dumps(doc(allow("ssm:SendCommand", "arn:aws:ec2:eu-west-1:111111111111:instance/i-0abc")))},
+        {"policy": json.dumps(doc(allow("ssm:GetParameter", "arn:aws:s3:::bucket/x")))},
+        "whatever its access level",
+    ),
+    (
+        "iam-resource-ownership",
+        POLICY,
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::other-team/*"))},
+        {"policy": doc(allow("s3:GetObject", "arn:aws:s3:::bucket/*"))},
+        "neither owned",
+    ),
+    (
+        "iam-resource-ownership",
+        ROLE,
+        {"inlinePolicies": [{"name": "p", "policy": json.dumps(doc(allow("s3:GetObject", "arn:aws:s3:::b*")))}]},
+        {
+            "inlinePolicies": [
+                {"name": "p", "policy": json.dumps(doc(allow("s3:GetObject", "arn:aws:s3:::bucket/logs/*")))}
+            ]
+        },
+        "after an owned prefix",
+    ),
+    (
+        "iam-managed-policy-allow-list",
+        ATTACH,
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"},
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"},
+        "allow-list",
+    ),
+    (
+        "iam-managed-policy-allow-list",
+        ROLE,
+        {"name": "r", "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        {
+            "name": "r",
+            "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+            "permissionsBoundary": "arn:aws:iam::111111111111:policy/boundary",
+        },
+        "permissions boundary",
     ),
 ]
 

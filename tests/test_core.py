@@ -164,6 +164,8 @@ def test_irsa_and_saml_roles() -> None:
         workload_identity="irsa",
         oidc_provider_arn=provider,
         saml_provider_arn="arn:aws:iam::111111111111:saml-provider/okta",
+        human_permissions_boundary_arn="arn:aws:iam::111111111111:policy/human-boundary",
+        allowed_managed_policy_arns=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
     )
     data["personas"] = {
         "admin": {"kubernetes": "admin", "aws_managed_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
@@ -328,6 +330,8 @@ def test_attachments_of_same_named_policies_get_distinct_logical_names() -> None
         "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
         "arn:aws:iam::111111111111:policy/AmazonS3ReadOnlyAccess",
     ]
+    data["aws"]["allowed_managed_policy_arns"] = data["teams"][0]["apps"][0]["aws"]["managed_policy_arns"]
+    data["aws"]["permissions_boundary_arn"] = "arn:aws:iam::111111111111:policy/boundary"
     names = [r.name for r in desired_resources(state_for(data)) if r.type.endswith("RolePolicyAttachment")]
     assert len(names) == 2
     assert len(set(names)) == 2
@@ -337,7 +341,7 @@ def test_human_roles_do_not_get_the_workload_boundary() -> None:
     state = render(load(ROOT / "stacks" / "prod.yaml"))
     humans = [h.role for t in state.teams for h in t.human_roles]
     assert humans
-    assert all(r.permissions_boundary_arn is None for r in humans)
+    assert all(r.permissions_boundary_arn.endswith(":policy/fleet-human-boundary") for r in humans)
     workloads = [a.role for t in state.teams for a in t.apps if a.role]
     assert all(r.permissions_boundary_arn.endswith(":policy/fleet-workload-boundary") for r in workloads)
 

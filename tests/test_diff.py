@@ -47,7 +47,9 @@ def test_no_change() -> None:
 
 
 def test_a_new_app_adds_to_every_layer_and_grants_access() -> None:
-    head = copy.deepcopy(BASE)
+    base = copy.deepcopy(BASE)
+    base["teams"][1]["aws"] = {"owned_resources": ["arn:aws:sqs:eu-west-1:111111111111:q"]}  # the queue is search's
+    head = copy.deepcopy(base)
     head["teams"][1]["apps"].append(
         {
             "name": "ranker",
@@ -57,7 +59,7 @@ def test_a_new_app_adds_to_every_layer_and_grants_access() -> None:
             },
         }
     )
-    result = compare(copy.deepcopy(BASE), head)
+    result = compare(base, head)
     assert ("aws:iam/role:Role", "acme-dev-search-ranker") in names(result, "aws", "added")
     assert ("kubernetes:core/v1:ServiceAccount", "search/ranker") in names(result, "kubernetes", "added")
     assert ("kubernetes:argoproj.io/v1alpha1:Application", "argocd/search-ranker") in names(result, "argocd", "added")

@@ -44,6 +44,14 @@ def production() -> dict[str, Any]:
     }
     data["teams"][0]["namespaces"] = [{"name": "payments"}, {"name": "payments-jobs"}]
     data["teams"][0]["apps"][0]["aws"]["managed_policy_arns"] = ["arn:aws:iam::111111111111:policy/payments-read"]
+    data["aws"]["human_permissions_boundary_arn"] = BOUNDARY  # broad read policies need a boundary
+    # the platform's allow-list (iam-managed-policy-allow-list) holds every policy the cases attach
+    data["aws"]["allowed_managed_policy_arns"] = [
+        "arn:aws:iam::111111111111:policy/payments-read",
+        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    ]
     return data
 
 

@@ -674,12 +674,16 @@ FIELD_NEIGHBOURS: list[tuple[str, Mutation]] = [
     ("app named default-api", lambda d: app(d).update(name="default-api")),
     (
         "the account's own policy",
-        lambda d: app(d)["aws"].update(managed_policy_arns=["arn:aws:iam::111111111111:policy/team/read"]),
+        lambda d: (
+            app(d)["aws"].update(managed_policy_arns=["arn:aws:iam::111111111111:policy/team/read"]),
+            d["aws"].update(allowed_managed_policy_arns=["arn:aws:iam::111111111111:policy/team/read"]),
+        ),
     ),
     (
         "ten managed policies",
-        lambda d: app(d)["aws"].update(
-            managed_policy_arns=[f"arn:aws:iam::111111111111:policy/p{i}" for i in range(10)]
+        lambda d: (
+            app(d)["aws"].update(managed_policy_arns=[f"arn:aws:iam::111111111111:policy/p{i}" for i in range(10)]),
+            d["aws"].update(allowed_managed_policy_arns=[f"arn:aws:iam::111111111111:policy/p{i}" for i in range(10)]),
         ),
     ),
     (

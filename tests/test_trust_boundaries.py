@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from fleet.guardrails import reserved
+from fleet import iam_actions
+from fleet.guardrails import iam, iam_sources, reserved
 from fleet.load import validate
 from fleet.problems import CatalogError
 from tests.conftest import BASE
@@ -228,3 +229,333 @@ def test_pack_reads_reserved_namespaces_from_config() -> None:
 def test_pack_refuses_glob_source_repos(url: str) -> None:
     assert pack_resource_violations("argocd-project-sources", PROJECT, _project(repos=(url,)), SETTINGS)
     assert pack_resource_violations("argocd-project-sources", PROJECT, _project(), SETTINGS) == []
+
+
+# --- 2. IAM by allow-list and ownership ---------------------------------------------------------
+ACCOUNT = "111111111111"
+BUCKET = "arn:aws:s3:::acme-dev-checkout"
+SEARCH_BUCKET = "arn:aws:s3:::acme-dev-search-data"
+LEDGER = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/acme-dev-ledger"
+FUNCTION = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:acme-dev-checkout-"
+STATEMENT = "teams[0].apps[0].aws.statements[0]"
+SEARCH_CLAIM = "teams[1].aws.owned_resources[0]"
+MANAGED = "teams[0].apps[0].aws.managed_policy_arns[0]"
+
+
+def owns(*patterns: str, team_index: int = 0) -> Mutation:
+    return lambda d: team(d, team_index).update(aws={"owned_resources": list(patterns)})
+
+
+def grant(actions: list[str], resources: list[str]) -> Mutation:
+    return lambda d: d["teams"][0]["apps"][0]["aws"].update(statements=[{"actions": actions, "resources": resources}])
+
+
+def managed(*arns: str, allowed: tuple[str, ...] = (), boundary: bool = False) -> Mutation:
+    def mutate(d: dict[str, Any]) -> None:
+        d["teams"][0]["apps"][0]["aws"]["managed_policy_arns"] = list(arns)
+        d["aws"]["allowed_managed_policy_arns"] = list(allowed)
+        if boundary:
+            d["aws"]["permissions_boundary_arn"] = f"arn:aws:iam::{ACCOUNT}:policy/fleet-boundary"
+
+    return mutate
+
+
+# The payments team owns its bucket, tables named acme-dev-ledger… and functions acme-dev-checkout-…;
+# the search team owns its own bucket.
+OWNERS = both(
+    owns(BUCKET, LEDGER + "*", FUNCTION + "*"),
+    owns(SEARCH_BUCKET, team_index=1),
+)
+
+
+def owned_and(*mutations: Mutation) -> Mutation:
+    return both(OWNERS, *mutations)
+
+
+def policy(name: str) -> str:
+    return f"arn:aws:iam::aws:policy/{name}"
+
+
+CONTROL_PLANE_ACTIONS = [
+    "eks:CreateAccessEntry",
+    "eks:AssociateAccessPolicy",
+    "eks:CreatePodIdentityAssociation",
+    "eks:UpdateClusterConfig",
+    "EKS:createaccessentry",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+    "ssm:StartAutomationExecution",
+    "ssm:CreateAssociation",
+    "ssm-guiconnect:StartConnection",
+    "ec2-instance-connect:SendSSHPublicKey",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:CreateLaunchTemplateVersion",
+    "sso:CreateAccountAssignment",
+    "identitystore:CreateGroupMembership",
+    "identitystore:CreateUser",
+    "organizations:InviteAccountToOrganization",
+    "sts:GetSessionToken",
+    "ecr:GetAuthorizationToken",
+    "cloudtrail:StopLogging",
+    "guardduty:DeleteDetector",
+]
+
+IAM_ATTACKS: list[tuple[str, Mutation, str, str]] = [
+    # control-plane and identity actions, whatever their access level and resource
+    *[
+        (f"grants {a}", owned_and(grant([a], [BUCKET])), f"{STATEMENT}.actions[0]", "iam-no-control-plane")
+        for a in CONTROL_PLANE_ACTIONS
+    ],
+    (
+        "assigns a permission set",
+        owned_and(grant(["sso:AttachManagedPolicyToPermissionSet"], [BUCKET])),
+        f"{STATEMENT}.actions[0]",
+        "iam-no-permissions-management",
+    ),
+    (
+        "creates an access key for another user",
+        owned_and(grant(["iam:CreateAccessKey"], [BUCKET])),
+        f"{STATEMENT}.actions[0]",
+        "iam-no-permissions-management",
+    ),
+    # resources the team does not own
+    *[
+        (f"names {r}", owned_and(grant(["s3:GetObject"], [r])), f"{STATEMENT}.resources[0]", "iam-resource-ownership")
+        for r in [
+            SEARCH_BUCKET + "/*",  # another team's bucket
+            "arn:aws:s3:::acme-dev-*",  # a wildcard before the owned prefix ends
+            BUCKET + "*",  # acme-dev-checkout-evil too
+            "arn:aws:s3:::acme-dev-check?ut/*",
+            "arn:aws:s3:::${aws:username}/*",  # a policy variable is any name
+            "arn:aws:s3:::ACME-DEV-CHECKOUT/*",
+            "arn:aws:s3:::unclaimed-bucket",
+        ]
+    ],
+    *[
+        (f"names {r}", owned_and(grant(["dynamodb:GetItem"], [r])), f"{STATEMENT}.resources[0]", rule)
+        for r, rule in [
+            (f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/*", "iam-resource-ownership"),
+            (f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/?*", "iam-resource-ownership"),
+            (f"arn:aws:dynamodb:*:{ACCOUNT}:table/acme-dev-ledger", "iam-no-wildcard-resource"),
+            (f"arn:aws:dynamodb:eu-*:{ACCOUNT}:table/acme-dev-ledger", "iam-resource-ownership"),
+            ("arn:aws:dynamodb:eu-west-1:999999999999:table/acme-dev-ledger", "iam-resource-ownership"),
+            (f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/acme-dev-ledgeR", "iam-resource-ownership"),
+        ]
+    ],
+    (
+        "reads every secret",
+        owned_and(grant(["secretsmanager:GetSecretValue"], [f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:*"])),
+        f"{STATEMENT}.resources[0]",
+        "iam-resource-ownership",
+    ),
+    # code-execution takeovers on resources the team does not own
+    *[
+        (
+            f"{a} on another's resource",
+            owned_and(grant([a], [r])),
+            f"{STATEMENT}.resources[0]",
+            "iam-resource-ownership",
+        )
+        for a, r in [
+            ("lambda:UpdateFunctionCode", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:search-indexer"),
+            ("lambda:UpdateFunctionConfiguration", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:platform-hook"),
+            ("codebuild:UpdateProject", f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:project/platform-deploy"),
+            ("codebuild:StartBuild", f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:project/platform-deploy"),
+            ("glue:UpdateDevEndpoint", f"arn:aws:glue:eu-west-1:{ACCOUNT}:devEndpoint/shared"),
+            ("ecs:ExecuteCommand", f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task/platform/abc"),
+        ]
+    ],
+    (
+        "code takeover on every function",
+        owned_and(grant(["lambda:UpdateFunctionCode"], ["*"])),
+        f"{STATEMENT}.resources[0]",
+        "iam-no-wildcard-resource",
+    ),
+    # ownership claims
+    *[
+        (f"search claims {p}", owned_and(owns(p, team_index=1)), SEARCH_CLAIM, "iam-resource-ownership")
+        for p in [
+            BUCKET,  # payments' bucket
+            "arn:aws:s3:::acme-dev-*",  # a prefix covering it
+            BUCKET + "/private/*",  # inside it
+            "arn:aws:s3:::ACME-dev-checkout",  # the same, in other case
+            LEDGER + "-archive",  # inside payments' table prefix
+            "arn:aws:s3:::*",  # every bucket
+            "arn:aws:s3:::a*",  # too short to name a bucket rather than a type
+            f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/*",
+            f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table*",
+            f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table",
+            f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:*",
+            f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter*",
+            f"arn:aws:sqs:*:{ACCOUNT}:search-events",
+            "arn:aws:sqs:eu-west-1:999999999999:search-events",
+            "arn:aws:s3:::search-?ata*",
+            f"arn:aws:iam::{ACCOUNT}:role/fleet/*",
+            f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev",
+            "arn:aws-cn:s3:::search-data",
+            "search-data",
+        ]
+    ],
+    (
+        "uses a resource the platform shares with another team only",
+        owned_and(
+            lambda d: d["aws"].update(shared_resources=[{"arn": "arn:aws:s3:::acme-dev-assets", "teams": ["search"]}]),
+            grant(["s3:GetObject"], ["arn:aws:s3:::acme-dev-assets/*"]),
+        ),
+        f"{STATEMENT}.resources[0]",
+        "iam-resource-ownership",
+    ),
+    (
+        "shares with a team that does not exist",
+        lambda d: d["aws"].update(shared_resources=[{"arn": "arn:aws:s3:::acme-dev-assets", "teams": ["ghost"]}]),
+        "aws.shared_resources[0].teams[0]",
+        "iam-resource-ownership",
+    ),
+    (
+        "shares a whole resource type",
+        lambda d: d["aws"].update(shared_resources=[{"arn": "arn:aws:s3:::*", "teams": ["payments"]}]),
+        "aws.shared_resources[0].arn",
+        "iam-resource-ownership",
+    ),
+    # managed policies: an allow-list, a boundary for broad ones, never an administrator
+    ("attaches AmazonS3FullAccess", managed(policy("AmazonS3FullAccess")), MANAGED, "iam-managed-policy-allow-list"),
+    (
+        "attaches SecretsManagerReadWrite",
+        managed(policy("SecretsManagerReadWrite")),
+        MANAGED,
+        "iam-managed-policy-allow-list",
+    ),
+    ("attaches ReadOnlyAccess", managed(policy("ReadOnlyAccess")), MANAGED, "iam-managed-policy-allow-list"),
+    (
+        "attaches a customer-managed policy",
+        managed(f"arn:aws:iam::{ACCOUNT}:policy/anything-goes"),
+        MANAGED,
+        "iam-managed-policy-allow-list",
+    ),
+    (
+        "attaches AdministratorAccess-Amplify",
+        managed(policy("AdministratorAccess-Amplify")),
+        MANAGED,
+        "iam-no-admin-policy",
+    ),
+    (
+        "attaches an allowed broad policy to a role without a boundary",
+        managed(policy("AmazonDynamoDBReadOnlyAccess"), allowed=(policy("AmazonDynamoDBReadOnlyAccess"),)),
+        MANAGED,
+        "iam-managed-policy-allow-list",
+    ),
+    (
+        "allow-lists AdministratorAccess",
+        lambda d: d["aws"].update(allowed_managed_policy_arns=[policy("AdministratorAccess")]),
+        "aws.allowed_managed_policy_arns[0]",
+        "iam-no-admin-policy",
+    ),
+    (
+        "allow-lists another account's policy",
+        lambda d: d["aws"].update(allowed_managed_policy_arns=["arn:aws:iam::999999999999:policy/x"]),
+        "aws.allowed_managed_policy_arns[0]",
+        "iam-managed-policy-allow-list",
+    ),
+    (
+        "gives a persona ReadOnlyAccess without a human boundary",
+        lambda d: (
+            d["aws"].update(
+                saml_provider_arn=f"arn:aws:iam::{ACCOUNT}:saml-provider/okta",
+                allowed_managed_policy_arns=[policy("ReadOnlyAccess")],
+            ),
+            d.update(personas={"dev": {"kubernetes": "view", "aws_managed_policy_arns": [policy("ReadOnlyAccess")]}}),
+        ),
+        "personas.dev.aws_managed_policy_arns[0]",
+        "iam-managed-policy-allow-list",
+    ),
+]
+
+IAM_NEIGHBOURS: list[tuple[str, Mutation]] = [
+    ("objects of its own bucket", owned_and(grant(["s3:GetObject", "s3:PutObject"], [BUCKET + "/reports/*"]))),
+    ("its own bucket itself", owned_and(grant(["s3:ListBucket"], [BUCKET]))),
+    ("a table inside its prefix", owned_and(grant(["dynamodb:GetItem"], [LEDGER + "-2026"]))),
+    ("indexes of its tables", owned_and(grant(["dynamodb:Query"], [LEDGER + "/index/*"]))),
+    ("a wildcard after its prefix", owned_and(grant(["dynamodb:Query"], [LEDGER + "-*"]))),
+    ("deploys its own function", owned_and(grant(["lambda:UpdateFunctionCode"], [FUNCTION + "worker"]))),
+    ("an action without resource-level permissions", owned_and(grant(["sts:GetCallerIdentity"], ["*"]))),
+    (
+        "reads parameters under its own path",
+        both(
+            owns(f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-dev/checkout/*"),
+            grant(["ssm:GetParameter"], [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-dev/checkout/db-url"]),
+        ),
+    ),
+    (
+        "a resource the platform shares with it",
+        owned_and(
+            lambda d: d["aws"].update(
+                shared_resources=[{"arn": "arn:aws:s3:::acme-dev-assets", "teams": ["payments", "search"]}]
+            ),
+            grant(["s3:GetObject"], ["arn:aws:s3:::acme-dev-assets/*"]),
+        ),
+    ),
+    ("two teams with neighbouring prefixes", owned_and(owns("arn:aws:s3:::acme-dev-checkout-archive", team_index=1))),
+    (
+        "an allowed narrow managed policy",
+        managed(policy("AWSXrayWriteOnlyAccess"), allowed=(policy("AWSXrayWriteOnlyAccess"),)),
+    ),
+    (
+        "an allowed broad managed policy on a bounded role",
+        managed(
+            policy("AmazonDynamoDBReadOnlyAccess"), allowed=(policy("AmazonDynamoDBReadOnlyAccess"),), boundary=True
+        ),
+    ),
+    (
+        "an allowed customer-managed policy",
+        managed(
+            f"arn:aws:iam::{ACCOUNT}:policy/payments-extra", allowed=(f"arn:aws:iam::{ACCOUNT}:policy/payments-extra",)
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "path", "rule"), [a[1:] for a in IAM_ATTACKS], ids=[a[0] for a in IAM_ATTACKS])
+def test_iam_attack_is_refused_naming_field_and_rule(mutate: Mutation, path: str, rule: str) -> None:
+    lines = problems(mutate)
+    assert any(f": {path}: " in line and f"[{rule}]" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("mutate", [n[1] for n in IAM_NEIGHBOURS], ids=[n[0] for n in IAM_NEIGHBOURS])
+def test_iam_legitimate_neighbour_is_accepted(mutate: Mutation) -> None:
+    assert problems(mutate) == []
+
+
+# --- the refusals follow maintained sources, not memory ------------------------------------------
+def test_credential_actions_are_cloudsplainings() -> None:
+    from cloudsplaining.shared.constants import ACTIONS_THAT_RETURN_CREDENTIALS
+
+    assert {a.lower() for a in ACTIONS_THAT_RETURN_CREDENTIALS} == iam_sources.CREDENTIAL_ACTIONS
+
+
+def test_unscopable_credential_actions_are_refused() -> None:
+    unscopable = [
+        info.name
+        for action in sorted(iam_sources.CREDENTIAL_ACTIONS)
+        if (info := iam_actions.lookup(action)) is not None and not info.resource_level
+    ]
+    assert "ecr:GetAuthorizationToken" in unscopable
+    for action in unscopable:
+        assert iam.action_finding(action) is not None, action
+
+
+def _method_ids() -> list[str]:
+    from cloudsplaining.shared.constants import PRIVILEGE_ESCALATION_METHODS
+
+    return sorted(PRIVILEGE_ESCALATION_METHODS)
+
+
+@pytest.mark.parametrize("method", _method_ids())
+@pytest.mark.parametrize("resource", ["*", "arn:aws:s3:::someone-elses-bucket"])
+def test_every_published_escalation_path_is_refused(method: str, resource: str) -> None:
+    """cloudsplaining's privilege-escalation methods (Rhino Security Labs, pathfinding.cloud):
+    each is refused as a whole, with Resource '*' and with a resource the team does not own."""
+    from cloudsplaining.shared.constants import PRIVILEGE_ESCALATION_METHODS
+
+    actions = list(PRIVILEGE_ESCALATION_METHODS[method])
+    lines = problems(owned_and(grant(actions, [resource])))
+    assert any(f": {STATEMENT}." in line for line in lines), (method, lines)

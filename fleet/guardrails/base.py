@@ -30,6 +30,8 @@ class Settings:
     # it is, so a rule refuses what a patch sets, never what it leaves out.
     patch: bool = False
     reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
+    allowed_managed_policy_arns: tuple[str, ...] = ()  # empty: only administrator policies are refused
+    owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -39,6 +41,8 @@ class Settings:
             argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
             account_ids=tuple(str(a) for a in config.get("accountIds") or ()),
             reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
+            allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
+            owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
         )
 
 

