@@ -10,6 +10,7 @@ the catalog, so a mismatch fails before any resource is created or changed.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pulumi
@@ -54,6 +55,12 @@ def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provi
     assertion with the private key and gets access tokens limited to `oktaScopes`
     (okta.groups.manage to deploy, okta.groups.read to preview). The key comes from the stack's
     ESC environment (esc/<stack>.yaml, read from AWS Secrets Manager); there is no API-token path."""
+    if os.environ.get("OKTA_API_TOKEN"):
+        # The provider would prefer a static SSWS token it finds in the environment.
+        raise pulumi.RunError(
+            "OKTA_API_TOKEN is set: Okta API tokens are long-lived and carry their creator's rights; "
+            "unset it and use the stack's OAuth service app (README, 'The pipeline') [okta-oauth-only]"
+        )
     return okta.Provider(
         "okta",
         org_name=_gated(config.get("oktaOrgName"), gate),

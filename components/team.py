@@ -41,6 +41,8 @@ class Team(pulumi.ComponentResource):
         for spec in planned.namespaced:
             register(spec, self, depends_on=[namespaces[spec.props["metadata"]["namespace"]]])
         project = register(planned.project, self)
+        for spec in planned.repo_credentials:
+            register(spec, self, depends_on=[project])
 
         self.apps = {
             app.name: ChildApp(app, namespaces[app.namespace], project, pulumi.ResourceOptions(parent=self))

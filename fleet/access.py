@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from fleet import personas
+from fleet import personas, repo_creds
 from fleet.naming import PERSONA_LABEL
 from fleet.state import FleetState, Manifest, TeamState
 
@@ -147,6 +147,7 @@ def matrix(state: FleetState) -> dict[str, Any]:
         "organization": state.organization,
         "groups": groups,
         "workloads": workloads,
+        "repo_credentials": [entry for team in state.teams for entry in repo_creds.read_back(team)],
     }
 
 
@@ -225,6 +226,22 @@ def markdown(data: dict[str, Any]) -> str:
             )
     else:
         lines.append("No app has an AWS role.")
+    lines += ["", "## Argo CD repository credentials", ""]
+    if data.get("repo_credentials"):
+        lines += [
+            "GitHub App installation tokens (valid one hour), minted by Argo CD from the App's key, which the",
+            "External Secrets Operator copies from the store; each credential serves only its project.",
+            "",
+            "| project | repository | GitHub App | installation | key (store: path) | Secret |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in data["repo_credentials"]:
+            lines.append(
+                f"| {c['project']} | {_cell(c['repo'])} | {c['github_app_id']} | {c['installation_id']} "
+                f"| {_cell(c['key'])} | {c['secret']} |"
+            )
+    else:
+        lines.append("None: Argo CD reads the teams' repositories with whatever credentials it has been given by hand.")
     lines += ["", "## Kubernetes verbs per persona", "", "The same Role in every namespace of a team."]
     for persona, resources in sorted(levels.items()):
         lines += ["", f"### {persona}", "", *_verbs_table(resources)]

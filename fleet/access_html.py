@@ -183,6 +183,23 @@ def _team_table(team: str, own: list[str], groups: list[dict[str, Any]]) -> str:
     )
 
 
+def _repo_credentials(credentials: list[dict[str, Any]]) -> str:
+    """Argo CD's Git credentials per project (fleet/repo_creds.py), when there are any."""
+    if not credentials:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_esc(c['project'])}</td><td>{_esc(c['repo'])}</td><td>{_esc(str(c['github_app_id']))}</td>"
+        f'<td>{_esc(str(c["installation_id"]))}</td><td class="small">{_esc(c["key"])}</td></tr>'
+        for c in credentials
+    )
+    return (
+        "<h2>Argo CD repository credentials</h2>"
+        '<p class="small">GitHub App installation tokens (one hour), each usable only by its project.</p>'
+        "<table><thead><tr><th>project</th><th>repository</th><th>GitHub App</th><th>installation</th>"
+        f"<th>key (store: path)</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
     by_team: dict[str, list[dict[str, Any]]] = {}
     for group in matrix["groups"]:
@@ -208,6 +225,7 @@ AppProject roles and IAM trust policies. Colour is the strongest access in a nam
 <label for="search">Search</label><input id="search" type="search" placeholder="group, rule, role…">
 <span class="small"><span id="shown">{total}</span> of {total} groups</span></div>
 <div id="matrix">{tables}</div>
+{_repo_credentials(matrix.get("repo_credentials", []))}
 <h2>The fleet</h2>
 {diagram(state)}
 <details><summary class="small">Mermaid source (graph.mmd)</summary><pre>{_esc(mermaid)}</pre></details>

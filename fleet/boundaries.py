@@ -69,9 +69,11 @@ def snippet_annotations(props: Mapping[str, Any]) -> list[str]:
 
 def external_ips(props: Mapping[str, Any]) -> list[str]:
     value = _spec(props).get("externalIPs")
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value] if value is not None and not isinstance(value, Mapping) else []
+    if value is None or value == [] or isinstance(value, Mapping):
+        return []
+    if isinstance(value, (str, int, float)):
+        return [str(value)]
+    return [str(v) for v in value]
 
 
 def in_cluster_external_name(props: Mapping[str, Any]) -> str | None:

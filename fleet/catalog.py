@@ -145,9 +145,24 @@ class Aws(Strict):
         return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
+class RepoCredentials(Strict):
+    """Where the platform keeps the teams' GitHub App keys (External Secrets ClusterSecretStore)."""
+
+    secret_store: DnsLabel
+    github_api_url: str | None = None  # GitHub Enterprise: https://ghe.example.com/api/v3
+
+
 class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+    repo_credentials: RepoCredentials | None = None
+
+
+class GitHubApp(Strict):
+    """The team's GitHub App: Argo CD reads the team's repositories with its installation tokens."""
+
+    app_id: Annotated[int, Field(gt=0)]
+    installation_id: Annotated[int, Field(gt=0)]
 
 
 class Persona(Strict):
@@ -325,6 +340,7 @@ class Team(Strict):
     lifecycle: Lifecycle = "active"
     aws: TeamAws | None = None
     apps: tuple[App, ...] = ()
+    github_app: GitHubApp | None = None
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:

@@ -124,6 +124,15 @@ class Names:
         return f"{team}-{app}"
 
     @staticmethod
+    def repo_credential(team: str, repo_url: str) -> str:
+        """The ExternalSecret and the Secret Argo CD reads for one of the team's repositories."""
+        return f"repo-{team}-{hashlib.sha256(repo_url.encode()).hexdigest()[:10]}"
+
+    def github_app_key(self, team: str) -> str:
+        """Where the platform's secret store keeps the private key of the team's GitHub App."""
+        return f"{self.organization}/{self.environment}/argocd/github-app/{team}"
+
+    @staticmethod
     def argocd_role(persona: str) -> str:
         return persona
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet import boundaries, iam_policies, personas
+from fleet import boundaries, iam_policies, personas, repo_creds
 from fleet.catalog import App, Catalog, Namespace, Source, Team
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.naming import (
@@ -460,6 +460,7 @@ def _team(ctx: _Ctx, team: Team) -> TeamState:
         namespaced_objects=tuple(m for ns in team.namespaces for m in _namespaced(ctx, team, ns)),
         project=_project(ctx, team),
         apps=tuple(_app(ctx, team, app) for app in team.apps),
+        repo_credentials=repo_creds.manifests(ctx.catalog, team, ctx.labels(team.name)),
     )
 
 

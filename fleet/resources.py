@@ -146,6 +146,7 @@ class TeamResources:
     namespaces: tuple[Resource, ...]
     namespaced: tuple[Resource, ...]
     project: Resource
+    repo_credentials: tuple[Resource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def team_resources(team: TeamState) -> TeamResources:
         # workloads keep their guards rather than running with open networking.
         namespaced=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespaced_objects),
         project=kubernetes(team.project),
+        repo_credentials=tuple(kubernetes(m) for m in team.repo_credentials),
     )
 
 
@@ -206,7 +208,7 @@ def desired_resources(state: FleetState) -> list[Resource]:
             out += [group] if rule is None else [group, rule]
         for human in t.human_roles:
             out += human
-        out += [*t.namespaces, *t.namespaced, t.project]
+        out += [*t.namespaces, *t.namespaced, t.project, *t.repo_credentials]
         for app in team.apps:
             a = app_resources(app)
             out += [*a.role, a.service_account]

@@ -116,9 +116,10 @@ class TeamState:
     namespaced_objects: tuple[Manifest, ...]  # quota, limits, policy, Roles, RoleBindings
     project: Manifest
     apps: tuple[AppState, ...]
+    repo_credentials: tuple[Manifest, ...] = ()  # ExternalSecrets in the Argo CD namespace
 
     def manifests(self) -> list[Manifest]:
-        return [*self.namespace_objects, *self.namespaced_objects, self.project]
+        return [*self.namespace_objects, *self.namespaced_objects, self.project, *self.repo_credentials]
 
 
 @dataclass(frozen=True)

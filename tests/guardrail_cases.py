@@ -100,6 +100,7 @@ BLACKLIST = [
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "rbac.authorization.k8s.io", "kind": "Role"},
     {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+    {"group": "", "kind": "ServiceAccount"},
     {"group": "", "kind": "Endpoints"},
     {"group": "discovery.k8s.io", "kind": "EndpointSlice"},
     {"group": "argoproj.io", "kind": "Application"},

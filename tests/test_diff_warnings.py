@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet import diff
-from fleet import markdown as md
+from fleet import diff, markdown
 from fleet.cli import run
 from fleet.load import state_from_text
 from tests.conftest import BASE
@@ -25,7 +24,17 @@ BOUNDARY = "arn:aws:iam::111111111111:policy/fleet-boundary"
 def production() -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["deletion_protection"] = True
-    data["aws"].update(saml_provider_arn=SAML, permissions_boundary_arn=BOUNDARY)
+    data["aws"].update(
+        saml_provider_arn=SAML,
+        permissions_boundary_arn=BOUNDARY,
+        human_permissions_boundary_arn="arn:aws:iam::111111111111:policy/fleet-human-boundary",
+        allowed_managed_policy_arns=[  # what the cases attach, allowed by the platform
+            "arn:aws:iam::111111111111:policy/payments-read",
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+        ],
+    )
     data["personas"] = {
         "admin": {"kubernetes": "admin", "argocd": ["get", "sync", "delete"]},
         "developer": {
@@ -44,14 +53,6 @@ def production() -> dict[str, Any]:
     }
     data["teams"][0]["namespaces"] = [{"name": "payments"}, {"name": "payments-jobs"}]
     data["teams"][0]["apps"][0]["aws"]["managed_policy_arns"] = ["arn:aws:iam::111111111111:policy/payments-read"]
-    data["aws"]["human_permissions_boundary_arn"] = BOUNDARY  # broad read policies need a boundary
-    # the platform's allow-list (iam-managed-policy-allow-list) holds every policy the cases attach
-    data["aws"]["allowed_managed_policy_arns"] = [
-        "arn:aws:iam::111111111111:policy/payments-read",
-        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
-        "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
-    ]
     return data
 
 
@@ -269,7 +270,8 @@ def test_fail_on_warnings_exits_1_for_a_widening_and_0_for_a_narrowing(
         files[name] = tmp_path / f"{name}.yaml"
         files[name].write_text(yaml.safe_dump(data))
     assert run(["diff", str(files["base"]), str(files["widened"]), "--fail-on", "warnings"]) == 1
-    assert md.text("persona viewer: Argo CD actions get → get, override") in capsys.readouterr().out  # escaped
+    # the review comment escapes catalog text for GitHub Markdown (fleet/markdown.py)
+    assert markdown.text("persona viewer: Argo CD actions get → get, override") in capsys.readouterr().out
     assert run(["diff", str(files["base"]), str(files["narrowed"]), "--fail-on", "warnings"]) == 0
 
 

@@ -6,13 +6,17 @@ must pass every policy of the pack."""
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi_policy import ResourceValidationPolicy
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from fleet import boundaries, personas
+from fleet.guardrails import RESOURCE_RULES, Settings
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.load import load_state
 from fleet.render import render
@@ -1080,3 +1084,40 @@ def test_the_referee_knows_the_admission_kinds() -> None:
         misspelt = {**manifest.obj, "spec": {**manifest.obj["spec"], "validationAction": ["Deny"]}}
         with pytest.raises(kubernetes_validate.ValidationError):
             kubernetes_validate.validate(misspelt, "1.31", strict=True)
+
+
+JUNK: tuple[Any, ...] = (None, 0, True, "*", [], {}, [{}], {"*": "*"}, [["*"]])
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = (), depth: int = 3) -> Iterator[tuple[Any, ...]]:
+    if depth == 0:
+        return
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key), depth - 1)
+
+
+def _replaced(value: Any, path: tuple[Any, ...], junk: Any) -> Any:
+    copied = copy.deepcopy(value)
+    target = copied
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    return copied
+
+
+def test_no_rule_raises_on_malformed_inputs() -> None:
+    """A policy that raises fails the whole pack run of a stack; a malformed input (which the
+    provider would refuse anyway) must give a verdict, not an exception."""
+    settings = Settings.from_config(SETTINGS)
+    judged = 0
+    for _, resource_type, props, *_ in [*ATTACKS, *NEIGHBOURS]:
+        rules = [rule for rule in RESOURCE_RULES if rule.applies_to(resource_type)]
+        for path in _paths(props):
+            for junk in JUNK:
+                proxied = unknown_checking_proxy(_replaced(props, path, junk))
+                for rule in rules:
+                    list(rule.judge(resource_type, proxied, settings))
+                    judged += 1
+    assert judged > 10_000

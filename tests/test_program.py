@@ -61,6 +61,8 @@ def test_counts_per_type_dev() -> None:
         # one admission policy and its binding for the whole fleet
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
+        # payments' GitHub App: one repository credential per repository it deploys from
+        "kubernetes:external-secrets.io/v1:ExternalSecret": 4,  # payments: 3 app repos + the gateway's values repo
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "pulumi:providers:okta": 1,
@@ -322,3 +324,33 @@ def test_moved_resources_alias_their_former_parent(stack: tuple[str, ProgramRun]
     # own aliases for former API versions of a kind, which change the type only).
     moved_urns = {r.urn for r, _ in moved}
     assert all(not a.spec.parentUrn for r in run.registrations if r.urn not in moved_urns for a in r.aliases)
+
+
+def test_an_okta_api_token_in_the_environment_is_refused(monkeypatch) -> None:
+    """Okta only through the OAuth service app: a long-lived API token is never used."""
+    monkeypatch.setenv("OKTA_API_TOKEN", "00abc")
+    run = run_program("dev", {"fleet": "stacks/dev.yaml"})
+    assert run.error is not None
+    assert "[okta-oauth-only]" in str(run.error)
+    assert not run.of_type("pulumi:providers:okta")
+
+
+def test_okta_is_configured_from_the_oauth_service_app() -> None:
+    run = run_program(
+        "dev",
+        {
+            "fleet": "stacks/dev.yaml",
+            "oktaOrgName": "acme",
+            "oktaClientId": "0oa123",
+            "oktaPrivateKey": "-----BEGIN PRIVATE KEY-----",
+            "oktaPrivateKeyId": "kid-1",
+            "oktaScopes": '["okta.groups.manage"]',
+        },
+    )
+    assert run.error is None, run.error
+    (provider,) = run.of_type("pulumi:providers:okta")
+    inputs = provider.inputs
+    assert inputs["clientId"] == "0oa123"
+    assert inputs["privateKeyId"] == "kid-1"
+    assert "okta.groups.manage" in str(inputs["scopes"])
+    assert "apiToken" not in inputs

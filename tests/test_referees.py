@@ -38,7 +38,7 @@ def roles() -> list[tuple[str, IamRole]]:
     return [(f"{p.stem}:{r.name}", r) for p in STACKS for r in state_of(p).roles()]
 
 
-KUBE = [(i, m) for i, m in manifests() if not m.api_version.startswith("argoproj.io/")]
+KUBE = [(i, m) for i, m in manifests() if not m.api_version.startswith(("argoproj.io/", "external-secrets.io/"))]
 ARGO = [(i, m) for i, m in manifests() if m.api_version.startswith("argoproj.io/")]
 ROLES = roles()
 # workload role name -> the namespace of the app's ServiceAccount

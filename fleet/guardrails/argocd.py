@@ -31,18 +31,19 @@ PROJECT_TYPES = (kind(ARGO, "AppProject"),)
 APPLICATION_TYPES = (kind(ARGO, "Application"),)
 APPLICATION_SET_TYPES = (kind(ARGO, "ApplicationSet"),)
 # Kinds a team's Applications must never deploy, so the project blacklists them: what the
-# platform owns in a team namespace (quota, limits, network policy, RBAC), what reaches other
-# namespaces (Endpoints and EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an
-# Application or ApplicationSet in a team namespace could name another project).
-# ServiceAccounts are not among them: charts ship their own, and inside a namespace a
-# ServiceAccount is no boundary (whoever creates pods there can run as any of them); the
-# platform's ServiceAccounts are pinned by the AWS side (trust policy, Pod Identity association).
+# platform owns in a team namespace (quota, limits, network policy, RBAC, and each app's
+# ServiceAccount, which its IAM role trusts: a chart's ServiceAccount of the same name would
+# take it over, annotations included), what reaches other namespaces (Endpoints and
+# EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an Application or ApplicationSet
+# in a team namespace could name another project). Charts use the platform's ServiceAccount
+# (`serviceAccount.create: false`, name `<app>`).
 PLATFORM_OWNED_KINDS = (
     ("", "LimitRange"),
     ("", "ResourceQuota"),
     ("networking.k8s.io", "NetworkPolicy"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("", "ServiceAccount"),
     ("", "Endpoints"),
     ("discovery.k8s.io", "EndpointSlice"),
     (ARGO, "Application"),
@@ -176,7 +177,7 @@ def _cluster_resources(props: Mapping[str, Any], settings: Settings) -> Iterator
     if missing:
         yield (
             f"namespaceResourceBlacklist lacks platform-owned kinds {', '.join(missing)}: apps could replace the quota, limits, "
-            "network policy or RBAC, point Services at other namespaces, or create Argo CD objects"
+            "network policy, RBAC or ServiceAccounts, point Services at other namespaces, or create Argo CD objects"
         )
 
 

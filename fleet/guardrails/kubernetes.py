@@ -71,7 +71,7 @@ def _rbac_wildcards(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
 
 def _rbac_escalation(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     for i, rule in enumerate(_rules(props)):
-        verbs = set(as_list(rule.get("verbs")))
+        verbs = {str(v) for v in as_list(rule.get("verbs"))}
         if verbs & ESCALATING_VERBS:
             yield f"rules[{i}] grants {', '.join(sorted(verbs & ESCALATING_VERBS))}: a way around RBAC"
         if "rbac.authorization.k8s.io" in as_list(rule.get("apiGroups")) and verbs - {"get", "list", "watch"}:
@@ -112,14 +112,14 @@ def _view_no_secrets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     if not _is_view_role(props):
         return
     for i, rule in enumerate(_rules(props)):
-        resources = set(as_list(rule.get("resources")))
-        if ("secrets" in resources or "*" in resources) and set(as_list(rule.get("verbs"))) & READ_VERBS:
+        resources = {str(r) for r in as_list(rule.get("resources"))}
+        if ("secrets" in resources or "*" in resources) and {str(v) for v in as_list(rule.get("verbs"))} & READ_VERBS:
             yield f"rules[{i}] lets a view role read secrets"
 
 
 def _no_power_bindings(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     ref = props.get("roleRef") if isinstance(props.get("roleRef"), Mapping) else {}
-    if ref.get("kind") != "ClusterRole" or ref.get("name") not in BUILTIN_POWER_ROLES:
+    if ref.get("kind") != "ClusterRole" or str(ref.get("name")) not in BUILTIN_POWER_ROLES:
         return
     groups = [
         s.get("name") for s in as_list(props.get("subjects")) if isinstance(s, Mapping) and s.get("kind") == "Group"
@@ -256,7 +256,7 @@ def _admission_boundaries(props: Mapping[str, Any], settings: Settings) -> Itera
 def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     meta = metadata(props)
     name = meta.get("name")
-    if name in SYSTEM_NAMESPACES:
+    if str(name) in SYSTEM_NAMESPACES:
         return
     labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
     floor = POD_SECURITY_LEVELS.index(settings.pod_security_floor)
@@ -280,7 +280,7 @@ def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
 
 def _default_deny(props: Mapping[str, Any]) -> bool:
     body = spec(props)
-    return body.get("podSelector") == {} and {"Ingress", "Egress"} <= set(as_list(body.get("policyTypes")))
+    return body.get("podSelector") == {} and {"Ingress", "Egress"} <= {str(t) for t in as_list(body.get("policyTypes"))}
 
 
 def _namespace_guards(resources: Sequence[StackResource], _: Settings) -> Iterator[tuple[StackResource, str]]:
