@@ -1,7 +1,7 @@
-"""`python -m fleet validate|plan|access|diff|guardrails`: offline, no credentials.
+"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials.
 
-Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings); 2 usage error or
-unreadable file.
+Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings; for `promote`, a
+refusal); 2 usage error or unreadable file; 3 `promote` found nothing to promote.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import gc
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from fleet import access, guardrails, plan, terminal
 from fleet.catalog import Catalog
 from fleet.load import load_state, state_from_text
-from fleet.problems import CatalogError, UnreadableFileError
+from fleet.problems import CatalogError, UnreadableFileError, UsageError
 from fleet.state import FleetState
 from fleet.yaml_io import decode, read_text
 
@@ -46,10 +47,69 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", help="a catalog file, or git:REV:path")
     d.add_argument("--format", choices=("md", "json"), default="md")
     d.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
+    au = sub.add_parser(
+        "audit",
+        help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
+    )
+    au.add_argument("file", help="the catalog: its path now, or the path it had (renames are followed)")
+    au.add_argument("--since", help="from this date or time (YYYY-MM-DD is midnight UTC)")
+    au.add_argument("--until", help="up to this date or time, inclusive (YYYY-MM-DD: to the end of that day, UTC)")
+    au.add_argument(
+        "--as-of", help="instead: the access matrix in effect at this date or time (YYYY-MM-DD: end of day, UTC)"
+    )
+    au.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
+    au.add_argument("--format", choices=("md", "json", "csv"), default="md")
+
     from fleet import pipeline_cli  # the CI steps (README, "The pipeline")
 
     pipeline_cli.add_parser(sub)
     return parser
+
+
+def _moment(option: str, value: str | None, end_of_day: bool) -> datetime | None:
+    """A date (midnight UTC, or the last instant of that day) or an ISO 8601 time (UTC if no offset)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
+            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from fleet import audit, gitlog  # only this command needs them
+
+    if args.as_of and (args.since or args.until):
+        raise UsageError("--as-of is one moment; it does not combine with --since or --until")
+    since = _moment("--since", args.since, end_of_day=False)
+    until = _moment("--until", args.until, end_of_day=True)
+    moment = _moment("--as-of", args.as_of, end_of_day=True)
+    if since and until and since > until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    repo, path = gitlog.locate(args.file)
+    head = gitlog.resolve(repo, args.ref)
+    changes = gitlog.history(repo, path, head)
+    ref = f"{args.ref} ({head[:12]})"
+    with gitlog.BlobReader(repo) as blobs:
+        if moment is not None:
+            report, grants = audit.as_of(changes, blobs.read, path, ref, moment)
+            if args.format == "json":
+                sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+            else:
+                sys.stdout.write(
+                    audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report)
+                )
+            return 0
+        log = audit.build_log(changes, blobs.read, path, ref, since, until)
+    if args.format == "json":
+        sys.stdout.write(log.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
+    return 0
 
 
 class _MissingAtRevisionError(Exception):
@@ -150,8 +210,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diff":
             return _diff(args)
+        if args.command == "audit":
+            return _audit(args)
         _, state = load_state(args.file)
-    except UnreadableFileError as err:
+    except (UnreadableFileError, UsageError) as err:
         _err(f"error: {err}")
         return EXIT_USAGE
     except CatalogError as err:

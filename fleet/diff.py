@@ -185,23 +185,43 @@ def _role_grants(state: FleetState) -> dict[str, set[str]]:
     return out
 
 
-def _access(base: FleetState | None, head: FleetState | None) -> list[AccessChange]:
-    def by_group(state: FleetState | None) -> dict[str, set[str]]:
-        if state is None:
-            return {}
-        return {g["okta_group"]: _grants(g) for g in access.matrix(state)["groups"]}
+Principal = tuple[Literal["okta-group", "iam-role"], str]
 
-    out = []
-    for kind, old, new in (
-        ("okta-group", by_group(base), by_group(head)),
-        ("iam-role", _role_grants(base) if base else {}, _role_grants(head) if head else {}),
-    ):
-        for principal in sorted(set(old) | set(new)):
-            gained = sorted(new.get(principal, set()) - old.get(principal, set()))
-            lost = sorted(old.get(principal, set()) - new.get(principal, set()))
-            if gained or lost:
-                out.append(AccessChange(principal=principal, kind=kind, gained=gained, lost=lost))
+
+def access_grants(state: FleetState) -> dict[Principal, frozenset[str]]:
+    """Every principal's grants, one string each: what two catalogs' access is compared by
+    (here between two sides, in `fleet audit` between consecutive commits)."""
+    out: dict[Principal, frozenset[str]] = {
+        ("okta-group", g["okta_group"]): frozenset(_grants(g)) for g in access.matrix(state)["groups"]
+    }
+    out.update((("iam-role", name), frozenset(grants)) for name, grants in _role_grants(state).items())
     return out
+
+
+def access_changes(old: dict[Principal, frozenset[str]], new: dict[Principal, frozenset[str]]) -> list[AccessChange]:
+    """Per principal, what `new` grants that `old` did not, and the reverse; Okta groups first."""
+    out = []
+    for kind, principal in sorted(set(old) | set(new), key=lambda p: (p[0] != "okta-group", p[1])):
+        before, after = old.get((kind, principal), frozenset()), new.get((kind, principal), frozenset())
+        if before is after:  # the same object: unchanged (the audit reuses each team's grants)
+            continue
+        gained, lost = sorted(after - before), sorted(before - after)
+        if gained or lost:
+            out.append(AccessChange(principal=principal, kind=kind, gained=gained, lost=lost))
+    return out
+
+
+def grant_area(kind: str, grant: str) -> Literal["kubernetes", "argocd", "aws", "membership"]:
+    """Which system a grant string of `access_grants` is about (the audit's CSV column)."""
+    if kind == "iam-role" or grant.startswith("aws "):
+        return "aws"
+    if grant.startswith("members: "):
+        return "membership"
+    return "argocd" if grant.startswith("argocd ") else "kubernetes"
+
+
+def _access(base: FleetState | None, head: FleetState | None) -> list[AccessChange]:
+    return access_changes(access_grants(base) if base else {}, access_grants(head) if head else {})
 
 
 def _renames(base: Catalog | None, head: Catalog | None) -> list[Warning]:

@@ -100,6 +100,11 @@ def _problems(err: ValidationError) -> list[Problem]:
     return out
 
 
+def shape_problems(err: ValidationError) -> list[Problem]:
+    """The problems of a catalog that failed its models, worded as `fleet validate` words them."""
+    return _problems(err)
+
+
 def _valid(model: type[M], data: Any, **update: Any) -> M | None:
     """`data` as `model` without its unknown fields (already reported), or None if malformed."""
     if not isinstance(data, dict):
@@ -161,6 +166,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         account_ids=(catalog.aws.account_id,),
         reserved_namespaces=catalog.cluster.reserved_namespaces,
         allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
+        require_pinned_revisions=catalog.deletion_protection,
     )
 
 

@@ -46,3 +46,7 @@ class CatalogError(Exception):
 
 class UnreadableFileError(Exception):
     """The file could not be read at all (missing, a directory, no permission): exit 2."""
+
+
+class UsageError(Exception):
+    """The command cannot run as asked (not a Git repository, a date outside the history, …): exit 2."""

@@ -71,6 +71,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string"},
             "description": "ARN patterns (exact, or a prefix ending in '*') the stack's statements may name",
         },
+        "requirePinnedRevisions": {
+            "type": "boolean",
+            "default": Settings.require_pinned_revisions,
+            "description": "Applications must deploy a full commit SHA or a tag (set it for stacks with deletion protection)",
+        },
     }
 )
 

@@ -140,7 +140,7 @@ def application(
         "metadata": {"name": "team-app", "namespace": "argocd"},
         "spec": {
             "project": project_name,
-            "source": {"repoURL": repo, "path": "p", "targetRevision": "HEAD"},
+            "source": {"repoURL": repo, "path": "p", "targetRevision": "v1.0.0"},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": ns},
         },
     }
@@ -156,6 +156,7 @@ SETTINGS = {
     ],
     "ownedResources": ["arn:aws:s3:::bucket", "arn:aws:eks:eu-west-1:111111111111:cluster/team-*"],
     "accountIds": ["111111111111"],
+    "requirePinnedRevisions": True,
 }
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
@@ -410,6 +411,44 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         "does not match",
     ),
     ("argocd-application-project", APP, application("default"), application(), "'default' project"),
+]
+
+
+def revisions(*sources: dict[str, Any]) -> dict[str, Any]:
+    """An Application with one source, or several (multi-source) when given more than one."""
+    app = application()
+    if len(sources) == 1:
+        app["spec"]["source"] = {"repoURL": "https://github.com/acme/team-deploy", "path": "p", **sources[0]}
+    else:
+        del app["spec"]["source"]
+        app["spec"]["sources"] = [{"repoURL": "https://github.com/acme/team-deploy", **s} for s in sources]
+    return app
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+RESOURCE_CASES += [
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": "main"}),
+        revisions({"targetRevision": SHA}),
+        "branch",
+    ),
+    ("argocd-revision-pinned", APP, revisions({}), revisions({"targetRevision": "v2.14.0"}), "HEAD follows"),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"targetRevision": SHA[:12]}),
+        revisions({"targetRevision": "refs/tags/release-2026-11"}),
+        "short commit SHA",
+    ),
+    (
+        "argocd-revision-pinned",
+        APP,
+        revisions({"path": "a", "targetRevision": "1.2.3"}, {"path": "b", "targetRevision": "release/1.2"}),
+        revisions({"path": "a", "targetRevision": "1.2.3"}, {"chart": "redis", "targetRevision": "18.*"}),
+        "sources[1].targetRevision",
+    ),
 ]
 
 RESOURCE_CASES += [

@@ -60,8 +60,13 @@ def set_sources(sources: list[dict[str, Any]]) -> Mutation:
 
 
 def production(mutate: Mutation) -> Mutation:
+    """deletion_protection on, every Git revision of the base pinned (argocd-revision-pinned)."""
+
     def both(d: dict[str, Any]) -> None:
         d["deletion_protection"] = True
+        for team in d["teams"]:
+            for app in team["apps"]:
+                app["source"]["revision"] = "v1.0.0"
         mutate(d)
 
     return both
@@ -140,6 +145,13 @@ CASES: list[tuple[str, Mutation, str, str, Mutation]] = [
         f"{APP}.source.revision",
         "[argocd-chart-version]",
         set_source(chart_source(revision="19.*")),  # outside production a range is allowed
+    ),
+    (
+        "ref source on a branch in production",
+        production(set_sources([multi()[0], {"repo": CONFIG_REPO, "revision": "main", "ref": "config"}])),
+        f"{APP}.sources[1].revision",
+        "[argocd-revision-pinned]",
+        production(set_sources(multi())),  # the chart's 1.8.2 is a version, the ref's v2.3.0 a tag
     ),
     (
         "helm.release_name",

@@ -133,6 +133,9 @@ def test_persona_templates_never_grant_rbac_or_wildcards() -> None:
 def test_deletion_protection_and_decommissioning() -> None:
     data = copy.deepcopy(BASE)
     data["deletion_protection"] = True
+    for team in data["teams"]:
+        for app in team["apps"]:
+            app["source"]["revision"] = "v1.0.0"  # pinned, as deletion protection requires
     data["teams"][0]["apps"][0]["lifecycle"] = "decommissioning"
     data["teams"][1]["lifecycle"] = "decommissioning"
     state = state_for(data)

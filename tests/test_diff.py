@@ -107,6 +107,9 @@ def test_narrowing_access() -> None:
 def production(data: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(data)
     data["deletion_protection"] = True
+    for team in data["teams"]:
+        for app in team["apps"]:
+            app["source"]["revision"] = "v1.0.0"  # production deploys pinned revisions
     return data
 
 

@@ -24,6 +24,9 @@ BOUNDARY = "arn:aws:iam::111111111111:policy/fleet-boundary"
 def production() -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["deletion_protection"] = True
+    for team in data["teams"]:
+        for app in team["apps"]:
+            app["source"]["revision"] = "v1.0.0"  # deletion protection requires pinned revisions
     data["aws"].update(
         saml_provider_arn=SAML,
         permissions_boundary_arn=BOUNDARY,

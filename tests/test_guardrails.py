@@ -171,6 +171,7 @@ def test_program_registrations_pass_the_pack(stack: str) -> None:
         "podSecurityFloor": settings.pod_security_floor,
         "argocdNamespace": settings.argocd_namespace,
         "accountIds": list(settings.account_ids),
+        "requirePinnedRevisions": settings.require_pinned_revisions,
     }
     custom = [r for r in run.registrations if r.custom and not r.type.startswith("pulumi:providers:")]
     violations = []

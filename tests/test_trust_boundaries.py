@@ -86,6 +86,15 @@ ADDON_CLAIMS = [
 # (attack, mutation, field path, rule id)
 ATTACKS: list[tuple[str, Mutation, str, str]] = [
     *[(f"claims {n}", claim(n), "teams[0].namespaces[1].name", "k8s-reserved-namespace") for n in ADDON_CLAIMS],
+    *[
+        (
+            f"a team named {n} (its default namespace)",
+            lambda d, n=n: team(d, 1).update(name=n),
+            "teams[1].namespaces[0].name",
+            rule,
+        )
+        for n, rule in [(n, "k8s-reserved-namespace") for n in ("monitoring", "ingress-nginx", "kube-tools")]
+    ],
     (
         "claims a namespace the catalog reserves",
         both(lambda d: d["cluster"].update(reserved_namespaces=["edge-proxy"]), claim("edge-proxy")),
@@ -559,3 +568,57 @@ def test_every_published_escalation_path_is_refused(method: str, resource: str) 
     actions = list(PRIVILEGE_ESCALATION_METHODS[method])
     lines = problems(owned_and(grant(actions, [resource])))
     assert any(f": {STATEMENT}." in line for line in lines), (method, lines)
+
+
+# --- the same managed-policy findings through the pack, configured or not ------------------------
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ROLE = "aws:iam/role:Role"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["AmazonS3FullAccess", "SecretsManagerReadWrite", "AmazonDynamoDBFullAccess", "job-function/DataScientist"],
+)
+def test_pack_refuses_broad_writing_policies_unless_allowed(name: str) -> None:
+    attachment = {"role": "r", "policyArn": policy(name)}
+    rule = "iam-managed-policy-allow-list"
+    assert pack_resource_violations(rule, ATTACHMENT, attachment, {}), name
+    assert pack_resource_violations(rule, ATTACHMENT, attachment, {"allowedManagedPolicyArns": [policy(name)]}) == []
+    role = {"name": "r", "managedPolicyArns": [policy(name)]}
+    assert pack_resource_violations(rule, ROLE, role, {"allowedManagedPolicyArns": [policy(name)]}), "no boundary"
+
+
+@pytest.mark.parametrize("name", ["AdministratorAccess", "AdministratorAccess-Amplify", "PowerUserAccess"])
+def test_pack_refuses_administrator_policies_even_when_allowed(name: str) -> None:
+    attachment = {"role": "r", "policyArn": policy(name)}
+    assert pack_resource_violations(
+        "iam-no-admin-policy", ATTACHMENT, attachment, {"allowedManagedPolicyArns": [policy(name)]}
+    )
+
+
+def test_pack_leaves_narrow_and_customer_policies_to_the_allow_list() -> None:
+    rule = "iam-managed-policy-allow-list"
+    for arn in (policy("AWSXrayWriteOnlyAccess"), f"arn:aws:iam::{ACCOUNT}:policy/team-own"):
+        assert pack_resource_violations(rule, ATTACHMENT, {"role": "r", "policyArn": arn}, {}) == []
+        assert pack_resource_violations(
+            rule, ATTACHMENT, {"role": "r", "policyArn": arn}, {"allowedManagedPolicyArns": [policy("ReadOnlyAccess")]}
+        )
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("eks:CreateAccessEntry", f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev"),
+        ("eks:AssociateAccessPolicy", f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev"),
+        ("ssm:StartSession", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-0abc"),
+        ("sso:CreateAccountAssignment", "arn:aws:sso:::instance/ssoins-1"),
+        ("identitystore:CreateGroupMembership", "arn:aws:identitystore::111111111111:identitystore/d-1"),
+        ("ecr:GetAuthorizationToken", "*"),
+    ],
+)
+def test_pack_refuses_control_plane_actions_in_any_stack(action: str, resource: str) -> None:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    rule = "iam-no-control-plane"
+    assert pack_resource_violations(rule, "aws:iam/policy:Policy", {"policy": document}, {})
+    read = {**document, "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}
+    assert pack_resource_violations(rule, "aws:iam/policy:Policy", {"policy": read}, {}) == []

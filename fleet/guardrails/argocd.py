@@ -296,6 +296,46 @@ def _application_sources(props: Mapping[str, Any], settings: Settings) -> Iterat
             yield from (f"{where}.helm: {p}" for p in values_namespace_problems(_helm_values(helm), namespace))
 
 
+# A revision that names one commit: a full SHA-1 commit id (what Argo CD takes as a commit), a
+# semantic-version tag, or any tag named in full. Every other name may be a branch, which moves.
+FULL_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+SEMVER_TAG = re.compile(r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+TAG_REF = "refs/tags/"
+PINNED_REVISION = "argocd-revision-pinned"
+_PIN_HINT = "pin a full 40-character commit SHA or a tag (v1.2.3, or any tag as refs/tags/<name>)"
+
+
+def unpinned_revision(revision: str) -> str | None:
+    """Why `revision` may point at another commit tomorrow, or None when it is pinned."""
+    if FULL_SHA.match(revision) or SEMVER_TAG.match(revision):
+        return None
+    if revision.startswith(TAG_REF) and len(revision) > len(TAG_REF) and not any(c.isspace() for c in revision):
+        return None
+    if revision == "HEAD":
+        return f"HEAD follows the repository's default branch; {_PIN_HINT}"
+    if re.fullmatch(r"[0-9a-fA-F]{7,39}", revision):
+        return (
+            f"{revision!r} is a short commit SHA, which Argo CD cannot tell from a branch name; write all 40 characters"
+        )
+    return f"{revision!r} is a branch, or a tag not named as one; {_PIN_HINT}"
+
+
+def _pinned_revisions(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not settings.require_pinned_revisions:
+        return
+    body = spec(props)
+    sources = [("source", body.get("source"))] if body.get("source") is not None else []
+    sources += [(f"sources[{i}]", s) for i, s in enumerate(as_list(body.get("sources")))]
+    for where, source in sources:
+        if not isinstance(source, Mapping) or source.get("chart"):
+            continue  # a Helm chart's targetRevision is a chart version, judged by the chart rules
+        if settings.patch and "targetRevision" not in source:
+            continue  # a patch that leaves the revision as it is
+        revision = str(source.get("targetRevision") or "HEAD")
+        if (reason := unpinned_revision(revision)) is not None:
+            yield f"{where}.targetRevision: {reason}"
+
+
 def project_problem(project: Any) -> str | None:
     """What is wrong with the project an Application (or an ApplicationSet's template) names."""
     name = str(project if project is not None else "").strip()
@@ -469,6 +509,13 @@ RULES: tuple[Rule, ...] = (
         "argo-cd projects.md (the default project)",
         PROJECT_TYPES,
         _default_project,
+    ),
+    Rule(
+        PINNED_REVISION,
+        "with deletion protection, Applications deploy a full commit SHA or a tag, never a branch or HEAD",
+        "argo-cd tracking_strategies.md (a branch or HEAD moves without a change in Git here)",
+        APPLICATION_TYPES,
+        _pinned_revisions,
     ),
 )
 

@@ -32,6 +32,8 @@ class Settings:
     reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
     allowed_managed_policy_arns: tuple[str, ...] = ()  # empty: only administrator policies are refused
     owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
+    # Environments with deletion protection: Applications deploy one commit, never a branch.
+    require_pinned_revisions: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -43,6 +45,7 @@ class Settings:
             reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
             allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
             owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
+            require_pinned_revisions=config.get("requirePinnedRevisions") is True,
         )
 
 

@@ -207,6 +207,22 @@ def _source(catalog: Catalog, source: Source, base: Path, refs: list[str], names
             yield _problem([*base, "helm", "values"], problem, HELM_VALUES_NAMESPACE)
 
 
+def pinned_revisions(catalog: Catalog) -> Iterator[Problem]:
+    if not catalog.deletion_protection:
+        return
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
+            for where, source in app.all_sources():
+                if source.chart is not None:
+                    continue  # a chart's revision is its version: argocd-chart-version judges it
+                if (reason := argocd.unpinned_revision(source.revision)) is not None:
+                    yield _problem(
+                        ["teams", t, "apps", a, *where, "revision"],
+                        f"deletion_protection is on: {reason}",
+                        argocd.PINNED_REVISION,
+                    )
+
+
 def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
     # Catalog rules are listed with the resource rules (README table, policy docs) but judge
     # the catalog, so they apply to no resource type.
@@ -256,6 +272,7 @@ CHECKS = (
     pod_security_floor,
     allow_list,
     app_sources,
+    pinned_revisions,
 )
 
 

@@ -137,22 +137,38 @@ def admin_policy(arn: str) -> bool:
     )
 
 
+def _aws_managed_name(arn: str) -> str | None:
+    parts = arn.split(":")
+    return arn.rsplit("/", 1)[-1] if len(parts) > 5 and parts[4] == "aws" else None
+
+
 def broad_policy(arn: str) -> bool:
     """An AWS-managed policy that reads or writes every resource of a service (or several)."""
-    parts = arn.split(":")
-    if len(parts) <= 5 or parts[4] != "aws":
+    name = _aws_managed_name(arn)
+    if name is None:
         return False
-    name = arn.rsplit("/", 1)[-1]
     job_function = ":policy/job-function/" in arn and name != "ViewOnlyAccess"
     return job_function or name.endswith(BROAD_MANAGED_SUFFIXES)
 
 
-def managed_policy_finding(arn: str, allowed: Sequence[str], bounded: bool | None) -> tuple[str, str] | None:
-    """(rule id, reason) for a managed policy attached to a role; `bounded` None: unknown."""
+def broad_write_policy(arn: str) -> bool:
+    """A broad policy that also writes (everything but the *ReadOnlyAccess family)."""
+    return broad_policy(arn) and not str(_aws_managed_name(arn)).endswith("ReadOnlyAccess")
+
+
+def managed_policy_finding(arn: str, allowed: Sequence[str] | None, bounded: bool | None) -> tuple[str, str] | None:
+    """(rule id, reason) for a managed policy attached to a role. `allowed` None: no allow-list
+    is configured (another stack, judged by the pack without config), so broad writing
+    policies are refused by name; `bounded` None: whether the role has a boundary is unknown."""
     if admin_policy(arn):
         return ADMIN_POLICY, f"{arn} makes the principal an account administrator"
-    if arn not in allowed:
+    if allowed is not None and arn not in allowed:
         return MANAGED_POLICY, f"{arn} is not in aws.allowed_managed_policy_arns (the platform's allow-list)"
+    if allowed is None and broad_write_policy(arn):
+        return MANAGED_POLICY, (
+            f"{arn} writes every resource of its service in the account, other teams' included; "
+            "refused unless the platform allows it (allowedManagedPolicyArns)"
+        )
     if bounded is False and broad_policy(arn):
         return MANAGED_POLICY, (
             f"{arn} reaches every resource of its service in the account, other teams' included; "
@@ -239,8 +255,7 @@ def _managed_policies(props: Mapping[str, Any], settings: Settings) -> Iterator[
     for arn in arns:
         if not isinstance(arn, str):
             continue
-        allowed = settings.allowed_managed_policy_arns or (arn,)  # no allow-list configured: judge the rest
-        finding = managed_policy_finding(arn, allowed, bounded)
+        finding = managed_policy_finding(arn, settings.allowed_managed_policy_arns or None, bounded)
         if finding is not None and finding[0] == MANAGED_POLICY:
             yield finding[1]
 
