@@ -77,7 +77,8 @@ def test_branches_are_fine_where_nothing_is_protected(capsys: pytest.CaptureFixt
 
 def test_the_shipped_prod_catalog_is_pinned_and_its_program_judges_applications() -> None:
     catalog = load(PROD)
-    assert all(unpinned_revision(a.source.revision) is None for t in catalog.teams for a in t.apps)
+    git_revisions = [s.revision for t in catalog.teams for a in t.apps for _, s in a.all_sources() if s.chart is None]
+    assert all(unpinned_revision(r) is None for r in git_revisions)
     assert settings_for(catalog).require_pinned_revisions is True
     assert settings_for(load(DEV)).require_pinned_revisions is False
 
