@@ -16,6 +16,7 @@ judge any stack's resources at preview. Each check says why, in the words both r
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +26,13 @@ SERVICE_EXTERNAL_IPS = (
 INGRESS_SNIPPET = "Ingress snippet annotations are refused: they inject configuration into the shared ingress controller, which reads every namespace's Secrets (CVE-2021-25742)"
 EXTERNAL_NAME_IN_CLUSTER = "an ExternalName Service may not name an in-cluster address (*.svc, *.cluster.local or an IP): the ingress controller would proxy into another namespace"
 
-# CEL, evaluated by the API server; `object` is the Service or Ingress being written.
+# CEL, evaluated by the API server; `object` is the Service or Ingress being written. Standard
+# CEL only (`matches` with RE2, anchored with `.*` so that search and full-match semantics agree;
+# `[.]` rather than a backslash escape).
 _IS_SERVICE = "request.kind.group == '' && request.kind.kind == 'Service'"
 _IS_INGRESS = "request.kind.group == 'networking.k8s.io' && request.kind.kind == 'Ingress'"
+IN_CLUSTER_NAME = "(?i)^(.*[.]svc([.].*)?|.*[.]cluster[.]local[.]?|[0-9.]+|.*:.*)$"
+SNIPPET_KEY = "(?i)^.*snippet.*$"
 CEL_VALIDATIONS: tuple[tuple[str, str], ...] = (
     (
         f"!({_IS_SERVICE}) || !has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
@@ -35,16 +40,11 @@ CEL_VALIDATIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         f"!({_IS_INGRESS}) || !has(object.metadata.annotations) || "
-        "!object.metadata.annotations.exists(k, k.lowerAscii().contains('snippet'))",
+        f"!object.metadata.annotations.exists(k, k.matches('{SNIPPET_KEY}'))",
         INGRESS_SNIPPET,
     ),
     (
-        f"!({_IS_SERVICE}) || !has(object.spec.externalName) || "
-        "!(object.spec.externalName.lowerAscii().trim().endsWith('.svc') || "
-        "object.spec.externalName.lowerAscii().contains('.svc.') || "
-        "object.spec.externalName.lowerAscii().trim().endsWith('.cluster.local') || "
-        "object.spec.externalName.lowerAscii().trim().endsWith('.cluster.local.') || "
-        "object.spec.externalName.matches('^[0-9.]+$') || object.spec.externalName.contains(':'))",
+        f"!({_IS_SERVICE}) || !has(object.spec.externalName) || !object.spec.externalName.matches('{IN_CLUSTER_NAME}')",
         EXTERNAL_NAME_IN_CLUSTER,
     ),
 )
@@ -64,7 +64,7 @@ def _annotations(props: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def snippet_annotations(props: Mapping[str, Any]) -> list[str]:
-    return sorted(str(k) for k in _annotations(props) if "snippet" in str(k).lower())
+    return sorted(str(k) for k in _annotations(props) if re.search(SNIPPET_KEY, str(k)))
 
 
 def external_ips(props: Mapping[str, Any]) -> list[str]:
@@ -81,8 +81,8 @@ def in_cluster_external_name(props: Mapping[str, Any]) -> str | None:
     name = _spec(props).get("externalName")
     if not isinstance(name, str):
         return None
-    target = name.strip().lower()
-    if target.endswith((".svc", ".cluster.local", ".cluster.local.")) or ".svc." in target:
+    target = name.strip()
+    if re.search(IN_CLUSTER_NAME, target):
         return name
     try:
         ipaddress.ip_address(target.strip("[]"))

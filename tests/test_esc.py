@@ -135,6 +135,8 @@ def test_preview_environments_are_read_only_and_deployer_environments_are_not_us
     scopes = values["okta"]["scopes"]
     if path.stem.endswith("-preview"):
         assert role.endswith("/app-of-apps-preview")
+        # commands run in the environment (drift's `fleet status`) read with the same identity
+        assert values["files"]["KUBECONFIG"] == "${kubernetes.kubeconfig}"
         assert all(s.endswith(".read") for s in scopes), scopes
         assert values["aws"]["secrets"]["fn::open::aws-secrets"]["get"]["okta-private-key"]["secretId"].endswith(
             "/okta-preview"

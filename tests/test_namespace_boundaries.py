@@ -1121,3 +1121,32 @@ def test_no_rule_raises_on_malformed_inputs() -> None:
                     list(rule.judge(resource_type, proxied, settings))
                     judged += 1
     assert judged > 10_000
+
+
+@pytest.mark.parametrize(
+    ("props", "refused"),
+    [
+        # The boundary says the role lives in 111111111111: 999999999999 is another account.
+        (
+            {
+                **trust(assume({"AWS": "arn:aws:iam::999999999999:role/x"})),
+                "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
+            },
+            True,
+        ),
+        (
+            {
+                **trust(assume({"AWS": "arn:aws:iam::111111111111:role/x"})),
+                "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
+            },
+            False,
+        ),
+        # Nothing says which account is this one: only wildcards can be judged.
+        (trust(assume({"AWS": "arn:aws:iam::999999999999:role/x"})), False),
+    ],
+)
+def test_without_configured_accounts_the_roles_own_inputs_name_the_account(
+    props: dict[str, Any], refused: bool
+) -> None:
+    found = pack_resource_violations("iam-trust-pinned", ROLE, props, {})
+    assert bool(found) is refused, found

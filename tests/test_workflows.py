@@ -277,14 +277,16 @@ def jobs_that_run(data: dict[str, Any], github: dict[str, Any], outputs: dict[st
     return ran
 
 
-SAME_REPO = {
-    "repository": "acme/app-of-apps",
-    "event": {"pull_request": {"head": {"repo": {"full_name": "acme/app-of-apps"}}}},
-}
-FORK = {
-    "repository": "acme/app-of-apps",
-    "event": {"pull_request": {"head": {"repo": {"full_name": "mallory/app-of-apps"}}}},
-}
+def event(head_repo: str, action: str = "synchronize") -> dict[str, Any]:
+    return {
+        "repository": "acme/app-of-apps",
+        "event": {"action": action, "pull_request": {"head": {"repo": {"full_name": head_repo}}}},
+    }
+
+
+SAME_REPO = event("acme/app-of-apps")
+FORK = event("mallory/app-of-apps")
+LABELLED = event("acme/app-of-apps", "labeled")
 _COMMENT = {"comment": "preview"}
 
 
@@ -295,8 +297,9 @@ _COMMENT = {"comment": "preview"}
         (SAME_REPO, {"catalog_only": "false", "warnings": "0"}, {"review", "preview-code", "comment"}),
         (FORK, {"catalog_only": "true", "warnings": "0"}, {"review", "preview-code", "comment"}),
         (SAME_REPO, {"catalog_only": "true", "warnings": "3"}, {"review", "gate", "preview-catalog", "comment"}),
+        (LABELLED, {"catalog_only": "false", "warnings": "3"}, {"review", "gate"}),
     ],
-    ids=["catalogs only", "code change", "catalogs from a fork", "warnings"],
+    ids=["catalogs only", "code change", "catalogs from a fork", "warnings", "the override label"],
 )
 def test_a_pull_request_gets_the_right_jobs(github: dict[str, Any], review: dict[str, str], expected: set[str]) -> None:
     data = _preview()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -359,10 +360,32 @@ def _oidc_trust(provider: str, conditions: Mapping[str, Any]) -> Iterator[str]:
         yield f"OIDC trust of {issuer} has no StringEquals on {issuer}:aud"
 
 
+def _evident_account(props: Mapping[str, Any], document: Mapping[str, Any]) -> tuple[str, ...]:
+    """Without configured accounts: the one account the role's own inputs name (its permissions
+    boundary, its customer-managed policies, its federated providers, aws:SourceAccount), if
+    they name exactly one; else () and other accounts cannot be told apart."""
+    found = set()
+    for arn in [props.get("permissionsBoundary"), *as_list(props.get("managedPolicyArns"))]:
+        parts = str(arn).split(":") if isinstance(arn, str) else []
+        if len(parts) > 4 and re.fullmatch(r"[0-9]{12}", parts[4]):
+            found.add(parts[4])
+    for statement in statements(document):
+        for principal_kind, value in _principals(statement):
+            if principal_kind == "Federated" and (account := principal_account(value)) is not None:
+                found.add(account)
+        conditions = statement.get("Condition") if isinstance(statement.get("Condition"), Mapping) else {}
+        for block in conditions.values():
+            if isinstance(block, Mapping):
+                found.update(v for v in _condition_values(block, "aws:SourceAccount") if re.fullmatch(r"[0-9]{12}", v))
+    return tuple(found) if len(found) == 1 else ()
+
+
 def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     document = policy_document(props.get("assumeRolePolicy"))
     if document is None:
         return
+    if not settings.account_ids:
+        settings = replace(settings, account_ids=_evident_account(props, document))
     for n, statement in enumerate(filter(_allow, statements(document))):
         if "NotPrincipal" in statement:
             yield f"Statement[{n}]: Allow with NotPrincipal trusts every principal it does not list"
