@@ -300,6 +300,10 @@ def review(repo: Path, base: str, head: str) -> Review:
             label = f"{tree.rev[:12]}:{path}" if path else f"{tree.rev[:12]}: no stack {stack}"
             try:
                 text = tree.read(path) if path else None
+                if path and text is None and tree is head_tree:
+                    # `pulumi up` would stop on it: say so here, not after the merge.
+                    invalid.append(stack)
+                    reasons.append(f"Pulumi.{stack}.yaml names {path}, which does not exist at {tree.rev[:12]}")
                 loaded.append((state_from_text(text, label) if text is not None else None, label))
             except CatalogError as err:
                 if tree is head_tree:

@@ -284,3 +284,12 @@ def test_plural_names_of_the_kinds() -> None:
     )
     assert pipeline._api_resource("kubernetes:core/v1:Namespace") == ("", "namespaces")
     assert pipeline._api_resource("aws:iam/role:Role") is None
+
+
+def test_a_stack_whose_catalog_is_deleted_fails_the_review(repo: tuple[Path, str]) -> None:
+    root, base = repo
+    head = commit(root, {"stacks/dev.yaml": None})
+    result = pipeline.review(root, base, head)
+    assert result.classification.catalog_only
+    assert "dev" in result.invalid
+    assert "names stacks/dev.yaml, which does not exist" in shown(result.markdown)
