@@ -32,9 +32,9 @@ from fleet import access, checks, diff, terminal
 from fleet.catalog import Catalog
 from fleet.gitlog import Commit, FileChange
 from fleet.load import shape_problems
-from fleet.problems import CatalogError, Problem, UsageError
+from fleet.problems import CatalogError, Problem, UnreadableFileError, UsageError
 from fleet.render import render
-from fleet.yaml_io import parse
+from fleet.yaml_io import decode, parse
 
 VERSION = 1
 Grants = dict[diff.Principal, frozenset[str]]
@@ -312,12 +312,13 @@ def _snapshot(reader: AccessReader, change: FileChange, read: BlobRead, cache: d
     if change.blob is None:  # deleted: the catalog declares nothing any more
         return Snapshot({}, ())
     if change.blob not in cache:
+        source = f"{change.commit.sha[:12]}:{change.path}"
         try:
-            text = read(change.blob).decode("utf-8")
-        except UnicodeDecodeError:
-            cache[change.blob] = Snapshot(None, ("(file): not UTF-8 text",))
+            text = decode(read(change.blob), source)  # at most yaml_io.MAX_BYTES, UTF-8
+        except UnreadableFileError as err:
+            cache[change.blob] = Snapshot(None, (str(err),))
         else:
-            cache[change.blob] = reader.snapshot(text, f"{change.commit.sha[:12]}:{change.path}")
+            cache[change.blob] = reader.snapshot(text, source)
         if len(cache) > 256:  # a revert reuses a recent blob; old ones are not needed again
             del cache[next(iter(cache))]
     return cache[change.blob]
@@ -410,8 +411,8 @@ def as_of(
             )
         source = f"{change.commit.sha[:12]}:{change.path}"
         try:
-            matrix, grants = read_catalog(read(change.blob).decode("utf-8"), source)
-        except (CatalogError, UnicodeDecodeError):
+            matrix, grants = read_catalog(decode(read(change.blob), source), source)
+        except (CatalogError, UnreadableFileError):
             skipped.append(change.commit.sha)
             continue
         report = AsOf(

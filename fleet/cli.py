@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     au.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
     au.add_argument("--format", choices=("md", "json", "csv"), default="md")
+    from fleet import promote_cli
+
+    promote_cli.add_parser(sub)
 
     from fleet import pipeline_cli  # the CI steps (README, "The pipeline")
 
@@ -212,6 +215,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "promote":
+            from fleet import promote_cli
+
+            return promote_cli.run(args)
         _, state = load_state(args.file)
     except (UnreadableFileError, UsageError) as err:
         _err(f"error: {err}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -106,3 +110,357 @@ def test_the_pack_judges_what_a_patch_sets(resource_type: str, props: dict, refu
         )
         == []
     )
+
+
+# --- fleet promote ------------------------------------------------------------------------------
+def promote(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = run(["promote", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def changed_lines(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
+    """(old line, new line) pairs of a same-length edit; a length change fails here."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new), "lines were added or removed"
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def added_lines(before: bytes, after: bytes) -> list[bytes]:
+    """The lines `after` has beyond `before`, when nothing else changed (an insertion only)."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out, i = [], 0
+    for line in new:
+        if i < len(old) and line == old[i]:
+            i += 1
+        else:
+            out.append(line)
+    assert i == len(old), "a line of the original changed or went missing"
+    return out
+
+
+def test_one_app_with_a_tag_changes_one_line_of_the_shipped_prod_catalog(tmp_path, capsys) -> None:
+    target = tmp_path / "prod.yaml"
+    target.write_bytes(PROD.read_bytes())
+    code, out, err = promote(capsys, "payments/checkout", "--revision", "v2.15.0", "--to", str(target))
+    assert code == 0, err
+    assert changed_lines(PROD.read_bytes(), target.read_bytes()) == [
+        (b"          revision: v2.14.0\n", b"          revision: v2.15.0\n")
+    ]
+    assert run(["validate", str(target)]) == 0
+    assert "promoted payments/checkout: v2.14.0 -> v2.15.0" in err
+    # Printed as `fleet diff` prints it: one Application changes, one field, no access.
+    assert "| Argo CD | 0 | 1 | 0 |" in out
+    assert "targetRevision" in out
+    assert "Who gains or loses access" not in out
+
+
+def test_a_branch_is_refused_in_prod_and_nothing_is_written(tmp_path, capsys) -> None:
+    target = tmp_path / "prod.yaml"
+    target.write_bytes(PROD.read_bytes())
+    code, out, err = promote(capsys, "payments/checkout", "--from", str(DEV), "--to", str(target))
+    assert code == 1
+    assert out == ""
+    assert "payments/checkout: refused:" in err
+    assert "'main' is a branch" in err
+    assert "[argocd-revision-pinned]" in err
+    assert target.read_bytes() == PROD.read_bytes()
+    code, _, err = promote(capsys, "payments/checkout", "--revision", SHA[:10], "--to", str(target))
+    assert (code, "short commit SHA" in err) == (1, True)
+    assert target.read_bytes() == PROD.read_bytes()
+
+
+def test_all_is_idempotent_and_touches_revision_lines_only(tmp_path, capsys) -> None:
+    """prod's pinned revisions into a copy of dev: the apps both have, nothing else."""
+    target = tmp_path / "dev.yaml"
+    target.write_bytes(DEV.read_bytes())
+    code, _, err = promote(capsys, "--all", "--from", str(PROD), "--to", str(target))
+    assert code == 0, err
+    after = target.read_bytes()
+    old, new = DEV.read_bytes().splitlines(keepends=True), after.splitlines(keepends=True)
+    removed = [line for line in old if line not in new]
+    added = [line for line in new if line not in old]
+    assert removed == [b"          revision: main\n"]
+    assert all(line.strip().startswith(b"revision: v") for line in added)
+    assert run(["validate", str(target)]) == 0
+    promoted = {(t.name, a.name): a.source.revision for t in load(target).teams for a in t.apps}
+    for team in load(PROD).teams:
+        for app in team.apps:
+            if (team.name, app.name) in promoted:
+                assert promoted[(team.name, app.name)] == app.source.revision
+    assert "identity/charts: only in" in err  # dev-only apps are left alone, and said so
+    code, out, err = promote(capsys, "--all", "--from", str(PROD), "--to", str(target))
+    assert (code, out) == (3, "")
+    assert "nothing to promote" in err
+    assert target.read_bytes() == after
+
+
+def test_all_of_one_team_leaves_the_other_teams_alone(tmp_path, capsys) -> None:
+    target = tmp_path / "dev.yaml"
+    target.write_bytes(DEV.read_bytes())
+    assert promote(capsys, "--all", "search", "--from", str(PROD), "--to", str(target))[0] == 0
+    revisions = {(t.name, a.name): a.source.revision for t in load(target).teams for a in t.apps}
+    assert revisions[("search", "indexer")] == revisions[("search", "query-api")] == "v3.0.4"
+    assert revisions[("payments", "checkout")] == "main"
+
+
+def test_all_into_prod_promotes_the_pinned_and_says_why_it_leaves_the_branches(tmp_path, capsys) -> None:
+    source = tmp_path / "staging.yaml"
+    text = DEV.read_text().replace(
+        "path: overlays/dev\n          revision: main", "path: overlays/dev\n          revision: v2.15.0-rc.1"
+    )
+    text = text.replace("environment: dev", "environment: staging")
+    source.write_text(text)
+    target = tmp_path / "prod.yaml"
+    target.write_bytes(PROD.read_bytes())
+    code, _, err = promote(capsys, "--all", "payments", "--from", str(source), "--to", str(target))
+    assert code == 0, err
+    assert changed_lines(PROD.read_bytes(), target.read_bytes()) == [
+        (b"          revision: v2.14.0\n", b"          revision: v2.15.0-rc.1\n")
+    ]
+    assert "payments/ledger: refused: " in err
+    assert "HEAD follows" in err
+    assert "left as it is" in err
+
+
+HAND_WRITTEN = """\
+# The staging fleet: a hand-written catalog, comments everywhere.
+environment: staging   # equals the stack
+organization: acme
+deletion_protection: false   # staging: not protected
+
+cluster: {name: acme-staging}
+aws:
+  account_id: "111111111111"
+  region: eu-west-1
+argocd:
+  allowed_repos: [https://github.com/acme/]
+
+teams:
+  # --- payments ---
+  - name: payments
+    owners: [alice@acme.example]
+    apps:
+      - name: plain       # a plain revision, a comment after it
+        source:
+          repo: https://github.com/acme/plain
+          path: p
+          revision: v1.0.0    # bumped by fleet promote
+      - name: single
+        source:
+          repo: https://github.com/acme/single
+          revision: 'v1.0.0'
+          path: p
+      - name: double
+        source: {repo: "https://github.com/acme/double", path: p, revision: "v1.0.0"}
+      - name: flow-without
+        source: {repo: https://github.com/acme/flow, path: p, revision: v1.0.0}
+
+  - name: search
+    owners:
+      - carol@acme.example    # owner
+    apps:
+      - name: indexer
+        source:
+          repo: https://github.com/acme/search-deploy
+          path: indexer   # no revision line yet
+        # comment between keys
+        sync: {automated: false}
+"""
+
+
+@pytest.mark.parametrize(
+    ("app", "revision", "old", "new"),
+    [
+        (
+            "payments/plain",
+            "v1.1.0",
+            b"          revision: v1.0.0    # bumped by fleet promote\n",
+            b"          revision: v1.1.0    # bumped by fleet promote\n",
+        ),
+        ("payments/single", "v1.1.0", b"          revision: 'v1.0.0'\n", b"          revision: 'v1.1.0'\n"),
+        (
+            "payments/double",
+            SHA,
+            b'        source: {repo: "https://github.com/acme/double", path: p, revision: "v1.0.0"}\n',
+            b'        source: {repo: "https://github.com/acme/double", path: p, revision: "' + SHA.encode() + b'"}\n',
+        ),
+        (
+            "payments/plain",
+            "1234567890123456789012345678901234567890",  # plain, YAML would read a number: quoted
+            b"          revision: v1.0.0    # bumped by fleet promote\n",
+            b'          revision: "1234567890123456789012345678901234567890"    # bumped by fleet promote\n',
+        ),
+    ],
+)
+def test_hand_written_catalog_keeps_every_other_byte(
+    tmp_path, capsys, app: str, revision: str, old: bytes, new: bytes
+) -> None:
+    for newline in ("\n", "\r\n"):
+        target = tmp_path / f"staging{len(newline)}.yaml"
+        original = HAND_WRITTEN.replace("\n", newline).encode()
+        target.write_bytes(original)
+        code, _, err = promote(capsys, app, "--revision", revision, "--to", str(target))
+        assert code == 0, err
+        expected = [(old.replace(b"\n", newline.encode()), new.replace(b"\n", newline.encode()))]
+        assert changed_lines(original, target.read_bytes()) == expected
+        assert run(["validate", str(target)]) == 0
+
+
+def test_a_missing_revision_becomes_one_line_beside_its_siblings(tmp_path, capsys) -> None:
+    target = tmp_path / "staging.yaml"
+    target.write_text(HAND_WRITTEN)
+    code, _, err = promote(capsys, "search/indexer", "--revision", "v3.1.0", "--to", str(target))
+    assert code == 0, err
+    assert added_lines(HAND_WRITTEN.encode(), target.read_bytes()) == [b"          revision: v3.1.0\n"]
+    lines = target.read_text().splitlines()
+    assert lines[lines.index("          revision: v3.1.0") - 1] == "          path: indexer   # no revision line yet"
+    assert load(target).teams[1].apps[0].source.revision == "v3.1.0"
+
+
+def test_a_flow_source_without_revision_gains_an_entry(tmp_path, capsys) -> None:
+    valid = HAND_WRITTEN.replace("path: p, revision: v1.0.0}", "path: p}")
+    target = tmp_path / "staging.yaml"
+    # Protected, the catalog is refused as it is (apps without a revision follow HEAD), and
+    # promote edits only a valid catalog.
+    target.write_text(valid.replace("deletion_protection: false", "deletion_protection: true"))
+    assert run(["validate", str(target)]) == 1
+    code, _, err = promote(capsys, "payments/flow-without", "--revision", "v2.0.0", "--to", str(target))
+    assert code == 1
+    assert "HEAD follows" in err
+    target.write_text(valid)
+    code, _, err = promote(capsys, "payments/flow-without", "--revision", "v2.0.0", "--to", str(target))
+    assert code == 0, err
+    assert changed_lines(valid.encode(), target.read_bytes()) == [
+        (
+            b"        source: {repo: https://github.com/acme/flow, path: p}\n",
+            b"        source: {repo: https://github.com/acme/flow, path: p, revision: v2.0.0}\n",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["payments/nope", "--revision", "v1.0.0"], "is not in"),
+        (["payments", "--revision", "v1.0.0"], "TEAM/APP"),
+        (["payments/checkout"], "give --from"),
+        (["--all", "--revision", "v1.0.0", "--from", "x"], "does not combine"),
+        (["--all", "payments/checkout", "--from", "x"], "takes a team"),
+        (["--all", "nobody", "--from", str(DEV)], "in neither"),
+        (["payments/checkout", "--from", "/nonexistent.yaml"], "cannot read"),
+        (["payments/checkout", "--revision", SHA, "--require-healthy"], "--require-healthy"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path, capsys, args: list[str], phrase: str) -> None:
+    target = tmp_path / "prod.yaml"
+    target.write_bytes(PROD.read_bytes())
+    code, out, err = promote(capsys, *args, "--to", str(target))
+    assert code == 2, err
+    assert phrase in err
+    assert out == ""
+    assert "Traceback" not in err
+    assert target.read_bytes() == PROD.read_bytes()
+
+
+def test_require_healthy_reads_the_source_environment_or_says_why_not(tmp_path, capsys) -> None:
+    target = tmp_path / "prod.yaml"
+    target.write_bytes(PROD.read_bytes())
+    code, _, err = promote(
+        capsys,
+        "payments/checkout",
+        "--from",
+        str(DEV),
+        "--to",
+        str(target),
+        "--require-healthy",
+        "--kubeconfig",
+        str(tmp_path / "missing-kubeconfig"),
+    )
+    assert code == 2
+    assert err.startswith("error: --require-healthy")
+    assert target.read_bytes() == PROD.read_bytes()
+
+
+def test_dry_run_prints_and_writes_nothing(tmp_path, capsys) -> None:
+    target = tmp_path / "prod.yaml"
+    target.write_bytes(PROD.read_bytes())
+    code, out, err = promote(
+        capsys, "payments/checkout", "--revision", "v2.15.0", "--to", str(target), "--dry-run", "--format", "json"
+    )
+    assert code == 0
+    assert "would promote payments/checkout: v2.14.0 -> v2.15.0" in err
+    changed = json.loads(out)["layers"]["argocd"]["changed"]
+    assert [c["fields"] for c in changed] == [["spec.source.targetRevision"]]
+    assert target.read_bytes() == PROD.read_bytes()
+
+
+# --- the promote workflow ---------------------------------------------------------------------
+WORKFLOW = ROOT / ".github" / "workflows" / "promote.yml"
+
+
+def test_the_workflow_writes_only_where_none_of_our_code_runs() -> None:
+    data = yaml.safe_load(WORKFLOW.read_text())
+    inputs = data[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads the key `on` as True
+    assert {"team", "app", "from", "to"} <= set(inputs)
+    jobs = data["jobs"]
+    assert jobs["promote"]["permissions"] == {"contents": "read"}
+    writer = jobs["pull-request"]
+    assert writer["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert all("run" not in step and "checkout" not in step.get("uses", "") for step in writer["steps"])
+
+
+def _run_step(tmp_path: Path, **env: str) -> tuple[int, dict[str, str], Path]:
+    """The workflow's promote step, run by bash as the runner would, in a copy of the repository."""
+    step = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["promote"]["steps"] if s.get("id") == "promote")
+    work = tmp_path / "checkout"
+    (work / "stacks").mkdir(parents=True)
+    for stack in ("dev", "prod"):
+        (work / "stacks" / f"{stack}.yaml").write_bytes((ROOT / "stacks" / f"{stack}.yaml").read_bytes())
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=work,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "RUN_ID": "42",
+            "REVISION": "",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
+    return done.returncode, outputs, work
+
+
+def test_the_workflow_step_promotes_and_hands_over_the_file_and_the_review(tmp_path: Path) -> None:
+    code, outputs, work = _run_step(
+        tmp_path, TEAM="payments", APP="checkout", FROM="dev", TO="prod", REVISION="v2.15.0"
+    )
+    assert code == 0
+    assert outputs["changed"] == "true"
+    assert outputs["catalog"] == "stacks/prod.yaml"
+    assert outputs["branch"] == "promote/prod/payments-checkout-42"
+    promoted = base64.b64decode(outputs["content"])
+    assert promoted == (work / "stacks" / "prod.yaml").read_bytes()
+    assert changed_lines(PROD.read_bytes(), promoted) == [
+        (b"          revision: v2.14.0\n", b"          revision: v2.15.0\n")
+    ]
+    assert "targetRevision" in base64.b64decode(outputs["body"]).decode()
+
+
+def test_the_workflow_step_fails_on_a_refusal_and_passes_on_nothing_to_do(tmp_path: Path) -> None:
+    code, outputs, _ = _run_step(tmp_path / "a", TEAM="payments", APP="checkout", FROM="dev", TO="prod")
+    assert code == 1  # dev runs the branch main: refused in prod
+    assert "changed" not in outputs
+    code, outputs, _ = _run_step(
+        tmp_path / "b", TEAM="payments", APP="checkout", FROM="dev", TO="prod", REVISION="v2.14.0"
+    )
+    assert (code, outputs) == (0, {"changed": "false"})

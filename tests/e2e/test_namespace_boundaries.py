@@ -1,0 +1,204 @@
+"""The API server itself enforces the namespace boundaries the program renders (issue 9, item 3):
+the ValidatingAdmissionPolicy's CEL refuses Service externalIPs, in-cluster ExternalNames and
+Ingress snippet annotations in the fleet's namespaces only, and the persona Roles give no
+Endpoints writes. Requests are server-side dry runs (`dryRun=All`: admission runs, nothing is
+stored), made with the admin credentials, which RBAC would let through: only admission stops them.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fleet import boundaries
+from fleet.load import load_state
+from fleet.naming import ENVIRONMENT_LABEL, K8S_PART_OF, Names
+from tests.conftest import ROOT
+from tests.e2e.kube import Kube, KubeError
+
+ADMISSION = "/apis/admissionregistration.k8s.io/v1"
+
+
+@pytest.fixture(scope="module")
+def fleet(kube: Kube) -> Iterator[dict[str, str]]:
+    """The rendered admission policy and binding of stacks/dev.yaml under a name of this run
+    (the tier's other tests may deploy the real ones), a namespace that carries the selected
+    labels and one that does not."""
+    token = secrets.token_hex(3)
+    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    policy, binding = (copy.deepcopy(m.obj) for m in state.cluster_objects)
+    name = f"e2e-{token}{Names.ADMISSION_POLICY_SUFFIX}"
+    labels = {K8S_PART_OF: f"e2e-{token}", ENVIRONMENT_LABEL: "dev"}
+    policy["metadata"]["name"] = binding["metadata"]["name"] = binding["spec"]["policyName"] = name
+    binding["spec"]["matchResources"]["namespaceSelector"]["matchLabels"] = labels
+    guarded, outside = f"e2e-{token}-team", f"e2e-{token}-outside"
+    kube.apply(f"{ADMISSION}/validatingadmissionpolicies/{name}", policy)
+    kube.apply(f"{ADMISSION}/validatingadmissionpolicybindings/{name}", binding)
+    for namespace, namespace_labels in ((guarded, labels), (outside, {})):
+        kube.apply(
+            f"/api/v1/namespaces/{namespace}",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": namespace_labels}},
+        )
+    try:
+        yield {"guarded": guarded, "outside": outside, "policy": name}
+    finally:
+        kube.delete(f"{ADMISSION}/validatingadmissionpolicybindings/{name}")
+        kube.delete(f"{ADMISSION}/validatingadmissionpolicies/{name}")
+        for namespace in (guarded, outside):
+            kube.delete(f"/api/v1/namespaces/{namespace}")
+
+
+def _service(namespace: str, **spec: Any) -> tuple[str, dict[str, Any]]:
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": namespace}, "spec": spec}
+    return f"/api/v1/namespaces/{namespace}/services", body
+
+
+def _ingress(namespace: str, **annotations: str) -> tuple[str, dict[str, Any]]:
+    body = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "i", "namespace": namespace, "annotations": annotations},
+        "spec": {
+            "rules": [
+                {
+                    "host": "team.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "s", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    return f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses", body
+
+
+def _dry_run(kube: Kube, request: tuple[str, dict[str, Any]]) -> str | None:
+    """None when admitted; else the API server's message."""
+    path, body = request
+    try:
+        kube.request("POST", path, body, query={"dryRun": "All"})
+    except KubeError as err:
+        return str(err)
+    return None
+
+
+def _refused(kube: Kube, request: tuple[str, dict[str, Any]], message: str) -> str:
+    """The refusal, waiting for a freshly created policy to be loaded (the API server reads
+    policies and bindings asynchronously)."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = _dry_run(kube, request)
+        if answer is not None and message in answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not refused with {message!r}: {answer}")
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {"type": "ClusterIP", "ports": [{"port": 80}], "externalIPs": ["203.0.113.7"]},
+            boundaries.SERVICE_EXTERNAL_IPS,
+        ),
+        (
+            {"type": "ExternalName", "externalName": "checkout.payments.svc.cluster.local"},
+            boundaries.EXTERNAL_NAME_IN_CLUSTER,
+        ),
+        ({"type": "ExternalName", "externalName": "checkout.payments.svc"}, boundaries.EXTERNAL_NAME_IN_CLUSTER),
+        ({"type": "ExternalName", "externalName": "10.0.12.7"}, boundaries.EXTERNAL_NAME_IN_CLUSTER),
+    ],
+    ids=["external-ips", "external-name-fqdn", "external-name-svc", "external-name-ip"],
+)
+def test_services_that_reach_out_are_refused(
+    kube: Kube, fleet: dict[str, str], spec: dict[str, Any], message: str
+) -> None:
+    answer = _refused(kube, _service(fleet["guarded"], **spec), message)
+    assert fleet["policy"] in answer
+    # Outside the fleet's namespaces the policy does not apply.
+    assert _dry_run(kube, _service(fleet["outside"], **spec)) is None
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        "nginx.ingress.kubernetes.io/configuration-snippet",
+        "nginx.ingress.kubernetes.io/server-snippet",
+        "nginx.ingress.kubernetes.io/auth-snippet",
+        "Nginx.Ingress.Kubernetes.io/Configuration-Snippet",
+        "nginx.org/location-snippets",
+    ],
+)
+def test_ingress_snippets_are_refused(kube: Kube, fleet: dict[str, str], annotation: str) -> None:
+    _refused(kube, _ingress(fleet["guarded"], **{annotation: "return 200;"}), boundaries.INGRESS_SNIPPET)
+    assert _dry_run(kube, _ingress(fleet["outside"], **{annotation: "return 200;"})) is None
+
+
+def test_legitimate_services_and_ingresses_are_admitted(kube: Kube, fleet: dict[str, str]) -> None:
+    # The policy is live (it refuses the first request) before the neighbours are tried.
+    _refused(kube, _service(fleet["guarded"], externalIPs=["203.0.113.7"], ports=[{"port": 80}]), "externalIPs")
+    for request in (
+        _service(fleet["guarded"], type="ClusterIP", ports=[{"port": 80}], selector={"app": "x"}),
+        _service(fleet["guarded"], type="ExternalName", externalName="orders.abc123.eu-west-1.rds.amazonaws.com"),
+        _service(fleet["guarded"], type="LoadBalancer", ports=[{"port": 443}]),
+        _ingress(fleet["guarded"], **{"nginx.ingress.kubernetes.io/ssl-redirect": "true"}),
+        _ingress(fleet["guarded"]),
+    ):
+        assert _dry_run(kube, request) is None, request
+
+
+def test_personas_cannot_write_endpoints(kube: Kube, fleet: dict[str, str]) -> None:
+    """The rendered persona Roles, bound in a guarded namespace, judged by the API server's RBAC."""
+    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    namespace = fleet["guarded"]
+    roles = {m.name: m.obj for m in state.manifests() if m.kind == "Role" and m.namespace == "payments"}
+    groups = {}
+    for name, role in roles.items():
+        role = copy.deepcopy(role)
+        role["metadata"]["namespace"] = namespace
+        group = f"e2e-{namespace}-{name}"
+        binding = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
+        }
+        kube.apply(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}", role)
+        kube.apply(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}", binding)
+        groups[name] = group
+
+    def allowed(group: str, verb: str, resource: str, api_group: str = "") -> bool:
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": "e2e-member",
+                "groups": [group],
+                "resourceAttributes": {"namespace": namespace, "verb": verb, "group": api_group, "resource": resource},
+            },
+        }
+        return bool(
+            kube.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)["status"].get("allowed")
+        )
+
+    assert groups
+    for group in groups.values():
+        for verb in ("create", "update", "patch", "delete"):
+            assert not allowed(group, verb, "endpoints"), (group, verb)
+            assert not allowed(group, verb, "endpointslices", "discovery.k8s.io"), (group, verb)
+        assert allowed(group, "list", "endpoints")
+    # The neighbour: the edit and admin personas still write Services (RBAC answers, the check is real).
+    assert any(allowed(group, "create", "services") for group in groups.values())
