@@ -152,9 +152,25 @@ class RepoCredentials(Strict):
     github_api_url: str | None = None  # GitHub Enterprise: https://ghe.example.com/api/v3
 
 
+ARGOCD_GROUP = re.compile(r"^[^\s,\"'#]+$")  # what a policy.csv field can hold
+OIDC_SCOPE = re.compile(r"^[A-Za-z0-9_:./-]+$")
+BuiltinRole = Literal["role:admin", "role:readonly"]
+
+
 class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+    # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
+    # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
+    sso_scopes: Annotated[
+        tuple[Annotated[str, _matching(OIDC_SCOPE, "an OIDC claim name")], ...], Field(min_length=1)
+    ] = ("groups",)
+    # `policy.csv`: platform groups (never team groups) given one of Argo CD's built-in roles.
+    platform_roles: dict[
+        Annotated[str, _matching(ARGOCD_GROUP, "a group name (no spaces, commas, quotes or '#')")], BuiltinRole
+    ] = {}
+    # `policy.default`: the role of every logged-in user. Only empty passes (argocd-rbac-default-deny).
+    policy_default: str = ""
     repo_credentials: RepoCredentials | None = None
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from fleet import access
 from fleet import markdown as md
 from fleet.catalog import Catalog, Network
-from fleet.resources import Resource, desired_resources
+from fleet.resources import CONFIGMAP_PATCH, Resource, desired_resources
 from fleet.state import FleetState
 
 VERSION = 1
@@ -89,8 +89,8 @@ def layer_of(resource_type: str) -> Layer:
         return "okta"
     if resource_type.startswith("aws:"):
         return "aws"
-    if resource_type.startswith("kubernetes:argoproj.io/"):
-        return "argocd"
+    if resource_type.startswith("kubernetes:argoproj.io/") or resource_type == CONFIGMAP_PATCH:
+        return "argocd"  # the ConfigMapPatch the fleet registers is Argo CD's argocd-rbac-cm
     return "kubernetes"
 
 
@@ -159,7 +159,10 @@ def _grants(group: dict[str, Any]) -> set[str]:
         for res, verbs in res_verbs.items()
         for verb in verbs
     }
-    grants |= {f"argocd {group['argocd']['project']}: {p}" for p in group["argocd"]["permissions"]}
+    # Every project the effective Argo CD policy reaches (the own one included), and beyond.
+    projects = group["argocd"].get("projects") or {group["argocd"]["project"]: group["argocd"]["permissions"]}
+    grants |= {f"argocd {project}: {p}" for project, perms in projects.items() for p in perms}
+    grants |= {f"argocd (global): {p}" for p in group["argocd"].get("global", [])}
     grants |= {f"aws assume {arn} (SAML)" for arn in group["aws_roles"]}
     grants |= {
         f"aws act as {arn} (through pods in {ns})"

@@ -7,9 +7,11 @@ from typing import Any
 from fleet import boundaries, iam_policies, personas, repo_creds
 from fleet.catalog import App, Catalog, Namespace, Source, Team
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
+from fleet.guardrails.argocd_rbac import POLICY_CSV, POLICY_DEFAULT, SCOPES, scopes_value
 from fleet.naming import (
     ACCESS_LEVEL_LABEL,
     APP_LABEL,
+    ARGOCD_RBAC_CONFIGMAP,
     DESCRIPTION_ANNOTATION,
     ENVIRONMENT_LABEL,
     IAM_ROLE_PATH,
@@ -19,6 +21,8 @@ from fleet.naming import (
     K8S_PART_OF,
     MANAGED_BY,
     OWNERS_ANNOTATION,
+    PATCH_FIELD_MANAGER_ANNOTATION,
+    PATCH_FORCE_ANNOTATION,
     PERSONA_LABEL,
     TAG_APP,
     TAG_ENVIRONMENT,
@@ -464,6 +468,29 @@ def _team(ctx: _Ctx, team: Team) -> TeamState:
     )
 
 
+def _argocd_rbac(ctx: _Ctx) -> Manifest:
+    """The keys of argocd-rbac-cm the fleet owns. Applied server-side under the field manager
+    `app-of-apps`, forcing only these keys: another value there is the drift being corrected."""
+    argocd = ctx.catalog.argocd
+    lines = ["# app-of-apps: argocd.platform_roles (group -> built-in role)"]
+    lines += [f"g, {group}, {role}" for group, role in sorted(argocd.platform_roles.items())]
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": ARGOCD_RBAC_CONFIGMAP,
+            "namespace": argocd.namespace,
+            "annotations": {PATCH_FIELD_MANAGER_ANNOTATION: MANAGED_BY, PATCH_FORCE_ANNOTATION: "true"},
+        },
+        "data": {
+            POLICY_CSV: "\n".join(lines) + "\n",
+            POLICY_DEFAULT: argocd.policy_default,
+            SCOPES: scopes_value(argocd.sso_scopes),
+        },
+    }
+    return Manifest(obj)
+
+
 def render(catalog: Catalog) -> FleetState:
     ctx = _Ctx(catalog)
     return FleetState(
@@ -479,4 +506,5 @@ def render(catalog: Catalog) -> FleetState:
             name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
         },
         cluster_objects=_admission(ctx),
+        argocd_rbac=_argocd_rbac(ctx),
     )

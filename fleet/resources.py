@@ -21,6 +21,7 @@ IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
 
 OKTA_EXPRESSION = "urn:okta:expression:1.0"
 INLINE_POLICY_NAME = "fleet-inline"
@@ -199,9 +200,20 @@ def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
     return tuple(kubernetes(m) for m in state.cluster_objects)
 
 
+def argocd_rbac(state: FleetState) -> Resource | None:
+    """The fleet's keys of argocd-rbac-cm: a patch (server-side apply) of Argo CD's ConfigMap,
+    which the Argo CD installation owns; deleting the patch gives the keys back, not the map."""
+    if state.argocd_rbac is None:
+        return None
+    manifest = state.argocd_rbac
+    return Resource(CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
+
+
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
     out: list[Resource] = list(cluster_resources(state))
+    if (rbac := argocd_rbac(state)) is not None:
+        out.append(rbac)
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:

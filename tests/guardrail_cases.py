@@ -985,3 +985,63 @@ RESOURCE_CASES += [
         "outside the allowed",
     ),
 ]
+
+
+def rbac_cm(data: dict[str, str], name: str = "argocd-rbac-cm") -> dict[str, Any]:
+    """Argo CD's argocd-rbac-cm as a ConfigMap or ConfigMapPatch declares it."""
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "argocd"}, "data": data}
+
+
+K_CM_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+RESOURCE_CASES += [
+    (
+        "argocd-rbac-default-deny",
+        K_CM_PATCH,
+        rbac_cm({"policy.default": "role:readonly"}),
+        rbac_cm({"policy.default": "", "scopes": "[groups]"}),
+        "policy.default 'role:readonly' grants every logged-in user",
+    ),
+    (
+        "argocd-rbac-default-deny",
+        "kubernetes:core/v1:ConfigMap",
+        rbac_cm({"policy.default": "role:admin", "policy.csv": ""}),
+        rbac_cm({"policy.default": "role:admin"}, name="some-app-config"),  # not Argo CD's
+        "leave it empty (deny)",
+    ),
+]
+STACK_CASES += [
+    (
+        "argocd-rbac-no-cross-project",
+        [
+            (PROJECT, "argocd/team", project()),
+            (K_CM_PATCH, "argocd/argocd-rbac-cm", rbac_cm({"policy.csv": "g, acme-dev-team-dev, role:readonly\n"})),
+        ],
+        [
+            (PROJECT, "argocd/team", project()),
+            (K_CM_PATCH, "argocd/argocd-rbac-cm", rbac_cm({"policy.csv": "g, acme-platform, role:admin\n"})),
+        ],
+        "team group acme-dev-team-dev applications get on */* through role:readonly",
+    ),
+    (
+        "argocd-rbac-no-cross-project",
+        [
+            (PROJECT, "argocd/team", project()),
+            (
+                "kubernetes:core/v1:ConfigMap",
+                "argocd/argocd-rbac-cm",
+                rbac_cm({"policy.csv": "p, role:ops, applications, *, */*, allow\ng, acme-dev-team-dev, role:ops\n"}),
+            ),
+        ],
+        [
+            (PROJECT, "argocd/team", project()),
+            (
+                "kubernetes:core/v1:ConfigMap",
+                "argocd/argocd-rbac-cm",
+                rbac_cm(
+                    {"policy.csv": "p, role:ops, applications, *, team/*, allow\ng, acme-dev-team-dev, role:ops\n"}
+                ),
+            ),
+        ],
+        "applications * on */* through role:ops",
+    ),
+]

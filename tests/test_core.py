@@ -212,6 +212,9 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
     assert developer["argocd"] == {
         "project": "payments",
         "permissions": ["applications get", "applications sync", "logs get"],
+        # the effective policy: the own project only, nothing outside projects (policy.default empty)
+        "projects": {"payments": ["applications get", "applications sync", "logs get"]},
+        "global": [],
     }
     assert set(viewer["kubernetes"]) == {"payments"}  # nothing in other teams' namespaces
     assert matrix["workloads"] == [

@@ -58,6 +58,7 @@ def test_counts_per_type_dev() -> None:
         "kubernetes:core/v1:ServiceAccount": 9,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
         "kubernetes:argoproj.io/v1alpha1:Application": 9,
+        "kubernetes:core/v1:ConfigMapPatch": 1,  # the fleet's keys of argocd-rbac-cm
         # one admission policy and its binding for the whole fleet
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleet.catalog import Catalog, Network, Source, Statement, Team, present
-from fleet.guardrails import argocd, iam, ownership, reserved
+from fleet.guardrails import argocd, argocd_rbac, iam, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
 from fleet.naming import partition
 from fleet.problems import Path, Problem
@@ -223,6 +223,26 @@ def pinned_revisions(catalog: Catalog) -> Iterator[Problem]:
                     )
 
 
+def argocd_rbac_settings(catalog: Catalog) -> Iterator[Problem]:
+    """The catalog's argocd-rbac-cm keys, at their catalog paths (the rendered patch is judged
+    again by the resource and stack rules of the same ids)."""
+    if (problem := argocd_rbac.default_problem(catalog.argocd.policy_default)) is not None:
+        yield _problem(["argocd", "policy_default"], problem, argocd_rbac.DEFAULT_DENY)
+    names = catalog.names()
+    team_groups = {
+        names.okta_group(team.name, persona) for _, team in present(catalog.teams) for persona in catalog.personas
+    }
+    for group, role in catalog.argocd.platform_roles.items():
+        if group in team_groups:
+            for grant in argocd_rbac.cross_project_grants(f"g, {group}, {role}", group):
+                yield _problem(
+                    ["argocd", "platform_roles", group],
+                    f"team group {group} would get {grant}: every team's applications; "
+                    "teams get Argo CD access through their own AppProject only",
+                    argocd_rbac.NO_CROSS_PROJECT,
+                )
+
+
 def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
     # Catalog rules are listed with the resource rules (README table, policy docs) but judge
     # the catalog, so they apply to no resource type.
@@ -273,6 +293,7 @@ CHECKS = (
     allow_list,
     app_sources,
     pinned_revisions,
+    argocd_rbac_settings,
 )
 
 
