@@ -26,6 +26,9 @@ class AppOfApps(pulumi.ComponentResource):
         if (rbac := resources.argocd_rbac(state)) is not None:
             register(rbac, self)  # Argo CD's own RBAC: deny by default, platform roles, SSO scopes
         teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self, depends_on=guards)) for team in state.teams}
+        # The read-only access of `fleet status`: cluster-level, so it belongs to no team.
+        for spec in resources.reader_resources(state):
+            register(spec, self)
 
         keys = [(t, a) for t, team in teams.items() for a, app in team.apps.items() if app.role_arn is not None]
         arns = [teams[t].apps[a].role_arn for t, a in keys]

@@ -30,6 +30,8 @@ _CLASSES: dict[str, Any] = {
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": kubernetes.networking.v1.NetworkPolicy,
     "kubernetes:rbac.authorization.k8s.io/v1:Role": kubernetes.rbac.v1.Role,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": kubernetes.rbac.v1.ClusterRole,
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": kubernetes.rbac.v1.ClusterRoleBinding,
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": (
         kubernetes.admissionregistration.v1.ValidatingAdmissionPolicy
     ),

@@ -112,6 +112,35 @@ def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: d
     return out
 
 
+def readers(state: FleetState) -> list[dict[str, Any]]:
+    """Groups bound by the platform's own cluster-level objects (the `fleet status` reader), read
+    back from its ClusterRole, Role and bindings: what they may read, cluster-wide or where."""
+    roles = {(m.kind, m.namespace or "", m.name): m for m in state.reader_objects if m.kind in ("Role", "ClusterRole")}
+    out: dict[str, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    for binding in state.reader_objects:
+        if binding.kind not in ("RoleBinding", "ClusterRoleBinding"):
+            continue
+        ref = binding.obj["roleRef"]
+        role = roles[(ref["kind"], binding.namespace or "" if ref["kind"] == "Role" else "", ref["name"])]
+        scope = binding.namespace or "(cluster-wide)"
+        for subject in binding.obj["subjects"]:
+            for rule in role.obj["rules"]:
+                for group in rule["apiGroups"]:
+                    for resource in rule["resources"]:
+                        out[subject["name"]][scope][_resource_key(group, resource)].update(rule["verbs"])
+    return [
+        {
+            "kubernetes_group": subject,
+            "purpose": "fleet status: get/list only, never Secrets",
+            "kubernetes": {
+                scope: {res: sorted(verbs) for res, verbs in sorted(resources.items())}
+                for scope, resources in sorted(by_scope.items())
+            },
+        }
+        for subject, by_scope in sorted(out.items())
+    ]
+
+
 def matrix(state: FleetState) -> dict[str, Any]:
     """The access matrix as plain data (what access.json holds)."""
     groups = []
@@ -170,6 +199,7 @@ def matrix(state: FleetState) -> dict[str, Any]:
         "organization": state.organization,
         "groups": groups,
         "workloads": workloads,
+        "readers": readers(state),
         "repo_credentials": [entry for team in state.teams for entry in repo_creds.read_back(team)],
         "argocd_global": argocd_global,
     }
@@ -232,6 +262,14 @@ def _argocd_global_section(summary: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def verbs_summary(resources: dict[str, list[str]]) -> str:
+    """'get, list: a, b; get: c': resources grouped by the verbs granted on them."""
+    by_verbs: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for resource, verbs in resources.items():
+        by_verbs[tuple(verbs)].append(resource)
+    return "; ".join(f"{', '.join(verbs)}: {', '.join(sorted(names))}" for verbs, names in sorted(by_verbs.items()))
+
+
 def markdown(data: dict[str, Any]) -> str:
     lines = [
         f"# Access: {data['organization']} / {data['environment']}",
@@ -276,6 +314,13 @@ def markdown(data: dict[str, Any]) -> str:
             )
     else:
         lines.append("No app has an AWS role.")
+    lines += ["", "## Read-only groups", ""]
+    lines += ["| Kubernetes group | for | where | verbs: resources |", "|---|---|---|---|"]
+    for reader in data.get("readers", []):
+        for scope, resources in reader["kubernetes"].items():
+            lines.append(
+                f"| {reader['kubernetes_group']} | {reader['purpose']} | {scope} | {verbs_summary(resources)} |"
+            )
     lines += ["", *_argocd_global_section(data.get("argocd_global"))]
     lines += ["", "## Argo CD repository credentials", ""]
     if data.get("repo_credentials"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fleet.access import WRITE_VERBS, argocd_writes
+from fleet.access import WRITE_VERBS, argocd_writes, verbs_summary
 from fleet.state import FleetState
 
 LEVELS = ("none", "view", "edit", "admin")
@@ -183,6 +183,21 @@ def _team_table(team: str, own: list[str], groups: list[dict[str, Any]]) -> str:
     )
 
 
+def _readers(matrix: dict[str, Any]) -> str:
+    rows = "".join(
+        f'<tr><th>{_esc(r["kubernetes_group"])}</th><td class="small">{_esc(r["purpose"])}</td>'
+        f'<td>{_esc(scope)}</td><td class="small">{_esc(verbs_summary(resources))}</td></tr>'
+        for r in matrix.get("readers", [])
+        for scope, resources in r["kubernetes"].items()
+    )
+    if not rows:
+        return ""
+    return (
+        '<h2>Read-only groups</h2><table id="readers"><thead><tr><th>Kubernetes group</th><th>for</th>'
+        f"<th>where</th><th>verbs: resources</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def _repo_credentials(credentials: list[dict[str, Any]]) -> str:
     """Argo CD's Git credentials per project (fleet/repo_creds.py), when there are any."""
     if not credentials:
@@ -225,6 +240,7 @@ AppProject roles and IAM trust policies. Colour is the strongest access in a nam
 <label for="search">Search</label><input id="search" type="search" placeholder="group, rule, role…">
 <span class="small"><span id="shown">{total}</span> of {total} groups</span></div>
 <div id="matrix">{tables}</div>
+{_readers(matrix)}
 {_repo_credentials(matrix.get("repo_credentials", []))}
 <h2>The fleet</h2>
 {diagram(state)}

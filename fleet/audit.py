@@ -319,7 +319,7 @@ def _snapshot(reader: AccessReader, change: FileChange, read: BlobRead, cache: d
             cache[change.blob] = Snapshot(None, (str(err),))
         else:
             cache[change.blob] = reader.snapshot(text, source)
-        if len(cache) > 256:  # a revert reuses a recent blob; old ones are not needed again
+        if len(cache) > 32:  # a revert reuses a recent blob; old ones are not needed again
             del cache[next(iter(cache))]
     return cache[change.blob]
 

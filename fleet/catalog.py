@@ -103,6 +103,11 @@ class Cluster(Strict):
         "https://kubernetes.default.svc"
     )
     oidc_groups_prefix: Annotated[str, AfterValidator(_groups_prefix)] = ""
+    # The kubeconfig context `fleet status` reads this environment through (None: the current
+    # one). Only a name: how a machine reaches the cluster stays in its own kubeconfig.
+    context: (
+        Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
+    ) = None
     # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()

@@ -1,7 +1,9 @@
-"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials.
+"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials;
+and `status`, which reads each environment's cluster (get/list only).
 
 Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings; for `promote`, a
-refusal); 2 usage error or unreadable file; 3 `promote` found nothing to promote.
+refusal; for `status --fail-on`, the condition holds); 2 usage error, unreadable file, or (status)
+a cluster that cannot be read; 3 `promote` found nothing to promote.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 from fleet import access, guardrails, plan, terminal
 from fleet.catalog import Catalog
-from fleet.load import load_state, state_from_text
+from fleet.load import load, load_state, state_from_text
 from fleet.problems import CatalogError, UnreadableFileError, UsageError
+from fleet.render import render
 from fleet.state import FleetState
 from fleet.yaml_io import decode, read_text
 
@@ -47,6 +50,28 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", help="a catalog file, or git:REV:path")
     d.add_argument("--format", choices=("md", "json"), default="md")
     d.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
+    s = sub.add_parser("status", help="the live state of every app, read from each environment's cluster (read-only)")
+    s.add_argument("files", nargs="+", type=Path, metavar="CATALOG", help="one catalog per environment")
+    s.add_argument("--kubeconfig", help="default: $KUBECONFIG, else ~/.kube/config")
+    s.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="[ENV=]NAME",
+        help="kubeconfig context; ENV=NAME per environment (repeatable). Default: the catalog's "
+        "cluster.context, else the kubeconfig's current-context",
+    )
+    s.add_argument("--as", dest="as_user", metavar="USER", help="impersonate USER (as kubectl --as)")
+    s.add_argument("--as-group", metavar="GROUP", help="impersonate GROUP (as kubectl --as-group)")
+    s.add_argument("--format", choices=("md", "json", "html", "openmetrics"), default="md")
+    s.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        choices=("degraded", "out-of-sync", "drift"),
+        help="exit 1 when it holds (repeatable): degraded (Degraded or absent), out-of-sync "
+        "(OutOfSync or absent), drift (platform objects missing or changed, what should not be there)",
+    )
     au = sub.add_parser(
         "audit",
         help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
@@ -175,6 +200,69 @@ def _err(line: str) -> None:
     print(terminal.escape(line), file=sys.stderr)
 
 
+def _contexts(values: list[str], environments: list[str]) -> dict[str, str]:
+    """--context NAME (one catalog) or ENV=NAME (any number)."""
+    out: dict[str, str] = {}
+    for value in values:
+        env, sep, name = value.partition("=")
+        if not sep:
+            if len(environments) != 1:
+                raise UsageError(f"--context {value}: with several catalogs, say which: --context ENV={value}")
+            env, name = environments[0], value
+        if env not in environments or not name:
+            raise UsageError(f"--context {value}: no catalog for environment {env!r}")
+        out[env] = name
+    return out
+
+
+def _status(args: argparse.Namespace) -> int:
+    from fleet import status, status_reader  # only this command needs the Kubernetes client
+
+    # Validated (every catalog rule and guardrail), then rendered; the rendered resources are
+    # not judged again as for `plan` and `pulumi up`: status deploys nothing (half its time).
+    catalogs = [load(path) for path in args.files]
+    loaded = [(catalog, render(catalog)) for catalog in catalogs]
+    environments = [state.environment for _, state in loaded]
+    twice = sorted({e for e in environments if environments.count(e) > 1})
+    if twice:
+        raise UsageError(f"environment {', '.join(twice)} is given by more than one catalog")
+    contexts = _contexts(args.context, environments)
+    envs = []
+    for catalog, state in loaded:
+        target = status_reader.Target(
+            kubeconfig=args.kubeconfig,
+            context=contexts.get(state.environment) or catalog.cluster.context,
+            as_user=args.as_user,
+            as_group=args.as_group,
+        )
+        try:
+            observed = status_reader.read(state, target)
+        except status_reader.ReadError as err:
+            _err(f"error: {err}")
+            return EXIT_USAGE
+        envs.append(status.environment(state, observed))
+    result = status.report(envs)
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    elif args.format == "html":
+        from fleet import status_html
+
+        sys.stdout.write(status_html.page(result))
+    else:
+        from fleet import status_formats
+
+        if args.format == "openmetrics":  # its own escaping applies, like JSON's
+            sys.stdout.write(status_formats.openmetrics(result))
+        else:
+            _out(status_formats.markdown(result))
+    reasons = status.failures(result, args.fail_on)
+    for line in reasons:
+        _err(line)
+    if reasons:
+        _err(f"fleet status: {len(reasons)} reason(s) to fail (--fail-on {','.join(args.fail_on)})")
+    return EXIT_INVALID if reasons else 0
+
+
 def _validate(state: FleetState) -> str:
     namespaces = sum(len(t.namespaces) for t in state.teams)
     apps = sum(len(t.apps) for t in state.teams)
@@ -213,6 +301,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diff":
             return _diff(args)
+        if args.command == "status":
+            return _status(args)
         if args.command == "audit":
             return _audit(args)
         if args.command == "promote":

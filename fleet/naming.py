@@ -115,6 +115,15 @@ class Names:
         cluster-scoped, so it carries the organization and environment."""
         return f"{self.organization}-{self.environment}{self.ADMISSION_POLICY_SUFFIX}"
 
+    # The read-only identity of `fleet status`: the group a CI identity is bound to, and the
+    # ClusterRole, Role and bindings that grant it (README: "fleet status").
+    STATUS_READER = "fleet-status"
+
+    def status_reader_cluster_role(self) -> str:
+        """Its ClusterRole and ClusterRoleBinding: cluster-scoped, so they carry the organization
+        and environment (two fleets may share a cluster); the group stays `fleet-status`."""
+        return f"{self.organization}-{self.environment}-{self.STATUS_READER}"
+
     QUOTA = "fleet-quota"
     LIMITS = "fleet-limits"
     NETWORK_POLICY = "fleet-default-deny"

@@ -457,7 +457,7 @@ def drift_issue(stack: str, log: str, run_url: str) -> str:
     return "\n".join(
         [
             DRIFT_MARKER,
-            f"`pulumi preview --refresh --expect-no-changes` found changes in {md.code(stack)} ({md.text(run_url)}).",
+            f"`pulumi preview --refresh --expect-no-changes` or `fleet status --fail-on drift` found drift in {md.code(stack)} ({md.text(run_url)}).",
             "",
             md.fenced(_tail(log, _LOG_LIMIT)),
             "",

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from fleet.catalog import Catalog
-from fleet.guardrails.argocd import PINNED_REVISION, unpinned_revision
+from fleet.guardrails.argocd import FULL_SHA, PINNED_REVISION, unpinned_revision
 from fleet.problems import CatalogError, UsageError
 from fleet.yaml_io import parse
 
@@ -101,6 +101,36 @@ def refusals(target: Catalog, moves: Sequence[Move], target_label: str) -> dict[
         for m in moves
         if (reason := unpinned_revision(m.new)) is not None
     }
+
+
+def gate(moves: Sequence[Move], env: Any, source: Catalog, source_label: str) -> tuple[list[Move], dict[Move, str]]:
+    """`--require-healthy`: keep the moves whose app is Synced and Healthy in the source
+    environment (`env`, a `fleet.status.EnvironmentStatus`) on the promoted revision. A branch
+    is replaced by the commit the source runs, so what is promoted is what was healthy there.
+    A tag is checked through the source catalog: Synced means the source runs what it names."""
+    from fleet.status import ready  # only this gate needs `fleet status`
+
+    source_revisions = _apps(source)
+    kept: list[Move] = []
+    refused: dict[Move, str] = {}
+    for move in moves:
+        commit = move.new if FULL_SHA.match(move.new) else None
+        if commit is None and source_revisions.get((move.team, move.app)) != move.new:
+            refused[move] = (
+                f"{move.name}: refused: {move.new} is not what {source_label} deploys, so its health there "
+                "says nothing about it; give a full commit SHA (--require-healthy)"
+            )
+            continue
+        readiness = ready(env, move.team, move.app, commit)
+        if not readiness.ok:
+            refused[move] = f"{move.name}: refused: {readiness.reason} (--require-healthy)"
+            continue
+        if unpinned_revision(move.new) is not None:
+            live = next(a for a in env.applications if a.team == move.team and a.app == move.app)
+            if live.revision and FULL_SHA.match(live.revision):
+                move = Move(move.team, move.app, move.old, live.revision)
+        kept.append(move)
+    return [m for m in kept if m.old != m.new], refused
 
 
 # --- the edit --------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from typing import Any
 
 from fleet import diff, promote, terminal
 from fleet.catalog import Catalog
-from fleet.guardrails.argocd import FULL_SHA, unpinned_revision
 from fleet.load import load_state, state_from_text
 from fleet.problems import CatalogError, UsageError
 from fleet.state import FleetState
@@ -74,10 +73,8 @@ def _selection(args: argparse.Namespace) -> promote.Selection:
     return promote.Selection(team, app)
 
 
-def _gate(
-    moves: list[promote.Move], source: tuple[Catalog, FleetState], args: argparse.Namespace
-) -> tuple[list[promote.Move], dict[promote.Move, str]]:
-    """(the moves, with a branch replaced by the commit the source runs; refusals)."""
+def _source_environment(source: tuple[Catalog, FleetState], args: argparse.Namespace) -> Any:
+    """The source environment as `fleet status` sees it (read-only list calls)."""
     try:
         from fleet import status, status_reader
     except ImportError:
@@ -91,29 +88,7 @@ def _gate(
         observed = status_reader.read(state, status_reader.Target(args.kubeconfig, context))
     except status_reader.ReadError as err:
         raise UsageError(f"--require-healthy: {err}") from None
-    env = status.environment(state, observed)
-    source_revisions = {(t.name, a.name): a.source.revision for t in catalog.teams for a in t.apps}
-    gated: list[promote.Move] = []
-    refused: dict[promote.Move, str] = {}
-    for move in moves:
-        commit = move.new if FULL_SHA.match(move.new) else None
-        if commit is None and source_revisions.get((move.team, move.app)) != move.new:
-            refused[move] = (
-                f"{move.name}: refused: {move.new} is not what {args.source} deploys, so its health there "
-                "says nothing about it; give a full commit SHA (--require-healthy)"
-            )
-            continue
-        readiness = status.ready(env, move.team, move.app, commit)
-        if not readiness.ok:
-            refused[move] = f"{move.name}: refused: {readiness.reason} (--require-healthy)"
-            continue
-        if unpinned_revision(move.new) is not None:
-            # A branch: promote the very commit that is Synced and Healthy in the source.
-            live = next(a for a in env.applications if a.team == move.team and a.app == move.app)
-            if live.revision and FULL_SHA.match(live.revision):
-                move = promote.Move(move.team, move.app, move.old, live.revision)
-        gated.append(move)
-    return gated, refused
+    return status.environment(state, observed)
 
 
 def _write(path: Path, text: str) -> None:
@@ -143,8 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.require_healthy:
         if source is None:
             raise UsageError("--require-healthy reads the source environment: give --from")
-        moves, refused = _gate(moves, source, args)
-        moves = [m for m in moves if m.old != m.new]
+        moves, refused = promote.gate(moves, _source_environment(source, args), source[0], str(args.source))
     refused.update(promote.refusals(before[0], moves, label))
     if refused and (selection.app is not None or not [m for m in moves if m not in refused]):
         for line in refused.values():

@@ -33,6 +33,7 @@ from fleet.naming import (
     Names,
 )
 from fleet.state import AppState, FleetState, HumanRole, IamRole, Manifest, OktaGroup, PodIdentity, TeamState
+from fleet.status import ARGOCD_KINDS, READ_KINDS  # what the reader lists is what it may read
 
 POD_SECURITY_VERSION = "v1.31"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
@@ -154,11 +155,16 @@ def _network_policy(ctx: _Ctx, team: Team, ns: Namespace) -> dict[str, Any]:
     and what the catalog opens: ingress from named namespaces, HTTPS egress to named CIDRs."""
     network = ns.network or ctx.catalog.defaults.network
     siblings = [other.name for other in team.namespaces if other.name != ns.name]
+    # The team's other namespaces by the labels only the platform sets, never by name: only
+    # reserved namespaces are trusted by name (a name is what a later pull request could claim).
+    team_peer = {
+        "namespaceSelector": {"matchLabels": {**namespace_selector(ctx)["matchLabels"], TEAM_LABEL: team.name}}
+    }
     ingress_peers: list[dict[str, Any]] = [{"podSelector": {}}]
     egress: list[dict[str, Any]] = [{"to": [{"podSelector": {}}]}]
     if siblings:
-        ingress_peers.append(_namespaces_peer(siblings))
-        egress.append({"to": [_namespaces_peer(siblings)]})
+        ingress_peers.append(team_peer)
+        egress.append({"to": [team_peer]})
     if network.ingress_from_namespaces:
         ingress_peers.append(_namespaces_peer(list(network.ingress_from_namespaces)))
     egress.append(
@@ -396,6 +402,67 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
     return Manifest(obj)
 
 
+# --- the status reader ----------------------------------------------------------------------
+def _status_reader(ctx: _Ctx) -> tuple[Manifest, ...]:
+    """Read-only access for `fleet status`: get/list on exactly the kinds it lists, never Secrets.
+
+    The built-in kinds are granted cluster-wide (a ClusterRoleBinding) so that the reader needs
+    one list call per kind whatever the size of the fleet, and a deleted namespace or binding
+    cannot blind it; Applications and AppProjects only in the Argo CD namespace (a Role)."""
+    name, cluster_name = Names.STATUS_READER, ctx.names.status_reader_cluster_role()
+    labels = {
+        K8S_MANAGED_BY: MANAGED_BY,
+        K8S_PART_OF: ctx.catalog.organization,
+        ENVIRONMENT_LABEL: ctx.catalog.environment,
+        ACCESS_LEVEL_LABEL: "view",  # so that k8s-view-no-secrets judges it as a view role
+    }
+    by_group: dict[str, list[str]] = {}
+    for path, _, api_version, _ in READ_KINDS:
+        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+        by_group.setdefault(group, []).append(path.rsplit("/", 1)[-1])
+    verbs = ["get", "list"]
+    subjects = [{"apiGroup": RBAC_API, "kind": "Group", "name": name}]
+    argocd = ctx.catalog.argocd.namespace
+    objects = [
+        {
+            "apiVersion": f"{RBAC_API}/v1",
+            "kind": "ClusterRole",
+            "metadata": _meta(cluster_name, None, labels),
+            "rules": [
+                {"apiGroups": [group], "resources": sorted(resources), "verbs": verbs}
+                for group, resources in sorted(by_group.items())
+            ],
+        },
+        {
+            "apiVersion": f"{RBAC_API}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": _meta(cluster_name, None, labels),
+            "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": cluster_name},
+            "subjects": subjects,
+        },
+        {
+            "apiVersion": f"{RBAC_API}/v1",
+            "kind": "Role",
+            "metadata": _meta(name, argocd, labels),
+            "rules": [
+                {
+                    "apiGroups": sorted({api_version.split("/")[0] for _, _, api_version in ARGOCD_KINDS}),
+                    "resources": sorted(plural for plural, _, _ in ARGOCD_KINDS),
+                    "verbs": verbs,
+                }
+            ],
+        },
+        {
+            "apiVersion": f"{RBAC_API}/v1",
+            "kind": "RoleBinding",
+            "metadata": _meta(name, argocd, labels),
+            "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": name},
+            "subjects": subjects,
+        },
+    ]
+    return tuple(Manifest(obj) for obj in objects)
+
+
 # --- apps -------------------------------------------------------------------------------------
 def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
     aws = ctx.catalog.aws
@@ -506,5 +573,6 @@ def render(catalog: Catalog) -> FleetState:
             name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
         },
         cluster_objects=_admission(ctx),
+        reader_objects=_status_reader(ctx),
         argocd_rbac=_argocd_rbac(ctx),
     )

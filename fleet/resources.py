@@ -209,9 +209,14 @@ def argocd_rbac(state: FleetState) -> Resource | None:
     return Resource(CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
 
 
+def reader_resources(state: FleetState) -> list[Resource]:
+    """The read-only access of `fleet status`, registered by the AppOfApps component."""
+    return [kubernetes(m) for m in state.reader_objects]
+
+
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
-    out: list[Resource] = list(cluster_resources(state))
+    out: list[Resource] = [*cluster_resources(state), *reader_resources(state)]
     if (rbac := argocd_rbac(state)) is not None:
         out.append(rbac)
     for team in state.teams:

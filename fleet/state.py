@@ -135,6 +135,8 @@ class FleetState:
     personas: dict[str, Any] = field(default_factory=dict)  # persona -> {kubernetes, argocd}
     # Fleet-wide cluster-scoped objects (the admission policy and its binding), registered first.
     cluster_objects: tuple[Manifest, ...] = ()
+    # The read-only access of `fleet status` (fleet-status ClusterRole, Role and bindings).
+    reader_objects: tuple[Manifest, ...] = ()
     # The fleet's keys of Argo CD's argocd-rbac-cm (registered as a server-side apply patch).
     argocd_rbac: Manifest | None = None
 
@@ -146,6 +148,7 @@ class FleetState:
             yield from team.manifests()
             for app in team.apps:
                 yield from app.manifests()
+        yield from self.reader_objects
 
     def roles(self) -> Iterator[IamRole]:
         for team in self.teams:

@@ -844,12 +844,6 @@ def trusting(namespace_name: str, *names: str) -> dict[str, Any]:
     }
 
 
-def team_namespace(name: str, team_name: str) -> dict[str, Any]:
-    ns = namespace(name=name)
-    ns["metadata"]["labels"]["app-of-apps.io/team"] = team_name
-    return ns
-
-
 RESOURCE_CASES += [
     ("k8s-admission-boundaries", VAP_BINDING, admission_binding("Warn"), admission_binding("Deny", "Audit"), "deny"),
     (
@@ -877,26 +871,27 @@ RESOURCE_CASES += [
 ]
 
 K_NP_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-STACK_CASES += [
+RESOURCE_CASES += [
     (
-        "k8s-network-trusts-by-name",
-        [(K_NP_TYPE, "team/n", trusting("team", "payments"))],
-        [
-            (K_NS, "team", team_namespace("team", "t")),
-            (K_NS, "team-jobs", team_namespace("team-jobs", "t")),
-            (K_NP_TYPE, "team/n", trusting("team", "team-jobs", "ingress-nginx", "team")),
-        ],
+        "k8s-network-policy-open",
+        K_NP_TYPE,
+        trusting("team", "payments"),
+        trusting("team", "ingress-nginx", "monitoring", "team"),
         "'payments' by name",
     ),
     (
-        "k8s-network-trusts-by-name",
-        [
-            (K_NS, "team", team_namespace("team", "t")),
-            (K_NS, "other", team_namespace("other", "o")),
-            (f"{K_NP_TYPE}Patch", "team/n", trusting("team", "other")),
-        ],
-        [(K_NP_TYPE, "team/n", trusting("team", "monitoring"))],
-        "'other' by name",
+        "k8s-network-policy-open",
+        f"{K_NP_TYPE}Patch",
+        trusting("team", "team-jobs"),
+        {
+            "metadata": {"name": "n", "namespace": "team"},
+            "spec": {
+                "ingress": [
+                    {"from": [{"namespaceSelector": {"matchLabels": {"app-of-apps.io/team": "t", **FLEET_LABELS}}}]}
+                ]
+            },
+        },
+        "'team-jobs' by name",
     ),
 ]
 

@@ -13,7 +13,7 @@ import pytest
 
 from fleet import access, plan
 from fleet.load import load, validate
-from fleet.naming import Names
+from fleet.naming import PERSONA_LABEL, Names
 from fleet.render import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
 from fleet.state import FleetState
 from tests.conftest import BASE, ROOT
@@ -116,7 +116,7 @@ def test_project_is_locked_down() -> None:
 
 def test_persona_templates_never_grant_rbac_or_wildcards() -> None:
     state = state_for(copy.deepcopy(BASE))
-    for role in (m for m in state.manifests() if m.kind == "Role"):
+    for role in (m for m in state.manifests() if m.kind == "Role" and PERSONA_LABEL in m.obj["metadata"]["labels"]):
         for rule in role.obj["rules"]:
             assert "*" not in rule["verbs"]
             assert "*" not in rule["resources"]
@@ -369,8 +369,19 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
             v for p in peers for e in p.get("namespaceSelector", {}).get("matchExpressions", []) for v in e["values"]
         }
 
-    assert namespaces(pay["ingress"][0]["from"]) == {"pay-jobs", "ingress-nginx"}
-    assert namespaces(jobs["ingress"][0]["from"]) == {"pay"}  # its own network: {} opens nothing more
+    # Reserved namespaces by name; the team's own namespaces by the labels only the platform sets.
+    assert namespaces(pay["ingress"][0]["from"]) == {"ingress-nginx"}
+    assert namespaces(jobs["ingress"][0]["from"]) == set()  # its own network: {} opens nothing more
+    team_labels = {
+        "app.kubernetes.io/part-of": "acme",
+        "app-of-apps.io/environment": "dev",
+        "app-of-apps.io/team": "payments",
+    }
+    for policy in (pay, jobs):
+        assert {"namespaceSelector": {"matchLabels": team_labels}} in policy["ingress"][0]["from"]
+        assert {"to": [{"namespaceSelector": {"matchLabels": team_labels}}]} in policy["egress"]
+    for namespace in team.namespace_objects:
+        assert team_labels.items() <= namespace.obj["metadata"]["labels"].items()
     blocks = {b["ipBlock"]["cidr"]: rule.get("ports") for rule in pay["egress"] for b in rule["to"] if "ipBlock" in b}
     assert blocks["10.0.0.0/16"] == [{"port": 443, "protocol": "TCP"}]
     assert blocks["169.254.170.23/32"] == [{"port": 80, "protocol": "TCP"}]  # the Pod Identity agent

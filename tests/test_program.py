@@ -53,8 +53,10 @@ def test_counts_per_type_dev() -> None:
         "kubernetes:core/v1:ResourceQuota": 4,
         "kubernetes:core/v1:LimitRange": 4,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
-        "kubernetes:rbac.authorization.k8s.io/v1:Role": 16,  # 4 namespaces x 4 personas
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": 16 + 1,  # 4 namespaces x 4 personas, fleet-status in argocd
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16 + 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,  # fleet-status, read-only
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
         "kubernetes:core/v1:ServiceAccount": 9,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
         "kubernetes:argoproj.io/v1alpha1:Application": 9,

@@ -136,6 +136,11 @@ def test_drift_detection_expects_no_changes_with_read_only_credentials() -> None
     steps = drift["jobs"]["drift"]["steps"]
     assert any("--refresh --expect-no-changes" in s.get("run", "") for s in steps)
     assert any(s.get("with", {}).get("scope") == "team:app-of-apps-preview" for s in steps)
+    # and Argo CD's view: an OutOfSync Application is drift too
+    assert any("status.sh" in s.get("run", "") for s in steps)
+    status = (ROOT / ".github" / "scripts" / "status.sh").read_text()
+    assert "--fail-on drift --fail-on out-of-sync" in status
+    assert "-preview" in status  # inside the read-only environment
     report = drift["jobs"]["report"]
     assert "id-token" not in report["permissions"]
     assert any("issues.create" in s.get("with", {}).get("script", "") for s in report["steps"])

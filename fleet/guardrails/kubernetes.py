@@ -17,12 +17,11 @@ from fleet.guardrails.base import (
     StackRule,
     as_list,
     kind,
-    kubernetes_kind,
     metadata,
     spec,
 )
 from fleet.guardrails.reserved import is_reserved
-from fleet.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, TEAM_LABEL, Names
+from fleet.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, Names
 
 RBAC = "rbac.authorization.k8s.io"
 # Every API version of each kind, and its Patch and List resources (see `kind`).
@@ -49,7 +48,6 @@ WIDEST_INGRESS_PREFIX = {4: 8, 6: 32}
 AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
 ADMISSION = "admissionregistration.k8s.io"
 ADMISSION_TYPES = (kind(ADMISSION, "ValidatingAdmissionPolicy"), kind(ADMISSION, "ValidatingAdmissionPolicyBinding"))
-NETWORK_POLICY_KINDS = (("networking.k8s.io", "NetworkPolicy"), ("extensions", "NetworkPolicy"))
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # the API server sets it on every namespace
 # Labels that decide which namespaces the fleet's admission policy guards.
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
@@ -195,8 +193,9 @@ def _wide_block(cidr: str) -> str | None:
     return None
 
 
-def _network_policy_open(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+def _network_policy_open(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     body = spec(props)
+    own = str(metadata(props).get("namespace", ""))
     for direction, peers_field in (("ingress", "from"), ("egress", "to")):
         for i, rule in enumerate(as_list(body.get(direction))):
             if not isinstance(rule, Mapping):
@@ -215,6 +214,13 @@ def _network_policy_open(props: Mapping[str, Any], _: Settings) -> Iterator[str]
                     if direction == "egress" and "ipBlock" in peer and "namespaceSelector" not in peer:
                         continue
                     yield f"{direction}[{i}].{peers_field}[{j}]: {reason}"
+                for name in _named_namespaces(peer):
+                    if name != own and not is_reserved(name, settings.argocd_namespace, settings.reserved_namespaces):
+                        yield (
+                            f"{direction}[{i}].{peers_field}[{j}] trusts namespace {name!r} by name: only platform "
+                            "(reserved) namespaces may be trusted by name, a team could claim this one later; "
+                            "select the team's own namespaces by the labels the platform sets"
+                        )
 
 
 def _namespace_patch(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -325,37 +331,6 @@ def _named_namespaces(peer: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def _trusted_by_name(resources: Sequence[StackResource], settings: Settings) -> Iterator[tuple[StackResource, str]]:
-    """A NetworkPolicy trusts by name only reserved namespaces, its own, and its team's other
-    namespaces declared in the same stack: any other name is one a team could claim later."""
-    team_of = {}
-    for r in resources:
-        if r.type == NAMESPACE:
-            meta = metadata(r.props)
-            labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
-            team_of[str(meta.get("name", r.name))] = labels.get(TEAM_LABEL)
-    for r in resources:
-        found = kubernetes_kind(r.type)
-        if found is None or found[:2] not in NETWORK_POLICY_KINDS or found[2] == "List":
-            continue
-        own = str(metadata(r.props).get("namespace", ""))
-        body = spec(r.props)
-        for direction, field in (("ingress", "from"), ("egress", "to")):
-            for i, rule in enumerate(as_list(body.get(direction))):
-                peers = as_list(rule.get(field)) if isinstance(rule, Mapping) else []
-                for j, peer in enumerate(peers):
-                    for name in _named_namespaces(peer) if isinstance(peer, Mapping) else []:
-                        sibling = team_of.get(own) is not None and team_of.get(name) == team_of.get(own)
-                        if name == own or sibling:
-                            continue
-                        if not is_reserved(name, settings.argocd_namespace, settings.reserved_namespaces):
-                            yield (
-                                r,
-                                f"{direction}[{i}].{field}[{j}] trusts namespace {name!r} by name: only platform "
-                                "(reserved) namespaces and the team's own may be trusted by name; a team could claim it",
-                            )
-
-
 RULES: tuple[Rule, ...] = (
     Rule(
         "k8s-rbac-no-wildcards",
@@ -416,7 +391,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "k8s-network-policy-open",
-        "NetworkPolicies name their peers: no rule without peers, no selector of every namespace, no 0.0.0.0/0 ingress",
+        "NetworkPolicies name their peers: no rule without peers, no selector of every namespace, no 0.0.0.0/0 ingress; by name only reserved namespaces",
         "Kubernetes NetworkPolicy docs; Checkov CKV_K8S_6 analogue, NSA/CISA Kubernetes hardening guide",
         NETWORK_POLICY_TYPES,
         _network_policy_open,
@@ -438,12 +413,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
-    StackRule(
-        "k8s-network-trusts-by-name",
-        "NetworkPolicies trust by name only reserved namespaces and the team's own (the pack's k8s-network-trusts-reserved)",
-        "issue 9 (a claimed namespace inherits every trust given to its name)",
-        _trusted_by_name,
-    ),
     StackRule(
         "k8s-namespace-guards",
         "every team namespace has a ResourceQuota, a LimitRange and a default-deny NetworkPolicy",
