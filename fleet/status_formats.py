@@ -8,15 +8,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from fleet import markdown as md
 from fleet.status import HEALTHS, SYNCS, VERDICTS, Cell, EnvironmentStatus, StatusReport, Unexpected
 
 _GOOD = ("healthy",)
-
-
-def _md(text: Any) -> str:
-    """A cluster's strings (condition messages, names) inside a Markdown table cell."""
-    value = re.sub(r"\s+", " ", str(text)).strip()
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
 def short(revision: str | None) -> str:
@@ -33,13 +28,13 @@ def _cell(cell: Cell | None) -> str:
         return "·"
     if cell.verdict == "missing":
         return "**absent**"
-    text = f"{cell.sync} / {cell.health} `{_md(short(cell.revision))}`"
+    text = f"{cell.sync} / {cell.health} {md.code(short(cell.revision), table=True)}"
     return text if cell.verdict in _GOOD else f"**{cell.verdict}**: {text}"
 
 
 def _value(value: Any) -> str:
     text = "(none)" if value is None else str(value)
-    return _md(text if len(text) <= 80 else text[:77] + "…")
+    return md.code(text if len(text) <= 80 else text[:77] + "…")
 
 
 def _summary(env: EnvironmentStatus) -> str:
@@ -51,7 +46,7 @@ def _summary(env: EnvironmentStatus) -> str:
 
 
 def _unexpected(items: Iterable[Unexpected]) -> list[str]:
-    return [f"- `{u.reason}` {_md(u.message)}" for u in items]
+    return [f"- {md.code(u.reason)} {md.text(u.message)}" for u in items]
 
 
 def markdown(report: StatusReport) -> str:
@@ -59,18 +54,18 @@ def markdown(report: StatusReport) -> str:
     lines = ["### Fleet status", ""]
     for env in report.environments:
         lines.append(
-            f"- **{_md(env.environment)}** ({_md(env.organization)}): context `{_md(env.context)}`, "
-            f"{_md(env.server)}, observed {_md(env.observed_at)}: {_summary(env)}"
+            f"- **{md.text(env.environment)}** ({md.text(env.organization)}): context {md.code(env.context)}, "
+            f"{md.code(env.server)}, observed {md.code(env.observed_at)}: {_summary(env)}"
         )
-    lines += ["", "| team | app | " + " | ".join(_md(e) for e in envs) + " | same revision |"]
+    lines += ["", "| team | app | " + " | ".join(md.text(e) for e in envs) + " | same revision |"]
     lines.append("|---|---|" + "---|" * len(envs) + "---|")
     for row in report.apps:
         same = {True: "yes", False: "**no**", None: "·"}[row.same_revision]
         cells = " | ".join(_cell(row.environments.get(e)) for e in envs)
-        lines.append(f"| {_md(row.team)} | {_md(row.app)} | {cells} | {same} |")
+        lines.append(f"| {md.text(row.team)} | {md.text(row.app)} | {cells} | {same} |")
     lines.append("")
     for env in report.environments:
-        lines += [f"#### {_md(env.environment)}", ""]
+        lines += [f"#### {md.text(env.environment)}", ""]
         troubled = [a for a in env.applications if a.verdict not in _GOOD]
         if troubled:
             lines += [
@@ -81,9 +76,9 @@ def markdown(report: StatusReport) -> str:
                 conditions = "; ".join(f"{c.severity} {c.type}: {c.message}" for c in a.conditions)
                 synced = f"{a.last_synced_at or '—'} {a.operation_phase or ''}".strip()
                 lines.append(
-                    f"| {_md(a.application)} | {a.sync} | {a.health}{'' if a.found else ' (absent)'} "
-                    f"| `{_md(short(a.revision))}` ({_md(a.declared_revision)}) | {_md(synced)} "
-                    f"| {_md(conditions) or '—'} |"
+                    f"| {md.text(a.application)} | {a.sync} | {a.health}{'' if a.found else ' (absent)'} "
+                    f"| {md.code(short(a.revision), table=True)} ({md.text(a.declared_revision)}) | {md.text(synced)} "
+                    f"| {md.text(conditions) if conditions else '—'} |"
                 )
             lines.append("")
         else:
@@ -94,9 +89,9 @@ def markdown(report: StatusReport) -> str:
             lines += ["Platform objects missing or changed by hand (compared with the rendered plan):", ""]
             for d in env.drift:
                 where = f"{d.namespace}/{d.name}" if d.namespace else d.name
-                lines.append(f"- {d.kind} `{_md(where)}` **{d.state}**")
+                lines.append(f"- {d.kind} {md.code(where)} **{d.state}**")
                 lines += [
-                    f"  - `{_md(f.path)}`: plan {_value(f.planned)}, live {_value(f.live)}" for f in d.fields[:20]
+                    f"  - {md.code(f.path)}: plan {_value(f.planned)}, live {_value(f.live)}" for f in d.fields[:20]
                 ]
                 if len(d.fields) > 20:
                     lines.append(f"  - … and {len(d.fields) - 20} more fields")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Record tests/data/status/{dev,prod}.json again: what `fleet status` lists from two disposable
+# loopback API servers (the engine kit, ../shared/engine) after tests/status_scenario.py wrote
+# the current plan and the scenario into them. Needed when what the program renders changes:
+# tests/test_status.py then sees the old objects as drift, as a real cluster would.
+#
+#   scripts/status-recordings.sh        # ENGINE_DIR (default ~/engine) must hold the kit's binaries
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KIT="${ENGINE_KIT:-$ROOT/../shared/engine}"
+BIN="${ENGINE_DIR:-$HOME/engine}/bin"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+work="$(mktemp -d)"
+servers=()
+stop() { for dir in "${servers[@]}"; do ENGINE_DIR="$dir" "$KIT/apiserver.sh" reset >/dev/null 2>&1 || true; done; rm -rf "$work"; }
+trap stop EXIT
+port="${STATUS_PORT_BASE:-27100}"  # two blocks of four loopback ports
+for env in dev prod; do
+  dir="$work/$env"; mkdir -p "$dir"; ln -s "$BIN" "$dir/bin"; servers+=("$dir")
+  kubeconfig="$(ENGINE_DIR="$dir" ETCD_PORT=$port ETCD_PEER_PORT=$((port + 1)) API_PORT=$((port + 2)) \
+    KCM_PORT=$((port + 3)) "$KIT/apiserver.sh" start | tail -1)"
+  port=$((port + 10))
+  (cd "$ROOT" && "$PYTHON" -m tests.status_scenario "stacks/$env.yaml" --kubeconfig "$kubeconfig" \
+    --record "tests/data/status/$env.json")
+  echo "recorded tests/data/status/$env.json" >&2
+done
