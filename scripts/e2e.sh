@@ -63,7 +63,8 @@ fi
 rm -f "$build_log"
 
 started=""
-if ! "$ENGINE_KIT/apiserver.sh" status | grep -q '^kube-apiserver: running'; then started=1; fi
+status="$("$ENGINE_KIT/apiserver.sh" status)"  # not piped into grep -q: pipefail + SIGPIPE would lie
+case "$status" in *"kube-apiserver: running"*) ;; *) started=1 ;; esac
 stop_apiserver() { [ -z "$started" ] || "$ENGINE_KIT/apiserver.sh" stop >&2 || true; }
 trap stop_apiserver EXIT
 kit_kubeconfig="$("$ENGINE_KIT/apiserver.sh" start | tail -1)" \

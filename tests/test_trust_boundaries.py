@@ -415,6 +415,17 @@ IAM_ATTACKS: list[tuple[str, Mutation, str, str]] = [
         "iam-resource-ownership",
     ),
     (
+        "writes to the cluster the platform shares for reading",
+        owned_and(
+            lambda d: d["aws"].update(
+                shared_resources=[{"arn": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev", "teams": ["payments"]}]
+            ),
+            grant(["eks:CreateAccessEntry"], [f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev"]),
+        ),
+        f"{STATEMENT}.actions[0]",
+        "iam-no-control-plane",
+    ),
+    (
         "shares with a team that does not exist",
         lambda d: d["aws"].update(shared_resources=[{"arn": "arn:aws:s3:::acme-dev-assets", "teams": ["ghost"]}]),
         "aws.shared_resources[0].teams[0]",
@@ -501,6 +512,15 @@ IAM_NEIGHBOURS: list[tuple[str, Mutation]] = [
                 shared_resources=[{"arn": "arn:aws:s3:::acme-dev-assets", "teams": ["payments", "search"]}]
             ),
             grant(["s3:GetObject"], ["arn:aws:s3:::acme-dev-assets/*"]),
+        ),
+    ),
+    (
+        "reads the cluster the platform shares with it",
+        owned_and(
+            lambda d: d["aws"].update(
+                shared_resources=[{"arn": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev", "teams": ["payments"]}]
+            ),
+            grant(["eks:DescribeCluster"], [f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev"]),
         ),
     ),
     ("two teams with neighbouring prefixes", owned_and(owns("arn:aws:s3:::acme-dev-checkout-archive", team_index=1))),
@@ -622,3 +642,12 @@ def test_pack_refuses_control_plane_actions_in_any_stack(action: str, resource: 
     assert pack_resource_violations(rule, "aws:iam/policy:Policy", {"policy": document}, {})
     read = {**document, "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}
     assert pack_resource_violations(rule, "aws:iam/policy:Policy", {"policy": read}, {}) == []
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["iam:GetRole", "iam:ListRoles", "identitystore:ListUsers", "sso:ListInstances", "organizations:ListAccounts"],
+)
+def test_identity_reads_are_reconnaissance(action: str) -> None:
+    assert iam.action_finding(action) is not None
+    assert iam.action_finding("sts:GetCallerIdentity") is None

@@ -23,8 +23,8 @@ class Source:
 
 
 IDENTITY = Source(
-    "changes identities, sign-in or account membership (identity plane)",
-    "policy_sentry access levels (Write/Tagging of identity services); cloudsplaining privilege escalation (Rhino Security Labs)",
+    "reads or changes identities, sign-in or account membership (the identity plane)",
+    "policy_sentry's identity services; cloudsplaining privilege escalation (Rhino Security Labs)",
 )
 CLUSTER = Source(
     "changes the EKS control plane (access entries and access-policy associations map IAM principals to cluster-admin; pod identity associations hand out roles)",
@@ -47,7 +47,7 @@ CREDENTIALS = Source(
     "cloudsplaining ACTIONS_THAT_RETURN_CREDENTIALS",
 )
 
-# Services whose every non-read action is refused.
+# Services whose every non-read action is refused (identity services: every action, see below).
 CONTROL_PLANE_SERVICES: dict[str, Source] = {
     "iam": IDENTITY,
     "sts": IDENTITY,
@@ -168,6 +168,9 @@ CREDENTIAL_ACTIONS = frozenset(
 UNOWNABLE_SERVICES = frozenset(CONTROL_PLANE_SERVICES)
 
 READ_LEVELS = frozenset({"Read", "List"})
+# Identity services are refused for reads too (a workload has no business listing users, groups,
+# roles or accounts: that is reconnaissance), except what every AWS SDK and CLI asks.
+IDENTITY_READS_ALLOWED = frozenset({"sts:getcalleridentity", "sts:decodeauthorizationmessage", "sts:getaccesskeyinfo"})
 
 
 def control_plane_source(name: str, access_level: str, resource_level: bool) -> Source | None:
@@ -176,8 +179,11 @@ def control_plane_source(name: str, access_level: str, resource_level: bool) -> 
     service = lower.partition(":")[0]
     if lower in CONTROL_PLANE_ACTIONS:
         return CONTROL_PLANE_ACTIONS[lower]
-    if service in CONTROL_PLANE_SERVICES and access_level not in READ_LEVELS:
-        return CONTROL_PLANE_SERVICES[service]
+    source = CONTROL_PLANE_SERVICES.get(service)
+    if source is IDENTITY and lower not in IDENTITY_READS_ALLOWED:
+        return source
+    if source is not None and access_level not in READ_LEVELS:
+        return source
     if lower in CREDENTIAL_ACTIONS and not resource_level:
         return CREDENTIALS
     return None

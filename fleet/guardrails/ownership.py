@@ -81,7 +81,9 @@ def overlap(a: str, b: str) -> bool:
 
 
 def pattern_problem(pattern: str, partition: str, account: str | None) -> str | None:
-    """Why `pattern` cannot be owned (or shared); `account` None: any account may be named."""
+    """Why `pattern` cannot be owned by a team (`account`: the catalog's), or shared by the
+    platform (`account` None: any account, and platform services such as the cluster may be
+    shared for their reads; their control-plane actions stay refused)."""
     match = ARN.match(pattern)
     if match is None:
         return f"{pattern!r} is not an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)"
@@ -93,7 +95,7 @@ def pattern_problem(pattern: str, partition: str, account: str | None) -> str | 
     body = pattern[:-1] if pattern.endswith("*") else pattern
     if _NOT_LITERAL.search(body):
         return f"{pattern!r}: an owned or shared pattern is an exact ARN or a name prefix ending in one '*'"
-    if service in UNOWNABLE_SERVICES:
+    if account is not None and service in UNOWNABLE_SERVICES:
         return f"{pattern!r}: {service} resources belong to the platform, never to a team"
     starts = iam_actions.resource_starts(service)
     if starts is None:

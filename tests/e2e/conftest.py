@@ -108,8 +108,8 @@ def argocd_crds(kube: Kube) -> list[str]:
     deadline = time.monotonic() + 60
     for name in names:
         while True:
-            status = kube.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}").get("status", {})
-            if any(c["type"] == "Established" and c["status"] == "True" for c in status.get("conditions", [])):
+            status = kube.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}").get("status") or {}
+            if any(c["type"] == "Established" and c["status"] == "True" for c in status.get("conditions") or []):
                 break
             if time.monotonic() > deadline:
                 pytest.fail(f"CRD {name} did not become Established within 60 s: {status}")

@@ -25,6 +25,14 @@ COPIED = {"stacks"}
 SKIPPED = {".venv", "venv", "build", "__pycache__", ".git", ".pytest_cache", ".ruff_cache", "tests", "benchmarks"}
 
 
+def stack_file_for_local_backend(path: Path) -> str:
+    """A stack file without its `environment` (Pulumi ESC environments exist only on Pulumi
+    Cloud; in the tier the credentials are the disposable cluster's and the stand-ins')."""
+    data = yaml.safe_load(path.read_text()) or {}
+    data.pop("environment", None)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 class PulumiError(AssertionError):
     """A `pulumi` command exited non-zero; the message carries its output."""
 
@@ -58,7 +66,9 @@ class Workspace:
             if entry.name in SKIPPED:
                 continue
             target = dest / entry.name
-            if entry.name in COPIED or entry.name.startswith("Pulumi"):
+            if entry.name.startswith("Pulumi.") and entry.name != "Pulumi.yaml":
+                target.write_text(stack_file_for_local_backend(entry))
+            elif entry.name in COPIED or entry.name.startswith("Pulumi"):
                 (shutil.copytree if entry.is_dir() else shutil.copy)(entry, target)
             else:
                 target.symlink_to(entry)
@@ -127,5 +137,5 @@ class Workspace:
         if stack not in {s["name"] for s in json.loads(listed.stdout)}:
             return
         self.pulumi("state", "unprotect", "--all", "--yes", "--stack", stack, check=False)
-        self.pulumi("destroy", "--yes", "--skip-preview", "--stack", stack)
+        self.pulumi("destroy", "--yes", "--skip-preview", "--stack", stack, timeout=1800)
         self.pulumi("stack", "rm", "--yes", "--stack", stack)
