@@ -83,7 +83,7 @@ def _source_environment(source: tuple[Catalog, FleetState], args: argparse.Names
             "does not have yet; promote without it and check the source environment by hand"
         ) from None
     catalog, state = source
-    context = args.context or getattr(catalog.cluster, "context", None)
+    context = args.context or catalog.cluster.context
     try:
         observed = status_reader.read(state, status_reader.Target(args.kubeconfig, context))
     except status_reader.ReadError as err:

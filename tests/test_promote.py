@@ -13,7 +13,7 @@ import yaml
 
 from fleet.cli import run
 from fleet.guardrails.argocd import unpinned_revision
-from fleet.load import load, settings_for
+from fleet.load import load, load_state, settings_for
 from tests.conftest import ROOT
 
 PROD = ROOT / "stacks" / "prod.yaml"
@@ -463,3 +463,59 @@ def test_the_workflow_step_fails_on_a_refusal_and_passes_on_nothing_to_do(tmp_pa
         tmp_path / "b", TEAM="payments", APP="checkout", FROM="dev", TO="prod", REVISION="v2.14.0"
     )
     assert (code, outputs) == (0, {"changed": "false"})
+
+
+# --- --require-healthy: the gate on what `fleet status` read from a real API server ----------
+@pytest.fixture(scope="module")
+def dev_env():
+    """dev as the reader listed it from a loopback kube-apiserver (tests/data/status/dev.json):
+    checkout Synced/Healthy on REV_A, ledger OutOfSync, settlement Degraded, query-api absent."""
+    from fleet import status
+    from tests.test_status import recorded
+
+    catalog, state = load_state(DEV)
+    return catalog, status.environment(state, recorded("dev"))
+
+
+def _gate(dev_env, app: str, revision: str | None = None):
+    from fleet import promote as core
+
+    catalog, env = dev_env
+    team, name = app.split("/")
+    moves, _ = core.plan(catalog, load(PROD), core.Selection(team, name), revision, "dev", "prod")
+    return core.gate(moves, env, catalog, "dev")
+
+
+def test_a_branch_that_is_healthy_in_dev_is_promoted_as_the_commit_dev_runs(dev_env) -> None:
+    from fleet.promote import Move
+    from tests import status_scenario as scenario
+
+    kept, refused = _gate(dev_env, "payments/checkout")  # dev's catalog says main
+    assert refused == {}
+    assert kept == [Move("payments", "checkout", "v2.14.0", scenario.REV_A)]
+
+
+@pytest.mark.parametrize(
+    ("app", "revision", "phrase"),
+    [
+        ("payments/ledger", None, "OutOfSync"),
+        ("payments/settlement", None, "Degraded"),
+        ("search/query-api", None, "absent"),
+        ("payments/checkout", "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b", "not 9a8b7c6d"),  # healthy, on another commit
+        ("payments/checkout", "v9.9.9", "is not what dev deploys"),
+    ],
+)
+def test_the_gate_refuses_what_is_not_synced_and_healthy_on_that_revision(dev_env, app, revision, phrase) -> None:
+    kept, refused = _gate(dev_env, app, revision)
+    assert kept == []
+    (reason,) = refused.values()
+    assert phrase in reason
+    assert reason.endswith("(--require-healthy)")
+
+
+def test_the_gate_passes_the_very_commit_dev_runs(dev_env) -> None:
+    from tests import status_scenario as scenario
+
+    kept, refused = _gate(dev_env, "payments/checkout", scenario.REV_A)
+    assert (len(kept), refused) == (1, {})
+    assert kept[0].new == scenario.REV_A
