@@ -151,6 +151,7 @@ def sdk_classes() -> dict[str, Any]:
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": (
             kubernetes.admissionregistration.v1.ValidatingAdmissionPolicyBinding
         ),
+        "kubernetes:core/v1:ConfigMapPatch": kubernetes.core.v1.ConfigMapPatch,
         "pulumi:providers:aws": aws.Provider,
         "pulumi:providers:kubernetes": kubernetes.Provider,
         "pulumi:providers:okta": okta.Provider,

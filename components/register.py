@@ -26,6 +26,7 @@ _CLASSES: dict[str, Any] = {
     "kubernetes:core/v1:ResourceQuota": kubernetes.core.v1.ResourceQuota,
     "kubernetes:core/v1:LimitRange": kubernetes.core.v1.LimitRange,
     "kubernetes:core/v1:ServiceAccount": kubernetes.core.v1.ServiceAccount,
+    resources.CONFIGMAP_PATCH: kubernetes.core.v1.ConfigMapPatch,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": kubernetes.networking.v1.NetworkPolicy,
     "kubernetes:rbac.authorization.k8s.io/v1:Role": kubernetes.rbac.v1.Role,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from fleet import personas, repo_creds
+from fleet import argocd_rbac, personas, repo_creds
+from fleet.guardrails.argocd_rbac import POLICY_CSV, POLICY_DEFAULT, SCOPES, policy_lines
 from fleet.naming import PERSONA_LABEL
 from fleet.state import FleetState, Manifest, TeamState
 
@@ -48,16 +49,31 @@ def _kubernetes(team: TeamState) -> dict[str, dict[str, dict[str, list[str]]]]:
     }
 
 
-def _argocd(team: TeamState) -> dict[str, list[str]]:
-    """Okta group -> '<resource> <action>' granted by the team's AppProject roles."""
-    out: dict[str, set[str]] = defaultdict(set)
-    for role in team.project.obj["spec"]["roles"]:
-        for line in role["policies"]:
-            _, _, resource, action, _, effect = (part.strip() for part in line.split(","))
-            if effect == "allow":
-                for group in role["groups"]:
-                    out[group].add(f"{resource} {action}")
-    return {group: sorted(actions) for group, actions in out.items()}
+def _rbac_data(state: FleetState) -> dict[str, Any]:
+    return dict(state.argocd_rbac.obj.get("data", {})) if state.argocd_rbac is not None else {}
+
+
+def _argocd(state: FleetState) -> tuple[dict[str, argocd_rbac.Grants], dict[str, Any]]:
+    """The effective Argo CD policy (project roles + argocd-rbac-cm, Argo CD's Casbin model):
+    grants per Okta group, and the global part (every logged-in user, platform groups)."""
+    data = _rbac_data(state)
+    team_groups = [g.name for g in state.groups()]
+    platform = sorted(
+        {p[1] for p in policy_lines(str(data.get(POLICY_CSV, ""))) if len(p) >= 3 and p[0] == "g"} - set(team_groups)
+    )
+    projects = argocd_rbac.projects_of(team.project.obj for team in state.teams)
+    grants = argocd_rbac.evaluate(data, projects, [*team_groups, *platform])
+
+    def shown(g: argocd_rbac.Grants) -> dict[str, Any]:
+        return {"projects": {p: sorted(v) for p, v in sorted(g.projects.items())}, "global": sorted(g.global_)}
+
+    summary = {
+        "policy_default": str(data.get(POLICY_DEFAULT, "")),
+        "scopes": str(data.get(SCOPES, "")),
+        "every_user": shown(grants["*"]),
+        "platform_groups": {group: shown(grants[group]) for group in platform},
+    }
+    return grants, summary
 
 
 # Whoever may create or change these runs pods with any ServiceAccount of the namespace, and a
@@ -129,9 +145,9 @@ def matrix(state: FleetState) -> dict[str, Any]:
     """The access matrix as plain data (what access.json holds)."""
     groups = []
     workloads = []
+    argocd, argocd_global = _argocd(state)
     for team in state.teams:
         k8s = _kubernetes(team)
-        argocd = _argocd(team)
         subjects = {
             binding.obj["metadata"]["labels"].get(PERSONA_LABEL): binding.obj["subjects"][0]["name"]
             for binding in team.namespaced_objects
@@ -154,7 +170,14 @@ def matrix(state: FleetState) -> dict[str, Any]:
                     "kubernetes_group": subject,
                     "kubernetes": kubernetes,
                     "indirect": _indirect(kubernetes, {ns: sorted(arns) for ns, arns in roles_by_namespace.items()}),
-                    "argocd": {"project": team.project.name, "permissions": argocd.get(group.name, [])},
+                    "argocd": {
+                        "project": team.project.name,
+                        # effective in the team's own project: its AppProject roles + the global policy
+                        "permissions": sorted(argocd[group.name].projects.get(team.project.name, [])),
+                        # every project (its own included) and outside projects, as Argo CD decides
+                        "projects": {p: sorted(v) for p, v in sorted(argocd[group.name].projects.items())},
+                        "global": sorted(argocd[group.name].global_),
+                    },
                     "aws_roles": [human[group.name]] if group.name in human else [],
                 }
             )
@@ -178,6 +201,7 @@ def matrix(state: FleetState) -> dict[str, Any]:
         "workloads": workloads,
         "readers": readers(state),
         "repo_credentials": [entry for team in state.teams for entry in repo_creds.read_back(team)],
+        "argocd_global": argocd_global,
     }
 
 
@@ -218,6 +242,26 @@ def _verbs_table(resources: dict[str, list[str]]) -> list[str]:
     return lines
 
 
+def _argocd_global_section(summary: dict[str, Any] | None) -> list[str]:
+    """What argocd-rbac-cm grants beyond the AppProject roles: to everyone, to platform groups."""
+    lines = ["## Argo CD global policy (argocd-rbac-cm)", ""]
+    if summary is None:
+        return [*lines, "Not managed by this fleet."]
+    default = summary["policy_default"] or "(empty: deny)"
+    lines += [
+        f"`policy.default` {default}; `scopes` {summary['scopes']}. Evaluated with Argo CD's own Casbin model.",
+        "",
+        "| who | projects | outside projects |",
+        "|---|---|---|",
+    ]
+    rows = [("every logged-in user", summary["every_user"])]
+    rows += [(f"group {group}", grants) for group, grants in summary["platform_groups"].items()]
+    for who, grants in rows:
+        projects = "; ".join(f"{p}: {', '.join(v)}" for p, v in grants["projects"].items()) or "none"
+        lines.append(f"| {who} | {_cell(projects)} | {', '.join(grants['global']) or 'none'} |")
+    return lines
+
+
 def verbs_summary(resources: dict[str, list[str]]) -> str:
     """'get, list: a, b; get: c': resources grouped by the verbs granted on them."""
     by_verbs: dict[tuple[str, ...], list[str]] = defaultdict(list)
@@ -250,6 +294,12 @@ def markdown(data: dict[str, Any]) -> str:
             if argocd["permissions"]
             else "none"
         )
+        elsewhere = {p: v for p, v in argocd.get("projects", {}).items() if p != argocd["project"]}
+        if elsewhere or argocd.get("global"):
+            # Reach beyond the team's own project comes from the global policy: say so loudly.
+            beyond = [f"{p}: {', '.join(v)}" for p, v in elsewhere.items()]
+            beyond += [f"global: {', '.join(argocd['global'])}"] if argocd.get("global") else []
+            argo += " **+ " + "; ".join(beyond) + "**"
         rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
@@ -271,6 +321,7 @@ def markdown(data: dict[str, Any]) -> str:
             lines.append(
                 f"| {reader['kubernetes_group']} | {reader['purpose']} | {scope} | {verbs_summary(resources)} |"
             )
+    lines += ["", *_argocd_global_section(data.get("argocd_global"))]
     lines += ["", "## Argo CD repository credentials", ""]
     if data.get("repo_credentials"):
         lines += [

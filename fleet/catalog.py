@@ -25,7 +25,12 @@ PARTITION = r"aws(-cn|-us-gov)?"
 OIDC_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/[A-Za-z0-9./_-]+$")
 SAML_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:saml-provider/[A-Za-z0-9._-]+$")
 POLICY_ARN = re.compile(rf"^arn:{PARTITION}:iam::([0-9]{{12}}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
-REPO = re.compile(r"^(https://[^\s/]+/\S*|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\S*)$")
+REPO = re.compile(r"^(https://[^\s/]+/\S*|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\S*|oci://[^\s/]+/\S*)$")
+HELM_CHART = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
+SOURCE_REF = re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$")  # what `$<ref>/` may name
+NAME_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*)?$")
+KUSTOMIZE_IMAGE = re.compile(r"^[^\s=]+(=[^\s=]+)?$")  # name, name=new[:tag|@digest], name:tag
+HELM_RELEASE_MAX = 53  # Helm's limit: release names become label values with suffixes
 
 PersonaLevel = Literal["admin", "edit", "view"]
 ArgoAction = Literal["get", "create", "update", "delete", "sync", "override", "action"]
@@ -152,9 +157,25 @@ class RepoCredentials(Strict):
     github_api_url: str | None = None  # GitHub Enterprise: https://ghe.example.com/api/v3
 
 
+ARGOCD_GROUP = re.compile(r"^[^\s,\"'#]+$")  # what a policy.csv field can hold
+OIDC_SCOPE = re.compile(r"^[A-Za-z0-9_:./-]+$")
+BuiltinRole = Literal["role:admin", "role:readonly"]
+
+
 class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+    # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
+    # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
+    sso_scopes: Annotated[
+        tuple[Annotated[str, _matching(OIDC_SCOPE, "an OIDC claim name")], ...], Field(min_length=1)
+    ] = ("groups",)
+    # `policy.csv`: platform groups (never team groups) given one of Argo CD's built-in roles.
+    platform_roles: dict[
+        Annotated[str, _matching(ARGOCD_GROUP, "a group name (no spaces, commas, quotes or '#')")], BuiltinRole
+    ] = {}
+    # `policy.default`: the role of every logged-in user. Only empty passes (argocd-rbac-default-deny).
+    policy_default: str = ""
     repo_credentials: RepoCredentials | None = None
 
 
@@ -224,10 +245,66 @@ class Namespace(Strict):
     network: Network | None = None  # replaces defaults.network for this namespace
 
 
+class Helm(Strict):
+    """Helm parameters of a source (Argo CD's `source.helm`)."""
+
+    release_name: DnsLabel | None = None  # default: the Application name
+    value_files: tuple[Annotated[str, Field(min_length=1)], ...] = ()  # in the repo, or `$<ref>/…`
+    values: dict[str, Any] = {}  # inline values, rendered as `valuesObject`
+
+    @model_validator(mode="after")
+    def _release_length(self) -> Helm:
+        if self.release_name is not None and len(self.release_name) > HELM_RELEASE_MAX:
+            raise ValueError(f"release_name is longer than Helm's {HELM_RELEASE_MAX} characters")
+        return self
+
+
+class Kustomize(Strict):
+    """Kustomize parameters of a source (Argo CD's `source.kustomize`)."""
+
+    images: tuple[
+        Annotated[str, _matching(KUSTOMIZE_IMAGE, "a Kustomize image override (name=new:tag, name:tag, name@digest)")],
+        ...,
+    ] = ()
+    name_prefix: (
+        Annotated[str, _matching(NAME_PREFIX, "a Kubernetes name prefix (lower-case letters, digits, '-')")] | None
+    ) = None
+
+
 class Source(Strict):
-    repo: Annotated[str, _matching(REPO, "a Git repository URL (https://…, ssh://…, or git@host:…)")]
-    path: str
-    revision: Annotated[str, Field(min_length=1)] = "HEAD"
+    """One source of an Application: a Git path (plain, Kustomize or Helm chart directory), a
+    chart of a Helm repository or OCI registry, or, in `sources`, a `ref` to a repo whose files
+    other sources name as `$<ref>/…`."""
+
+    repo: Annotated[
+        str,
+        _matching(
+            REPO,
+            "a Git repository URL (https://…, ssh://…, git@host:…), a Helm repository (https://…) or an OCI registry (oci://…)",
+        ),
+    ]
+    path: str | None = None
+    chart: (
+        Annotated[str, _matching(HELM_CHART, "a Helm chart name (lower-case letters, digits, '-', '_', '.')")] | None
+    ) = None
+    revision: Annotated[str, Field(min_length=1)] = "HEAD"  # a Git revision, or the chart version
+    helm: Helm | None = None
+    kustomize: Kustomize | None = None
+    ref: Annotated[str, _matching(SOURCE_REF, "a ref name (letters, digits, '-', '_')")] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        if self.path is not None and self.chart is not None:
+            raise ValueError("has both path and chart: a source is a Git directory or a Helm chart, not both")
+        if self.path is None and self.chart is None and self.ref is None:
+            raise ValueError("needs path (a directory of a Git repository) or chart (a Helm chart)")
+        if self.kustomize is not None and self.path is None:
+            raise ValueError("kustomize needs path: Kustomize builds a directory of a Git repository")
+        if self.kustomize is not None and self.helm is not None:
+            raise ValueError("has both helm and kustomize: Argo CD renders a source with one tool")
+        if self.helm is not None and self.path is None and self.chart is None:
+            raise ValueError("helm needs chart or path: a ref-only source renders nothing")
+        return self
 
 
 class Statement(Strict):
@@ -243,10 +320,30 @@ class AppAws(Strict):
 class App(Strict):
     name: DnsLabel
     namespace: DnsLabel | None = None
-    source: Source
+    source: Source | None = None
+    sources: tuple[Source, ...] = ()  # a multi-source Application instead of `source`
     aws: AppAws | None = None
     sync: SyncOverride | None = None
     lifecycle: Lifecycle = "active"
+
+    @model_validator(mode="after")
+    def _source_or_sources(self) -> App:
+        if (self.source is None) == (not self.sources):
+            raise ValueError("needs exactly one of source (one repository) or sources (a list, for multi-source apps)")
+        if self.source is not None and self.source.ref is not None:
+            raise ValueError("source.ref is only meaningful in sources: another source names its files as $<ref>/…")
+        refs = [s.ref for s in self.sources if s.ref is not None]
+        if len(refs) != len(set(refs)):
+            raise ValueError("sources name the same ref twice")
+        if self.sources and all(s.path is None and s.chart is None for s in self.sources):
+            raise ValueError("sources only hold refs: at least one source needs path or chart")
+        return self
+
+    def all_sources(self) -> tuple[tuple[tuple[str | int, ...], Source], ...]:
+        """Each source with its path below the app: ('source',) or ('sources', i)."""
+        if self.source is not None:
+            return ((("source",), self.source),)
+        return tuple((("sources", i), s) for i, s in enumerate(self.sources))
 
 
 class TeamAws(Strict):

@@ -128,15 +128,13 @@ def _audit(args: argparse.Namespace) -> int:
             if args.format == "json":
                 sys.stdout.write(report.model_dump_json(indent=2) + "\n")
             else:
-                sys.stdout.write(
-                    audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report)
-                )
+                _out(audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report))
             return 0
         log = audit.build_log(changes, blobs.read, path, ref, since, until)
     if args.format == "json":
         sys.stdout.write(log.model_dump_json(indent=2) + "\n")
     else:
-        sys.stdout.write(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
+        _out(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
     return 0
 
 

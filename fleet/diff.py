@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from fleet import access
 from fleet import markdown as md
 from fleet.catalog import Catalog, Network
-from fleet.resources import Resource, desired_resources
+from fleet.resources import CONFIGMAP_PATCH, Resource, desired_resources
 from fleet.state import FleetState
 
 VERSION = 1
@@ -31,6 +31,7 @@ class Change(_Model):
     type: str
     name: str
     fields: list[str] = []  # dotted paths that differ; empty for added/removed
+    versions: list[str] = []  # Helm chart version changes of an Application, "chart (repo): old → new"
 
 
 class LayerDiff(_Model):
@@ -88,8 +89,8 @@ def layer_of(resource_type: str) -> Layer:
         return "okta"
     if resource_type.startswith("aws:"):
         return "aws"
-    if resource_type.startswith("kubernetes:argoproj.io/"):
-        return "argocd"
+    if resource_type.startswith("kubernetes:argoproj.io/") or resource_type == CONFIGMAP_PATCH:
+        return "argocd"  # the ConfigMapPatch the fleet registers is Argo CD's argocd-rbac-cm
     return "kubernetes"
 
 
@@ -100,6 +101,26 @@ def _changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
             out += _changed_fields(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
         return out
     return [] if old == new else [path or "(value)"]
+
+
+def _charts(props: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(repoURL, chart) -> version of every chart source of an Application."""
+    body = props.get("spec") if isinstance(props.get("spec"), dict) else {}
+    sources = [body.get("source"), *(body.get("sources") or [])]
+    return {
+        (s["repoURL"], s["chart"]): str(s.get("targetRevision", ""))
+        for s in sources
+        if isinstance(s, dict) and s.get("chart")
+    }
+
+
+def _chart_versions(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    before, after = _charts(old), _charts(new)
+    return [
+        f"chart {chart} ({repo}): {before[(repo, chart)]} → {after[(repo, chart)]}"
+        for repo, chart in sorted(set(before) & set(after))
+        if before[(repo, chart)] != after[(repo, chart)]
+    ]
 
 
 def _index(resources: Iterable[Resource]) -> dict[tuple[str, str], Resource]:
@@ -125,7 +146,8 @@ def _layers(base: dict[tuple[str, str], Resource], head: dict[tuple[str, str], R
             if old.retain_on_delete != new.retain_on_delete:
                 fields.append("(retainOnDelete)")
             if fields:
-                buckets[layer]["changed"].append(Change(type=typ, name=name, fields=fields))
+                versions = _chart_versions(old.props, new.props) if typ.endswith(":Application") else []
+                buckets[layer]["changed"].append(Change(type=typ, name=name, fields=fields, versions=versions))
     return {layer: LayerDiff(**bucket) for layer, bucket in buckets.items()}
 
 
@@ -137,7 +159,10 @@ def _grants(group: dict[str, Any]) -> set[str]:
         for res, verbs in res_verbs.items()
         for verb in verbs
     }
-    grants |= {f"argocd {group['argocd']['project']}: {p}" for p in group["argocd"]["permissions"]}
+    # Every project the effective Argo CD policy reaches (the own one included), and beyond.
+    projects = group["argocd"].get("projects") or {group["argocd"]["project"]: group["argocd"]["permissions"]}
+    grants |= {f"argocd {project}: {p}" for project, perms in projects.items() for p in perms}
+    grants |= {f"argocd (global): {p}" for p in group["argocd"].get("global", [])}
     grants |= {f"aws assume {arn} (SAML)" for arn in group["aws_roles"]}
     grants |= {
         f"aws act as {arn} (through pods in {ns})"
@@ -228,7 +253,8 @@ def _renames(base: Catalog | None, head: Catalog | None) -> list[Warning]:
         new_apps = {a.name: a for a in new_teams[team_name].apps}
         came_apps = sorted(set(new_apps) - set(old_apps))
         for name in sorted(set(old_apps) - set(new_apps)):
-            same_source = [c for c in came_apps if new_apps[c].source.repo == old_apps[name].source.repo]
+            old_repos = {s.repo for _, s in old_apps[name].all_sources()}
+            same_source = [c for c in came_apps if old_repos & {s.repo for _, s in new_apps[c].all_sources()}]
             match = same_source[:1] or difflib.get_close_matches(name, came_apps, n=1, cutoff=0.5)
             if match:
                 role = "IAM role (new principal id), " if old_apps[name].aws is not None else ""
@@ -504,7 +530,10 @@ def markdown(diff: Diff) -> str:
         if d.changed:
             lines += _fold(
                 f"{_TITLES[layer]}: {len(d.changed)} changed",
-                [f"{md.code(c.type)} {md.text(c.name)}: {md.text(', '.join(c.fields))}" for c in d.changed],
+                [
+                    f"{md.code(c.type)} {md.text(c.name)}: {md.text(', '.join([*c.versions, *c.fields]))}"
+                    for c in d.changed
+                ],
             )
         if d.removed:
             lines += _fold(

@@ -26,6 +26,11 @@ K8S_NAME = "app.kubernetes.io/name"
 TAG_ENVIRONMENT, TAG_MANAGED_BY, TAG_TEAM, TAG_APP, TAG_PERSONA = "environment", "managed-by", "team", "app", "persona"
 # Argo CD's built-in project, which allows everything: never a team's project name.
 ARGOCD_DEFAULT_PROJECT = "default"
+# Argo CD's global RBAC settings; the fleet owns some of its keys through a server-side apply
+# patch, under its own field manager, so whoever installed Argo CD keeps the rest.
+ARGOCD_RBAC_CONFIGMAP = "argocd-rbac-cm"
+PATCH_FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 
 IAM_ROLE_PATH = "/fleet/"
 IAM_ROLE_NAME_MAX = 64

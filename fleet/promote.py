@@ -44,7 +44,9 @@ class Selection:
 
 
 def _apps(catalog: Catalog) -> dict[tuple[str, str], str]:
-    return {(t.name, a.name): a.source.revision for t in catalog.teams for a in t.apps}
+    # Single-source apps only: a multi-source app (`sources`) has a revision per source, which
+    # promotion does not choose between; it is edited by hand.
+    return {(t.name, a.name): a.source.revision for t in catalog.teams for a in t.apps if a.source is not None}
 
 
 def plan(

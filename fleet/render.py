@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fleet import boundaries, iam_policies, personas, repo_creds
-from fleet.catalog import App, Catalog, Namespace, Team
+from fleet.catalog import App, Catalog, Namespace, Source, Team
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
+from fleet.guardrails.argocd_rbac import POLICY_CSV, POLICY_DEFAULT, SCOPES, scopes_value
 from fleet.naming import (
     ACCESS_LEVEL_LABEL,
     APP_LABEL,
+    ARGOCD_RBAC_CONFIGMAP,
     DESCRIPTION_ANNOTATION,
     ENVIRONMENT_LABEL,
     IAM_ROLE_PATH,
@@ -19,6 +21,8 @@ from fleet.naming import (
     K8S_PART_OF,
     MANAGED_BY,
     OWNERS_ANNOTATION,
+    PATCH_FIELD_MANAGER_ANNOTATION,
+    PATCH_FORCE_ANNOTATION,
     PERSONA_LABEL,
     TAG_APP,
     TAG_ENVIRONMENT,
@@ -320,7 +324,8 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         )
     spec = {
         "description": team.description or f"Team {team.name}",
-        "sourceRepos": sorted({app.source.repo for app in team.apps}),
+        # Git repos, Helm repos and OCI registries alike: exactly those the apps name, no wildcard.
+        "sourceRepos": sorted({source.repo for app in team.apps for _, source in app.all_sources()}),
         "destinations": [{"server": catalog.cluster.server, "namespace": ns.name} for ns in team.namespaces],
         "clusterResourceWhitelist": [],
         "namespaceResourceBlacklist": [{"group": group, "kind": kind} for group, kind in PLATFORM_OWNED_KINDS],
@@ -335,6 +340,35 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "spec": spec,
     }
     return Manifest(obj)
+
+
+def _source(source: Source) -> dict[str, Any]:
+    """One entry of an Application's `source`/`sources`, in Argo CD's field names."""
+    out: dict[str, Any] = {"repoURL": source.repo}
+    if source.chart is not None:
+        out["chart"] = source.chart
+    if source.path is not None:
+        out["path"] = source.path
+    out["targetRevision"] = source.revision  # a chart's version for chart sources
+    if source.ref is not None:
+        out["ref"] = source.ref
+    if source.helm is not None:
+        helm: dict[str, Any] = {}
+        if source.helm.release_name is not None:
+            helm["releaseName"] = source.helm.release_name
+        if source.helm.value_files:
+            helm["valueFiles"] = list(source.helm.value_files)
+        if source.helm.values:
+            helm["valuesObject"] = source.helm.values
+        out["helm"] = helm
+    if source.kustomize is not None:
+        kustomize: dict[str, Any] = {}
+        if source.kustomize.images:
+            kustomize["images"] = list(source.kustomize.images)
+        if source.kustomize.name_prefix is not None:
+            kustomize["namePrefix"] = source.kustomize.name_prefix
+        out["kustomize"] = kustomize
+    return out
 
 
 def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Manifest:
@@ -356,7 +390,11 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
         ),
         "spec": {
             "project": Names.app_project(team.name),
-            "source": {"repoURL": app.source.repo, "path": app.source.path, "targetRevision": app.source.revision},
+            **(
+                {"source": _source(app.source)}
+                if app.source is not None
+                else {"sources": [_source(source) for source in app.sources]}
+            ),
             "destination": {"server": catalog.cluster.server, "namespace": team.app_namespace(app)},
             "syncPolicy": policy,
         },
@@ -497,6 +535,29 @@ def _team(ctx: _Ctx, team: Team) -> TeamState:
     )
 
 
+def _argocd_rbac(ctx: _Ctx) -> Manifest:
+    """The keys of argocd-rbac-cm the fleet owns. Applied server-side under the field manager
+    `app-of-apps`, forcing only these keys: another value there is the drift being corrected."""
+    argocd = ctx.catalog.argocd
+    lines = ["# app-of-apps: argocd.platform_roles (group -> built-in role)"]
+    lines += [f"g, {group}, {role}" for group, role in sorted(argocd.platform_roles.items())]
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": ARGOCD_RBAC_CONFIGMAP,
+            "namespace": argocd.namespace,
+            "annotations": {PATCH_FIELD_MANAGER_ANNOTATION: MANAGED_BY, PATCH_FORCE_ANNOTATION: "true"},
+        },
+        "data": {
+            POLICY_CSV: "\n".join(lines) + "\n",
+            POLICY_DEFAULT: argocd.policy_default,
+            SCOPES: scopes_value(argocd.sso_scopes),
+        },
+    }
+    return Manifest(obj)
+
+
 def render(catalog: Catalog) -> FleetState:
     ctx = _Ctx(catalog)
     return FleetState(
@@ -513,4 +574,5 @@ def render(catalog: Catalog) -> FleetState:
         },
         cluster_objects=_admission(ctx),
         reader_objects=_status_reader(ctx),
+        argocd_rbac=_argocd_rbac(ctx),
     )

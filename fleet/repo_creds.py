@@ -36,7 +36,10 @@ def manifests(catalog: Catalog, team: Team, labels: dict[str, str]) -> tuple[Man
         return ()
     names = Names(catalog.organization, catalog.environment)
     out = []
-    for url in sorted({app.source.repo for app in team.apps}):
+    # Git repositories only (`type: git`): Helm repositories and OCI registries of chart sources
+    # are not GitHub repositories, and a GitHub App cannot serve them.
+    git_repos = {s.repo for app in team.apps for _, s in app.all_sources() if s.chart is None}
+    for url in sorted(git_repos):
         name = Names.repo_credential(team.name, url)
         secret: dict[str, Any] = {
             "type": "git",

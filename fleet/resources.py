@@ -21,6 +21,7 @@ IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
 
 OKTA_EXPRESSION = "urn:okta:expression:1.0"
 INLINE_POLICY_NAME = "fleet-inline"
@@ -199,6 +200,15 @@ def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
     return tuple(kubernetes(m) for m in state.cluster_objects)
 
 
+def argocd_rbac(state: FleetState) -> Resource | None:
+    """The fleet's keys of argocd-rbac-cm: a patch (server-side apply) of Argo CD's ConfigMap,
+    which the Argo CD installation owns; deleting the patch gives the keys back, not the map."""
+    if state.argocd_rbac is None:
+        return None
+    manifest = state.argocd_rbac
+    return Resource(CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
+
+
 def reader_resources(state: FleetState) -> list[Resource]:
     """The read-only access of `fleet status`, registered by the AppOfApps component."""
     return [kubernetes(m) for m in state.reader_objects]
@@ -207,6 +217,8 @@ def reader_resources(state: FleetState) -> list[Resource]:
 def desired_resources(state: FleetState) -> list[Resource]:
     """Every custom resource the program registers for `state`."""
     out: list[Resource] = [*cluster_resources(state), *reader_resources(state)]
+    if (rbac := argocd_rbac(state)) is not None:
+        out.append(rbac)
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:

@@ -137,9 +137,13 @@ class FleetState:
     cluster_objects: tuple[Manifest, ...] = ()
     # The read-only access of `fleet status` (fleet-status ClusterRole, Role and bindings).
     reader_objects: tuple[Manifest, ...] = ()
+    # The fleet's keys of Argo CD's argocd-rbac-cm (registered as a server-side apply patch).
+    argocd_rbac: Manifest | None = None
 
     def manifests(self) -> Iterator[Manifest]:
         yield from self.cluster_objects
+        if self.argocd_rbac is not None:
+            yield self.argocd_rbac
         for team in self.teams:
             yield from team.manifests()
             for app in team.apps:

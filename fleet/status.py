@@ -301,7 +301,12 @@ def _application(team: str, app: str, planned: Manifest, live: Mapping[str, Any]
         "application": planned.name,
         "project": spec["project"],
         "namespace": spec["destination"]["namespace"],
-        "declared_revision": spec["source"]["targetRevision"],
+        # a multi-source Application declares one revision per source
+        "declared_revision": (
+            spec["source"]["targetRevision"]
+            if "source" in spec
+            else ", ".join(str(s.get("targetRevision", "")) for s in spec.get("sources", []))
+        ),
     }
     if live is None:
         return ApplicationStatus(

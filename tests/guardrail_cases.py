@@ -915,3 +915,128 @@ STACK_CASES += [
         "cluster itself",
     ),
 ]
+
+
+def _sources(*sources: dict[str, Any]) -> dict[str, Any]:
+    """A multi-source Application of the team, chart + values repo."""
+    app = application()
+    spec = {k: v for k, v in app["spec"].items() if k != "source"}
+    return {**app, "spec": {**spec, "sources": list(sources)}}
+
+
+_CHART = {"repoURL": "https://github.com/acme/charts", "chart": "web", "targetRevision": "1.2.3"}
+_VALUES = {"repoURL": "https://github.com/acme/team-config", "targetRevision": "v1", "ref": "values"}
+RESOURCE_CASES += [
+    (
+        "argocd-application-sources",
+        APP,
+        _sources(_CHART, {**_VALUES, "repoURL": "https://github.com/evil/config"}),
+        _sources(_CHART, _VALUES),
+        "sources[1].repoURL 'https://github.com/evil/config' is outside the allowed repositories",
+    ),
+    (
+        "argocd-application-sources",
+        APP,
+        _sources({**_CHART, "helm": {"valueFiles": ["../../etc/values.yaml"]}}, _VALUES),
+        _sources({**_CHART, "helm": {"valueFiles": ["values.yaml", "$values/web/prod.yaml"]}}, _VALUES),
+        "sources[0].helm.valueFiles: '../../etc/values.yaml' must be a relative path",
+    ),
+    (
+        "argocd-application-sources",
+        APP,
+        _sources({**_CHART, "helm": {"valueFiles": ["$other/prod.yaml"]}}, _VALUES),
+        _sources({**_CHART, "helm": {"valueFiles": ["$values/prod.yaml"]}}, _VALUES),
+        "names $other, not a ref of this app's sources",
+    ),
+    (
+        "argocd-application-sources",
+        APP,
+        _sources({**_CHART, "helm": {"valuesObject": {"namespaceOverride": "kube-system"}}}),
+        _sources({**_CHART, "helm": {"valuesObject": {"namespaceOverride": "team"}}}),
+        "namespaceOverride='kube-system' moves objects out of the app's namespace 'team'",
+    ),
+    (
+        "argocd-application-sources",
+        APP,
+        _sources({**_CHART, "helm": {"values": "global:\n  namespace: argocd\n"}}),
+        _sources({**_CHART, "helm": {"values": "global:\n  namespace: team\n"}}),
+        "global.namespace='argocd'",
+    ),
+    (
+        "argocd-application-sources",
+        APP,
+        {
+            **application(),
+            "spec": {**application()["spec"], "source": {"repoURL": "https://github.com/acme/x", "path": "/etc"}},
+        },
+        application(),
+        "source.path: '/etc' must be a relative path",
+    ),
+    (
+        "argocd-project-sources",
+        PROJECT,
+        project(sourceRepos=["oci://registry-1.docker.io/bitnamicharts"]),
+        project(sourceRepos=["https://github.com/acme/x"]),
+        "outside the allowed",
+    ),
+]
+
+
+def rbac_cm(data: dict[str, str], name: str = "argocd-rbac-cm") -> dict[str, Any]:
+    """Argo CD's argocd-rbac-cm as a ConfigMap or ConfigMapPatch declares it."""
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "argocd"}, "data": data}
+
+
+K_CM_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+RESOURCE_CASES += [
+    (
+        "argocd-rbac-default-deny",
+        K_CM_PATCH,
+        rbac_cm({"policy.default": "role:readonly"}),
+        rbac_cm({"policy.default": "", "scopes": "[groups]"}),
+        "policy.default 'role:readonly' grants every logged-in user",
+    ),
+    (
+        "argocd-rbac-default-deny",
+        "kubernetes:core/v1:ConfigMap",
+        rbac_cm({"policy.default": "role:admin", "policy.csv": ""}),
+        rbac_cm({"policy.default": "role:admin"}, name="some-app-config"),  # not Argo CD's
+        "leave it empty (deny)",
+    ),
+]
+STACK_CASES += [
+    (
+        "argocd-rbac-no-cross-project",
+        [
+            (PROJECT, "argocd/team", project()),
+            (K_CM_PATCH, "argocd/argocd-rbac-cm", rbac_cm({"policy.csv": "g, acme-dev-team-dev, role:readonly\n"})),
+        ],
+        [
+            (PROJECT, "argocd/team", project()),
+            (K_CM_PATCH, "argocd/argocd-rbac-cm", rbac_cm({"policy.csv": "g, acme-platform, role:admin\n"})),
+        ],
+        "team group acme-dev-team-dev applications get on */* through role:readonly",
+    ),
+    (
+        "argocd-rbac-no-cross-project",
+        [
+            (PROJECT, "argocd/team", project()),
+            (
+                "kubernetes:core/v1:ConfigMap",
+                "argocd/argocd-rbac-cm",
+                rbac_cm({"policy.csv": "p, role:ops, applications, *, */*, allow\ng, acme-dev-team-dev, role:ops\n"}),
+            ),
+        ],
+        [
+            (PROJECT, "argocd/team", project()),
+            (
+                "kubernetes:core/v1:ConfigMap",
+                "argocd/argocd-rbac-cm",
+                rbac_cm(
+                    {"policy.csv": "p, role:ops, applications, *, team/*, allow\ng, acme-dev-team-dev, role:ops\n"}
+                ),
+            ),
+        ],
+        "applications * on */* through role:ops",
+    ),
+]

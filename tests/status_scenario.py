@@ -46,6 +46,8 @@ DEV: dict[str, Written] = {
     # search-query-api: never written, so Missing
     "identity-charts": ("Synced", "Healthy", REV_A, "Succeeded", []),
     "identity-sessions": ("Synced", "Healthy", REV_A, "Succeeded", []),
+    "payments-gateway": ("Synced", "Healthy", REV_A, "Succeeded", []),  # multi-source (chart + values)
+    "search-cache": ("Synced", "Healthy", REV_A, "Succeeded", []),  # a Helm chart
 }
 ABSENT = "search-query-api"
 # (team, quota, key, value): the quota of the team's first namespace, raised by hand.

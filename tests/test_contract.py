@@ -66,7 +66,8 @@ def test_parse_errors_name_what_is_wrong() -> None:
     ):
         fleet.team("payment")
     with pytest.raises(
-        ContractError, match=r"app 'checkot' is not in team 'payments'.*its apps are: checkout, ledger, settlement"
+        ContractError,
+        match=r"app 'checkot' is not in team 'payments'.*its apps are: checkout, gateway, ledger, settlement",
     ):
         fleet.app("payments", "checkot")
     with pytest.raises(ContractError, match="version 2; this reader understands version 1"):

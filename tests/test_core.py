@@ -212,6 +212,9 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
     assert developer["argocd"] == {
         "project": "payments",
         "permissions": ["applications get", "applications sync", "logs get"],
+        # the effective policy: the own project only, nothing outside projects (policy.default empty)
+        "projects": {"payments": ["applications get", "applications sync", "logs get"]},
+        "global": [],
     }
     assert set(viewer["kubernetes"]) == {"payments"}  # nothing in other teams' namespaces
     assert matrix["workloads"] == [
@@ -258,7 +261,7 @@ def test_plan_layout(tmp_path: Path) -> None:
     result = _cli("plan", "stacks/dev.yaml", "--out", str(tmp_path / "{environment}"))
     assert result.returncode == 0, result.stderr
     out = tmp_path / "dev"
-    assert "3 teams, 7 apps" in result.stdout
+    assert "3 teams, 9 apps" in result.stdout
     assert (out / "kubernetes/_cluster/namespace-payments.yaml").is_file()
     assert (out / "kubernetes/argocd/appproject-payments.yaml").is_file()
     assert (out / "kubernetes/argocd/application-payments-checkout.yaml").is_file()
@@ -316,7 +319,7 @@ def test_access_command(fmt: str) -> None:
 def test_validate_summary() -> None:
     result = _cli("validate", "stacks/prod.yaml")
     assert result.returncode == 0
-    assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 8 apps, 5 namespaces, 17 IAM roles\n"
+    assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 10 apps, 5 namespaces, 17 IAM roles\n"
 
 
 def test_readme_lists_every_guardrail() -> None:

@@ -42,7 +42,7 @@ def test_counts_per_type_dev() -> None:
     expected = {
         "app-of-apps:index:AppOfApps": 1,
         "app-of-apps:index:Team": 3,
-        "app-of-apps:index:ChildApp": 7,
+        "app-of-apps:index:ChildApp": 9,
         "okta:group/group:Group": 12,  # 3 teams x 4 personas
         "okta:group/rule:Rule": 6,  # one per members entry
         "aws:iam/role:Role": 4,  # apps with an aws block; no SAML in dev
@@ -57,14 +57,15 @@ def test_counts_per_type_dev() -> None:
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 16 + 1,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,  # fleet-status, read-only
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
-        "kubernetes:core/v1:ServiceAccount": 7,
+        "kubernetes:core/v1:ServiceAccount": 9,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
-        "kubernetes:argoproj.io/v1alpha1:Application": 7,
+        "kubernetes:argoproj.io/v1alpha1:Application": 9,
+        "kubernetes:core/v1:ConfigMapPatch": 1,  # the fleet's keys of argocd-rbac-cm
         # one admission policy and its binding for the whole fleet
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": 1,
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 1,
         # payments' GitHub App: one repository credential per repository it deploys from
-        "kubernetes:external-secrets.io/v1:ExternalSecret": 3,
+        "kubernetes:external-secrets.io/v1:ExternalSecret": 4,  # payments: 3 app repos + the gateway's values repo
         "pulumi:providers:aws": 1,
         "pulumi:providers:kubernetes": 1,
         "pulumi:providers:okta": 1,
@@ -80,7 +81,7 @@ def test_counts_per_type_prod() -> None:
     assert counts["aws:eks/podIdentityAssociation:PodIdentityAssociation"] == 0  # IRSA in prod
     assert counts["okta:group/group:Group"] == 16
     assert counts["okta:group/rule:Rule"] == 9
-    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 8
+    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 10
 
 
 def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> None:

@@ -89,7 +89,11 @@ def test_every_declared_application_gets_argo_cds_state(dev: status.EnvironmentS
         "search-query-api": "missing",
         "identity-charts": "healthy",
         "identity-sessions": "healthy",
+        "payments-gateway": "healthy",
+        "search-cache": "healthy",
     }
+    # a multi-source Application declares a revision per source (chart version, values repo)
+    assert apps["payments-gateway"].declared_revision == "1.8.*, main"
     absent = apps[scenario.ABSENT]
     assert (absent.found, absent.health, absent.revision) == (False, "Missing", None)
     settlement = apps["payments-settlement"].conditions[0]

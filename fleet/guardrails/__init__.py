@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from fleet.catalog import Catalog
-from fleet.guardrails import argocd, iam, kubernetes, limits, repo_credentials
+from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, limits, repo_credentials
 from fleet.guardrails import catalog as catalog_rules
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
 from fleet.problems import Problem
 
-RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES)
-STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES)
+RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES, *argocd_rbac.RULES)
+STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES, *argocd_rbac.STACK_RULES)
 CATALOG_RULES: tuple[Rule, ...] = (*catalog_rules.RULES, *limits.RULES, *repo_credentials.RULES)
 
 

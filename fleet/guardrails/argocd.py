@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import yaml
+
 from fleet.guardrails.base import (
     Rule,
     Settings,
@@ -202,6 +204,98 @@ def _roles(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
                 yield f"roles[{i}].policies reaches {obj!r}, outside {project}/*"
 
 
+# --- sources: Git paths, Helm charts, Kustomize overlays, multi-source refs ----------------------
+CHART_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+# Helm values that move a chart's objects to another namespace (the chart's own convention).
+NAMESPACE_VALUES = (("namespaceOverride",), ("global", "namespace"))
+
+
+def path_problem(path: str) -> str | None:
+    """A path must stay inside its repository (CVE-2022-24348: value files escaping the repo)."""
+    if not path or path.startswith("/") or ".." in path.replace("\\", "/").split("/") or "\\" in path:
+        return f"{path!r} must be a relative path inside the repository, without '..'"
+    if "://" in path:
+        return f"{path!r} is a URL: files come from the source's own repository"
+    return None
+
+
+def value_file_problem(value_file: str, refs: Sequence[str]) -> str | None:
+    """A value file is relative to its source, or `$<ref>/…` inside a ref source of the same app."""
+    if value_file.startswith("$"):
+        ref, _, rest = value_file[1:].partition("/")
+        if ref not in refs:
+            known = ", ".join(f"${r}" for r in refs) or "none"
+            return f"{value_file!r} names ${ref}, not a ref of this app's sources (known: {known})"
+        return path_problem(rest)
+    return path_problem(value_file)
+
+
+def chart_version_problem(version: str, pinned: bool) -> str | None:
+    """A chart's targetRevision is a version or a range; production pins exact versions."""
+    if version == "HEAD" or not version.strip():
+        return "a chart needs revision: its version (Git's HEAD means nothing to a Helm repository)"
+    if pinned and not CHART_VERSION.match(version):
+        return f"chart version {version!r} is a range or wildcard; production pins an exact version (e.g. 1.4.2)"
+    return None
+
+
+def values_namespace_problems(values: Any, namespace: str) -> Iterator[str]:
+    """Helm values that put a chart's objects in another namespace than the app's."""
+    if not isinstance(values, Mapping):
+        return
+    for keys in NAMESPACE_VALUES:
+        node: Any = values
+        for key in keys:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if node is not None and str(node) != namespace:
+            yield (
+                f"values {'.'.join(keys)}={node!r} moves objects out of the app's namespace {namespace!r} "
+                "(cross-namespace, outside the project's destinations)"
+            )
+
+
+def _source_list(body: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(field path, source) of a single- or multi-source Application."""
+    out = [("source", body["source"])] if isinstance(body.get("source"), Mapping) else []
+    out += [(f"sources[{i}]", s) for i, s in enumerate(as_list(body.get("sources"))) if isinstance(s, Mapping)]
+    return out
+
+
+def _helm_values(helm: Mapping[str, Any]) -> Any:
+    if isinstance(helm.get("valuesObject"), Mapping):
+        return helm["valuesObject"]
+    if isinstance(helm.get("values"), str):
+        try:
+            return yaml.safe_load(helm["values"])
+        except yaml.YAMLError:
+            return None
+    return None
+
+
+def _application_sources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    body = spec(props)
+    destination = body.get("destination") if isinstance(body.get("destination"), Mapping) else {}
+    namespace = str(destination.get("namespace", ""))
+    sources = _source_list(body)
+    refs = [str(s["ref"]) for _, s in sources if s.get("ref")]
+    for where, source in sources:
+        repo = str(source.get("repoURL", ""))
+        if not repo and settings.patch:
+            pass  # a patch that leaves the repository as it is
+        elif (problem := repo_url_problem(repo)) is not None:
+            yield f"{where}.repoURL {repo!r}: {problem}"
+        elif settings.allowed_repos and not repo_allowed(repo, settings.allowed_repos):
+            yield f"{where}.repoURL {repo!r} is outside the allowed repositories"
+        if source.get("path") is not None and (problem := path_problem(str(source["path"]))) is not None:
+            yield f"{where}.path: {problem}"
+        helm = source.get("helm") if isinstance(source.get("helm"), Mapping) else {}
+        for value_file in as_list(helm.get("valueFiles")):
+            if (problem := value_file_problem(str(value_file), refs)) is not None:
+                yield f"{where}.helm.valueFiles: {problem}"
+        if namespace or not settings.patch:  # a patch without a destination keeps the app's namespace
+            yield from (f"{where}.helm: {p}" for p in values_namespace_problems(_helm_values(helm), namespace))
+
+
 # A revision that names one commit: a full SHA-1 commit id (what Argo CD takes as a commit), a
 # semantic-version tag, or any tag named in full. Every other name may be a branch, which moves.
 FULL_SHA = re.compile(r"^[0-9a-fA-F]{40}$")
@@ -386,6 +480,14 @@ RULES: tuple[Rule, ...] = (
         "argo-cd app_project_types.go ValidateProject",
         PROJECT_TYPES,
         _roles,
+    ),
+    Rule(
+        "argocd-application-sources",
+        "every source of an Application: repo allowed, paths and value files inside their repo, "
+        "Helm values keep the app's namespace",
+        "CVE-2022-24348; argo-cd multiple_sources.md, helm.md",
+        APPLICATION_TYPES,
+        _application_sources,
     ),
     Rule(
         "argocd-application-project",

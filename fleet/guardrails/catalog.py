@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog import Catalog, Network, Statement, Team, present
-from fleet.guardrails import argocd, iam, ownership, reserved
+from fleet.catalog import Catalog, Network, Source, Statement, Team, present
+from fleet.guardrails import argocd, argocd_rbac, iam, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
 from fleet.naming import partition
 from fleet.problems import Path, Problem
@@ -19,6 +19,8 @@ RESERVED_NAMESPACE = "k8s-reserved-namespace"
 TRUSTED_NAMESPACES = "k8s-network-trusts-reserved"
 REPO_ALLOW_LIST = "argocd-repo-allow-list"
 SOURCE_PATH = "argocd-source-path"
+CHART_VERSION = "argocd-chart-version"
+HELM_VALUES_NAMESPACE = "argocd-helm-values-namespace"
 POD_SECURITY = "k8s-pod-security-labels"  # the resource rule of the same id judges the labels
 
 
@@ -175,22 +177,34 @@ def allow_list(catalog: Catalog) -> Iterator[Problem]:
 
 
 def app_sources(catalog: Catalog) -> Iterator[Problem]:
+    """Every source of every app: Git paths, Helm charts, Kustomize overlays, refs."""
     for t, team in present(catalog.teams):
         for a, app in present(team.apps):
-            base = ["teams", t, "apps", a, "source"]
-            if (problem := argocd.repo_url_problem(app.source.repo)) is not None:
-                yield _problem([*base, "repo"], problem, REPO_ALLOW_LIST)
-            elif not argocd.repo_allowed(app.source.repo, catalog.argocd.allowed_repos):
-                yield _problem([*base, "repo"], f"{app.source.repo!r} is outside argocd.allowed_repos", REPO_ALLOW_LIST)
-            path = app.source.path
-            if not path or path.startswith("/") or ".." in path.split("/") or "\\" in path:
-                yield _problem(
-                    [*base, "path"],
-                    f"{path!r} must be a relative path inside the repository, without '..'",
-                    SOURCE_PATH,
-                )
-            if any(c.isspace() for c in app.source.revision):
-                yield _problem([*base, "revision"], "a revision has no spaces", SOURCE_PATH)
+            refs = [s.ref for _, s in app.all_sources() if s.ref is not None]
+            for where, source in app.all_sources():
+                base = ["teams", t, "apps", a, *where]
+                yield from _source(catalog, source, base, refs, team.app_namespace(app))
+
+
+def _source(catalog: Catalog, source: Source, base: Path, refs: list[str], namespace: str) -> Iterator[Problem]:
+    if (problem := argocd.repo_url_problem(source.repo)) is not None:
+        yield _problem([*base, "repo"], problem, REPO_ALLOW_LIST)
+    elif not argocd.repo_allowed(source.repo, catalog.argocd.allowed_repos):
+        yield _problem([*base, "repo"], f"{source.repo!r} is outside argocd.allowed_repos", REPO_ALLOW_LIST)
+    if source.path is not None and (problem := argocd.path_problem(source.path)) is not None:
+        yield _problem([*base, "path"], problem, SOURCE_PATH)
+    if any(c.isspace() for c in source.revision):
+        yield _problem([*base, "revision"], "a revision has no spaces", SOURCE_PATH)
+    if source.chart is not None:
+        problem = argocd.chart_version_problem(source.revision, pinned=catalog.deletion_protection)
+        if problem is not None:
+            yield _problem([*base, "revision"], problem, CHART_VERSION)
+    if source.helm is not None:
+        for v, value_file in enumerate(source.helm.value_files):
+            if (problem := argocd.value_file_problem(value_file, refs)) is not None:
+                yield _problem([*base, "helm", "value_files", v], problem, SOURCE_PATH)
+        for problem in argocd.values_namespace_problems(source.helm.values, namespace):
+            yield _problem([*base, "helm", "values"], problem, HELM_VALUES_NAMESPACE)
 
 
 def pinned_revisions(catalog: Catalog) -> Iterator[Problem]:
@@ -198,11 +212,34 @@ def pinned_revisions(catalog: Catalog) -> Iterator[Problem]:
         return
     for t, team in present(catalog.teams):
         for a, app in present(team.apps):
-            if (reason := argocd.unpinned_revision(app.source.revision)) is not None:
+            for where, source in app.all_sources():
+                if source.chart is not None:
+                    continue  # a chart's revision is its version: argocd-chart-version judges it
+                if (reason := argocd.unpinned_revision(source.revision)) is not None:
+                    yield _problem(
+                        ["teams", t, "apps", a, *where, "revision"],
+                        f"deletion_protection is on: {reason}",
+                        argocd.PINNED_REVISION,
+                    )
+
+
+def argocd_rbac_settings(catalog: Catalog) -> Iterator[Problem]:
+    """The catalog's argocd-rbac-cm keys, at their catalog paths (the rendered patch is judged
+    again by the resource and stack rules of the same ids)."""
+    if (problem := argocd_rbac.default_problem(catalog.argocd.policy_default)) is not None:
+        yield _problem(["argocd", "policy_default"], problem, argocd_rbac.DEFAULT_DENY)
+    names = catalog.names()
+    team_groups = {
+        names.okta_group(team.name, persona) for _, team in present(catalog.teams) for persona in catalog.personas
+    }
+    for group, role in catalog.argocd.platform_roles.items():
+        if group in team_groups:
+            for grant in argocd_rbac.cross_project_grants(f"g, {group}, {role}", group):
                 yield _problem(
-                    ["teams", t, "apps", a, "source", "revision"],
-                    f"deletion_protection is on: {reason}",
-                    argocd.PINNED_REVISION,
+                    ["argocd", "platform_roles", group],
+                    f"team group {group} would get {grant}: every team's applications; "
+                    "teams get Argo CD access through their own AppProject only",
+                    argocd_rbac.NO_CROSS_PROJECT,
                 )
 
 
@@ -228,7 +265,21 @@ RULES: tuple[Rule, ...] = (
         "allow-list entries are organization prefixes; apps deploy only from inside them",
         "argo-cd security.md",
     ),
-    _catalog_rule(SOURCE_PATH, "source paths are relative, without '..'", "CVE-2022-24348 (Argo CD path traversal)"),
+    _catalog_rule(
+        SOURCE_PATH,
+        "source paths and Helm value files are relative, inside their repo (or a ref's), without '..'",
+        "CVE-2022-24348 (Argo CD path traversal)",
+    ),
+    _catalog_rule(
+        CHART_VERSION,
+        "Helm charts name a version; with deletion_protection an exact one, never a range or '*'",
+        "helm.sh chart_best_practices (versions); argo-cd helm.md",
+    ),
+    _catalog_rule(
+        HELM_VALUES_NAMESPACE,
+        "Helm values never move a chart's objects out of the app's namespace (namespaceOverride, global.namespace)",
+        "argo-cd projects.md (destinations)",
+    ),
 )
 
 CHECKS = (
@@ -242,6 +293,7 @@ CHECKS = (
     allow_list,
     app_sources,
     pinned_revisions,
+    argocd_rbac_settings,
 )
 
 

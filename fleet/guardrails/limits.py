@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fleet import iam_policies, terminal
-from fleet.catalog import Catalog, present
+from fleet.catalog import Catalog, Source, present
 from fleet.guardrails.base import Rule
 from fleet.naming import partition
 from fleet.problems import Path, Problem
@@ -179,22 +179,29 @@ def source_options(catalog: Catalog) -> Iterator[Problem]:
     """git and the manifest tools take a leading '-' as an option (`--upload-pack=…`)."""
     for t, team in present(catalog.teams):
         for a, app in present(team.apps):
-            base = ["teams", t, "apps", a, "source"]
-            for field in ("path", "revision"):
-                value: str = getattr(app.source, field)
-                if value.startswith("-"):
-                    yield _problem(
-                        [*base, field],
-                        f"{value!r} starts with '-', which git or a manifest tool would read as an option",
-                        SOURCE_OPTIONS,
-                    )
-                elif field == "revision" and _BAD_REVISION.search(value):
-                    yield _problem(
-                        [*base, field],
-                        f"{value!r} is not a git revision (a branch, tag or commit: no spaces, '..', '@{{', "
-                        "'~^:?*[\\', no leading or trailing '/' or '.', no '.lock' ending)",
-                        SOURCE_OPTIONS,
-                    )
+            for where, source in app.all_sources():
+                yield from _source_options(source, ["teams", t, "apps", a, *where])
+
+
+def _source_options(source: Source, base: Path) -> Iterator[Problem]:
+    for field in ("path", "revision"):
+        value: str | None = getattr(source, field)
+        if value is None:
+            continue
+        if value.startswith("-"):
+            yield _problem(
+                [*base, field],
+                f"{value!r} starts with '-', which git or a manifest tool would read as an option",
+                SOURCE_OPTIONS,
+            )
+        # A chart's revision is a version (range), judged by argocd-chart-version.
+        elif field == "revision" and source.chart is None and _BAD_REVISION.search(value):
+            yield _problem(
+                [*base, field],
+                f"{value!r} is not a git revision (a branch, tag or commit: no spaces, '..', '@{{', "
+                "'~^:?*[\\', no leading or trailing '/' or '.', no '.lock' ending)",
+                SOURCE_OPTIONS,
+            )
 
 
 # Free text (a team's description, an Okta expression) may span lines; no other field may.

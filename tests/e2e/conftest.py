@@ -143,6 +143,21 @@ def argocd_crds(kube: Kube) -> list[str]:
         f"/api/v1/namespaces/{ARGOCD_NAMESPACE}",
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGOCD_NAMESPACE}},
     )
+    # The ConfigMap an Argo CD installation creates, whose keys the program patches (issue 14):
+    # a patch needs its object to exist. Only its label is applied here, so the keys are left alone.
+    kube.apply(
+        f"/api/v1/namespaces/{ARGOCD_NAMESPACE}/configmaps/argocd-rbac-cm",
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "argocd-rbac-cm",
+                "namespace": ARGOCD_NAMESPACE,
+                "labels": {"app.kubernetes.io/part-of": "argocd"},
+            },
+        },
+        manager="argocd-install",
+    )
     return names
 
 

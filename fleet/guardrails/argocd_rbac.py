@@ -1,0 +1,200 @@
+"""Argo CD's global RBAC (argocd-rbac-cm): deny by default, and no team group reaching across projects.
+
+Pure line parsing and glob matching, no Casbin: the policy pack's environment has neither the
+`casbin` package nor the vendored model. The report side (`fleet.argocd_rbac`) evaluates the
+same policy with Casbin and Argo CD's model; a test proves the two agree on the built-in roles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, kind, metadata, spec
+from fleet.naming import ARGOCD_RBAC_CONFIGMAP
+
+CONFIGMAP_TYPES = (kind("", "ConfigMap"),)
+POLICY_DEFAULT = "policy.default"
+POLICY_CSV = "policy.csv"
+SCOPES = "scopes"
+DEFAULT_DENY = "argocd-rbac-default-deny"
+NO_CROSS_PROJECT = "argocd-rbac-no-cross-project"
+# Resources Argo CD checks against `<project>/<object>`; a grant on them with a glob project
+# reaches every team's applications (or their logs, or a shell in their pods).
+PROJECT_RESOURCES = ("applications", "applicationsets", "logs", "exec")
+# What Argo CD's built-in roles grant on project resources (vendor/argocd/rbac/builtin-policy.csv;
+# a test keeps this in step with the vendored file): both reach every project.
+BUILTIN_PROJECT_GRANTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "role:readonly": (("applications", "get", "*/*"), ("applicationsets", "get", "*/*"), ("logs", "get", "*/*")),
+    "role:admin": (
+        ("applications", "*", "*/*"),
+        ("applicationsets", "*", "*/*"),
+        ("exec", "*", "*/*"),
+        ("logs", "get", "*/*"),
+    ),
+}
+BUILTIN_ROLE_LINKS = (("role:admin", "role:readonly"),)
+
+
+@lru_cache(maxsize=4096)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """Argo CD's glob (`policy.matchMode: glob`, the default): `*` any characters, `/` included;
+    `?` one; `[...]` a class (`[!...]` negated); `{a,b}` alternatives."""
+    out, i, depth = [], 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : end]
+                negate = body.startswith("!")
+                body = body[1:] if negate else body
+                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+                i = end
+        elif c == "{":
+            depth += 1
+            out.append("(?:")
+        elif c == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif c == "," and depth:
+            out.append("|")
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    out.append(")" * depth)
+    return re.compile("".join(out), re.S)
+
+
+def glob_match(value: str, pattern: str) -> bool:
+    try:
+        return _glob(pattern).fullmatch(value) is not None
+    except re.error:
+        return value == pattern
+
+
+def policy_lines(csv: str) -> list[list[str]]:
+    """`policy.csv` as Casbin reads it: one rule a line, fields split on commas, `#` comments."""
+    return [
+        [field.strip() for field in line.split(",")]
+        for line in csv.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def scopes_value(scopes: Sequence[str]) -> str:
+    """`scopes` as Argo CD writes it: '[groups, email]'."""
+    return "[" + ", ".join(scopes) + "]"
+
+
+def _roles_of(subject: str, links: Sequence[tuple[str, str]]) -> set[str]:
+    """Every role `subject` holds through `g` lines, transitively, itself included."""
+    held, todo = {subject}, [subject]
+    while todo:
+        current = todo.pop()
+        for member, role in links:
+            if member == current and role not in held:
+                held.add(role)
+                todo.append(role)
+    return held
+
+
+def cross_project_grants(csv: str, group: str) -> Iterator[str]:
+    """Allow rules of `policy.csv` (and the built-in roles it assigns) that give `group` a
+    project resource in every project (a glob project part), as readable text."""
+    lines = policy_lines(csv)
+    links = [(p[1], p[2]) for p in lines if len(p) >= 3 and p[0] == "g"] + list(BUILTIN_ROLE_LINKS)
+    held = _roles_of(group, links)
+    grants = [(p[1], p[2], p[3], p[4]) for p in lines if len(p) >= 5 and p[0] == "p" and (len(p) < 6 or p[5] != "deny")]
+    grants += [(role, res, act, obj) for role, rules in BUILTIN_PROJECT_GRANTS.items() for res, act, obj in rules]
+    for subject, resource, action, obj in grants:
+        if subject not in held:
+            continue
+        if not any(glob_match(r, resource) for r in PROJECT_RESOURCES):
+            continue
+        project = obj.split("/", 1)[0]
+        if any(c in project for c in "*?[{") or obj == "*":
+            via = "" if subject == group else f" through {subject}"
+            yield f"{resource} {action} on {obj}{via}"
+
+
+def _is_rbac_configmap(props: Mapping[str, Any]) -> bool:
+    return str(metadata(props).get("name", "")) == ARGOCD_RBAC_CONFIGMAP
+
+
+def _data(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = props.get("data")
+    return data if isinstance(data, Mapping) else {}
+
+
+def default_problem(value: str) -> str | None:
+    if value.strip():
+        return (
+            f"policy.default {value.strip()!r} grants every logged-in user that role in every project; "
+            "leave it empty (deny) and grant through AppProject roles"
+        )
+    return None
+
+
+def _default_deny(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not _is_rbac_configmap(props):
+        return
+    data = _data(props)
+    if POLICY_DEFAULT not in data:
+        return  # a patch that leaves it alone, or an install without one: deny
+    if (problem := default_problem(str(data[POLICY_DEFAULT]))) is not None:
+        yield problem
+
+
+def _cross_project(resources: Sequence[StackResource], _: Settings) -> Iterator[tuple[StackResource, str]]:
+    team_groups = sorted(
+        {
+            str(group)
+            for r in resources
+            if r.type.endswith(":AppProject")
+            for role in as_list(spec(r.props).get("roles"))
+            if isinstance(role, Mapping)
+            for group in as_list(role.get("groups"))
+        }
+    )
+    for r in resources:
+        if not (r.type.startswith("kubernetes:core/") and ":ConfigMap" in r.type) or not _is_rbac_configmap(r.props):
+            continue
+        csv = str(_data(r.props).get(POLICY_CSV, ""))
+        for group in team_groups:
+            for grant in cross_project_grants(csv, group):
+                yield (
+                    r,
+                    f"policy.csv gives team group {group} {grant}: every team's applications; teams get Argo CD access through their own AppProject only",
+                )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        DEFAULT_DENY,
+        "argocd-rbac-cm's policy.default is empty: nobody gets a role just by logging in",
+        "argo-cd rbac.md (policy.default applies to every authenticated user)",
+        CONFIGMAP_TYPES,
+        _default_deny,
+    ),
+)
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
+        NO_CROSS_PROJECT,
+        "argocd-rbac-cm's policy.csv gives no team group a project resource in every project",
+        "argo-cd rbac.md, builtin-policy.csv (role:readonly and role:admin reach */*)",
+        _cross_project,
+    ),
+)

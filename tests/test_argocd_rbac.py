@@ -1,0 +1,220 @@
+"""Argo CD's own RBAC: the fleet's keys of argocd-rbac-cm, the guardrails on them, and the
+effective policy (project roles + global policy) evaluated with Argo CD's Casbin model."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import casbin
+import pytest
+
+from fleet import access, argocd_rbac, diff
+from fleet.guardrails import argocd_rbac as rules
+from fleet.load import load, validate
+from fleet.problems import CatalogError
+from fleet.render import render
+from fleet.resources import CONFIGMAP_PATCH, desired_resources
+from fleet.state import FleetState, Manifest
+from tests.conftest import BASE, ROOT
+
+Mutation = Callable[[dict[str, Any]], None]
+DEV = ROOT / "stacks" / "dev.yaml"
+
+
+def problems(mutate: Mutation) -> list[tuple[str, str]]:
+    data = copy.deepcopy(BASE)
+    mutate(data)
+    try:
+        validate(data, "catalog.yaml")
+    except CatalogError as err:
+        return [(p.path, p.reason) for p in err.problems]
+    return []
+
+
+def argocd(**fields: Any) -> Mutation:
+    return lambda d: d["argocd"].update(fields)
+
+
+# (case, failing mutation, path, phrase, passing mutation)
+CASES: list[tuple[str, Mutation, str, str, Mutation]] = [
+    (
+        "policy_default permissive",
+        argocd(policy_default="role:readonly"),
+        "argocd.policy_default",
+        "leave it empty (deny) and grant through AppProject roles [argocd-rbac-default-deny]",
+        argocd(policy_default=""),
+    ),
+    (
+        "sso_scopes empty",
+        argocd(sso_scopes=[]),
+        "argocd.sso_scopes",
+        "must not be empty",
+        argocd(sso_scopes=["groups", "email"]),
+    ),
+    (
+        "sso_scopes not a claim name",
+        argocd(sso_scopes=["groups, email"]),
+        "argocd.sso_scopes[0]",
+        "OIDC claim name",
+        argocd(sso_scopes=["cognito:groups"]),
+    ),
+    (
+        "platform_roles unknown role",
+        argocd(platform_roles={"acme-platform-admins": "role:owner"}),
+        "argocd.platform_roles.acme-platform-admins",
+        "role:admin",
+        argocd(platform_roles={"acme-platform-admins": "role:admin"}),
+    ),
+    (
+        "platform_roles group with a comma",
+        argocd(platform_roles={"admins, role:admin": "role:readonly"}),
+        "argocd.platform_roles.admins, role:admin",
+        "no spaces, commas",
+        argocd(platform_roles={"acme-auditors": "role:readonly"}),
+    ),
+    (
+        "a team group made admin",
+        argocd(platform_roles={"acme-dev-payments-admin": "role:admin"}),
+        "argocd.platform_roles.acme-dev-payments-admin",
+        "applications * on */* through role:admin: every team's applications",
+        argocd(platform_roles={"acme-platform-admins": "role:admin"}),
+    ),
+    (
+        "a team group made readonly",
+        argocd(platform_roles={"acme-dev-search-viewer": "role:readonly"}),
+        "argocd.platform_roles.acme-dev-search-viewer",
+        "applications get on */* through role:readonly",
+        argocd(platform_roles={"acme-platform-auditors": "role:readonly"}),
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "path", "phrase", "passing"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_field_and_refusal_fails_and_passes(mutate: Mutation, path: str, phrase: str, passing: Mutation) -> None:
+    found = problems(mutate)
+    assert any(p == path and phrase in r for p, r in found), found
+    assert problems(passing) == []
+
+
+# --- what is rendered and registered ---------------------------------------------------------
+def test_the_patch_holds_only_the_fleets_keys_under_its_field_manager() -> None:
+    data = copy.deepcopy(BASE)
+    data["argocd"].update(sso_scopes=["groups", "email"], platform_roles={"acme-platform-admins": "role:admin"})
+    state = render(validate(data, "c.yaml"))
+    assert state.argocd_rbac is not None
+    obj = state.argocd_rbac.obj
+    assert obj["metadata"]["name"] == "argocd-rbac-cm"
+    assert obj["metadata"]["namespace"] == "argocd"
+    assert obj["metadata"]["annotations"] == {
+        "pulumi.com/patchFieldManager": "app-of-apps",
+        "pulumi.com/patchForce": "true",
+    }
+    assert set(obj["data"]) == {"policy.default", "policy.csv", "scopes"}
+    assert obj["data"]["policy.default"] == ""
+    assert obj["data"]["scopes"] == "[groups, email]"
+    assert rules.policy_lines(obj["data"]["policy.csv"]) == [["g", "acme-platform-admins", "role:admin"]]
+    (patch,) = [r for r in desired_resources(state) if r.type == CONFIGMAP_PATCH]
+    assert patch.props is obj
+    assert "labels" not in obj["metadata"]  # labels would be fields of another manager's map
+
+
+def test_default_scopes_are_groups() -> None:
+    state = render(validate(copy.deepcopy(BASE), "c.yaml"))
+    assert state.argocd_rbac is not None
+    assert state.argocd_rbac.obj["data"]["scopes"] == "[groups]"
+
+
+# --- the effective policy, by Argo CD's model ------------------------------------------------
+def with_rbac(state: FleetState, **data: str) -> FleetState:
+    assert state.argocd_rbac is not None
+    obj = copy.deepcopy(state.argocd_rbac.obj)
+    obj["data"].update(data)
+    return dataclasses.replace(state, argocd_rbac=Manifest(obj))
+
+
+def test_a_permissive_policy_default_is_access_for_every_group() -> None:
+    state = render(load(DEV))
+    projects = sorted(t.project.name for t in state.teams)
+    before = access.matrix(state)
+    after = access.matrix(with_rbac(state, **{"policy.default": "role:readonly"}))
+    for old, new in zip(before["groups"], after["groups"], strict=True):
+        own = new["argocd"]["project"]
+        assert sorted(new["argocd"]["projects"]) == projects, new["okta_group"]
+        for project in projects:
+            assert {"applications get", "logs get"} <= set(new["argocd"]["projects"][project])
+        assert "clusters get" in new["argocd"]["global"]
+        assert "repositories get" in new["argocd"]["global"]
+        # before: only the team's own project, through its AppProject role; nothing global
+        assert set(old["argocd"]["projects"]) <= {own}
+        assert old["argocd"]["global"] == []
+    assert after["argocd_global"]["every_user"]["projects"].keys() == set(projects)
+    assert before["argocd_global"]["every_user"] == {"projects": {}, "global": []}
+    md = access.markdown(after)
+    assert "`policy.default` role:readonly" in md
+    assert "**+ " in md  # the rows say the team groups reach beyond their project
+
+
+def test_project_roles_alone_give_what_the_persona_templates_say() -> None:
+    state = render(load(DEV))
+    data = access.matrix(state)
+    viewer = next(g for g in data["groups"] if g["okta_group"] == "acme-dev-payments-viewer")
+    assert viewer["argocd"]["projects"] == {"payments": ["applications get", "logs get"]}
+    assert viewer["argocd"]["permissions"] == ["applications get", "logs get"]
+    auditors = data["argocd_global"]["platform_groups"]["acme-platform-auditors"]
+    assert set(auditors["projects"]) == {"identity", "payments", "search"}
+    assert "applications sync" not in auditors["projects"]["payments"]
+
+
+def test_a_deny_line_wins_as_in_argo_cds_model() -> None:
+    """The model's effect is allow-and-not-deny: a deny in policy.csv removes a project role's grant."""
+    state = render(load(DEV))
+    csv = "p, role:freeze, applications, sync, payments/*, deny\ng, acme-dev-payments-developer, role:freeze\n"
+    data = access.matrix(with_rbac(state, **{"policy.csv": csv}))
+    developer = next(g for g in data["groups"] if g["okta_group"] == "acme-dev-payments-developer")
+    assert "applications sync" not in developer["argocd"]["permissions"]
+    assert "applications get" in developer["argocd"]["permissions"]
+
+
+def test_globs_match_as_argo_cd_matches_them() -> None:
+    assert rules.glob_match("payments/checkout", "*/*")
+    assert rules.glob_match("action/apps/Deployment/x", "action/*")
+    assert rules.glob_match("search/x", "{payments,search}/*")
+    assert not rules.glob_match("identity/x", "{payments,search}/*")
+    assert rules.glob_match("team1/x", "team?/x")
+    assert not rules.glob_match("team12/x", "team?/x")
+    assert rules.glob_match("b/x", "[a-c]/x")
+    assert not rules.glob_match("b/x", "[!a-c]/x")
+
+
+def test_the_guardrails_builtin_facts_agree_with_the_vendored_policy() -> None:
+    """The pack cannot read the vendored file; its constants must say what the file grants."""
+    enforcer = argocd_rbac._enforcer(argocd_rbac.builtin_lines())
+    for role, grants in rules.BUILTIN_PROJECT_GRANTS.items():
+        declared = {resource for resource, _, _ in grants}
+        actions = ("get", "create", "update", "delete", "sync", "override", "action/x", "debug")
+        reached = {
+            resource
+            for resource in rules.PROJECT_RESOURCES
+            for action in actions
+            if enforcer.enforce(role, resource, action, "any-project/any-app")
+        }
+        assert reached == declared, role
+    assert isinstance(enforcer, casbin.Enforcer)
+
+
+def test_fleet_diff_shows_what_a_permissive_default_hands_out() -> None:
+    catalog = load(DEV)
+    state = render(catalog)
+    result = diff.compute(
+        (catalog, state), (catalog, with_rbac(state, **{"policy.default": "role:readonly"})), "a", "b"
+    )
+    viewer = next(c for c in result.access if c.principal == "acme-dev-payments-viewer")
+    assert "argocd search: applications get" in viewer.gained
+    assert "argocd (global): clusters get" in viewer.gained
+    assert viewer.lost == []
+    (change,) = result.layers["argocd"].changed
+    assert change.type == CONFIGMAP_PATCH
+    assert change.fields == ["data.policy.default"]
