@@ -20,6 +20,7 @@ from typing import Literal
 import yaml
 
 from fleet import markdown as md
+from fleet.guardrails.base import kubernetes_kind
 from fleet.naming import (
     K8S_MANAGED_BY,
     MANAGED_BY,
@@ -375,12 +376,12 @@ READ_VERBS = ("get", "list", "watch")
 
 
 def _api_resource(resource_type: str) -> tuple[str, str] | None:
-    """'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding' -> ('rbac.authorization.k8s.io', 'rolebindings')."""
-    provider, _, rest = resource_type.partition(":")
-    if provider != "kubernetes":
+    """'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding' -> ('rbac.authorization.k8s.io', 'rolebindings');
+    a Patch or List type reads its kind ('kubernetes:core/v1:ConfigMapPatch' -> ('', 'configmaps'))."""
+    found = kubernetes_kind(resource_type)
+    if found is None:
         return None
-    group_version, _, kind = rest.partition(":")
-    group = group_version.rsplit("/", 1)[0]
+    group, kind, _variant = found
     plural = kind.lower()
     plural = plural[:-1] + "ies" if plural.endswith("y") else plural + "s"
     return ("" if group == "core" else group), plural

@@ -283,6 +283,12 @@ def test_plural_names_of_the_kinds() -> None:
         "networkpolicies",
     )
     assert pipeline._api_resource("kubernetes:core/v1:Namespace") == ("", "namespaces")
+    # a Patch or List resource is read as its kind: a preview reads the object it patches
+    assert pipeline._api_resource("kubernetes:core/v1:ConfigMapPatch") == ("", "configmaps")
+    assert pipeline._api_resource("kubernetes:rbac.authorization.k8s.io/v1:RoleBindingList") == (
+        "rbac.authorization.k8s.io",
+        "rolebindings",
+    )
     assert pipeline._api_resource("aws:iam/role:Role") is None
 
 
