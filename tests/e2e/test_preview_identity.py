@@ -5,7 +5,8 @@ watch every kind the program manages, and nothing else: no write, no Secret."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,20 @@ def test_a_refreshing_preview_runs_with_the_read_only_identity(
         kube.delete(f"{RBAC}/clusterrolebindings/{PREVIEW_IDENTITY}-reader")
 
 
+@pytest.mark.usefixtures("preview_role")
 def test_without_the_binding_the_group_reads_nothing(kube: Kube) -> None:
     """The referee is not vacuous: the same review is refused when the role is not bound."""
+    # The RBAC authorizer reads bindings from an informer cache: a change reaches it within moments.
+    assert settles(lambda: allowed(kube, "list", "", "namespaces"))  # bound by the module's fixture
     kube.delete(f"{RBAC}/clusterrolebindings/{PREVIEW_IDENTITY}")
-    assert not allowed(kube, "list", "", "namespaces")
+    assert settles(lambda: not allowed(kube, "list", "", "namespaces"))
+
+
+def settles(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    """Whether `condition` holds within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
