@@ -28,6 +28,9 @@ STACK = "prod"
 def prod_catalog() -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data.update(environment=STACK, deletion_protection=True, cluster={"name": "acme-prod"})
+    for team in data["teams"]:  # production pins revisions (argocd-revision-pinned)
+        for app in team["apps"]:
+            app["source"]["revision"] = "v1.0.0"
     return data
 
 
