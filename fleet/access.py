@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from fleet import argocd_rbac, personas, repo_creds
+from fleet import markdown as md
 from fleet.guardrails.argocd_rbac import POLICY_CSV, POLICY_DEFAULT, SCOPES, policy_lines
 from fleet.naming import PERSONA_LABEL
 from fleet.state import FleetState, Manifest, TeamState
@@ -300,7 +301,7 @@ def markdown(data: dict[str, Any]) -> str:
             beyond = [f"{p}: {', '.join(v)}" for p, v in elsewhere.items()]
             beyond += [f"global: {', '.join(argocd['global'])}"] if argocd.get("global") else []
             argo += " **+ " + "; ".join(beyond) + "**"
-        rule = f"`{_cell(group['membership_rule'])}`" if group["membership_rule"] else "(by hand)"
+        rule = md.code(group["membership_rule"], table=True) if group["membership_rule"] else "(by hand)"
         lines.append(
             f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
             f"| {_summary(first, bool(group['indirect']))} | {argo} | {_aws_cell(group)} |"

@@ -192,3 +192,17 @@ def test_the_harness_would_notice_unescaped_values() -> None:
     raw = document("x").replace("x", HOSTILE["details close"])
     assert render(raw).tags != HARMLESS.tags
     assert _LIVE.search("".join(render("ping @alice").live_text))
+
+
+def test_a_membership_rule_with_backticks_stays_one_code_span_in_the_access_table() -> None:
+    from fleet import access
+
+    data = copy.deepcopy(BASE)
+    rule = 'user.title == "`x` | @ops"'
+    data["teams"][0]["members"] = {"developer": rule}
+    _, state = state_from_text(yaml.safe_dump(data), "catalog")
+    (row,) = [line for line in access.markdown(access.matrix(state)).splitlines() if "-payments-developer |" in line]
+    shape = render("| a | b | c | d | e | f | g |\n|---|---|---|---|---|---|---|\n" + row)
+    assert shape.tags.count("td") == 7  # the pipe in the rule did not split the cell
+    assert rule in "".join(shape.text)  # the rule reads as itself, inside <code>
+    assert "@ops" not in "".join(shape.live_text)
