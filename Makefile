@@ -33,6 +33,7 @@ e2e: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## A self-contained copy of the policy pack (with fleet/ inside) for `pulumi policy publish`
 policy-pack:

@@ -24,8 +24,8 @@ import yaml
 
 from benchmarks.generate import catalog
 from benchmarks.run import ROOT, machine, measure
-from fleet.load import load_state
-from fleet.state import FleetState
+from fleet.compiler import load_state
+from fleet.render.state import FleetState
 
 
 def populate(kubeconfig: str, state: FleetState) -> tuple[int, float]:
@@ -56,7 +56,7 @@ def populate(kubeconfig: str, state: FleetState) -> tuple[int, float]:
 
 def count_requests(kubeconfig: str, state: FleetState) -> int:
     """The reader's HTTP requests for one read, counted in-process around its paging helper."""
-    from fleet import status_reader
+    from fleet.io import cluster as status_reader
 
     calls = 0
     original = status_reader._page

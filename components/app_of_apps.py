@@ -8,8 +8,9 @@ import pulumi
 
 from components.register import register
 from components.team import Team
-from fleet import contract, resources
-from fleet.state import FleetState
+from fleet.contract import fleet_output as contract
+from fleet.render import resources
+from fleet.render.state import FleetState
 
 TYPE = "app-of-apps:index:AppOfApps"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 
 from components.register import register, register_role
-from fleet import resources
-from fleet.naming import IRSA_ANNOTATION, Names
-from fleet.state import AppState
+from fleet.catalog.naming import IRSA_ANNOTATION, Names
+from fleet.render import resources
+from fleet.render.state import AppState
 
 TYPE = "app-of-apps:index:ChildApp"
 

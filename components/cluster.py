@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from fleet.catalog import Catalog
+from fleet.catalog.models import Catalog
 
 REQUIRED_OUTPUTS = ("kubeconfig", "clusterName")
 

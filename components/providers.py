@@ -20,7 +20,7 @@ import pulumi_okta as okta
 
 from components import cluster as cluster_inputs
 from components.cluster import ClusterInputs
-from fleet.catalog import Catalog
+from fleet.catalog.models import Catalog
 
 
 def _gated(value: Any, gate: pulumi.Output[bool] | None) -> Any:

@@ -1,4 +1,4 @@
-"""One `fleet.resources.Resource` → one Pulumi resource. The only place that picks a class."""
+"""One `fleet.render.resources.Resource` → one Pulumi resource. The only place that picks a class."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pulumi_kubernetes as kubernetes
 import pulumi_okta as okta
 
 from components import history
-from fleet import resources
-from fleet.resources import Resource
+from fleet.render import resources
+from fleet.render.resources import Resource
 
 _CLASSES: dict[str, Any] = {
     resources.OKTA_GROUP: okta.group.Group,

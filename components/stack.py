@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pulumi
 
-from fleet.catalog import Catalog
-from fleet.load import load_state
-from fleet.pipeline import PipelineError, resolve_catalog
-from fleet.problems import CatalogError, UnreadableFileError
-from fleet.state import FleetState
+from fleet.catalog.location import PipelineError, resolve_catalog
+from fleet.catalog.models import Catalog
+from fleet.compiler import load_state
+from fleet.io import iam_cache
+from fleet.render.state import FleetState
+from fleet.text.problems import CatalogError, UnreadableFileError
 
 
 def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
+    iam_cache.install()
     try:
         # Only a reviewed catalog: a file inside the repository's stacks/, links resolved.
         resolved = resolve_catalog(config.get("fleet"), stack, Path.cwd())

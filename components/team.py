@@ -7,9 +7,9 @@ import pulumi
 from components import history
 from components.child_app import ChildApp
 from components.register import register, register_role
-from fleet import resources
-from fleet.naming import Names
-from fleet.state import TeamState
+from fleet.catalog.naming import Names
+from fleet.render import resources
+from fleet.render.state import TeamState
 
 TYPE = "app-of-apps:index:Team"
 

@@ -18,8 +18,8 @@ import yaml
 from kubernetes import config, dynamic
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
-from fleet.load import load_state
-from fleet.state import FleetState
+from fleet.compiler import load_state
+from fleet.render.state import FleetState
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "tests" / "data" / "status"
@@ -234,7 +234,7 @@ def main() -> int:
     parser.add_argument("--crds", type=Path, default=ROOT / "vendor" / "argocd")
     parser.add_argument("--record", type=Path, help="write what the reader lists afterwards to this JSON file")
     args = parser.parse_args()
-    from fleet import status_reader
+    from fleet.io import cluster as status_reader
 
     _, state = load_state(args.catalog)
     cluster = Cluster(args.kubeconfig)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fleet import access, access_html, graph
-from fleet.load import load_state
+from fleet.compiler import load_state
+from fleet.reports import access, access_html, graph
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

@@ -11,13 +11,14 @@ from typing import Any
 import casbin
 import pytest
 
-from fleet import access, argocd_rbac, diff
+from fleet.compiler import load, validate
 from fleet.guardrails import argocd_rbac as rules
-from fleet.load import load, validate
-from fleet.problems import CatalogError
-from fleet.render import render
-from fleet.resources import CONFIGMAP_PATCH, desired_resources
-from fleet.state import FleetState, Manifest
+from fleet.render.layers import render
+from fleet.render.resources import CONFIGMAP_PATCH, desired_resources
+from fleet.render.state import FleetState, Manifest
+from fleet.reports import access, diff
+from fleet.reports import argocd_policy as argocd_rbac
+from fleet.text.problems import CatalogError
 from tests.conftest import BASE, ROOT
 
 Mutation = Callable[[dict[str, Any]], None]

@@ -10,11 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from fleet import diff
-from fleet import markdown as md
-from fleet.load import validate
-from fleet.problems import CatalogError
-from fleet.render import render
+from fleet.compiler import validate
+from fleet.render.layers import render
+from fleet.reports import diff
+from fleet.text import markdown as md
+from fleet.text.problems import CatalogError
 from tests.conftest import BASE
 from tests.test_referees import crd_schema, unknown_fields
 
@@ -348,7 +348,7 @@ def test_multi_source_renders_sources_with_ref_and_every_repo_in_the_project() -
 
 
 def test_shipped_catalogs_have_a_helm_app_and_a_multi_source_app() -> None:
-    from fleet.load import load
+    from fleet.compiler import load
     from tests.conftest import STACKS
 
     for path in STACKS:

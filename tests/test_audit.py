@@ -18,10 +18,11 @@ import jsonschema
 import pytest
 import yaml
 
-from fleet import audit, diff
-from fleet.catalog import Catalog
-from fleet.cli import run
-from fleet.render import render
+from fleet.catalog.models import Catalog
+from fleet.cli.main import run
+from fleet.history import audit
+from fleet.render.layers import render
+from fleet.reports import diff
 from tests.conftest import BASE, ROOT, STACKS
 
 SCHEMA = json.loads((ROOT / "schemas" / "audit.v1.json").read_text())

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from fleet.load import validate
-from fleet.problems import CatalogError
+from fleet.compiler import validate
+from fleet.text.problems import CatalogError
 from tests.conftest import BASE, ROOT
 
 Mutation = Callable[[dict[str, Any]], None]

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from fleet.contract import ContractError, json_schema, parse
+from fleet.contract.fleet_output import ContractError, json_schema, parse
 from tests.conftest import ROOT
 from tests.pulumi_harness import ProgramRun, eks_endpoint, kubeconfig_for, run_program
 
@@ -80,7 +80,7 @@ def test_parse_errors_name_what_is_wrong() -> None:
 READER = textwrap.dedent(
     """
     import pulumi
-    from fleet.platform_stack import PlatformStack
+    from fleet.io.platform_stack import PlatformStack
 
     config = pulumi.Config()
     platform = PlatformStack("acme/app-of-apps/dev")
@@ -132,7 +132,7 @@ def test_reader_version_mismatch(tmp_path: Path) -> None:
 
 
 def test_reader_refuses_a_partial_stack_name() -> None:
-    from fleet.platform_stack import PlatformStack
+    from fleet.io.platform_stack import PlatformStack
 
     with pytest.raises(ValueError, match="fully qualified"):
         PlatformStack("app-of-apps/dev")

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from fleet import access, plan
-from fleet.load import load, validate
-from fleet.naming import PERSONA_LABEL, Names
-from fleet.render import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
-from fleet.state import FleetState
+from fleet.catalog.naming import PERSONA_LABEL, Names
+from fleet.compiler import load, validate
+from fleet.render.layers import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
+from fleet.render.state import FleetState
+from fleet.reports import access, plan
 from tests.conftest import BASE, ROOT
 
 
@@ -323,13 +323,13 @@ def test_validate_summary() -> None:
 
 
 def test_readme_lists_every_guardrail() -> None:
-    from fleet.cli import guardrail_table
+    from fleet.cli.main import guardrail_table
 
     assert guardrail_table() in (ROOT / "README.md").read_text()
 
 
 def test_attachments_of_same_named_policies_get_distinct_logical_names() -> None:
-    from fleet.resources import desired_resources
+    from fleet.render.resources import desired_resources
 
     data = copy.deepcopy(BASE)
     data["teams"][0]["apps"][0]["aws"]["managed_policy_arns"] = [
@@ -413,7 +413,7 @@ def test_yaml_emitter_round_trips_every_manifest_and_tricky_strings() -> None:
 
     import yaml as pyyaml
 
-    from fleet.yaml_io import dump
+    from fleet.text.yaml_io import dump
 
     for path in (ROOT / "stacks").glob("*.yaml"):
         for manifest in render(load(path)).manifests():
@@ -449,22 +449,26 @@ def test_yaml_emitter_round_trips_every_manifest_and_tricky_strings() -> None:
 
 
 def test_iam_action_index_is_cached_and_rebuilt_when_unusable(tmp_path, monkeypatch) -> None:
-    from fleet import iam_actions
+    from fleet.apis import aws_iam as iam_actions
+    from fleet.io import iam_cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    iam_actions._index.cache_clear()
-    built = iam_actions._index()
-    cache_file = iam_actions._cache_file()
-    assert cache_file.is_file()
-    assert str(cache_file).startswith(str(tmp_path))
-    iam_actions._index.cache_clear()
-    assert iam_actions._index() == built  # read back from the cache
-    cache_file.write_text("{not json")
-    iam_actions._index.cache_clear()
-    assert iam_actions._index() == built  # a broken cache is rebuilt
-    assert built["s3"]["actions"]["getobject"] == ["GetObject", "Read", True]
-    assert built["sts"]["actions"]["getcalleridentity"][2] is False
-    iam_actions._index.cache_clear()
+    iam_cache.install()
+    try:
+        built = iam_actions._index()
+        cache_file = iam_cache.cache_file()
+        assert cache_file.is_file()
+        assert str(cache_file).startswith(str(tmp_path))
+        iam_actions._index.cache_clear()
+        assert iam_actions._index() == built  # read back from the cache
+        cache_file.write_text("{not json")
+        iam_actions._index.cache_clear()
+        assert iam_actions._index() == built  # a broken cache is rebuilt
+        assert built == iam_actions.build_index()
+        assert built["s3"]["actions"]["getobject"] == ["GetObject", "Read", True]
+        assert built["sts"]["actions"]["getcalleridentity"][2] is False
+    finally:
+        iam_actions.use_index_source(None)
 
 
 def test_yaml_emitter_keeps_floats_floats() -> None:
@@ -472,7 +476,7 @@ def test_yaml_emitter_keeps_floats_floats() -> None:
 
     import yaml as pyyaml
 
-    from fleet.yaml_io import dump
+    from fleet.text.yaml_io import dump
 
     values = [1.5, 1e20, 1e-7, 2.5e-300, 0.0, -2.5, 3.0, 1.7976931348623157e308, float("inf"), float("-inf")]
     assert pyyaml.safe_load(dump({"v": values})) == {"v": values}

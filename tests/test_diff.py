@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 import yaml
 
-from fleet import diff
-from fleet.load import state_from_text
+from fleet.compiler import state_from_text
+from fleet.reports import diff
 from tests.conftest import BASE, ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "diff.v1.json").read_text())

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet import diff
-from fleet.cli import run
-from fleet.load import state_from_text
+from fleet.cli.main import run
+from fleet.compiler import state_from_text
+from fleet.reports import diff
 from tests.conftest import BASE
 
 Mutation = Callable[[dict[str, Any]], Any]

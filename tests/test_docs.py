@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fleet.catalog import Catalog
+from fleet.catalog.models import Catalog
 from tests.conftest import ROOT
 
 CATALOG_DOC = ROOT / "docs" / "catalog.md"

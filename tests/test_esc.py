@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from fleet import naming
+from fleet.catalog import naming
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "esc-environment.schema.json").read_text())

@@ -19,9 +19,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy  # the engine hands rules these proxies
 
+from fleet.compiler import load_state, settings_for
 from fleet.guardrails import CATALOG_RULES, RESOURCE_RULES, STACK_RULES, Settings, StackResource, check_resources
-from fleet.load import load_state, settings_for
-from fleet.resources import desired_resources
+from fleet.render.resources import desired_resources
 from policies.guardrails import POLICIES
 from tests.conftest import ROOT, STACKS
 from tests.guardrail_cases import RESOURCE_CASES, SETTINGS, STACK_CASES, Stack
@@ -221,7 +221,7 @@ def test_desired_resources_equal_what_the_program_registers(path) -> None:
 
 def test_validate_judges_rendered_resources_too(monkeypatch) -> None:
     """A template bug that a catalog rule cannot see is still refused before deployment."""
-    import fleet.personas as personas
+    import fleet.catalog.personas as personas
 
     original = personas.role_rules
     monkeypatch.setattr(
@@ -229,7 +229,7 @@ def test_validate_judges_rendered_resources_too(monkeypatch) -> None:
         "role_rules",
         lambda level: [*original(level), {"apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]}],
     )
-    from fleet.problems import CatalogError
+    from fleet.text.problems import CatalogError
 
     with pytest.raises(CatalogError) as caught:
         load_state(ROOT / "stacks" / "dev.yaml")

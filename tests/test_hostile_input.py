@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet.cli import run
-from fleet.load import validate
-from fleet.problems import CatalogError
-from fleet.yaml_io import MAX_BYTES
+from fleet.cli.main import run
+from fleet.compiler import validate
+from fleet.text.problems import CatalogError
+from fleet.text.yaml_io import MAX_BYTES
 from tests.conftest import BASE, ROOT
 
 TEXT = yaml.safe_dump(BASE, sort_keys=False)
@@ -290,7 +290,7 @@ def test_yaml_attempt_is_refused_naming_field_and_reason(
     assert code == 1, err
     assert out == ""
     lines = err.splitlines()
-    from fleet.terminal import escape
+    from fleet.text.terminal import escape
 
     wanted = f"{catalog}: {escape(path)}: "
     assert any(line.startswith(wanted) and reason in line for line in lines), lines

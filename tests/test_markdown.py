@@ -1,4 +1,4 @@
-"""fleet.markdown and the review comment, judged by GitHub's own Markdown engine (cmark-gfm through
+"""fleet.text.markdown and the review comment, judged by GitHub's own Markdown engine (cmark-gfm through
 cmarkgfm, with GitHub's extensions: tables, autolinks, the tag filter): a hostile string must
 render as text, and the document around it must keep exactly the structure it has around a
 harmless word."""
@@ -15,10 +15,11 @@ import pytest
 import yaml
 from cmarkgfm.cmark import Options
 
-from fleet import diff, terminal
-from fleet import markdown as md
-from fleet.load import state_from_text
-from fleet.problems import CatalogError
+from fleet.compiler import state_from_text
+from fleet.reports import diff
+from fleet.text import markdown as md
+from fleet.text import terminal
+from fleet.text.problems import CatalogError
 from tests.conftest import BASE
 
 HOSTILE = {
@@ -195,7 +196,7 @@ def test_the_harness_would_notice_unescaped_values() -> None:
 
 
 def test_a_membership_rule_with_backticks_stays_one_code_span_in_the_access_table() -> None:
-    from fleet import access
+    from fleet.reports import access
 
     data = copy.deepcopy(BASE)
     rule = 'user.title == "`x` | @ops"'

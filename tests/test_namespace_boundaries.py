@@ -15,11 +15,12 @@ import pytest
 from pulumi_policy import ResourceValidationPolicy
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from fleet import boundaries, personas
+from fleet.catalog import personas
+from fleet.compiler import load_state
 from fleet.guardrails import RESOURCE_RULES, Settings
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
-from fleet.load import load_state
-from fleet.render import render
+from fleet.render import boundaries
+from fleet.render.layers import render
 from tests.conftest import ROOT
 from tests.guardrail_cases import (
     APP,

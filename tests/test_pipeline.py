@@ -1,4 +1,4 @@
-"""fleet.pipeline: what main's code decides about a pull request, on real git repositories built
+"""fleet.pipeline.steps: what main's code decides about a pull request, on real git repositories built
 here (a base commit, a head commit), read as git objects the way the workflow reads them."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleet import naming, pipeline
+from fleet.catalog import location, naming
+from fleet.io import git as gitio
+from fleet.pipeline import steps as pipeline
 from tests.conftest import BASE, ROOT
 from tests.test_markdown import _LIVE, render
 
@@ -117,7 +119,7 @@ def test_a_symbolic_link_in_stacks_is_not_a_catalog_and_is_never_followed(repo: 
     result = pipeline.review(root, base, head)
     assert result.classification.by_category == {"code": ["stacks/dev.yaml"]}
     assert result.invalid == ("(pipeline)",)
-    assert pipeline.RULE_REGULAR_FILE in shown(result.markdown)
+    assert location.RULE_REGULAR_FILE in shown(result.markdown)
     assert "root:" not in result.markdown
 
 
@@ -142,7 +144,7 @@ def test_a_catalog_outside_stacks_is_refused_by_the_review(repo: tuple[Path, str
     head = commit(root, {"Pulumi.dev.yaml": yaml.safe_dump(moved)})
     result = pipeline.review(root, base, head)
     assert result.invalid == ("(pipeline)",)
-    assert pipeline.RULE_CATALOG_PATH in shown(result.markdown)
+    assert location.RULE_CATALOG_PATH in shown(result.markdown)
 
 
 def test_an_invalid_head_catalog_is_shown_and_fails(repo: tuple[Path, str]) -> None:
@@ -195,7 +197,7 @@ def test_overlay_takes_only_regular_catalogs_from_the_head(repo: tuple[Path, str
     assert sorted(p.name for p in (into / "stacks").iterdir()) == ["dev.yaml", "new.yaml"]
     assert not (into / "fleet").exists()
     linked = commit(root, {}, links={"stacks/dev.yaml": "../fleet/core.py"})
-    with pytest.raises(pipeline.PipelineError, match=pipeline.RULE_REGULAR_FILE):
+    with pytest.raises(location.PipelineError, match=location.RULE_REGULAR_FILE):
         pipeline.overlay(root, linked, into)
 
 
@@ -204,20 +206,20 @@ def test_the_program_resolves_links_before_it_trusts_a_path(tmp_path: Path) -> N
     (tmp_path / "secret.yaml").write_text("x\n")
     (tmp_path / "stacks" / "dev.yaml").write_text("x\n")
     (tmp_path / "stacks" / "link.yaml").symlink_to(tmp_path / "secret.yaml")
-    assert pipeline.resolve_catalog(None, "dev", tmp_path) == (tmp_path / "stacks" / "dev.yaml").resolve()
-    with pytest.raises(pipeline.PipelineError, match="outside the repository's stacks/ folder"):
-        pipeline.resolve_catalog("stacks/link.yaml", "dev", tmp_path)
-    with pytest.raises(pipeline.PipelineError, match=pipeline.RULE_CATALOG_PATH):
-        pipeline.resolve_catalog("../secret.yaml", "dev", tmp_path)
+    assert location.resolve_catalog(None, "dev", tmp_path) == (tmp_path / "stacks" / "dev.yaml").resolve()
+    with pytest.raises(location.PipelineError, match="outside the repository's stacks/ folder"):
+        location.resolve_catalog("stacks/link.yaml", "dev", tmp_path)
+    with pytest.raises(location.PipelineError, match=location.RULE_CATALOG_PATH):
+        location.resolve_catalog("../secret.yaml", "dev", tmp_path)
 
 
 def test_the_committed_stack_files_import_their_esc_environment_and_name_a_catalog_in_stacks() -> None:
-    stacks = pipeline.stack_catalogs(pipeline.GitTree(ROOT, "HEAD")) if (ROOT / ".git").exists() else {}
+    stacks = pipeline.stack_catalogs(gitio.GitTree(ROOT, "HEAD")) if (ROOT / ".git").exists() else {}
     for path in sorted(ROOT.glob("Pulumi.*.yaml")):
         stack = pipeline.STACK_FILE.fullmatch(path.name).group(1)  # type: ignore[union-attr]
         data = yaml.safe_load(path.read_text())
         assert data["environment"] == [naming.esc_environment(stack)]
-        assert pipeline.catalog_path(data["config"].get(pipeline.CATALOG_KEY), stack).startswith("stacks/")
+        assert location.catalog_path(data["config"].get(location.CATALOG_KEY), stack).startswith("stacks/")
         preview = yaml.safe_load(pipeline.preview_config(path.read_text(), stack))
         assert preview["environment"] == [naming.esc_preview_environment(stack)]
         assert preview["config"] == data["config"]
@@ -227,7 +229,7 @@ def test_the_committed_stack_files_import_their_esc_environment_and_name_a_catal
 
 def test_a_stack_file_importing_anything_else_gets_no_preview_config() -> None:
     text = yaml.safe_dump({"environment": ["app-of-apps/prod"], "config": {}})
-    with pytest.raises(pipeline.PipelineError, match="pipeline-esc-environment"):
+    with pytest.raises(location.PipelineError, match="pipeline-esc-environment"):
         pipeline.preview_config(text, "dev")
 
 
@@ -253,9 +255,9 @@ def test_the_preview_identity_reads_exactly_what_the_program_manages_and_nothing
     import kubernetes_validate
 
     from fleet import guardrails
+    from fleet.compiler import load_state, settings_for
     from fleet.guardrails.base import StackResource
-    from fleet.load import load_state, settings_for
-    from fleet.resources import desired_resources
+    from fleet.render.resources import desired_resources
 
     for catalog in sorted((ROOT / "stacks").glob("*.yaml")):
         parsed, state = load_state(catalog)

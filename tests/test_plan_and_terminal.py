@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleet import plan, terminal
-from fleet.cli import run
+from fleet.cli.main import run
+from fleet.io import files
+from fleet.text import terminal
 from tests.conftest import BASE, ROOT
 
 DEV = ROOT / "stacks" / "dev.yaml"
@@ -81,7 +82,7 @@ def test_a_failing_write_leaves_the_previous_plan_intact(
 ) -> None:
     before = _snapshot(previous)
     written: list[Path] = []
-    real = plan._write_file
+    real = files._write_file
 
     def full_disk(path: Path, text: str) -> None:
         if len(written) == 5:
@@ -89,7 +90,7 @@ def test_a_failing_write_leaves_the_previous_plan_intact(
         written.append(path)
         real(path, text)
 
-    monkeypatch.setattr(plan, "_write_file", full_disk)
+    monkeypatch.setattr(files, "_write_file", full_disk)
     changed = copy.deepcopy(BASE)
     changed["teams"][1]["name"] = "discovery"
     code, stdout, stderr = _plan(capsys, previous, write_catalog(changed))
@@ -180,7 +181,7 @@ def test_exchange_swaps_a_file_and_a_directory(tmp_path: Path) -> None:
     (a / "inside").write_text("dir")
     b = tmp_path / "b"
     b.write_text("file")
-    plan._exchange(a, b)
+    files._exchange(a, b)
     assert a.read_text() == "file"
     assert (b / "inside").read_text() == "dir"
 

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from fleet.load import load
-from fleet.naming import IRSA_ANNOTATION
-from fleet.render import CASCADE_FINALIZER
+from fleet.catalog.naming import IRSA_ANNOTATION
+from fleet.compiler import load
+from fleet.render.layers import CASCADE_FINALIZER
 from tests.conftest import ROOT
 from tests.pulumi_harness import ProgramRun, run_program
 
@@ -85,7 +85,7 @@ def test_counts_per_type_prod() -> None:
 
 
 def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> None:
-    from fleet.render import render
+    from fleet.render.layers import render
 
     name, run = stack
     state = render(load(ROOT / "stacks" / f"{name}.yaml"))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleet.cli import run
+from fleet.cli.main import run
+from fleet.compiler import load, load_state, settings_for
 from fleet.guardrails.argocd import unpinned_revision
-from fleet.load import load, load_state, settings_for
 from tests.conftest import ROOT
 
 PROD = ROOT / "stacks" / "prod.yaml"
@@ -471,7 +471,7 @@ def test_the_workflow_step_fails_on_a_refusal_and_passes_on_nothing_to_do(tmp_pa
 def dev_env():
     """dev as the reader listed it from a loopback kube-apiserver (tests/data/status/dev.json):
     checkout Synced/Healthy on REV_A, ledger OutOfSync, settlement Degraded, query-api absent."""
-    from fleet import status
+    from fleet.status import report as status
     from tests.test_status import recorded
 
     catalog, state = load_state(DEV)
@@ -479,7 +479,7 @@ def dev_env():
 
 
 def _gate(dev_env, app: str, revision: str | None = None):
-    from fleet import promote as core
+    from fleet.history import promote as core
 
     catalog, env = dev_env
     team, name = app.split("/")
@@ -488,7 +488,7 @@ def _gate(dev_env, app: str, revision: str | None = None):
 
 
 def test_a_branch_that_is_healthy_in_dev_is_promoted_as_the_commit_dev_runs(dev_env) -> None:
-    from fleet.promote import Move
+    from fleet.history.promote import Move
     from tests import status_scenario as scenario
 
     kept, refused = _gate(dev_env, "payments/checkout")  # dev's catalog says main

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from cloudsplaining.scan.policy_document import PolicyDocument
 
-from fleet.load import load
-from fleet.render import render
-from fleet.state import FleetState, IamRole, Manifest
+from fleet.compiler import load
+from fleet.render.layers import render
+from fleet.render.state import FleetState, IamRole, Manifest
 from tests.conftest import ARGOCD_CRDS, STACKS
 
 KUBERNETES_VERSION = "1.31"

@@ -14,10 +14,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from fleet import access, repo_creds
-from fleet.load import load_state, state_from_text
-from fleet.naming import Names
-from fleet.problems import CatalogError
+from fleet.catalog.naming import Names
+from fleet.compiler import load_state, state_from_text
+from fleet.render import repo_creds
+from fleet.reports import access
+from fleet.text.problems import CatalogError
 from tests.conftest import BASE, ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "external-secret.v1.schema.json").read_text())
@@ -146,7 +147,7 @@ def test_the_access_report_shows_them() -> None:
     text = access.markdown(data)
     assert "## Argo CD repository credentials" in text
     assert "platform-secrets: acme/dev/argocd/github-app/payments" in text
-    from fleet import access_html, graph
+    from fleet.reports import access_html, graph
 
     html = access_html.page(state, data, graph.mermaid(state))
     assert "<h2>Argo CD repository credentials</h2>" in html

@@ -22,11 +22,17 @@ import jsonschema
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from fleet import access, guardrails, status, status_formats, status_html
-from fleet.load import load_state
-from fleet.naming import Names
-from fleet.resources import reader_resources
-from fleet.state import FleetState
+from fleet import guardrails
+from fleet.apis.argocd import ARGOCD_KINDS
+from fleet.apis.kubernetes import READ_KINDS
+from fleet.catalog.naming import Names
+from fleet.compiler import load_state
+from fleet.render.resources import reader_resources
+from fleet.render.state import FleetState
+from fleet.reports import access
+from fleet.status import formats as status_formats
+from fleet.status import html as status_html
+from fleet.status import report as status
 from tests import status_scenario as scenario
 from tests.conftest import ROOT
 from tests.test_access_html import chromium, needs_chromium
@@ -139,7 +145,7 @@ def test_the_recordings_hold_every_planned_kind(states: dict[str, FleetState]) -
     live = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in observed.objects}
     live |= {("AppProject", "argocd", p["metadata"]["name"]) for p in observed.projects}
     live |= {("Application", "argocd", a["metadata"]["name"]) for a in observed.applications}
-    listed = {kind for _, kind, _, _ in status.READ_KINDS} | {kind for _, kind, _ in status.ARGOCD_KINDS}
+    listed = {kind for _, kind, _, _ in READ_KINDS} | {kind for _, kind, _ in ARGOCD_KINDS}
     planned = {(m.kind, m.namespace, m.name) for m in states["prod"].manifests()}
     readable = {k for k in planned if k[0] in listed}
     assert readable <= live
@@ -442,8 +448,8 @@ def test_the_reader_may_only_get_and_list_what_it_lists(states: dict[str, FleetS
         for resource in rule["resources"]
         if rule["verbs"] == ["get", "list"]
     }
-    listed = {(v.rsplit("/", 1)[0] if "/" in v else "", p.rsplit("/", 1)[-1]) for p, _, v, _ in status.READ_KINDS}
-    listed |= {(v.split("/")[0], plural) for plural, _, v in status.ARGOCD_KINDS}
+    listed = {(v.rsplit("/", 1)[0] if "/" in v else "", p.rsplit("/", 1)[-1]) for p, _, v, _ in READ_KINDS}
+    listed |= {(v.split("/")[0], plural) for plural, _, v in ARGOCD_KINDS}
     assert granted == listed
     assert not any(resource in ("secrets", "configmaps", "*") for _, resource in granted)
     for binding in ("ClusterRoleBinding", "RoleBinding"):

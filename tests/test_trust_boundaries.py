@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from fleet import iam_actions
+from fleet.apis import aws_iam as iam_actions
+from fleet.compiler import validate
 from fleet.guardrails import iam, iam_sources, reserved
-from fleet.load import validate
-from fleet.problems import CatalogError
+from fleet.text.problems import CatalogError
 from tests.conftest import BASE
 from tests.test_guardrails import pack_resource_violations
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet import pipeline
+from fleet.catalog import location
+from fleet.pipeline import steps as pipeline
 from tests.conftest import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -171,7 +172,7 @@ def checks_out_head_code(step: dict[str, Any], on: set[str]) -> bool:
     if not step.get("uses", "").startswith("actions/checkout@"):
         return False
     options = step.get("with") or {}
-    if options.get("sparse-checkout") == pipeline.STACKS_DIR:
+    if options.get("sparse-checkout") == location.STACKS_DIR:
         return False  # the catalogs only: data, laid over the base's code
     if on & _HEAD_TRIGGERS:
         return not str(options.get("ref", "")).startswith("${{ github.event.pull_request.base.")

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
-from fleet.platform_stack import PlatformStack
+from fleet.io.platform_stack import PlatformStack
 
 config = pulumi.Config()
 team, app_name = config.require("team"), config.require("app")

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from fleet.catalog import Catalog
+from fleet.catalog.models import Catalog
 from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, limits, repo_credentials
 from fleet.guardrails import catalog as catalog_rules
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
-from fleet.problems import Problem
+from fleet.text.problems import Problem
 
 RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES, *argocd_rbac.RULES)
 STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES, *argocd_rbac.STACK_RULES)

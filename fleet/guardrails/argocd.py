@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
+from fleet.catalog.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
+from fleet.catalog.platform import ARGO, PLATFORM_OWNED_KINDS
 from fleet.guardrails.base import (
     Rule,
     Settings,
@@ -22,34 +24,12 @@ from fleet.guardrails.base import (
     spec,
 )
 from fleet.guardrails.reserved import reserved_reason
-from fleet.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
 
-ARGO = "argoproj.io"
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 PROJECT_TYPES = (kind(ARGO, "AppProject"),)
 APPLICATION_TYPES = (kind(ARGO, "Application"),)
 APPLICATION_SET_TYPES = (kind(ARGO, "ApplicationSet"),)
-# Kinds a team's Applications must never deploy, so the project blacklists them: what the
-# platform owns in a team namespace (quota, limits, network policy, RBAC, and each app's
-# ServiceAccount, which its IAM role trusts: a chart's ServiceAccount of the same name would
-# take it over, annotations included), what reaches other namespaces (Endpoints and
-# EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an Application or ApplicationSet
-# in a team namespace could name another project). Charts use the platform's ServiceAccount
-# (`serviceAccount.create: false`, name `<app>`).
-PLATFORM_OWNED_KINDS = (
-    ("", "LimitRange"),
-    ("", "ResourceQuota"),
-    ("networking.k8s.io", "NetworkPolicy"),
-    ("rbac.authorization.k8s.io", "Role"),
-    ("rbac.authorization.k8s.io", "RoleBinding"),
-    ("", "ServiceAccount"),
-    ("", "Endpoints"),
-    ("discovery.k8s.io", "EndpointSlice"),
-    (ARGO, "Application"),
-    (ARGO, "ApplicationSet"),
-    (ARGO, "AppProject"),
-)
 _ROLE_NAME = re.compile(ARGOCD_ROLE_PATTERN)
 
 

@@ -1,30 +1,26 @@
 """Argo CD's global RBAC (argocd-rbac-cm): deny by default, and no team group reaching across projects.
 
 Pure line parsing and glob matching, no Casbin: the policy pack's environment has neither the
-`casbin` package nor the vendored model. The report side (`fleet.argocd_rbac`) evaluates the
+`casbin` package nor the vendored model. The report side (`fleet.reports.argocd_policy`) evaluates the
 same policy with Casbin and Argo CD's model; a test proves the two agree on the built-in roles.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
+from fleet.apis.argocd import POLICY_CSV, POLICY_DEFAULT, glob_match, policy_lines
+from fleet.catalog.naming import ARGOCD_RBAC_CONFIGMAP
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, kind, metadata, spec
-from fleet.naming import ARGOCD_RBAC_CONFIGMAP
 
 CONFIGMAP_TYPES = (kind("", "ConfigMap"),)
-POLICY_DEFAULT = "policy.default"
-POLICY_CSV = "policy.csv"
-SCOPES = "scopes"
 DEFAULT_DENY = "argocd-rbac-default-deny"
 NO_CROSS_PROJECT = "argocd-rbac-no-cross-project"
 # Resources Argo CD checks against `<project>/<object>`; a grant on them with a glob project
 # reaches every team's applications (or their logs, or a shell in their pods).
 PROJECT_RESOURCES = ("applications", "applicationsets", "logs", "exec")
-# What Argo CD's built-in roles grant on project resources (vendor/argocd/rbac/builtin-policy.csv;
+# What Argo CD's built-in roles grant on project resources (fleet/apis/data/argocd-rbac/builtin-policy.csv;
 # a test keeps this in step with the vendored file): both reach every project.
 BUILTIN_PROJECT_GRANTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "role:readonly": (("applications", "get", "*/*"), ("applicationsets", "get", "*/*"), ("logs", "get", "*/*")),
@@ -36,66 +32,6 @@ BUILTIN_PROJECT_GRANTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
 }
 BUILTIN_ROLE_LINKS = (("role:admin", "role:readonly"),)
-
-
-@lru_cache(maxsize=4096)
-def _glob(pattern: str) -> re.Pattern[str]:
-    """Argo CD's glob (`policy.matchMode: glob`, the default): `*` any characters, `/` included;
-    `?` one; `[...]` a class (`[!...]` negated); `{a,b}` alternatives."""
-    out, i, depth = [], 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith("!")
-                body = body[1:] if negate else body
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
-                i = end
-        elif c == "{":
-            depth += 1
-            out.append("(?:")
-        elif c == "}" and depth:
-            depth -= 1
-            out.append(")")
-        elif c == "," and depth:
-            out.append("|")
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    out.append(")" * depth)
-    return re.compile("".join(out), re.S)
-
-
-def glob_match(value: str, pattern: str) -> bool:
-    try:
-        return _glob(pattern).fullmatch(value) is not None
-    except re.error:
-        return value == pattern
-
-
-def policy_lines(csv: str) -> list[list[str]]:
-    """`policy.csv` as Casbin reads it: one rule a line, fields split on commas, `#` comments."""
-    return [
-        [field.strip() for field in line.split(",")]
-        for line in csv.splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
-
-
-def scopes_value(scopes: Sequence[str]) -> str:
-    """`scopes` as Argo CD writes it: '[groups, email]'."""
-    return "[" + ", ".join(scopes) + "]"
 
 
 def _roles_of(subject: str, links: Sequence[tuple[str, str]]) -> set[str]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog import Catalog, Network, Source, Statement, Team, present
+from fleet.catalog.models import Catalog, Network, Source, Statement, Team, present
+from fleet.catalog.naming import partition
 from fleet.guardrails import argocd, argocd_rbac, iam, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
-from fleet.naming import partition
-from fleet.problems import Path, Problem
+from fleet.text.problems import Path, Problem
 
 RESERVED_NAMESPACE = "k8s-reserved-namespace"
 TRUSTED_NAMESPACES = "k8s-network-trusts-reserved"

@@ -8,11 +8,12 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from fleet import iam_actions, iam_policies
+from fleet.apis import aws_iam as iam_actions
+from fleet.catalog.naming import Names
 from fleet.guardrails import argocd as argocd_guardrails
 from fleet.guardrails import iam_sources, ownership
 from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
-from fleet.naming import Names
+from fleet.render import iam_policies
 
 ROLE = "aws:iam/role:Role"
 IDENTITY_POLICY_TYPES = (

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from fleet import boundaries
+from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, Names
 from fleet.guardrails.base import (
     POD_SECURITY_LEVELS,
     Rule,
@@ -21,7 +21,7 @@ from fleet.guardrails.base import (
     spec,
 )
 from fleet.guardrails.reserved import is_reserved
-from fleet.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, Names
+from fleet.render import boundaries
 
 RBAC = "rbac.authorization.k8s.io"
 # Every API version of each kind, and its Patch and List resources (see `kind`).

@@ -15,11 +15,13 @@ from typing import Any
 
 import orjson
 
-from fleet import iam_policies, terminal
-from fleet.catalog import Catalog, Source, present
+from fleet.catalog.models import Catalog, Source, present
+from fleet.catalog.naming import partition
 from fleet.guardrails.base import Rule
-from fleet.naming import partition
-from fleet.problems import Path, Problem
+from fleet.render import iam_policies
+from fleet.render.layers import okta_group_description
+from fleet.text import terminal
+from fleet.text.problems import Path, Problem
 
 PROVIDER_LIMITS = "provider-apply-limits"
 SOURCE_OPTIONS = "argocd-source-options"
@@ -46,8 +48,6 @@ def _problem(path: Path, reason: str, rule: str = PROVIDER_LIMITS) -> Problem:
 
 
 def okta_descriptions(catalog: Catalog) -> Iterator[Problem]:
-    from fleet.render import okta_group_description  # render imports the guardrails package
-
     for t, team in present(catalog.teams):
         longest = max(
             (okta_group_description(catalog, team, persona) for persona in catalog.personas), key=len, default=""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from fleet import iam_actions
+from fleet.apis import aws_iam as iam_actions
 from fleet.guardrails.iam_sources import UNOWNABLE_SERVICES
 
 ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws)?:(\S+)$")

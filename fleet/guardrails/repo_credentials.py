@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog import Catalog, present
+from fleet.catalog.models import Catalog, present
 from fleet.guardrails.base import Rule
-from fleet.problems import Problem
+from fleet.text.problems import Problem
 
 OWNED = "argocd-repo-credentials-owned"
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from fleet.guardrails.argocd_rbac import policy_lines
-from fleet.naming import ARGOCD_RBAC_CONFIGMAP, MANAGED_BY
+from fleet.apis.argocd import policy_lines
+from fleet.catalog.naming import ARGOCD_RBAC_CONFIGMAP, MANAGED_BY
 from tests.conftest import ROOT
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube
@@ -38,9 +38,9 @@ PROGRAM = textwrap.dedent(
     import yaml
 
     from components.register import register
-    from fleet import resources
-    from fleet.load import validate
-    from fleet.render import render
+    from fleet.render import resources
+    from fleet.compiler import validate
+    from fleet.render.layers import render
 
     root = os.environ["APP_OF_APPS_ROOT"]
     with open(os.path.join(root, "stacks", "dev.yaml"), encoding="utf-8") as f:

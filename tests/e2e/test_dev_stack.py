@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleet import personas
+from fleet.catalog import personas
 from tests.conftest import ROOT
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube

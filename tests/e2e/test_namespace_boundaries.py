@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from fleet import boundaries
-from fleet.load import load_state
-from fleet.naming import ENVIRONMENT_LABEL, K8S_PART_OF, Names
+from fleet.catalog.naming import ENVIRONMENT_LABEL, K8S_PART_OF, Names
+from fleet.compiler import load_state
+from fleet.render import boundaries
 from tests.conftest import ROOT
 from tests.e2e.kube import Kube, KubeError
 

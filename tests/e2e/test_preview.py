@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from fleet.load import load
-from fleet.render import render
-from fleet.resources import desired_resources
+from fleet.compiler import load
+from fleet.render.layers import render
+from fleet.render.resources import desired_resources
 from tests.conftest import ROOT
 from tests.e2e.engine import Workspace
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleet import pipeline
-from fleet.load import load_state
-from fleet.naming import PREVIEW_IDENTITY, PREVIEW_KUBERNETES_GROUP
-from fleet.resources import desired_resources
+from fleet.catalog.naming import PREVIEW_IDENTITY, PREVIEW_KUBERNETES_GROUP
+from fleet.compiler import load_state
+from fleet.pipeline import steps as pipeline
+from fleet.render.resources import desired_resources
 from tests.conftest import STACKS
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube

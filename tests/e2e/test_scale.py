@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from benchmarks.generate import catalog
-from fleet.load import state_from_text
-from fleet.resources import desired_resources
+from fleet.compiler import state_from_text
+from fleet.render.resources import desired_resources
 from tests.conftest import ROOT
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube

@@ -23,9 +23,9 @@ import yaml
 from kubernetes import client
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from fleet.load import load_state
-from fleet.naming import Names
-from fleet.state import FleetState
+from fleet.catalog.naming import Names
+from fleet.compiler import load_state
+from fleet.render.state import FleetState
 from tests import status_scenario as scenario
 from tests.conftest import ROOT
 
@@ -115,7 +115,7 @@ def test_every_format(fleet_env: dict[str, Any]) -> None:
     md = fleet_status(fleet_env, *AS)
     assert md.returncode == 0, md.stderr
     assert f"| team | app | {WITH_TROUBLE} | {CLEAN} | same revision |" in md.stdout
-    assert "| search | query\\-api | **absent** |" in md.stdout  # escaped by fleet/markdown.py
+    assert "| search | query\\-api | **absent** |" in md.stdout  # escaped by fleet/text/markdown.py
     html = fleet_status(fleet_env, *AS, "--format", "html")
     assert html.returncode == 0, html.stderr
     assert 'class="st degraded"' in html.stdout

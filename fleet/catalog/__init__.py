@@ -1,0 +1,1 @@
+"""The catalog contract: frozen models, derived names, persona templates, consistency checks."""

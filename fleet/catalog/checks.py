@@ -1,0 +1,129 @@
+"""Consistency rules that compare fields with each other: uniqueness, references, derived names.
+
+Each function yields every finding with its exact path; none stops at the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fleet.catalog.models import Catalog, present
+from fleet.catalog.naming import ARGOCD_APPLICATION_NAME_MAX, ARGOCD_DEFAULT_PROJECT, IAM_ROLE_NAME_MAX, partition
+from fleet.text.problems import Path, Problem
+
+
+def _duplicates(
+    items: list[tuple[str, Path]], what: str, fold_case: bool = False, verb: str = "is already used"
+) -> Iterator[Problem]:
+    first: dict[str, Path] = {}
+    for value, path in items:
+        key = value.lower() if fold_case else value
+        if key in first:
+            yield Problem.at(path, f"{what} {value!r} {verb} at {Problem.at(first[key], '').path}")
+        else:
+            first[key] = path
+
+
+def aws_settings(catalog: Catalog) -> Iterator[Problem]:
+    aws = catalog.aws
+    if aws.workload_identity == "irsa" and not aws.oidc_provider_arn:
+        yield Problem.at(["aws", "oidc_provider_arn"], "required when aws.workload_identity is irsa")
+    for field in (
+        "oidc_provider_arn",
+        "saml_provider_arn",
+        "permissions_boundary_arn",
+        "human_permissions_boundary_arn",
+    ):
+        arn = getattr(aws, field)
+        if arn and arn.split(":")[1] != partition(aws.region):
+            yield Problem.at(
+                ["aws", field], f"is in partition {arn.split(':')[1]}, but {aws.region} is in {partition(aws.region)}"
+            )
+        account = arn.split(":")[4] if arn else None
+        if account and account not in (aws.account_id, "aws"):
+            yield Problem.at(
+                ["aws", field],
+                f"is in account {account}, not aws.account_id {aws.account_id}; IAM roles can only use their own account's",
+            )
+    if not catalog.personas:
+        yield Problem.at(["personas"], "at least one persona is needed (omit the field for the defaults)")
+    for name, persona in catalog.personas.items():
+        if persona.aws_managed_policy_arns and not aws.saml_provider_arn:
+            yield Problem.at(
+                ["personas", name, "aws_managed_policy_arns"],
+                "has no effect without aws.saml_provider_arn (no human role is created)",
+            )
+
+
+def teams_and_apps(catalog: Catalog) -> Iterator[Problem]:
+    if not catalog.teams:
+        yield Problem.at(["teams"], "no teams: an empty fleet would delete everything the stack created")
+    for t, team in present(catalog.teams):
+        if team.name == ARGOCD_DEFAULT_PROJECT:
+            yield Problem.at(
+                ["teams", t, "name"],
+                "'default' is Argo CD's built-in project, which may deploy anything anywhere; choose another team name",
+            )
+        for a, app in present(team.apps):
+            if app.aws is not None and not app.aws.statements and not app.aws.managed_policy_arns:
+                yield Problem.at(
+                    ["teams", t, "apps", a, "aws"],
+                    "grants nothing: add statements or managed_policy_arns, or remove the aws block (no role is created without it)",
+                )
+    yield from _duplicates([(t.name, ["teams", i, "name"]) for i, t in present(catalog.teams)], "team")
+    claims: list[tuple[str, Path]] = []
+    for t, team in present(catalog.teams):
+        own = [(ns.name, ["teams", t, "namespaces", n, "name"]) for n, ns in enumerate(team.namespaces)]
+        yield from _duplicates(own, "namespace")
+        claims.extend({name: path for name, path in reversed(own)}.items())  # first of each name
+        yield from _duplicates([(a.name, ["teams", t, "apps", i, "name"]) for i, a in present(team.apps)], "app")
+        names = {ns.name for ns in team.namespaces}
+        for a, app in present(team.apps):
+            if app.namespace is not None and app.namespace not in names:
+                yield Problem.at(
+                    ["teams", t, "apps", a, "namespace"],
+                    f"{app.namespace!r} is not one of the team's namespaces ({', '.join(sorted(names))})",
+                )
+        for persona in team.members:
+            if persona not in catalog.personas:
+                yield Problem.at(
+                    ["teams", t, "members", persona], f"unknown persona; known: {', '.join(sorted(catalog.personas))}"
+                )
+    yield from _duplicates(
+        sorted(claims, key=lambda claim: claim[1]), "namespace", verb="is already claimed by the team"
+    )
+
+
+def derived_names(catalog: Catalog) -> Iterator[Problem]:
+    names = catalog.names()
+    groups: list[tuple[str, Path]] = []
+    roles: list[tuple[str, Path]] = []
+    applications: list[tuple[str, Path]] = []
+    human = catalog.human_role_personas()
+    for t, team in present(catalog.teams):
+        for persona in catalog.personas:
+            groups.append((names.okta_group(team.name, persona), ["teams", t, "name"]))
+        for persona in human:
+            roles.append((names.human_role(team.name, persona), ["teams", t, "name"]))
+        for a, app in present(team.apps):
+            applications.append((names.application(team.name, app.name), ["teams", t, "apps", a, "name"]))
+            if app.aws is not None:
+                roles.append((names.workload_role(team.name, app.name), ["teams", t, "apps", a, "name"]))
+    for role, path in roles:
+        if len(role) > IAM_ROLE_NAME_MAX:
+            yield Problem.at(
+                path, f"the IAM role name {role!r} is {len(role)} characters; IAM allows {IAM_ROLE_NAME_MAX}"
+            )
+    for app, path in applications:
+        if len(app) > ARGOCD_APPLICATION_NAME_MAX:
+            yield Problem.at(
+                path,
+                f"the Argo CD Application name {app!r} is {len(app)} characters; its tracking label allows {ARGOCD_APPLICATION_NAME_MAX}",
+            )
+    yield from _duplicates(roles, "derived IAM role name (IAM ignores case)", fold_case=True)
+    yield from _duplicates(groups, "derived Okta group name")
+    yield from _duplicates(applications, "derived Argo CD Application name")
+
+
+def check(catalog: Catalog) -> list[Problem]:
+    return [*aws_settings(catalog), *teams_and_apps(catalog), *derived_names(catalog)]

@@ -1,0 +1,131 @@
+"""`python -m fleet pipeline …`: the steps the workflows run, always from the base branch's code.
+
+Exit 0 done; 1 refused (an invalid head catalog, a catalog outside stacks/, a symbolic link);
+2 usage error or unreadable input (a revision git does not have).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from fleet.pipeline import steps as pipeline
+from fleet.text.problems import CatalogError, UnreadableFileError
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("pipeline", help="the CI steps: review, overlay, stacks, preview-config, comments")
+    steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
+    r = steps.add_parser("review", help="classify a pull request and write the review comment")
+    r.add_argument("--repo", type=Path, default=Path(), help="a clone holding both revisions (read as git objects)")
+    r.add_argument("--base", required=True)
+    r.add_argument("--head", required=True)
+    r.add_argument("--out", type=Path, required=True, help="the comment, Markdown")
+    r.add_argument("--github-output", type=Path, help="append catalog_only, warnings and invalid here")
+    o = steps.add_parser("overlay", help="replace stacks/ here with the head's catalogs (regular files only)")
+    o.add_argument("--repo", type=Path, required=True)
+    o.add_argument("--head", required=True)
+    o.add_argument("--into", type=Path, default=Path())
+    s = steps.add_parser("stacks", help="the stacks of this checkout, one a line (from Pulumi.<stack>.yaml)")
+    s.add_argument("--repo", type=Path, default=Path())
+    c = steps.add_parser("preview-config", help="the read-only stack file for `pulumi preview --config-file`")
+    c.add_argument("stack")
+    c.add_argument("--out", type=Path, required=True)
+    m = steps.add_parser("preview-comment", help="the preview comment from LOGDIR/<stack>.log and .outcome")
+    m.add_argument("logdir", type=Path)
+    m.add_argument("--mode", choices=("catalog", "code"), required=True)
+    m.add_argument("--run-url", required=True)
+    m.add_argument("--github-output", type=Path, required=True, help="append comment=<JSON string> here")
+    k = steps.add_parser("preview-role", help="the read-only ClusterRole (and binding) of the preview identity, YAML")
+    k.add_argument("files", type=Path, nargs="+", help="every catalog the cluster serves")
+    d = steps.add_parser("drift-issues", help="an issue body for every stack whose LOGDIR/<stack>.outcome is a failure")
+    d.add_argument("logdir", type=Path)
+    d.add_argument("--run-url", required=True)
+    d.add_argument("--github-output", type=Path, required=True, help="append issues=<JSON: stack -> body> here")
+
+
+def _append(path: Path, values: dict[str, object]) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(pipeline.github_outputs(values))
+
+
+def _results(logdir: Path) -> dict[str, tuple[str, str]]:
+    """stack -> (outcome, log) from LOGDIR/<stack>.log and .outcome (written by .github/scripts/preview.sh)."""
+    out = {}
+    for log in sorted(logdir.glob("*.log")):
+        outcome_file = log.with_suffix(".outcome")
+        outcome = outcome_file.read_text(encoding="utf-8").strip() if outcome_file.exists() else "did not finish"
+        out[log.stem] = (outcome, log.read_text(encoding="utf-8", errors="replace"))
+    return out
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.step == "review":
+        result = pipeline.review(args.repo, args.base, args.head)
+        args.out.write_text(result.markdown, encoding="utf-8")
+        if args.github_output:
+            _append(
+                args.github_output,
+                {
+                    "catalog_only": result.classification.catalog_only,
+                    "warnings": result.warnings,
+                    "invalid": list(result.invalid),
+                },
+            )
+        kind = "catalogs only" if result.classification.catalog_only else "changes more than catalogs"
+        print(f"review: {kind}; {result.warnings} warning(s); invalid: {', '.join(result.invalid) or 'none'}")
+        return EXIT_REFUSED if result.invalid else 0
+    if args.step == "overlay":
+        written = pipeline.overlay(args.repo, args.head, args.into)
+        print(f"overlay: {len(written)} catalog(s) from {args.head[:12]}: {', '.join(written)}")
+    elif args.step == "stacks":
+        for stack in sorted(pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))):
+            print(stack)
+    elif args.step == "preview-config":
+        source = Path(f"Pulumi.{args.stack}.yaml")
+        try:
+            text = source.read_text(encoding="utf-8")
+        except OSError as err:
+            raise UnreadableFileError(f"{source}: cannot read: {err.strerror or err}") from err
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(pipeline.preview_config(text, args.stack), encoding="utf-8")
+    elif args.step == "preview-role":
+        from fleet.compiler import load_state
+        from fleet.render.resources import desired_resources
+
+        types = {r.type for path in args.files for r in desired_resources(load_state(path)[1])}
+        sys.stdout.write(yaml.safe_dump_all(pipeline.preview_cluster_role(types), sort_keys=False))
+    elif args.step == "preview-comment":
+        results = _results(args.logdir)
+        _append(args.github_output, {"comment": pipeline.preview_comment(results, args.mode, args.run_url)})
+    else:
+        drifted = {
+            stack: pipeline.drift_issue(stack, log, args.run_url)
+            for stack, (outcome, log) in _results(args.logdir).items()
+            if outcome != pipeline.NO_ERROR
+        }
+        _append(args.github_output, {"issues": drifted})
+        print(f"drift: {', '.join(sorted(drifted)) or 'none'}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except pipeline.PipelineError as err:
+        for reason in err.reasons:
+            print(f"refused: {reason}", file=sys.stderr)
+        return EXIT_REFUSED
+    except CatalogError as err:
+        for line in err.lines():
+            print(line, file=sys.stderr)
+        return EXIT_REFUSED
+    except (UnreadableFileError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,144 @@
+"""`python -m fleet promote`: the shell around `fleet.history.promote` (files in and out, the optional
+health gate through `fleet status`).
+
+Exit 0 changed (or, with --dry-run, would change); 3 nothing to promote; 1 refused (nothing
+written); 2 usage error, unreadable file, or an environment that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from fleet.catalog.models import Catalog
+from fleet.compiler import load_state, state_from_text
+from fleet.history import promote
+from fleet.io import files
+from fleet.render.state import FleetState
+from fleet.reports import diff
+from fleet.text import terminal
+from fleet.text.problems import CatalogError, UsageError
+from fleet.text.yaml_io import read_text
+
+EXIT_REFUSED = 1
+EXIT_NOTHING = 3
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "promote",
+        help="set an app's source.revision in one catalog to another's, changing only that value",
+        description="Exit 0 changed, 3 nothing to promote, 1 refused (nothing written), 2 usage error.",
+    )
+    p.add_argument(
+        "selection", nargs="?", metavar="TEAM/APP", help="one app; with --all: a team, or nothing for the whole fleet"
+    )
+    p.add_argument(
+        "--from", dest="source", type=Path, help="the catalog whose revision is promoted, e.g. stacks/dev.yaml"
+    )
+    p.add_argument(
+        "--to", dest="target", type=Path, required=True, help="the catalog that is edited, e.g. stacks/prod.yaml"
+    )
+    p.add_argument("--revision", help="promote this revision (a commit SHA or a tag) instead of the source's")
+    p.add_argument("--all", action="store_true", help="every app (of TEAM, if given) whose revisions differ")
+    p.add_argument(
+        "--require-healthy",
+        action="store_true",
+        help="refuse unless the app is Synced and Healthy on that revision in the source environment (fleet status)",
+    )
+    p.add_argument("--kubeconfig", help="for --require-healthy: the source environment's kubeconfig")
+    p.add_argument(
+        "--context", help="for --require-healthy: its context (default: the catalog's, else the current one)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the change, write nothing")
+    p.add_argument("--format", choices=("md", "json"), default="md", help="how the change is printed (as fleet diff)")
+
+
+def _selection(args: argparse.Namespace) -> promote.Selection:
+    given = args.selection
+    if args.all:
+        if args.revision:
+            raise UsageError("--revision sets one app's revision; it does not combine with --all")
+        if given is not None and "/" in given:
+            raise UsageError(f"--all takes a team (or nothing), not {given!r}")
+        if args.source is None:
+            raise UsageError("--all promotes what --from runs: give --from")
+        return promote.Selection(given, None)
+    team, slash, app = (given or "").partition("/")
+    if not (team and slash and app) or "/" in app:
+        raise UsageError("name one app as TEAM/APP, or use --all [TEAM]")
+    if args.source is None and args.revision is None:
+        raise UsageError(f"{given}: give --from (promote its revision there) or --revision")
+    return promote.Selection(team, app)
+
+
+def _source_environment(source: tuple[Catalog, FleetState], args: argparse.Namespace) -> Any:
+    """The source environment as `fleet status` sees it (read-only list calls)."""
+    try:
+        from fleet.io import cluster as status_reader
+        from fleet.status import report as status
+    except ImportError:
+        raise UsageError(
+            "--require-healthy reads the source environment through `fleet status`, which this version "
+            "does not have yet; promote without it and check the source environment by hand"
+        ) from None
+    catalog, state = source
+    context = args.context or catalog.cluster.context
+    try:
+        observed = status_reader.read(state, status_reader.Target(args.kubeconfig, context))
+    except status_reader.ReadError as err:
+        raise UsageError(f"--require-healthy: {err}") from None
+    return status.environment(state, observed)
+
+
+def run(args: argparse.Namespace) -> int:
+    def err(line: str) -> None:
+        print(terminal.escape(line), file=sys.stderr)
+
+    selection = _selection(args)
+    label = str(args.target)
+    text = read_text(args.target)
+    before = state_from_text(text, label)  # the target must be valid to begin with
+    source = load_state(args.source) if args.source is not None else None
+    moves, notes = promote.plan(
+        source[0] if source else None, before[0], selection, args.revision, str(args.source), label
+    )
+    for note in notes:
+        err(f"note: {note}")
+    refused: dict[promote.Move, str] = {}
+    if args.require_healthy:
+        if source is None:
+            raise UsageError("--require-healthy reads the source environment: give --from")
+        moves, refused = promote.gate(moves, _source_environment(source, args), source[0], str(args.source))
+    refused.update(promote.refusals(before[0], moves, label))
+    if refused and (selection.app is not None or not [m for m in moves if m not in refused]):
+        for line in refused.values():
+            err(line)
+        err(f"{label}: {len(refused)} refusal(s); nothing was written")
+        return EXIT_REFUSED
+    for line in refused.values():  # --all: the others are promoted
+        err(f"{line}; left as it is")
+    moves = [m for m in moves if m not in refused]
+    if not moves:
+        err(f"{label}: nothing to promote (the revisions already match)")
+        return EXIT_NOTHING
+    new_text = promote.rewrite(text, moves, label)
+    try:
+        after = state_from_text(new_text, label)
+    except CatalogError as error:
+        for line in error.lines():
+            err(line)
+        err(f"{label}: the promoted catalog would be invalid; nothing was written")
+        return EXIT_REFUSED
+    if not args.dry_run:
+        files.replace_text(args.target, new_text)
+    for move in moves:
+        err(f"{'would promote' if args.dry_run else 'promoted'} {move.name}: {move.old} -> {move.new}")
+    result = diff.compute(before, after, label, f"{label} (promoted)")
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(terminal.escape(diff.markdown(result), multiline=True))
+    return 0

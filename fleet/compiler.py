@@ -1,0 +1,190 @@
+"""File → validated Catalog, or a CatalogError carrying every problem found."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from fleet import guardrails
+from fleet.catalog import checks
+from fleet.catalog.models import App, Catalog, Team
+from fleet.guardrails import limits
+from fleet.render.layers import render
+from fleet.render.resources import desired_resources
+from fleet.render.state import FleetState
+from fleet.text.problems import CatalogError, Problem, format_path
+from fleet.text.yaml_io import parse, read_text
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional / Annotated down to the type that holds the next path element."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed in the mapping at `loc` (for suggesting a misspelt one)."""
+    current: Any = Catalog
+    for part in loc:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        elif origin in (tuple, list):
+            current = typing.get_args(current)[0]
+        elif origin is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind, loc, message = error["type"], error["loc"], error["msg"]
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        allowed = _fields_at(tuple(loc[:-1]))
+        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return f"unknown field {field!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        return f"{error['input']!r} is not allowed; expected {error['ctx']['expected']}"
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), (list, tuple)):
+        return "must not be empty" if kind == "too_short" else message
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of fields, not {_kind(error['input'])}"
+    if kind in ("tuple_type", "list_type"):
+        return f"must be a list, not {_kind(error['input'])}"
+    return message[0].lower() + message[1:] if message else kind
+
+
+def _kind(value: Any) -> str:
+    return "empty (null)" if value is None else type(value).__name__
+
+
+def _problems(err: ValidationError) -> list[Problem]:
+    errors = err.errors(include_url=False)
+    # A list whose items failed is also "too short" after validation: one report is enough.
+    failed_items = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
+    failed_items |= {tuple(e["loc"][:i]) for e in errors for i, p in enumerate(e["loc"]) if isinstance(p, int)}
+    errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in failed_items)]
+    out = []
+    for error in errors:
+        loc = [part for part in error["loc"] if part != "[key]"]
+        reason = _reason(error)
+        if "[key]" in error["loc"]:
+            reason = f"key: {reason}"
+        out.append(Problem(format_path(loc), reason))
+    return out
+
+
+def shape_problems(err: ValidationError) -> list[Problem]:
+    """The problems of a catalog that failed its models, worded as `fleet validate` words them."""
+    return _problems(err)
+
+
+def _valid(model: type[M], data: Any, **update: Any) -> M | None:
+    """`data` as `model` without its unknown fields (already reported), or None if malformed."""
+    if not isinstance(data, dict):
+        return None
+    known = {key: value for key, value in data.items() if key in model.model_fields}
+    try:
+        return model.model_validate({**known, **dict.fromkeys(update, ())}).model_copy(update=update)
+    except ValidationError:
+        return None
+
+
+def _partial(data: dict[str, Any]) -> Catalog | None:
+    """The well-formed parts of a malformed catalog: malformed teams and apps become None.
+
+    Indices are kept, so the consistency checks and guardrails that run on it report the same
+    paths as on a whole catalog. Without well-formed top-level settings nothing can be checked.
+    """
+    raw_teams = data.get("teams")
+    if not isinstance(raw_teams, list):
+        return None
+    teams: list[Team | None] = []
+    for raw in raw_teams:
+        raw_apps = raw.get("apps") if isinstance(raw, dict) else None
+        apps = [_valid(App, app) for app in raw_apps] if isinstance(raw_apps, list) else []
+        teams.append(_valid(Team, raw, apps=tuple(apps)))
+    return _valid(Catalog, data, teams=tuple(teams))
+
+
+def validate(data: Any, source: str) -> Catalog:
+    """Validate parsed YAML: shape, consistency and guardrails, every problem in one report."""
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise CatalogError(source, [Problem("(top level)", f"a catalog is a mapping of fields, not {kind}")])
+    catalog: Catalog | None
+    unsafe = limits.unsafe_text(data)
+    try:
+        catalog = Catalog.model_validate(data)
+        problems: list[Problem] = [*unsafe]
+    except ValidationError as err:
+        catalog, problems = _partial(data), [*unsafe, *_problems(err)]
+    if catalog is not None:
+        problems += [*checks.check(catalog), *guardrails.check_catalog(catalog)]
+    if problems:
+        raise CatalogError(source, problems)
+    assert catalog is not None
+    return catalog
+
+
+def load(path: str | Path) -> Catalog:
+    source = str(path)
+    return validate(parse(read_text(path), source), source)
+
+
+def settings_for(catalog: Catalog) -> guardrails.Settings:
+    return guardrails.Settings(
+        allowed_repos=catalog.argocd.allowed_repos,
+        pod_security_floor=catalog.guardrails.pod_security_floor,
+        argocd_namespace=catalog.argocd.namespace,
+        account_ids=(catalog.aws.account_id,),
+        reserved_namespaces=catalog.cluster.reserved_namespaces,
+        allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
+        require_pinned_revisions=catalog.deletion_protection,
+    )
+
+
+def load_state(path: str | Path) -> tuple[Catalog, FleetState]:
+    """Load, validate and render; then judge the rendered resources with the same guardrails
+    the policy pack runs, so a template bug cannot ship what a catalog rule would refuse."""
+    return state_from_text(read_text(path), str(path))
+
+
+def state_from_text(text: str, source: str) -> tuple[Catalog, FleetState]:
+    """As load_state, for a catalog that is not a file (`git show REV:path`)."""
+    catalog = validate(parse(text, source), source)
+    state = render(catalog)
+    violations = guardrails.check_resources(desired_resources(state), settings_for(catalog))
+    if violations:
+        raise CatalogError(
+            source,
+            [Problem(f"(rendered) {v.resource_type} {v.resource_name}", f"{v.message} [{v.rule}]") for v in violations],
+        )
+    return catalog, state

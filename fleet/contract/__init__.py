@@ -1,0 +1,1 @@
+"""The `fleet` stack output: the versioned shape other teams' stacks read through StackReference."""

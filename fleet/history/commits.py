@@ -1,0 +1,60 @@
+"""A catalog's history as plain data: who committed which change to the file, and when.
+
+`fleet.io.git` reads it from Git; `fleet.history.audit` computes on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Where a pull request number is written: GitHub's merge and squash subjects, or a trailer
+# ("PR: #12", "Pull-Request: https://github.com/acme/fleet/pull/12").
+_MERGE_SUBJECT = re.compile(r"^Merge pull request #([0-9]+) ")
+
+
+_SQUASH_SUBJECT = re.compile(r"\(#([0-9]+)\)\s*$")
+
+
+_TRAILER_PR = re.compile(r"^(?:#|.*/pull/)?([0-9]+)/?$")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author: Person
+    authored_at: datetime
+    committer: Person
+    committed_at: datetime
+    subject: str
+    approvers: tuple[str, ...]
+    pr_trailers: tuple[str, ...]
+
+    def pull_request(self) -> int | None:
+        for value in self.pr_trailers:
+            if match := _TRAILER_PR.match(value.strip()):
+                return int(match.group(1))
+        for pattern in (_MERGE_SUBJECT, _SQUASH_SUBJECT):
+            if match := pattern.search(self.subject):
+                return int(match.group(1))
+        return None
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One first-parent commit that changed the file: its blob before and after."""
+
+    commit: Commit
+    status: str  # A added, M modified, R renamed, D deleted (T: type change, read as M)
+    path: str  # after the commit (for D: the path it had)
+    previous_path: str | None  # before a rename
+    blob: str | None  # None when the file was deleted
+    merged: tuple[Commit, ...] = field(default=())  # for a merge: the commits it brought that touched the file

@@ -1,0 +1,113 @@
+"""Writing files so that a reader never sees half of one: the plan directory, swapped in whole.
+
+Everything the tool writes goes through here (the CLI and the pipeline ask; the pure layers only
+return text).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import secrets
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+from fleet.render.state import FleetState
+from fleet.reports.plan import OWNED, files
+
+
+class UnsafeOutputError(Exception):
+    """--out is, or contains, a symbolic link: plan would write or delete through it."""
+
+
+def _symlinks(out_dir: Path) -> list[Path]:
+    if out_dir.is_symlink():
+        return [out_dir]
+    found: list[Path] = []
+    for root, dirs, names in os.walk(out_dir):  # never follows links
+        found += [Path(root, name) for name in (*dirs, *names) if Path(root, name).is_symlink()]
+    return sorted(found)
+
+
+def _write_file(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:  # a full disk fails here or at close
+        handle.write(text)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE): at no moment is `b`
+    missing or half-written. Elsewhere, three renames."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None) if sys.platform == "linux" else None
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(code, os.strerror(code), str(b))
+    aside = a.with_name(a.name + ".previous")
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
+
+
+def write(state: FleetState, out_dir: Path) -> dict[str, str]:
+    """Write the plan atomically: everything goes into a new directory beside `out_dir` first,
+    then each entry that plan owns is swapped in by rename. A failing write (a full disk) leaves
+    the previous plan as it was; entries plan does not own are never touched; an `out_dir` that
+    is or contains a symbolic link is refused, so nothing is written or removed through one."""
+    content = files(state)
+    out_dir = Path(os.path.abspath(out_dir))
+    links = _symlinks(out_dir)
+    if links:
+        raise UnsafeOutputError(
+            f"--out {out_dir}: {links[0]} is a symbolic link (to {os.readlink(links[0])}); "
+            "plan writes only into real directories, so that nothing is written or removed through a link"
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(out_dir))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging: Path | None = out_dir.parent / f".{out_dir.name}.plan-{secrets.token_hex(4)}"
+    assert staging is not None
+    staging.mkdir()
+    try:
+        for relative, text in content.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(path, text)
+        if not out_dir.exists():
+            os.rename(staging, out_dir)
+            staging = None
+            return content
+        previous = staging / ".previous"
+        previous.mkdir()
+        for name in OWNED:
+            new, old = staging / name, out_dir / name
+            if new.exists():
+                if os.path.lexists(old):
+                    _exchange(new, old)  # the old entry is now in staging, removed below
+                else:
+                    os.rename(new, old)
+            elif os.path.lexists(old):
+                os.rename(old, previous / name)  # owned, but no longer produced (no IAM roles left)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return content
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Replace the file at once (a reader never sees half of it), keeping its mode."""
+    real = path.resolve()
+    temporary = real.with_name(f".{real.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(text.encode("utf-8"))
+    os.chmod(temporary, stat.S_IMODE(real.stat().st_mode))
+    os.replace(temporary, real)

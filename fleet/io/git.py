@@ -1,0 +1,243 @@
+"""The imperative shell of `fleet audit`: what Git knows about one file's history.
+
+Only `git` itself is run (read-only: `log`, `cat-file`, `rev-parse`); everything it answers is
+turned into plain data here, and `fleet.history.audit` computes on that data.
+
+The history is the first-parent chain of a ref (default HEAD): on a protected main branch
+every change arrives as one commit there, a merge of a pull request or a squashed one, and that
+commit is when the change took effect. A merge's diff is taken against its first parent, so it
+shows everything the pull request brought. Renames are followed (Git's `-M` detection).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from fleet.catalog.location import RULE_REGULAR_FILE, PipelineError
+from fleet.history.commits import Commit, FileChange, Person
+from fleet.text.problems import UnreadableFileError, UsageError
+
+# Fields of one commit in `git log --format`; \x1f between fields, \x1e before each commit.
+_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s")
+_TRAILERS = (
+    "%(trailers:key=Reviewed-by,key=Approved-by,valueonly,unfold,separator=%x1d)",
+    "%(trailers:key=PR,key=Pull-Request,valueonly,unfold,separator=%x1d)",
+)
+_FORMAT = "%x1e" + "%x1f".join((*_FIELDS, *_TRAILERS))
+_NULL_BLOB = "0" * 40
+
+
+def _git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "-c", "core.quotePath=false", *args],  # noqa: S607
+            input=stdin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+        )
+    except FileNotFoundError as err:
+        raise UsageError("git is not installed (fleet audit reads the catalog's history with it)") from err
+    if done.returncode != 0:
+        raise UsageError(f"git {args[0]} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def locate(catalog: str | Path) -> tuple[Path, str]:
+    """(repository root, the catalog's path inside it) for a path given on the command line."""
+    path = Path(catalog).absolute()
+    start = path.parent if path.parent.is_dir() else Path.cwd()
+    probe = subprocess.run(
+        ["git", "-C", str(start), "rev-parse", "--show-toplevel"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise UsageError(f"{catalog}: not inside a Git repository (fleet audit reads the catalog's Git history)")
+    root = Path(probe.stdout.strip()).resolve()
+    try:
+        inside = path.parent.resolve().joinpath(path.name).relative_to(root)
+    except ValueError:
+        raise UsageError(f"{catalog}: outside the repository at {root}") from None
+    return root, inside.as_posix()
+
+
+def resolve(repo: Path, ref: str) -> str:
+    """The commit a ref names, or a clear error."""
+    try:
+        return _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
+    except UsageError:
+        raise UsageError(f"--ref {ref}: not a commit of the repository at {repo}") from None
+
+
+def _commits(text: str) -> Iterator[tuple[Commit, str]]:
+    """(commit, the raw diff lines after it) for each record of `git log --format=_FORMAT -z`."""
+    for record in text.split("\x1e")[1:]:
+        header, _, rest = record.partition("\x00")
+        parts = header.split("\x1f")
+        sha, parents, an, ae, ad, cn, ce, cd, subject, approvers, prs = parts
+        commit = Commit(
+            sha=sha,
+            parents=tuple(parents.split()),
+            author=Person(an, ae),
+            authored_at=datetime.fromisoformat(ad),
+            committer=Person(cn, ce),
+            committed_at=datetime.fromisoformat(cd),
+            subject=subject,
+            approvers=tuple(a.strip() for a in approvers.split("\x1d") if a.strip()),
+            pr_trailers=tuple(p.strip() for p in prs.split("\x1d") if p.strip()),
+        )
+        yield commit, rest
+
+
+def _raw_entries(rest: str) -> Iterator[tuple[str, str, str, str, str | None]]:
+    """(old blob, new blob, status letter, path, renamed-from) of `--raw -z` output."""
+    fields = rest.lstrip("\n").split("\x00")
+    i = 0
+    while i < len(fields) and fields[i].startswith(":"):
+        meta = fields[i].split()
+        old_blob, new_blob, status = meta[2], meta[3], meta[4][0]
+        if status in ("R", "C"):
+            source, target = fields[i + 1], fields[i + 2]
+            i += 3
+            yield old_blob, new_blob, status, target, source
+        else:
+            yield old_blob, new_blob, status, fields[i + 1], None
+            i += 2
+
+
+def history(repo: Path, path: str, ref: str) -> list[FileChange]:
+    """Every first-parent commit of `ref` that changed `path` (following renames backwards),
+    oldest first. Empty when the path was never tracked on that history."""
+    out = _git(
+        repo,
+        "log",
+        "--first-parent",
+        "--diff-merges=first-parent",
+        "--raw",
+        "--no-abbrev",
+        "-M",
+        "-z",
+        f"--format={_FORMAT}",
+        ref,
+        "--",
+    )
+    changes: list[FileChange] = []
+    current = path
+    for commit, rest in _commits(out):
+        for old_blob, new_blob, status, target, source in _raw_entries(rest):
+            if target != current:
+                continue
+            if status == "R" and source is not None:
+                changes.append(FileChange(commit, "R", target, source, new_blob))
+                current = source
+            elif status == "D":
+                changes.append(FileChange(commit, "D", target, None, None))
+            else:
+                kind = "A" if old_blob == _NULL_BLOB else "M"
+                changes.append(FileChange(commit, kind, target, None, new_blob))
+            break
+    changes.reverse()
+    return [_with_merged(repo, change) for change in changes]
+
+
+def _with_merged(repo: Path, change: FileChange) -> FileChange:
+    """A merge's own commits that touched the file: their authors, and the approvals and pull
+    request their trailers name (a review bot may write them there rather than on the merge)."""
+    if len(change.commit.parents) < 2:
+        return change
+    paths = sorted({change.path, change.previous_path or change.path})
+    out = _git(
+        repo,
+        "log",
+        "-z",
+        f"--format={_FORMAT}",
+        "--no-merges",
+        f"{change.commit.parents[0]}..{change.commit.sha}",
+        "--",
+        *paths,
+    )
+    merged = tuple(commit for commit, _ in _commits(out))
+    return FileChange(change.commit, change.status, change.path, change.previous_path, change.blob, merged)
+
+
+class BlobReader:
+    """`git cat-file --batch`, one process for the whole audit; blobs are read as they are needed."""
+
+    def __init__(self, repo: Path) -> None:
+        self._process = subprocess.Popen(
+            ["git", "-C", str(repo), "cat-file", "--batch"],  # noqa: S607
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def read(self, blob: str) -> bytes:
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(f"{blob}\n".encode())
+        self._process.stdin.flush()
+        header = self._process.stdout.readline().split()
+        if len(header) != 3:
+            raise UsageError(f"git cat-file: blob {blob} is missing from the repository")
+        data = self._process.stdout.read(int(header[2]) + 1)
+        return data[:-1]
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+REGULAR_MODES = {"100644"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str
+    path: str
+
+
+class GitTree:
+    """Files of one revision of a clone, read as git objects."""
+
+    def __init__(self, repo: Path, rev: str) -> None:
+        self.repo, self.rev = repo, rev
+
+    def _git(self, *args: str) -> bytes:
+        result = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False)  # noqa: S607
+        if result.returncode != 0:
+            raise UnreadableFileError(f"git {' '.join(args)}: {result.stderr.decode(errors='replace').strip()}")
+        return result.stdout
+
+    def entries(self, pathspec: str | None = None, *, recursive: bool = False) -> list[Entry]:
+        args = ["ls-tree", "-z", "--full-tree", *(["-r"] if recursive else []), self.rev]
+        out = []
+        for record in self._git(*args, *(["--", pathspec] if pathspec else [])).split(b"\0"):
+            if record:
+                meta, _, path = record.decode("utf-8", errors="replace").partition("\t")
+                out.append(Entry(meta.split(" ")[0], path))
+        return out
+
+    def read(self, path: str) -> str | None:
+        """The text of a regular file; None when absent. Anything but a regular file is refused."""
+        listed = [e for e in self.entries(path) if e.path == path]
+        if not listed:
+            return None
+        if listed[0].mode not in REGULAR_MODES:
+            raise PipelineError(
+                [f"{path}: is not a regular file (git mode {listed[0].mode}, a symbolic link?) [{RULE_REGULAR_FILE}]"]
+            )
+        return self._git("cat-file", "blob", f"{self.rev}:{path}").decode("utf-8", errors="replace")

@@ -1,0 +1,1 @@
+"""The pull-request pipeline's decisions, taken by the base branch's code about the head's files."""

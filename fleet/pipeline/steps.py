@@ -1,0 +1,385 @@
+"""The pull-request pipeline's decisions, taken by the base branch's code about the head's files.
+
+A pull request's own code never runs with credentials (README, "The pipeline"): the base's
+`fleet` decides whether the pull request changes only catalogs, reviews the head's catalogs,
+and lays them over the base's code for the credentialed preview. It reads the head through git
+objects (`git ls-tree`, `git cat-file`), never through a checkout, so nothing of the head runs
+and a symbolic link is seen as one (and refused), never followed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from fleet.catalog.location import (
+    CATALOG_KEY,
+    RULE_REGULAR_FILE,
+    STACKS_DIR,
+    PipelineError,
+    catalog_path,
+    catalog_path_reasons,
+)
+from fleet.catalog.naming import (
+    K8S_MANAGED_BY,
+    MANAGED_BY,
+    PREVIEW_IDENTITY,
+    PREVIEW_KUBERNETES_GROUP,
+    esc_environment,
+    esc_preview_environment,
+)
+from fleet.guardrails.base import kubernetes_kind
+from fleet.io.git import REGULAR_MODES, GitTree
+from fleet.text import markdown as md
+from fleet.text.problems import CatalogError
+
+STACK_FILE = re.compile(r"Pulumi\.([A-Za-z0-9_-][A-Za-z0-9_.-]*)\.yaml")
+REVIEW_MARKER = "<!-- app-of-apps-review -->"
+PREVIEW_MARKER = "<!-- app-of-apps-preview -->"
+DRIFT_MARKER = "<!-- app-of-apps-drift -->"
+# The GitHub environment whose required reviewers approve a preview of anything but catalogs.
+APPROVAL_ENVIRONMENT = "preview"
+
+_ABSENT = "000000"
+
+Category = Literal["catalog", "stack-config", "workflow", "policies", "code"]
+# What the top of the comment says about each kind of file a pull request changes.
+CALLOUTS: dict[Category, str] = {
+    "stack-config": "Pulumi project or stack configuration (which catalog and which ESC environment a stack uses)",
+    "workflow": "the CI/CD workflows and repository automation (.github/)",
+    "policies": "the guardrail policy pack (policies/)",
+    "code": "the program, its tools or anything else outside stacks/",
+}
+
+
+# --- where a catalog may live ----------------------------------------------------------------
+
+
+# --- reading a revision through git objects --------------------------------------------------
+
+
+# --- which stacks, which catalogs ------------------------------------------------------------
+
+
+def stack_catalogs(tree: GitTree) -> dict[str, str]:
+    """stack -> catalog path, from every Pulumi.<stack>.yaml of the revision (the file a stack
+    really deploys, not a glob of stacks/). Every refusal at once."""
+    out: dict[str, str] = {}
+    reasons: list[str] = []
+    for entry in tree.entries():
+        match = STACK_FILE.fullmatch(entry.path)
+        if not match:
+            continue
+        stack = match.group(1)
+        try:
+            text = tree.read(entry.path) or ""
+            data = yaml.safe_load(text) or {}
+        except PipelineError as err:
+            reasons += err.reasons
+            continue
+        except yaml.YAMLError as err:
+            reasons.append(f"{entry.path}: not YAML: {err}")
+            continue
+        config = data.get("config") if isinstance(data, dict) else None
+        value = config.get(CATALOG_KEY) if isinstance(config, dict) else None
+        try:
+            out[stack] = catalog_path(value if value is None or isinstance(value, str) else repr(value), stack)
+        except PipelineError as err:
+            reasons += [f"{entry.path}: {r}" for r in err.reasons]
+    if reasons:
+        raise PipelineError(reasons)
+    return out
+
+
+# --- what a pull request changes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileChange:
+    status: str
+    old_mode: str
+    new_mode: str
+    path: str
+
+
+def categorize(change: FileChange) -> Category:
+    path = change.path
+    if path.startswith(".github/"):
+        return "workflow"
+    if path.startswith("policies/"):
+        return "policies"
+    if path == "Pulumi.yaml" or STACK_FILE.fullmatch(path):
+        return "stack-config"
+    regular = {change.old_mode, change.new_mode} <= REGULAR_MODES | {_ABSENT}
+    if regular and not catalog_path_reasons(path):
+        return "catalog"
+    return "code"
+
+
+def changed_files(repo: Path, base: str, head: str) -> list[FileChange]:
+    """What the pull request changes: from the merge base to the head, renames as delete+add."""
+    tree = GitTree(repo, head)
+    raw = tree._git("diff", "--raw", "-z", "--no-renames", "--no-abbrev", f"{base}...{head}")
+    fields = raw.split(b"\0")
+    out = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta:
+            continue
+        old_mode, new_mode, _old, _new, status = meta.decode().lstrip(":").split(" ")
+        out.append(FileChange(status, old_mode, new_mode, path.decode("utf-8", errors="replace")))
+    return out
+
+
+@dataclass(frozen=True)
+class Classification:
+    changes: tuple[FileChange, ...]
+
+    @property
+    def by_category(self) -> dict[Category, list[str]]:
+        out: dict[Category, list[str]] = {}
+        for change in self.changes:
+            out.setdefault(categorize(change), []).append(change.path)
+        return out
+
+    @property
+    def catalog_only(self) -> bool:
+        """True when the base's code with the head's stacks/ previews exactly this change."""
+        return set(self.by_category) <= {"catalog"}
+
+
+# --- the review comment ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    markdown: str
+    warnings: int
+    invalid: tuple[str, ...]  # stacks whose head catalog is invalid; "(pipeline)" for a refusal
+    classification: Classification
+
+
+def _callouts(classification: Classification) -> list[str]:
+    categories = classification.by_category
+    if classification.catalog_only:
+        return [
+            "**Catalogs only.** The credentialed `pulumi preview` runs the base branch's code with "
+            "this pull request's `stacks/` laid over it; none of this pull request's code runs with credentials.",
+            "",
+        ]
+    lines = [
+        "> [!CAUTION]",
+        "> **This pull request changes more than catalogs.** Its `pulumi preview` runs its own code, so it "
+        f"waits for a maintainer's approval in the `{APPROVAL_ENVIRONMENT}` GitHub environment. Review these first:",
+    ]
+    for category, what in CALLOUTS.items():
+        paths = categories.get(category, [])
+        if paths:
+            shown = ", ".join(md.code(p) for p in paths[:20]) + (
+                f" and {len(paths) - 20} more" if len(paths) > 20 else ""
+            )
+            lines.append(f"> - **{what}**: {shown}")
+    return [*lines, ""]
+
+
+def review(repo: Path, base: str, head: str) -> Review:
+    """The comment: call-outs first, then `fleet diff` of every stack's catalog, base → head,
+    each stack's catalog found through its Pulumi.<stack>.yaml on that side."""
+    from fleet.compiler import state_from_text
+    from fleet.reports import diff  # the review is the only caller that needs it
+
+    classification = Classification(tuple(changed_files(repo, base, head)))
+    base_tree, head_tree = GitTree(repo, base), GitTree(repo, head)
+    lines = [REVIEW_MARKER, "## app-of-apps review", "", *_callouts(classification)]
+    reasons: list[str] = []
+    sides: list[dict[str, str]] = []
+    for tree in (base_tree, head_tree):
+        try:
+            sides.append(stack_catalogs(tree))
+        except PipelineError as err:
+            reasons += [f"{tree.rev[:12]}: {r}" for r in err.reasons]
+            sides.append({})
+    base_stacks, head_stacks = sides
+    warnings = 0
+    invalid: list[str] = []
+    for stack in sorted(set(base_stacks) | set(head_stacks)):
+        loaded = []
+        for tree, stacks in ((base_tree, base_stacks), (head_tree, head_stacks)):
+            path = stacks.get(stack)
+            label = f"{tree.rev[:12]}:{path}" if path else f"{tree.rev[:12]}: no stack {stack}"
+            try:
+                text = tree.read(path) if path else None
+                if path and text is None and tree is head_tree:
+                    # `pulumi up` would stop on it: say so here, not after the merge.
+                    invalid.append(stack)
+                    reasons.append(f"Pulumi.{stack}.yaml names {path}, which does not exist at {tree.rev[:12]}")
+                loaded.append((state_from_text(text, label) if text is not None else None, label))
+            except CatalogError as err:
+                if tree is head_tree:
+                    invalid.append(stack)
+                lines += [
+                    f"#### Stack {md.code(stack)}: {md.code(label)} is invalid",
+                    "",
+                    md.fenced("\n".join(err.lines())),
+                    "",
+                ]
+                loaded.append((None, label))
+            except PipelineError as err:
+                reasons += err.reasons
+                loaded.append((None, label))
+        (old, old_label), (new, new_label) = loaded
+        if old is None and new is None:
+            continue
+        result = diff.compute(old, new, old_label, new_label)
+        warnings += len(result.warnings)
+        lines.append(diff.markdown(result))
+    if reasons:
+        invalid.append("(pipeline)")
+        lines += ["#### Refused", "", *[f"- {md.text(r)}" for r in reasons], ""]
+    return Review("\n".join(lines).rstrip("\n") + "\n", warnings, tuple(invalid), classification)
+
+
+# --- the credentialed jobs' inputs -----------------------------------------------------------
+
+
+def overlay(repo: Path, head: str, into: Path) -> list[str]:
+    """Replace every catalog under `into`/stacks with the head's (regular files only)."""
+    tree = GitTree(repo, head)
+    entries = [e for e in tree.entries(STACKS_DIR, recursive=True) if not catalog_path_reasons(e.path)]
+    bad = [e for e in entries if e.mode not in REGULAR_MODES]
+    if bad:
+        raise PipelineError(f"{e.path}: is not a regular file (git mode {e.mode}) [{RULE_REGULAR_FILE}]" for e in bad)
+    stacks = into / STACKS_DIR
+    for old in stacks.rglob("*.yaml") if stacks.exists() else []:
+        old.unlink()
+    written = []
+    for entry in entries:
+        target = into / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(tree.read(entry.path) or "", encoding="utf-8")
+        written.append(entry.path)
+    return written
+
+
+def preview_config(stack_file_text: str, stack: str) -> str:
+    """The stack file for a read-only run (`pulumi preview --config-file`): the same config, but
+    importing the stack's read-only ESC environment instead of the deployer's."""
+    data = yaml.safe_load(stack_file_text) or {}
+    imports = data.get("environment")
+    if imports != [esc_environment(stack)]:
+        raise PipelineError(
+            [
+                f"Pulumi.{stack}.yaml: environment must import exactly [{esc_environment(stack)}], "
+                f"not {imports!r} [pipeline-esc-environment]"
+            ]
+        )
+    data["environment"] = [esc_preview_environment(stack)]
+    header = f"# Generated from Pulumi.{stack}.yaml for a read-only run: only the ESC environment differs.\n"
+    return header + yaml.safe_dump(data, sort_keys=False)
+
+
+# --- the read-only Kubernetes identity of previews -------------------------------------------
+
+READ_VERBS = ("get", "list", "watch")
+
+
+def _api_resource(resource_type: str) -> tuple[str, str] | None:
+    """'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding' -> ('rbac.authorization.k8s.io', 'rolebindings');
+    a Patch or List type reads its kind ('kubernetes:core/v1:ConfigMapPatch' -> ('', 'configmaps'))."""
+    found = kubernetes_kind(resource_type)
+    if found is None:
+        return None
+    group, kind, _variant = found
+    plural = kind.lower()
+    plural = plural[:-1] + "ies" if plural.endswith("y") else plural + "s"
+    return ("" if group == "core" else group), plural
+
+
+def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object]]:
+    """A ClusterRole that reads (get, list, watch) exactly the kinds the program manages, and its
+    binding to the preview identity's group. pulumi-kubernetes previews with a server-side
+    dry-run when it may patch and falls back to a client-side diff when it may not."""
+    by_group: dict[str, set[str]] = {}
+    for resource_type in resource_types:
+        found = _api_resource(resource_type)
+        if found:
+            by_group.setdefault(found[0], set()).add(found[1])
+    labels = {K8S_MANAGED_BY: MANAGED_BY}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": PREVIEW_IDENTITY, "labels": labels},
+        "rules": [
+            {"apiGroups": [group], "resources": sorted(resources), "verbs": list(READ_VERBS)}
+            for group, resources in sorted(by_group.items())
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": PREVIEW_IDENTITY, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": PREVIEW_IDENTITY},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PREVIEW_KUBERNETES_GROUP}],
+    }
+    return [role, binding]
+
+
+# --- the preview comment and the drift issue -------------------------------------------------
+
+NO_ERROR = "no error"  # the outcome .github/scripts/preview.sh writes for a preview that passed
+_LOG_LIMIT = 60_000  # characters of a log kept in a comment (GitHub caps a comment at 65,536)
+
+
+def _tail(log: str, limit: int) -> str:
+    return log if len(log) <= limit else "… (earlier lines cut; the whole log is in the run)\n" + log[-limit:]
+
+
+def preview_comment(results: Mapping[str, tuple[str, str]], mode: str, run_url: str) -> str:
+    """results: stack -> (outcome, log). mode: 'catalog' (base code) or 'code' (approved head code)."""
+    who = (
+        "the base branch's code with this pull request's catalogs"
+        if mode == "catalog"
+        else f"this pull request's code, after approval in the `{APPROVAL_ENVIRONMENT}` environment"
+    )
+    limit = _LOG_LIMIT // max(1, len(results))
+    lines = [
+        PREVIEW_MARKER,
+        "## pulumi preview",
+        "",
+        f"Read-only credentials; the program is {who}. Run: {md.text(run_url)}",
+        "",
+    ]
+    for stack, (outcome, log) in sorted(results.items()):
+        lines += [
+            "<details>",
+            f"<summary>{md.html(stack)}: {md.html(outcome)}</summary>",
+            "",
+            md.fenced(_tail(log, limit)),
+            "",
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def drift_issue(stack: str, log: str, run_url: str) -> str:
+    return "\n".join(
+        [
+            DRIFT_MARKER,
+            f"`pulumi preview --refresh --expect-no-changes` or `fleet status --fail-on drift` found drift in {md.code(stack)} ({md.text(run_url)}).",
+            "",
+            md.fenced(_tail(log, _LOG_LIMIT)),
+            "",
+        ]
+    )
+
+
+def github_outputs(values: Mapping[str, object]) -> str:
+    """key=value lines for $GITHUB_OUTPUT; every value JSON-encoded on one line, so no value can
+    add a line (an output of its own)."""
+    return "".join(f"{key}={json.dumps(value)}\n" for key, value in values.items())

@@ -1,0 +1,235 @@
+"""Desired state → the resources the program registers: Pulumi type, logical name, inputs.
+
+Inputs are camelCase, exactly as the engine and a CrossGuard policy pack see them, so that the
+guardrails can judge the rendered desired state offline with the same functions the policy pack
+runs at preview. Components register these and nothing else; where an input is only known at
+deployment (an Okta group id, a role ARN) the component wires the output in its place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleet.catalog.naming import Names
+from fleet.render import iam_policies
+from fleet.render.state import AppState, FleetState, IamRole, Manifest, OktaGroup, TeamState
+
+OKTA_GROUP = "okta:group/group:Group"
+OKTA_RULE = "okta:group/rule:Rule"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+
+OKTA_EXPRESSION = "urn:okta:expression:1.0"
+INLINE_POLICY_NAME = "fleet-inline"
+MAX_SESSION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    props: dict[str, Any]
+    protect: bool = False
+    # Deleting it in the cloud would lose what cannot be recreated; kept unless decommissioning.
+    retain_on_delete: bool = False
+    labels: dict[str, str] = field(default_factory=dict)  # what it belongs to, for reports
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.name)
+
+
+def kubernetes_type(api_version: str, kind: str) -> str:
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{kind}"
+
+
+def kubernetes(manifest: Manifest, retain_on_delete: bool = False) -> Resource:
+    return Resource(
+        kubernetes_type(manifest.api_version, manifest.kind),
+        manifest.logical_name,
+        manifest.obj,
+        protect=manifest.protect,
+        retain_on_delete=retain_on_delete,
+    )
+
+
+def okta_group(group: OktaGroup, retain_on_delete: bool) -> list[Resource]:
+    out = [
+        Resource(
+            OKTA_GROUP,
+            Names.logical_group(group.name),
+            {"name": group.name, "description": group.description},
+            protect=group.protect,
+            retain_on_delete=retain_on_delete,
+        )
+    ]
+    if group.rule is not None:
+        out.append(
+            Resource(
+                OKTA_RULE,
+                Names.logical_group(group.name),
+                {
+                    "name": group.rule_name,
+                    "expressionType": OKTA_EXPRESSION,
+                    "expressionValue": group.rule,
+                    "groupAssignments": [f"<id of {group.name}>"],
+                    "status": "ACTIVE",
+                },
+            )
+        )
+    return out
+
+
+def iam_role(role: IamRole, description: str, retain_on_delete: bool) -> list[Resource]:
+    props: dict[str, Any] = {
+        "name": role.name,
+        "path": role.path,
+        "description": description,
+        "assumeRolePolicy": iam_policies.to_json(role.trust_policy),
+        "maxSessionDuration": MAX_SESSION_SECONDS,
+        "tags": role.tags,
+    }
+    if role.permissions_boundary_arn:
+        props["permissionsBoundary"] = role.permissions_boundary_arn
+    logical = Names.logical_role(role.name)
+    out = [Resource(IAM_ROLE, logical, props, protect=role.protect, retain_on_delete=retain_on_delete)]
+    if role.inline_policy is not None:
+        out.append(
+            Resource(
+                IAM_ROLE_POLICY,
+                logical,
+                {"name": INLINE_POLICY_NAME, "role": role.name, "policy": iam_policies.to_json(role.inline_policy)},
+            )
+        )
+    for arn in role.managed_policy_arns:
+        out.append(
+            Resource(
+                IAM_ATTACHMENT, Names.logical_policy_attachment(role.name, arn), {"role": role.name, "policyArn": arn}
+            )
+        )
+    return out
+
+
+def pod_identity(app: AppState) -> Resource | None:
+    if app.pod_identity is None or app.role is None:
+        return None
+    assoc = app.pod_identity
+    return Resource(
+        POD_IDENTITY,
+        Names.logical_pod_identity(assoc.namespace, assoc.service_account),
+        {
+            "clusterName": assoc.cluster_name,
+            "namespace": assoc.namespace,
+            "serviceAccount": assoc.service_account,
+            "roleArn": app.role.arn,
+            "tags": app.role.tags,
+        },
+    )
+
+
+def workload_role_description(app: AppState) -> str:
+    return f"Workload role of {app.team}/{app.name} ({app.namespace}/{app.service_account.name})"
+
+
+def human_role_description(team: str, persona: str, okta_group: str) -> str:
+    return f"{persona} of team {team}, assumed by Okta group {okta_group}"
+
+
+@dataclass(frozen=True)
+class TeamResources:
+    groups: tuple[tuple[Resource, Resource | None], ...]  # (group, its rule)
+    human_roles: tuple[tuple[Resource, ...], ...]  # (role, attachments...)
+    namespaces: tuple[Resource, ...]
+    namespaced: tuple[Resource, ...]
+    project: Resource
+    repo_credentials: tuple[Resource, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppResources:
+    role: tuple[Resource, ...]  # empty, or (role, inline policy?, attachments...)
+    service_account: Resource
+    pod_identity: Resource | None
+    application: Resource
+
+
+def _pairs(resources: list[Resource]) -> tuple[Resource, Resource | None]:
+    return resources[0], (resources[1] if len(resources) > 1 else None)
+
+
+def team_resources(team: TeamState) -> TeamResources:
+    # Two-step deletion everywhere: what holds state or identity survives a removal from the
+    # catalog unless it was first marked decommissioning.
+    keep = not team.decommissioning
+    return TeamResources(
+        groups=tuple(_pairs(okta_group(group, retain_on_delete=keep)) for group in team.groups),
+        human_roles=tuple(
+            tuple(iam_role(h.role, human_role_description(team.name, h.persona, h.okta_group), keep))
+            for h in team.human_roles
+        ),
+        namespaces=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespace_objects),
+        # The quota, limits, network policy and RBAC stay with a retained namespace: orphaned
+        # workloads keep their guards rather than running with open networking.
+        namespaced=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespaced_objects),
+        project=kubernetes(team.project),
+        repo_credentials=tuple(kubernetes(m) for m in team.repo_credentials),
+    )
+
+
+def app_resources(app: AppState) -> AppResources:
+    role = (
+        tuple(iam_role(app.role, workload_role_description(app), retain_on_delete=not app.decommissioning))
+        if app.role is not None
+        else ()
+    )
+    return AppResources(
+        role=role,
+        service_account=kubernetes(app.service_account),
+        pod_identity=pod_identity(app),
+        application=kubernetes(app.application),
+    )
+
+
+def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
+    """The fleet-wide admission policy and its binding."""
+    return tuple(kubernetes(m) for m in state.cluster_objects)
+
+
+def argocd_rbac(state: FleetState) -> Resource | None:
+    """The fleet's keys of argocd-rbac-cm: a patch (server-side apply) of Argo CD's ConfigMap,
+    which the Argo CD installation owns; deleting the patch gives the keys back, not the map."""
+    if state.argocd_rbac is None:
+        return None
+    manifest = state.argocd_rbac
+    return Resource(CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
+
+
+def reader_resources(state: FleetState) -> list[Resource]:
+    """The read-only access of `fleet status`, registered by the AppOfApps component."""
+    return [kubernetes(m) for m in state.reader_objects]
+
+
+def desired_resources(state: FleetState) -> list[Resource]:
+    """Every custom resource the program registers for `state`."""
+    out: list[Resource] = [*cluster_resources(state), *reader_resources(state)]
+    if (rbac := argocd_rbac(state)) is not None:
+        out.append(rbac)
+    for team in state.teams:
+        t = team_resources(team)
+        for group, rule in t.groups:
+            out += [group] if rule is None else [group, rule]
+        for human in t.human_roles:
+            out += human
+        out += [*t.namespaces, *t.namespaced, t.project, *t.repo_credentials]
+        for app in team.apps:
+            a = app_resources(app)
+            out += [*a.role, a.service_account]
+            if a.pod_identity is not None:
+                out.append(a.pod_identity)
+            out.append(a.application)
+    return out

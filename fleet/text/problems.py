@@ -1,0 +1,52 @@
+"""How bad input is reported: one `Problem` per finding, all of them at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from fleet.text import terminal
+
+Path = Sequence[str | int]
+
+
+def format_path(parts: Path) -> str:
+    """('teams', 1, 'apps', 0, 'name') -> 'teams[1].apps[0].name'."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    reason: str
+
+    @classmethod
+    def at(cls, parts: Path, reason: str) -> Problem:
+        return cls(format_path(parts), reason)
+
+
+class CatalogError(Exception):
+    """A catalog that cannot be deployed; carries every problem found, not only the first."""
+
+    def __init__(self, source: str, problems: Iterable[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One line per problem, safe for a terminal: a hostile catalog's characters are escaped."""
+        return [terminal.escape(f"{self.source}: {p.path}: {p.reason}") for p in self.problems]
+
+
+class UnreadableFileError(Exception):
+    """The file could not be read at all (missing, a directory, no permission): exit 2."""
+
+
+class UsageError(Exception):
+    """The command cannot run as asked (not a Git repository, a date outside the history, …): exit 2."""
