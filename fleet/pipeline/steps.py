@@ -1,6 +1,6 @@
 """The pull-request pipeline's decisions, taken by the base branch's code about the head's files.
 
-A pull request's own code never runs with credentials (README, "The pipeline"): the base's
+A pull request's own code never runs with credentials (docs/operator/pipeline.md): the base's
 `fleet` decides whether the pull request changes only catalogs, reviews the head's catalogs,
 and lays them over the base's code for the credentialed preview. It reads the head through git
 objects (`git ls-tree`, `git cat-file`), never through a checkout, so nothing of the head runs
@@ -18,6 +18,7 @@ from typing import Literal
 
 import yaml
 
+from fleet.apis.pulumi_types import kubernetes_kind
 from fleet.catalog.location import (
     CATALOG_KEY,
     RULE_REGULAR_FILE,
@@ -34,7 +35,6 @@ from fleet.catalog.naming import (
     esc_environment,
     esc_preview_environment,
 )
-from fleet.guardrails.base import kubernetes_kind
 from fleet.io.git import REGULAR_MODES, GitTree
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError
