@@ -111,6 +111,9 @@ class Cluster(Strict):
     # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()
+    # Namespaces the platform gives a team although they are not named as the team's (a team's
+    # own are named <team> or <team>-…): namespace -> team. The only way to any other name.
+    namespace_grants: dict[DnsLabel, DnsLabel] = {}
 
 
 class SharedResource(Strict):
