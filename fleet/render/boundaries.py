@@ -9,7 +9,7 @@ judge any stack's resources at preview. Each check says why, in the words both r
   nginx.org's *-snippets, HAProxy's config snippets), whatever its prefix: the prefix is
   configurable in ingress-nginx.
 - Namespaces (issue 21): a Namespace labelled as a team's is named as the team's (`<team>`,
-  `<team>-…`, no longer team name prefixing it) or granted to it by the platform; and a namespace
+  `<team>-…`) or granted to it by the platform; and a namespace
   that exists without a team never gets one, nor changes team (`pulumi up` creates namespaces,
   it never adopts one: an add-on's existing namespace cannot become a team's destination).
 - ExternalName Services that name an in-cluster address (`*.svc`, `*.svc.<domain>`,
@@ -56,8 +56,8 @@ CEL_VALIDATIONS: tuple[tuple[str, str], ...] = (
     ),
 )
 NAMESPACE_NOT_OWNED = (
-    "a team's namespace carries the team's ownership: it is named <team> or <team>-… "
-    "(and no longer team name prefixes it), or the platform grants it (cluster.namespace_grants)"
+    "a team's namespace carries the team's ownership: it is named <team> or <team>-…, "
+    "or the platform grants it (cluster.namespace_grants)"
 )
 NAMESPACE_ADOPTED = (
     "an existing namespace never becomes a team's, and a namespace's team never changes: "
@@ -68,10 +68,10 @@ _IS_NAMESPACE = "request.kind.group == '' && request.kind.kind == 'Namespace'"
 
 @dataclass(frozen=True)
 class Tenancy:
-    """What the admission policy needs to know of the catalog's ownership: the team names and
-    the platform's namespace grants (namespace, team)."""
+    """What the admission policy needs to know of the catalog's ownership: the platform's
+    namespace grants (namespace, team). Not the team names: adding a team must not change a
+    cluster-wide object (the longest-name rule is judged offline and by the pack)."""
 
-    teams: tuple[str, ...] = ()
     namespace_grants: tuple[tuple[str, str], ...] = ()
 
 
@@ -80,10 +80,6 @@ def _cel_string(value: str) -> str:
     if not re.fullmatch(r"[a-z0-9.-]*", value):
         raise ValueError(f"{value!r} cannot be written into the admission policy")
     return f"'{value}'"
-
-
-def _cel_list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join(_cel_string(v) for v in values) + "]"
 
 
 def _cel_map(pairs: tuple[tuple[str, str], ...]) -> str:
@@ -96,10 +92,7 @@ def namespace_validations(tenancy: Tenancy) -> tuple[tuple[str, str], ...]:
     name = "object.metadata.name"
     labelled = f"has(object.metadata.labels) && '{TEAM_LABEL}' in object.metadata.labels"
     grants = _cel_map(tenancy.namespace_grants)
-    named = (
-        f"({name} == {team} || {name}.startsWith({team} + '-')) && "
-        f"!{_cel_list(tenancy.teams)}.exists(t, size(t) > size({team}) && ({name} == t || {name}.startsWith(t + '-')))"
-    )
+    named = f"{name} == {team} || {name}.startsWith({team} + '-')"
     owned = f"({name} in {grants} ? {grants}[{name}] == {team} : ({named}))"
     kept = (
         f"has(oldObject.metadata.labels) && '{TEAM_LABEL}' in oldObject.metadata.labels && "

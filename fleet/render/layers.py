@@ -273,10 +273,7 @@ def namespace_selector(ctx: _Ctx) -> dict[str, Any]:
 
 def tenancy(catalog: Catalog) -> boundaries.Tenancy:
     """The catalog's ownership facts, as the admission policy checks them."""
-    return boundaries.Tenancy(
-        teams=tuple(sorted(team.name for team in catalog.teams)),
-        namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())),
-    )
+    return boundaries.Tenancy(namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())))
 
 
 def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
