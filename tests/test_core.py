@@ -323,7 +323,7 @@ def test_validate_summary() -> None:
 
 
 def test_readme_lists_every_guardrail() -> None:
-    from fleet.cli.main import guardrail_table
+    from fleet.cli.guardrails import guardrail_table
 
     assert guardrail_table() in (ROOT / "README.md").read_text()
 
