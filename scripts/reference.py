@@ -185,12 +185,10 @@ def catalog_page() -> str:
 
 # --- the command line ---------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
-    """The real parser of `python -m fleet`, wherever the command line builds it."""
-    try:
-        from fleet.cli.parser import build  # one module per command
-    except ImportError:
-        from fleet.cli.main import _parser as build  # the command line in one module
-    return build()
+    """The real parser of `python -m fleet`."""
+    from fleet.cli import parser
+
+    return parser.build()
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:
