@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zoneinfo
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from fleet.apis import argocd_sync
 from fleet.catalog.naming import Names
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -150,6 +152,19 @@ class Aws(Strict):
         return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
+NotificationName = Annotated[
+    str, _matching(re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$"), "a name (letters, digits, '-', '_')")
+]
+
+
+class NotificationSettings(Strict):
+    """What argocd-notifications-cm offers (the platform configures it): the only triggers and
+    services an app may subscribe to."""
+
+    triggers: Annotated[tuple[NotificationName, ...], AfterValidator(_unique)] = argocd_sync.CATALOG_TRIGGERS
+    services: Annotated[tuple[NotificationName, ...], AfterValidator(_unique)] = ()
+
+
 class RepoCredentials(Strict):
     """Where the platform keeps the teams' GitHub App keys (External Secrets ClusterSecretStore)."""
 
@@ -177,6 +192,7 @@ class ArgoCD(Strict):
     # `policy.default`: the role of every logged-in user. Only empty passes (argocd-rbac-default-deny).
     policy_default: str = ""
     repo_credentials: RepoCredentials | None = None
+    notifications: NotificationSettings = NotificationSettings()
 
 
 class GitHubApp(Strict):
@@ -205,16 +221,79 @@ class Quota(Strict):
     pods: Annotated[int, Field(gt=0, le=10000)]
 
 
+def _go_duration(value: str) -> str:
+    seconds = argocd_sync.duration_seconds(value)
+    if seconds is None:
+        raise ValueError(f"{value!r} is not a duration (a number and a unit: 30s, 5m, 1h30m; units ns us ms s m h)")
+    if seconds <= 0:
+        raise ValueError(f"{value!r} is no time at all; give a positive duration")
+    return value
+
+
+def _sync_option(value: str) -> str:
+    if (problem := argocd_sync.option_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _one_per_option(values: tuple[str, ...]) -> tuple[str, ...]:
+    names = [argocd_sync.split_option(v)[0] for v in values]
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    if twice:
+        raise ValueError(f"{twice[0]} is given twice; an option has one value")
+    return values
+
+
+GoDuration = Annotated[str, AfterValidator(_go_duration)]
+SyncOptions = Annotated[tuple[Annotated[str, AfterValidator(_sync_option)], ...], AfterValidator(_one_per_option)]
+
+
+class Backoff(Strict):
+    """How long Argo CD waits between sync attempts (Argo CD's defaults: 5s, factor 2, at most 3m)."""
+
+    duration: GoDuration | None = None
+    factor: Annotated[int, Field(ge=1, le=10)] | None = None
+    max_duration: GoDuration | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Backoff:
+        if self.duration is not None and self.max_duration is not None:
+            first = argocd_sync.duration_seconds(self.duration) or 0
+            if (argocd_sync.duration_seconds(self.max_duration) or 0) < first:
+                raise ValueError(f"max_duration {self.max_duration} is shorter than duration {self.duration}")
+        return self
+
+
+class Retry(Strict):
+    """Argo CD's `syncPolicy.retry`: how often a failed sync is tried again."""
+
+    limit: int
+    backoff: Backoff | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Retry:
+        if self.limit < 0:
+            raise ValueError(
+                f"limit {self.limit}: a negative limit retries forever, so a sync that cannot succeed never "
+                "ends as failed (no on-sync-failed notification, no SyncFailed for fleet status); give a number"
+            )
+        return self
+
+
 class Sync(Strict):
     automated: bool = True
     prune: bool = True
     self_heal: bool = True
+    options: SyncOptions = ()  # Argo CD's syncOptions, Name=value (fleet.apis.argocd_sync.SYNC_OPTIONS)
+    retry: Retry | None = None
 
 
 class SyncOverride(Strict):
     automated: bool | None = None
     prune: bool | None = None
     self_heal: bool | None = None
+    options: SyncOptions | None = None  # merged with defaults.sync.options, option by option
+    retry: Retry | None = None  # replaces defaults.sync.retry
 
 
 def _cidr(value: str) -> str:
@@ -317,6 +396,91 @@ class AppAws(Strict):
     managed_policy_arns: tuple[PolicyArn, ...] = ()
 
 
+API_GROUP = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
+OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+JSON_POINTER = re.compile(r"^(/([^~/]|~[01])*)+$")  # RFC 6901, from the root: /spec/replicas
+FIELD_MANAGER = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:/]{0,127}$")
+NOTIFICATION_NAME = re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$")
+# Recipients of one subscription share an annotation value, separated by ';'.
+RECIPIENT = re.compile(r"^[^;,\s]*$")
+# The Argo CD UI links a URL in an Application's info: only web links, never a script.
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+SCRIPT_SCHEMES = ("javascript", "data", "vbscript", "file")
+ANNOTATION_NAME_MAX = 63  # the part after '/' of an annotation key (apimachinery)
+REVISION_HISTORY_MAX = 100
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be one line")
+    return value
+
+
+class IgnoreDifference(Strict):
+    """Argo CD's `ignoreDifferences` entry: fields of one kind that Argo CD does not compare."""
+
+    group: Annotated[
+        str, _matching(API_GROUP, "an API group (apps, autoscaling, ...; leave it out for the core group)")
+    ] = ""
+    kind: Annotated[str, _matching(KIND, "a Kubernetes kind (Deployment, HorizontalPodAutoscaler, ...)")]
+    name: Annotated[str, _matching(OBJECT_NAME, "an object name (exact: no patterns)")] | None = None
+    namespace: DnsLabel | None = None
+    json_pointers: tuple[
+        Annotated[str, _matching(JSON_POINTER, "a JSON pointer from the object's root (/spec/replicas)")], ...
+    ] = ()
+    jq_path_expressions: tuple[
+        Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_single_line)], ...
+    ] = ()
+    managed_fields_managers: tuple[Annotated[str, _matching(FIELD_MANAGER, "a field manager name")], ...] = ()
+
+    @model_validator(mode="after")
+    def _something(self) -> IgnoreDifference:
+        if not (self.json_pointers or self.jq_path_expressions or self.managed_fields_managers):
+            raise ValueError("ignores nothing: give json_pointers, jq_path_expressions or managed_fields_managers")
+        return self
+
+
+def _info_value(value: str) -> str:
+    scheme = URL_SCHEME.match(value)
+    if scheme and scheme.group(1).lower() in SCRIPT_SCHEMES:
+        raise ValueError(f"a {scheme.group(1)}: value would be a link in the Argo CD UI; only https:// links")
+    if "://" in value and not value.startswith("https://"):
+        raise ValueError("a link in the Argo CD UI is https://, nothing else")
+    return value
+
+
+class Info(Strict):
+    """A line of the Application's `info`, shown in the Argo CD UI (links, e-mail, plain text)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_single_line)]
+    value: Annotated[
+        str, Field(min_length=1, max_length=1024), AfterValidator(_single_line), AfterValidator(_info_value)
+    ]
+
+
+class Notification(Strict):
+    """One subscription: Argo CD notifies `recipient` through `service` when `trigger` fires."""
+
+    trigger: Annotated[str, _matching(NOTIFICATION_NAME, "a trigger name (letters, digits, '-', '_')")]
+    service: Annotated[str, _matching(NOTIFICATION_NAME, "a service name (letters, digits, '-', '_')")]
+    # A Slack channel, an e-mail address, ...; empty for a webhook (its URL is configured).
+    recipient: Annotated[
+        str,
+        Field(max_length=253),
+        _matching(RECIPIENT, "one recipient (no ';', ',' or spaces: give one entry per recipient)"),
+    ] = ""
+
+    @model_validator(mode="after")
+    def _key_length(self) -> Notification:
+        key = argocd_sync.subscribe_key(self.trigger, self.service).split("/", 1)[1]
+        if len(key) > ANNOTATION_NAME_MAX:
+            raise ValueError(
+                f"the annotation name {key!r} is {len(key)} characters; Kubernetes allows {ANNOTATION_NAME_MAX}"
+            )
+        return self
+
+
 class App(Strict):
     name: DnsLabel
     namespace: DnsLabel | None = None
@@ -324,7 +488,26 @@ class App(Strict):
     sources: tuple[Source, ...] = ()  # a multi-source Application instead of `source`
     aws: AppAws | None = None
     sync: SyncOverride | None = None
+    ignore_differences: tuple[IgnoreDifference, ...] = ()
+    revision_history_limit: Annotated[int, Field(ge=0)] | None = None  # Argo CD's default: 10
+    info: tuple[Info, ...] = ()
+    notifications: tuple[Notification, ...] = ()
     lifecycle: Lifecycle = "active"
+
+    @model_validator(mode="after")
+    def _argocd_settings(self) -> App:
+        if self.revision_history_limit is not None and self.revision_history_limit > REVISION_HISTORY_MAX:
+            raise ValueError(
+                f"revision_history_limit {self.revision_history_limit}: at most {REVISION_HISTORY_MAX}; the history "
+                "lives in the Application's status, which etcd stores whole (Argo CD keeps 10)"
+            )
+        names = [i.name for i in self.info]
+        if len(names) != len(set(names)):
+            raise ValueError(f"info names {sorted({n for n in names if names.count(n) > 1})[0]!r} twice")
+        subscriptions = [(n.trigger, n.service, n.recipient) for n in self.notifications]
+        if len(subscriptions) != len(set(subscriptions)):
+            raise ValueError("notifications lists the same trigger, service and recipient twice")
+        return self
 
     @model_validator(mode="after")
     def _source_or_sources(self) -> App:
@@ -346,6 +529,38 @@ class App(Strict):
         return tuple((("sources", i), s) for i, s in enumerate(self.sources))
 
 
+def _schedule(value: str) -> str:
+    problems = argocd_sync.cron_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+def _time_zone(value: str) -> str:
+    # Argo CD replaces a time zone it does not know by UTC, silently: the window would move.
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a time zone of the tz database (e.g. Europe/Amsterdam, UTC); "
+            "Argo CD would silently use UTC"
+        ) from None
+    return value
+
+
+class SyncWindow(Strict):
+    """A window of the team's AppProject (Argo CD `syncWindows`): when its apps may (allow) or
+    may not (deny) sync. `applications` names the team's own apps; empty: all of them."""
+
+    kind: Literal["allow", "deny"]
+    schedule: Annotated[str, AfterValidator(_schedule)]  # cron: minute hour day-of-month month day-of-week
+    duration: GoDuration
+    applications: Annotated[tuple[str, ...], AfterValidator(_unique)] = ()
+    manual_sync: bool = False  # manual syncs allowed while the window blocks
+    timezone: Annotated[str, AfterValidator(_time_zone)] | None = None  # Argo CD's default: UTC
+    description: Annotated[str, Field(max_length=256), AfterValidator(_single_line)] = ""
+
+
 class TeamAws(Strict):
     # ARN patterns the team owns: its apps' statements may name only these (and what the
     # platform shares with it). Exact ARNs or name prefixes ending in '*'; never another team's.
@@ -362,6 +577,7 @@ class Team(Strict):
     aws: TeamAws | None = None
     apps: tuple[App, ...] = ()
     github_app: GitHubApp | None = None
+    sync_windows: tuple[SyncWindow, ...] = ()  # in the team's AppProject, over the team's own apps
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:
@@ -408,8 +624,15 @@ class Catalog(Strict):
         return Names(self.organization, self.environment, self.cluster.oidc_groups_prefix)
 
     def sync_for(self, app: App) -> Sync:
-        override = app.sync.model_dump(exclude_none=True) if app.sync else {}
-        return self.defaults.sync.model_copy(update=override)
+        """The app's sync settings: its overrides over defaults.sync; options merged by name
+        (the app's value of an option wins), retry replaced whole."""
+        base = self.defaults.sync
+        if app.sync is None:
+            return base
+        fields = ("automated", "prune", "self_heal", "retry")
+        update: dict[str, Any] = {f: getattr(app.sync, f) for f in fields if getattr(app.sync, f) is not None}
+        update["options"] = argocd_sync.merge_options(base.options, app.sync.options or ())
+        return base.model_copy(update=update)
 
 
 T = TypeVar("T")

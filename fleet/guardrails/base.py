@@ -34,6 +34,8 @@ class Settings:
     owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
     # Environments with deletion protection: Applications deploy one commit, never a branch.
     require_pinned_revisions: bool = False
+    # The stack is production (deletion protection): Applications never skip schema validation.
+    production: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -46,6 +48,7 @@ class Settings:
             allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
             owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
             require_pinned_revisions=config.get("requirePinnedRevisions") is True,
+            production=config.get("production") is True,
         )
 
 
