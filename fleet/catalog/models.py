@@ -82,6 +82,12 @@ def _groups_prefix(value: str) -> str:
     return value
 
 
+def _pattern(pattern: re.Pattern[str], **extra: Any) -> Any:
+    """The regex for the JSON Schema only (an editor checks it as you type); the validators
+    above stay the judges, with their own messages."""
+    return Field(json_schema_extra={"pattern": pattern.pattern, **extra})
+
+
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     seen = [v for i, v in enumerate(values) if v in values[:i]]
     if seen:
@@ -89,43 +95,63 @@ def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsLabel = Annotated[str, AfterValidator(_dns_label), _pattern(DNS_LABEL, maxLength=63)]
 Email = Annotated[str, _matching(EMAIL, "an e-mail address")]
-Quantity = Annotated[str, BeforeValidator(_quantity), _matching(QUANTITY, "a Kubernetes quantity (e.g. 500m, 4, 8Gi)")]
-PolicyArn = Annotated[str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)")]
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity, json_schema_input_type=str | int | float),
+    _matching(QUANTITY, "a Kubernetes quantity (e.g. 500m, 4, 8Gi)"),
+]
+PolicyArn = Annotated[
+    str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)"), _pattern(POLICY_ARN)
+]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # Each field's docstring is its description: in the JSON Schema (editors show it) and in the
+    # generated reference (docs/reference/catalog.md).
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True)
 
 
 class Cluster(Strict):
-    name: Annotated[str, _matching(EKS_CLUSTER, "an EKS cluster name")]
+    name: Annotated[str, _matching(EKS_CLUSTER, "an EKS cluster name"), _pattern(EKS_CLUSTER)]
+    """The EKS cluster name. The program checks the kubeconfig it deploys through against this cluster's endpoint."""
     server: Annotated[str, _matching(re.compile(r"^https://\S+$"), "an https:// URL")] = (
         "https://kubernetes.default.svc"
     )
+    """An `https://` URL: the Argo CD destination server of every Application (default: in-cluster)."""
     oidc_groups_prefix: Annotated[str, AfterValidator(_groups_prefix)] = ""
+    """The API server's OIDC `groupsPrefix`; RBAC subjects carry it. Never `system:`, no spaces or commas."""
     # The kubeconfig context `fleet status` reads this environment through (None: the current
     # one). Only a name: how a machine reaches the cluster stays in its own kubeconfig.
     context: (
         Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
     ) = None
+    """The kubeconfig context `fleet status` reads this environment through (no spaces); none: the kubeconfig's current context; `--context` overrides. Only a name: each machine keeps its own kubeconfig."""
     # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()
+    """DNS labels: platform namespaces besides the built-in reserved ones. Never a team's; the only namespaces a NetworkPolicy may trust by name."""
 
 
 class SharedResource(Strict):
     """A resource the platform lets named teams use in their apps' IAM statements."""
 
     arn: str  # an exact ARN or a name prefix ending in '*' (fleet.guardrails.ownership)
+    """An exact ARN, or a name prefix ending in `*`: one resource, or resources by name prefix; never a whole resource type."""
     teams: Annotated[tuple[DnsLabel, ...], Field(min_length=1), AfterValidator(_unique)]
+    """The teams it is shared with (names, non-empty, unique)."""
 
 
 class Aws(Strict):
-    account_id: Annotated[str, BeforeValidator(_account_id), _matching(ACCOUNT, "an AWS account id of 12 digits")]
-    region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)")]
+    account_id: Annotated[
+        str, BeforeValidator(_account_id), _matching(ACCOUNT, "an AWS account id of 12 digits"), _pattern(ACCOUNT)
+    ]
+    """The AWS account of every role: a quoted string of 12 digits. The AWS provider refuses credentials of another account."""
+    region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)"), _pattern(REGION)]
+    """The AWS region of the provider (e.g. `eu-west-1`)."""
     workload_identity: Literal["pod-identity", "irsa"] = "pod-identity"
+    """How pods assume their app's role: EKS Pod Identity, or IRSA (which needs `aws.oidc_provider_arn`)."""
     oidc_provider_arn: (
         Annotated[
             str,
@@ -133,17 +159,23 @@ class Aws(Strict):
         ]
         | None
     ) = None
+    """The cluster's IAM OIDC provider ARN; required with `irsa`."""
     permissions_boundary_arn: PolicyArn | None = None
+    """A policy ARN: the permissions boundary of every workload role."""
     human_permissions_boundary_arn: PolicyArn | None = None  # for the SAML persona roles
+    """A policy ARN: the permissions boundary of the per-persona human roles."""
     saml_provider_arn: (
         Annotated[
             str, _matching(SAML_PROVIDER_ARN, "an IAM SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)")
         ]
         | None
     ) = None
+    """An IAM SAML provider ARN. When set, a human role per team and persona, assumed through Okta's AWS app."""
     # The only managed policies an app or persona may attach (an allow-list, exact ARNs).
     allowed_managed_policy_arns: tuple[PolicyArn, ...] = ()
+    """The only managed policies apps and personas may attach (exact ARNs). Never an administrator policy; broad ones (`*FullAccess`, `*ReadOnlyAccess`, `*ReadWrite`) only on roles with a permissions boundary."""
     shared_resources: tuple[SharedResource, ...] = ()
+    """Resources the platform lets named teams' apps use in their IAM statements."""
 
     @property
     def oidc_issuer(self) -> str:
@@ -162,14 +194,18 @@ class NotificationSettings(Strict):
     services an app may subscribe to."""
 
     triggers: Annotated[tuple[NotificationName, ...], AfterValidator(_unique)] = argocd_sync.CATALOG_TRIGGERS
+    """Triggers an app may subscribe to; default: Argo CD's notification catalog (`on-created`, `on-deleted`, `on-deployed`, `on-health-degraded`, `on-sync-failed`, `on-sync-running`, `on-sync-status-unknown`, `on-sync-succeeded`)."""
     services: Annotated[tuple[NotificationName, ...], AfterValidator(_unique)] = ()
+    """Notification services (`slack`, `email`, a webhook's name, …) an app may use; none declared: no subscriptions."""
 
 
 class RepoCredentials(Strict):
     """Where the platform keeps the teams' GitHub App keys (External Secrets ClusterSecretStore)."""
 
     secret_store: DnsLabel
+    """The External Secrets ClusterSecretStore (a DNS label) holding each team's GitHub App key under `<organization>/<environment>/argocd/github-app/<team>`."""
     github_api_url: str | None = None  # GitHub Enterprise: https://ghe.example.com/api/v3
+    """GitHub Enterprise's API URL (`https://ghe.example.com/api/v3`); none for github.com."""
 
 
 ARGOCD_GROUP = re.compile(r"^[^\s,\"'#]+$")  # what a policy.csv field can hold
@@ -179,33 +215,45 @@ BuiltinRole = Literal["role:admin", "role:readonly"]
 
 class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
+    """Argo CD's namespace (a DNS label): it holds the AppProjects and Applications, and is never a destination."""
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+    """Repository URL prefixes ending in `/`, or exact URLs. Every app source must be inside one."""
     # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
     # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
     sso_scopes: Annotated[
         tuple[Annotated[str, _matching(OIDC_SCOPE, "an OIDC claim name")], ...], Field(min_length=1)
     ] = ("groups",)
+    """`argocd-rbac-cm` `scopes`: the OIDC claims Argo CD reads group names from (the Okta groups must arrive in one)."""
     # `policy.csv`: platform groups (never team groups) given one of Argo CD's built-in roles.
     platform_roles: dict[
         Annotated[str, _matching(ARGOCD_GROUP, "a group name (no spaces, commas, quotes or '#')")], BuiltinRole
     ] = {}
+    """`argocd-rbac-cm` `policy.csv`: platform groups given a built-in role (`role:admin` or `role:readonly`) in every project; never a team's Okta group (`argocd-rbac-no-cross-project`)."""
     # `policy.default`: the role of every logged-in user. Only empty passes (argocd-rbac-default-deny).
     policy_default: str = ""
+    """`argocd-rbac-cm` `policy.default`: only empty passes (`argocd-rbac-default-deny`); a role here would be every logged-in user's."""
     repo_credentials: RepoCredentials | None = None
+    """Where the teams' GitHub App keys are kept; needed by `teams[].github_app`."""
     notifications: NotificationSettings = NotificationSettings()
+    """What `argocd-notifications-cm` offers: the only triggers and services apps may subscribe to (`argocd-notifications`)."""
 
 
 class GitHubApp(Strict):
     """The team's GitHub App: Argo CD reads the team's repositories with its installation tokens."""
 
     app_id: Annotated[int, Field(gt=0)]
+    """The GitHub App's id (a positive integer); one team's only."""
     installation_id: Annotated[int, Field(gt=0)]
+    """The App's installation on the repositories the team deploys from (a positive integer); one team's only."""
 
 
 class Persona(Strict):
     kubernetes: PersonaLevel
+    """The explicit Role template bound in every team namespace (`fleet/catalog/personas.py`)."""
     argocd: tuple[ArgoAction, ...] = ()
+    """The AppProject role's actions on the team's applications."""
     aws_managed_policy_arns: tuple[PolicyArn, ...] = ()
+    """Managed policies of the persona's human role (with `aws.saml_provider_arn`): only from `aws.allowed_managed_policy_arns`."""
 
 
 DEFAULT_PERSONAS: dict[str, Persona] = {
@@ -217,8 +265,11 @@ DEFAULT_PERSONAS: dict[str, Persona] = {
 
 class Quota(Strict):
     cpu: Quantity
+    """CPU requests and limits of the namespace: a Kubernetes quantity (`500m`, `4`)."""
     memory: Quantity
+    """Memory requests and limits of the namespace: a Kubernetes quantity (`8Gi`)."""
     pods: Annotated[int, Field(gt=0, le=10000)]
+    """Pods in the namespace (1 to 10000)."""
 
 
 def _go_duration(value: str) -> str:
@@ -252,8 +303,11 @@ class Backoff(Strict):
     """How long Argo CD waits between sync attempts (Argo CD's defaults: 5s, factor 2, at most 3m)."""
 
     duration: GoDuration | None = None
+    """The first wait, a Go duration (`30s`, `5m`, `1h30m`); none: Argo CD's 5s."""
     factor: Annotated[int, Field(ge=1, le=10)] | None = None
+    """Each wait is the previous one times this (1 to 10); none: Argo CD's 2."""
     max_duration: GoDuration | None = None
+    """The longest wait, not shorter than `duration`; none: Argo CD's 3m."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Backoff:
@@ -268,7 +322,9 @@ class Retry(Strict):
     """Argo CD's `syncPolicy.retry`: how often a failed sync is tried again."""
 
     limit: int
+    """Attempts after a failure; never negative (Argo CD would retry forever and the app never shows SyncFailed)."""
     backoff: Backoff | None = None
+    """The wait between attempts; none: Argo CD's (5s, factor 2, at most 3m)."""
 
     @model_validator(mode="after")
     def _bounded(self) -> Retry:
@@ -282,18 +338,28 @@ class Retry(Strict):
 
 class Sync(Strict):
     automated: bool = True
+    """Argo CD syncs automatically."""
     prune: bool = True
+    """Automated sync deletes what is no longer in Git."""
     self_heal: bool = True
-    options: SyncOptions = ()  # Argo CD's syncOptions, Name=value (fleet.apis.argocd_sync.SYNC_OPTIONS)
+    """Automated sync reverts changes made in the cluster."""
+    options: SyncOptions = ()
+    """Argo CD's `syncPolicy.syncOptions`, written as Argo CD writes them (`ServerSideApply=true`): only Application-level options and values Argo CD knows; never `CreateNamespace=true` or `Delete=false`, not `Replace=true` with `ServerSideApply=true`, no `Validate=false` with `deletion_protection` (`argocd-sync-options`). The fleet always adds `CreateNamespace=false`."""
     retry: Retry | None = None
+    """Argo CD's `syncPolicy.retry`: how often and how patiently a failed sync is tried again."""
 
 
 class SyncOverride(Strict):
     automated: bool | None = None
+    """Overrides `defaults.sync.automated` for this app."""
     prune: bool | None = None
+    """Overrides `defaults.sync.prune` for this app."""
     self_heal: bool | None = None
-    options: SyncOptions | None = None  # merged with defaults.sync.options, option by option
-    retry: Retry | None = None  # replaces defaults.sync.retry
+    """Overrides `defaults.sync.self_heal` for this app."""
+    options: SyncOptions | None = None
+    """Merged with `defaults.sync.options` option by option: the app's value of an option wins (`ServerSideApply=false` turns a default off)."""
+    retry: Retry | None = None
+    """Replaces `defaults.sync.retry` whole for this app."""
 
 
 def _cidr(value: str) -> str:
@@ -307,29 +373,42 @@ class Network(Strict):
     """What the default-deny NetworkPolicy opens besides the team's own namespaces and DNS."""
 
     ingress_from_namespaces: tuple[DnsLabel, ...] = ()  # e.g. the ingress controller's namespace
+    """Namespaces (reserved ones only) whose pods may connect in, e.g. the ingress controller's."""
     egress_https_cidrs: tuple[Annotated[str, AfterValidator(_cidr)], ...] = ()  # HTTPS (443) only
+    """CIDR blocks reachable on port 443."""
 
 
 class Defaults(Strict):
     pod_security: PodSecurity = "restricted"
+    """The Pod Security level enforced, audited and warned on every namespace."""
     network: Network = Network()
+    """What the default-deny NetworkPolicy of every namespace opens besides the team's own namespaces and DNS."""
     quota: Quota = Quota(cpu="4", memory="8Gi", pods=50)
+    """The ResourceQuota of every namespace."""
     sync: Sync = Sync()
+    """The Argo CD sync policy of every Application."""
 
 
 class Namespace(Strict):
     name: DnsLabel
+    """The namespace (a DNS label); never reserved (`kube-*`, `default`, Argo CD's, well-known add-ons, `cluster.reserved_namespaces`); a namespace belongs to one team."""
     pod_security: PodSecurity | None = None
+    """This namespace's Pod Security level (default `defaults.pod_security`; never below the floor)."""
     quota: Quota | None = None
+    """This namespace's ResourceQuota (default `defaults.quota`)."""
     network: Network | None = None  # replaces defaults.network for this namespace
+    """Replaces `defaults.network` for this namespace."""
 
 
 class Helm(Strict):
     """Helm parameters of a source (Argo CD's `source.helm`)."""
 
     release_name: DnsLabel | None = None  # default: the Application name
+    """The Helm release name (a DNS label of at most 53 characters); default: the Application name."""
     value_files: tuple[Annotated[str, Field(min_length=1)], ...] = ()  # in the repo, or `$<ref>/…`
+    """Relative to the source and inside its repository, or `$<ref>/…` inside a ref source of the same app; no `..`, no URLs."""
     values: dict[str, Any] = {}  # inline values, rendered as `valuesObject`
+    """Inline values (rendered as `valuesObject`); `namespaceOverride` and `global.namespace` only equal to the app's namespace."""
 
     @model_validator(mode="after")
     def _release_length(self) -> Helm:
@@ -345,9 +424,11 @@ class Kustomize(Strict):
         Annotated[str, _matching(KUSTOMIZE_IMAGE, "a Kustomize image override (name=new:tag, name:tag, name@digest)")],
         ...,
     ] = ()
+    """Image overrides: `name=new:tag`, `name:tag`, `name@digest`."""
     name_prefix: (
         Annotated[str, _matching(NAME_PREFIX, "a Kubernetes name prefix (lower-case letters, digits, '-')")] | None
     ) = None
+    """Prefix of every object's name (lower-case letters, digits, `-`)."""
 
 
 class Source(Strict):
@@ -362,14 +443,21 @@ class Source(Strict):
             "a Git repository URL (https://…, ssh://…, git@host:…), a Helm repository (https://…) or an OCI registry (oci://…)",
         ),
     ]
+    """A Git URL (`https://`, `ssh://`, `git@host:`), a Helm repository (`https://`) or an OCI registry (`oci://`), inside `argocd.allowed_repos`."""
     path: str | None = None
+    """A directory of the repository: relative, without `..`. Exactly one of `path` and `chart` (a `ref` source may have neither)."""
     chart: (
         Annotated[str, _matching(HELM_CHART, "a Helm chart name (lower-case letters, digits, '-', '_', '.')")] | None
     ) = None
+    """A chart of the Helm repository or OCI registry in `repo`."""
     revision: Annotated[str, Field(min_length=1)] = "HEAD"  # a Git revision, or the chart version
+    """A branch, tag or commit; for a chart its version (required; exact with `deletion_protection`, a range such as `1.8.*` only outside production). With `deletion_protection`, a Git revision is a full commit SHA or a tag."""
     helm: Helm | None = None
+    """Helm parameters (a chart source, or a chart directory at `path`)."""
     kustomize: Kustomize | None = None
+    """Kustomize parameters; needs `path`."""
     ref: Annotated[str, _matching(SOURCE_REF, "a ref name (letters, digits, '-', '_')")] | None = None
+    """Only in `sources`: the name other sources' value files use as `$<ref>/…`. A source with only `ref` renders nothing."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -388,12 +476,16 @@ class Source(Strict):
 
 class Statement(Strict):
     actions: Annotated[tuple[str, ...], Field(min_length=1)]
+    """IAM actions (non-empty): known actions only; no wildcards, no privilege escalation or permissions management, no control-plane or identity actions."""
     resources: Annotated[tuple[str, ...], Field(min_length=1)]
+    """ARNs (non-empty) inside the team's `aws.owned_resources` or an `aws.shared_resources` entry naming the team; `*` only for actions that cannot be scoped to a resource."""
 
 
 class AppAws(Strict):
     statements: tuple[Statement, ...] = ()
+    """The role's inline policy: Allow statements."""
     managed_policy_arns: tuple[PolicyArn, ...] = ()
+    """Managed policies attached to the role: only from `aws.allowed_managed_policy_arns`, never an administrator policy."""
 
 
 API_GROUP = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -423,16 +515,23 @@ class IgnoreDifference(Strict):
     group: Annotated[
         str, _matching(API_GROUP, "an API group (apps, autoscaling, ...; leave it out for the core group)")
     ] = ""
+    """The kind's API group (`apps`, `autoscaling`, …); empty: the core group."""
     kind: Annotated[str, _matching(KIND, "a Kubernetes kind (Deployment, HorizontalPodAutoscaler, ...)")]
+    """The kind, exact (no patterns)."""
     name: Annotated[str, _matching(OBJECT_NAME, "an object name (exact: no patterns)")] | None = None
+    """One object of the kind; none: every object of the kind."""
     namespace: DnsLabel | None = None
+    """One of the team's namespaces; none: any."""
     json_pointers: tuple[
         Annotated[str, _matching(JSON_POINTER, "a JSON pointer from the object's root (/spec/replicas)")], ...
     ] = ()
+    """Fields as JSON pointers from the object's root (`/spec/replicas`); never a whole part (`/spec`, `/metadata`)."""
     jq_path_expressions: tuple[
         Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_single_line)], ...
     ] = ()
+    """Fields chosen by jq (`.spec.template.spec.containers[].image`); never `.` or a whole part (`.spec`)."""
     managed_fields_managers: tuple[Annotated[str, _matching(FIELD_MANAGER, "a field manager name")], ...] = ()
+    """Fields these managers last wrote win over Git (e.g. `kube-controller-manager`); never kubectl's (hand edits). At least one of the three lists."""
 
     @model_validator(mode="after")
     def _something(self) -> IgnoreDifference:
@@ -454,22 +553,27 @@ class Info(Strict):
     """A line of the Application's `info`, shown in the Argo CD UI (links, e-mail, plain text)."""
 
     name: Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_single_line)]
+    """One line, unique in the app."""
     value: Annotated[
         str, Field(min_length=1, max_length=1024), AfterValidator(_single_line), AfterValidator(_info_value)
     ]
+    """One line; a link only `https://`."""
 
 
 class Notification(Strict):
     """One subscription: Argo CD notifies `recipient` through `service` when `trigger` fires."""
 
     trigger: Annotated[str, _matching(NOTIFICATION_NAME, "a trigger name (letters, digits, '-', '_')")]
+    """One of `argocd.notifications.triggers`."""
     service: Annotated[str, _matching(NOTIFICATION_NAME, "a service name (letters, digits, '-', '_')")]
+    """One of `argocd.notifications.services`."""
     # A Slack channel, an e-mail address, ...; empty for a webhook (its URL is configured).
     recipient: Annotated[
         str,
         Field(max_length=253),
         _matching(RECIPIENT, "one recipient (no ';', ',' or spaces: give one entry per recipient)"),
     ] = ""
+    """A channel, an address; empty for a webhook (its URL is configured). One recipient: no `;`, `,` or spaces."""
 
     @model_validator(mode="after")
     def _key_length(self) -> Notification:
@@ -483,16 +587,27 @@ class Notification(Strict):
 
 class App(Strict):
     name: DnsLabel
+    """The app (a DNS label): its ServiceAccount, Application and workload role are named after it; unique within the team."""
     namespace: DnsLabel | None = None
+    """One of the team's namespaces; default: the team's first."""
     source: Source | None = None
+    """What Argo CD deploys: a Git directory, a Helm chart, or a Kustomize overlay. Required unless `sources`."""
     sources: tuple[Source, ...] = ()  # a multi-source Application instead of `source`
+    """A multi-source Application, instead of `source`: refs unique, at least one source with `path` or `chart`."""
     aws: AppAws | None = None
+    """When present, the app gets a workload role (EKS Pod Identity or IRSA); absent: no role."""
     sync: SyncOverride | None = None
+    """Overrides of `defaults.sync` for this app."""
     ignore_differences: tuple[IgnoreDifference, ...] = ()
-    revision_history_limit: Annotated[int, Field(ge=0)] | None = None  # Argo CD's default: 10
+    """Argo CD's `ignoreDifferences`: fields Argo CD does not compare (and, with `RespectIgnoreDifferences=true`, does not sync), e.g. the replica count an HPA owns."""
+    revision_history_limit: Annotated[int, Field(ge=0)] | None = None
+    """How many past syncs the Application keeps (rollback targets), 0 to 100; none: Argo CD's 10."""
     info: tuple[Info, ...] = ()
+    """Argo CD's `info`: lines shown on the app's page (runbook, dashboard, owner); names unique."""
     notifications: tuple[Notification, ...] = ()
+    """Subscriptions, rendered as Argo CD's `notifications.argoproj.io/subscribe.<trigger>.<service>: <recipient>;…` annotations."""
     lifecycle: Lifecycle = "active"
+    """`decommissioning` retires the app: automated sync off, the cascade finalizer on, protection off; remove it in a second change."""
 
     @model_validator(mode="after")
     def _argocd_settings(self) -> App:
@@ -553,31 +668,49 @@ class SyncWindow(Strict):
     may not (deny) sync. `applications` names the team's own apps; empty: all of them."""
 
     kind: Literal["allow", "deny"]
+    """`allow`: the apps sync only while an allow window is open; `deny`: never while a deny window is open (deny wins)."""
     schedule: Annotated[str, AfterValidator(_schedule)]  # cron: minute hour day-of-month month day-of-week
+    """When the window opens, cron as Argo CD parses it: minute hour day-of-month month day-of-week (`0 22 * * 1-5`; no seconds, no `@daily`)."""
     duration: GoDuration
+    """How long it stays open, a Go duration (`8h`, `1h30m`)."""
     applications: Annotated[tuple[str, ...], AfterValidator(_unique)] = ()
+    """The team's apps it holds, rendered as their Applications' exact names; empty: all of the team's apps. Never a pattern, never another team's or the platform's app (`argocd-sync-windows`)."""
     manual_sync: bool = False  # manual syncs allowed while the window blocks
+    """Manual syncs are allowed while the window blocks."""
     timezone: Annotated[str, AfterValidator(_time_zone)] | None = None  # Argo CD's default: UTC
+    """The schedule's time zone, a tz database name (`Europe/Amsterdam`); none: UTC. An unknown one is refused (Argo CD would silently use UTC)."""
     description: Annotated[str, Field(max_length=256), AfterValidator(_single_line)] = ""
+    """One line, shown with the window in Argo CD."""
 
 
 class TeamAws(Strict):
     # ARN patterns the team owns: its apps' statements may name only these (and what the
     # platform shares with it). Exact ARNs or name prefixes ending in '*'; never another team's.
     owned_resources: tuple[str, ...] = ()
+    """ARN patterns the team owns: exact ARNs (covering their sub-resources) or name prefixes ending in `*`, in this account, never overlapping another team's. Its apps' statements may name only these and what is shared with the team."""
 
 
 class Team(Strict):
     name: DnsLabel
+    """The team (a DNS label): part of every derived name; unique."""
     description: str = ""
+    """In the Okta group descriptions, the namespaces' annotation and the AppProject."""
     owners: Annotated[tuple[Email, ...], Field(min_length=1), AfterValidator(_unique)]
+    """E-mail addresses of who answers for the team (non-empty, unique)."""
     members: dict[DnsLabel, Annotated[str, Field(min_length=1, max_length=1024)]] = {}
+    """Persona to an Okta expression: a group rule that fills the persona's group (without one, members are added by hand)."""
     namespaces: tuple[Namespace, ...] = ()
+    """The team's namespaces; default: one named after the team."""
     lifecycle: Lifecycle = "active"
+    """`decommissioning` retires the team with all of its apps; remove it in a second change."""
     aws: TeamAws | None = None
+    """What the team owns in AWS."""
     apps: tuple[App, ...] = ()
+    """The team's child applications; names unique within the team."""
     github_app: GitHubApp | None = None
-    sync_windows: tuple[SyncWindow, ...] = ()  # in the team's AppProject, over the team's own apps
+    """The team's GitHub App: Argo CD reads each repository of the team's apps with its installation tokens (one hour), through a project-scoped credential per repository."""
+    sync_windows: tuple[SyncWindow, ...] = ()
+    """Argo CD sync windows in the team's AppProject: when the team's apps may (`allow`) or may not (`deny`) sync; over the team's own apps only."""
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:
@@ -599,19 +732,30 @@ class Team(Strict):
 class Guardrails(Strict):
     # A catalog may raise the floor, never lower it below baseline: the policy pack's default.
     pod_security_floor: Literal["baseline", "restricted"] = "baseline"
+    """The lowest Pod Security level a namespace may have (never below `baseline`)."""
 
 
 class Catalog(Strict):
     environment: DnsLabel
+    """The environment (a DNS label); equals the Pulumi stack name when deployed."""
     organization: DnsLabel
+    """A DNS label: the prefix of every Okta group and IAM role name."""
     deletion_protection: bool = False
+    """`true`: Okta groups, IAM roles and namespaces are `protect`ed (except while decommissioning), and revisions must be pinned."""
     cluster: Cluster
+    """The EKS cluster the fleet lives in."""
     aws: Aws
+    """The AWS account of the workload and human roles."""
     argocd: ArgoCD
+    """Where Argo CD runs and what it may deploy from."""
     personas: dict[DnsLabel, Persona] = Field(default_factory=lambda: dict(DEFAULT_PERSONAS))
+    """What each Okta group of a team may do (default: `admin`, `developer`, `viewer`)."""
     defaults: Defaults = Defaults()
+    """What every namespace and app gets unless it overrides it."""
     guardrails: Guardrails = Guardrails()
+    """What the catalog may tighten in the guardrails."""
     teams: tuple[Team, ...]
+    """The teams; names unique."""
 
     def human_role_personas(self) -> list[str]:
         """Personas that get a SAML role per team: those with AWS policies, when SAML is set up.
