@@ -230,13 +230,19 @@ REFUSED: list[tuple[str, Mutation, str, str]] = [
         "misspelt option",
         lambda d: checkout(d).update(sync={"options": ["ServerSideAply=true"]}),
         "teams[0].apps[0].sync.options[0]",
-        "'ServerSideAply' is not an Argo CD sync option",
+        "'ServerSideAply' is not an Argo CD sync option (did you mean 'ServerSideApply'?)",
     ),
     (
         "value Argo CD does not match",
         lambda d: checkout(d).update(sync={"options": ["ServerSideApply=True"]}),
         "teams[0].apps[0].sync.options[0]",
         "ServerSideApply takes true or false, not 'True'",
+    ),
+    (
+        "an option nothing like Argo CD's",
+        lambda d: checkout(d).update(sync={"options": ["Wait=true"]}),
+        "teams[0].apps[0].sync.options[0]",
+        "'Wait' is not an Argo CD sync option (known: ApplyOutOfSyncOnly,",
     ),
     (
         "no value",

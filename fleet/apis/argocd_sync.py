@@ -11,6 +11,7 @@ docs/operator-manual/notifications/catalog.md (the catalog's triggers).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 
@@ -70,8 +71,9 @@ def option_problem(option: str) -> str | None:
     if name in RESOURCE_ONLY_OPTIONS:
         return f"{name} is a resource annotation (argocd.argoproj.io/sync-options), not an Application option"
     if name not in SYNC_OPTIONS:
-        known = ", ".join(sorted(SYNC_OPTIONS))
-        return f"{name!r} is not an Argo CD sync option (known: {known})"
+        close = difflib.get_close_matches(name, SYNC_OPTIONS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(SYNC_OPTIONS))}"
+        return f"{name!r} is not an Argo CD sync option ({hint})"
     if value not in SYNC_OPTIONS[name]:
         return f"{name} takes {' or '.join(SYNC_OPTIONS[name])}, not {value!r} (Argo CD matches the text exactly)"
     return None
