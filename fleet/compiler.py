@@ -169,6 +169,8 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
         require_pinned_revisions=catalog.deletion_protection,
         production=catalog.deletion_protection,
+        namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())),
+        teams=tuple(team.name for team in catalog.teams),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from fleet.catalog.models import Catalog
-from fleet.guardrails import argocd, argocd_rbac, argocd_sync, iam, kubernetes, limits, repo_credentials
+from fleet.guardrails import argocd, argocd_rbac, argocd_sync, iam, kubernetes, limits, repo_credentials, tenancy
 from fleet.guardrails import catalog as catalog_rules
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
 from fleet.text.problems import Problem
@@ -29,6 +29,7 @@ CATALOG_RULES: tuple[Rule, ...] = (
     *argocd_sync.CATALOG_RULES,
     *limits.RULES,
     *repo_credentials.RULES,
+    *tenancy.RULES,
 )
 
 
@@ -66,6 +67,7 @@ def check_catalog(catalog: Catalog) -> list[Problem]:
         *argocd_sync.check(catalog),
         *limits.check(catalog),
         *repo_credentials.check(catalog),
+        *tenancy.check(catalog),
     ]
 
 

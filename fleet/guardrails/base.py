@@ -38,6 +38,14 @@ class Settings:
     require_pinned_revisions: bool = False
     # The stack is production (deletion protection): Applications never skip schema validation.
     production: bool = False
+    # Namespaces the platform grants to a team (namespace, team), besides those named as the
+    # team's (<team>, <team>-…); and the teams the judge knows (a longer name owns its prefix).
+    namespace_grants: tuple[tuple[str, str], ...] = ()
+    teams: tuple[str, ...] = ()
+
+    @property
+    def grants(self) -> dict[str, str]:
+        return dict(self.namespace_grants)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -51,7 +59,16 @@ class Settings:
             owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
             require_pinned_revisions=config.get("requirePinnedRevisions") is True,
             production=config.get("production") is True,
+            namespace_grants=_pairs(config.get("namespaceGrants")),
+            teams=tuple(str(t) for t in config.get("teams") or ()),
         )
+
+
+def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """A config object of strings as sorted (key, value) pairs; anything else as none."""
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
 @dataclass(frozen=True)
