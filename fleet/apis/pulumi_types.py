@@ -44,6 +44,7 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 -- a type token: Argo CD cluster Secrets
 CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
@@ -76,6 +77,7 @@ SDK_CLASSES: dict[str, tuple[str, str]] = {
     RESOURCE_QUOTA: ("pulumi_kubernetes.core.v1", "ResourceQuota"),
     LIMIT_RANGE: ("pulumi_kubernetes.core.v1", "LimitRange"),
     SERVICE_ACCOUNT: ("pulumi_kubernetes.core.v1", "ServiceAccount"),
+    SECRET: ("pulumi_kubernetes.core.v1", "Secret"),
     CONFIGMAP_PATCH: ("pulumi_kubernetes.core.v1", "ConfigMapPatch"),
     NETWORK_POLICY: ("pulumi_kubernetes.networking.v1", "NetworkPolicy"),
     ROLE: ("pulumi_kubernetes.rbac.v1", "Role"),

@@ -392,21 +392,22 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
         for app in team.apps:
             planned_keys.add(_key(app.service_account.obj))
             judge(team.name, app.service_account, live.get(_key(app.service_account.obj)))
-            status = _application(team.name, app.name, app.application, live_apps.get(app.application.name))
-            applications.append(status)
-            if not status.found:
-                judge(team.name, app.application, None)
-            elif status.drift:
-                drift.append(
-                    ObjectDrift(
-                        kind="Application",
-                        namespace=argocd,
-                        name=app.application.name,
-                        team=team.name,
-                        state="changed",
-                        fields=status.drift,
+            for application in app.applications:  # one row per app per cluster
+                status = _application(team.name, app.name, application, live_apps.get(application.name))
+                applications.append(status)
+                if not status.found:
+                    judge(team.name, application, None)
+                elif status.drift:
+                    drift.append(
+                        ObjectDrift(
+                            kind="Application",
+                            namespace=argocd,
+                            name=application.name,
+                            team=team.name,
+                            state="changed",
+                            fields=status.drift,
+                        )
                     )
-                )
     for manifest in state.reader_objects:
         # Its own Role and RoleBinding are listable (ClusterRoles are not: it may not read them).
         key = (manifest.kind, manifest.namespace, manifest.name)
@@ -442,7 +443,7 @@ def _unexpected(
 ) -> list[Unexpected]:
     argocd = state.argocd_namespace
     projects = {team.project.name for team in state.teams}
-    applications = {app.application.name for team in state.teams for app in team.apps}
+    applications = {a.name for team in state.teams for app in team.apps for a in app.applications}
     out: list[Unexpected] = []
     for obj in sorted(observed.applications, key=lambda a: str(a["metadata"]["name"])):
         name = str(obj["metadata"]["name"])
