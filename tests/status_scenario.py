@@ -152,7 +152,11 @@ class Cluster:
 
 def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], hand_edits: bool) -> None:
     """Apply the rendered plan, then write what Argo CD and a human would."""
-    absent = {name for name in (m.name for t in state.teams for app in t.apps for m in app.applications) if name not in written}
+    absent = {
+        name
+        for name in (m.name for t in state.teams for app in t.apps for m in app.applications)
+        if name not in written
+    }
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": state.argocd_namespace}})
     for manifest in state.manifests():
         if manifest.kind == "Application" and manifest.name in absent:

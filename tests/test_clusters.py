@@ -323,3 +323,20 @@ def test_fleet_diff_shows_a_placement_change() -> None:
     assert all("east/payments" in grant for grant in developer.lost)
     assert not any("west/" in grant for grant in developer.lost)
     assert "payments-checkout-east" in diff.markdown(result).replace("\\-", "-")
+
+
+def test_the_program_refuses_declared_clusters_it_cannot_reach_yet(tmp_path) -> None:
+    """Until the program has a Kubernetes provider per cluster, a catalog declaring clusters is
+    refused before any registration rather than half-deployed to one cluster."""
+    from tests.conftest import ROOT
+    from tests.pulumi_harness import run_program
+
+    (tmp_path / "stacks").mkdir()
+    data = yaml.safe_load((ROOT / "stacks" / "dev.yaml").read_text())
+    data["clusters"] = [EAST, WEST]
+    (tmp_path / "stacks" / "dev.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=tmp_path / "__main__.py")
+    assert run.error is not None
+    assert "clusters: the program deploys to one cluster" in str(run.error)
+    assert run.registrations == []
