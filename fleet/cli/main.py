@@ -1,5 +1,5 @@
-"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials;
-and `status`, which reads each environment's cluster (get/list only).
+"""`app-of-apps validate|plan|access|diff|audit|promote|guardrails|pipeline` (or `python -m fleet …`):
+offline, no credentials; and `status`, which reads each environment's cluster (get/list only).
 
 Exit 0 done; 1 invalid catalog (or, for `diff --fail-on warnings`, warnings; for `promote`, a
 refusal; for `status --fail-on`, the condition holds); 2 usage error, unreadable file, or (status)
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from fleet import guardrails
+from fleet import __version__, guardrails
 from fleet.catalog.models import Catalog
 from fleet.compiler import load, load_state, state_from_text
 from fleet.io import files, iam_cache
@@ -31,8 +31,12 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m fleet", description="Offline tools for the app-of-apps catalog.")
+COMMAND = "app-of-apps"  # the console command; not `fleet`, which is Rancher Fleet's
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Offline tools for the app-of-apps catalog.")
+    parser.add_argument("--version", action="version", version=f"{COMMAND} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     v = sub.add_parser("validate", help="check a catalog; print every problem at once")
     v.add_argument("file", type=Path)
@@ -292,8 +296,8 @@ def guardrail_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(argv: Sequence[str] | None = None, prog: str = "python -m fleet") -> int:
+    args = _parser(prog).parse_args(argv)
     if args.command == "pipeline":
         from fleet.cli import pipeline as pipeline_cli
 
@@ -347,10 +351,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def main() -> None:
+def main(prog: str = COMMAND) -> None:
+    """The console command `app-of-apps` (and `python -m fleet`, which names itself so)."""
     # A short-lived process that builds large, acyclic structures: the cyclic collector would
     # only re-scan them, again and again as they grow (validate at 5,000 apps: 4.6 s -> 2.1 s,
     # peak memory the same; benchmarks/RESULTS.md).
     gc.disable()
     iam_cache.install()
-    sys.exit(run())
+    sys.exit(run(prog=prog))
