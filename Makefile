@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: plan validate test e2e lint policy-pack clean
+.PHONY: plan validate test e2e lint docs policy-pack clean
 
 # The pinned requirements, then the project itself, editable and with both extras: `app-of-apps`
 # on .venv/bin runs this checkout's fleet/, as `python -m fleet`, the tests and the Pulumi
@@ -38,6 +38,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+## The docs site: regenerate docs/reference/ and the catalog schema from the code, then build
+## build/site strictly (a broken link or anchor fails). `make test` checks both without writing.
+docs: $(STAMP)
+	$(BIN)/python scripts/generate_docs.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 ## A self-contained copy of the policy pack (with fleet/ inside) for `pulumi policy publish`
 policy-pack:

@@ -1,6 +1,7 @@
-"""Write every file that is generated from the code: the catalog's JSON Schema (both copies).
-tests/test_catalog_schema.py fails when a committed file differs from what this writes, so a
-change of the models that is not regenerated cannot land.
+"""Write every file that is generated from the code: the catalog's JSON Schema (both copies) and
+the reference pages of the docs site (docs/reference/). `make docs` runs it; tests fail when a
+committed file differs from what this writes, so a change of the models, the parsers or the
+guardrails that is not regenerated cannot land.
 
     .venv/bin/python scripts/generate_docs.py          # write
     .venv/bin/python scripts/generate_docs.py --check  # exit 1 and name the stale files
@@ -26,9 +27,12 @@ def _json(data: object) -> str:
 def generated() -> dict[Path, str]:
     """Every generated file, by path relative to the repository, with its content."""
     catalog_schema = _json(schema.json_schema())
+    from scripts import reference  # its examples come from the tests' cases
+
     return {
         Path("schemas") / schema.FILE_NAME: catalog_schema,
         Path("fleet") / "catalog" / schema.FILE_NAME: catalog_schema,  # package data: the wheel ships it
+        **reference.pages(),
     }
 
 

@@ -1,7 +1,7 @@
 """One rule set, three places: `fleet validate`, the Pulumi program, the CrossGuard pack.
 
 Every rule has an id, a one-line rationale and the anchor it follows (a scanner rule id or
-the document it comes from); README.md lists them all.
+the document it comes from); docs/reference/guardrails.md lists them all, with an example each.
 """
 
 from __future__ import annotations

@@ -244,7 +244,7 @@ def argocd_rbac_settings(catalog: Catalog) -> Iterator[Problem]:
 
 
 def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
-    # Catalog rules are listed with the resource rules (README table, policy docs) but judge
+    # Catalog rules are listed with the resource rules (the guardrails reference, policy docs) but judge
     # the catalog, so they apply to no resource type.
     return Rule(rule_id, rationale, anchor, (), lambda props, settings: iter(()))
 
