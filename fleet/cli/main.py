@@ -34,7 +34,7 @@ EXIT_USAGE = 2
 COMMAND = "app-of-apps"  # the console command; not `fleet`, which is Rancher Fleet's
 
 
-def _parser(prog: str) -> argparse.ArgumentParser:
+def _parser(prog: str = "python -m fleet") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Offline tools for the app-of-apps catalog.")
     parser.add_argument("--version", action="version", version=f"{COMMAND} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
