@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fleet.catalog.naming import PERSONA_LABEL, Names
-from fleet.compiler import load, validate
+from fleet.compiler import load, load_state, validate
 from fleet.render.layers import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
 from fleet.render.state import FleetState
 from fleet.reports import access, plan
@@ -198,26 +198,26 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
     data = copy.deepcopy(BASE)
     data["cluster"]["oidc_groups_prefix"] = "oidc:"
     matrix = access.matrix(state_for(data))
-    by_group = {g["okta_group"]: g for g in matrix["groups"]}
+    by_group = {g.okta_group: g for g in matrix.groups}
     viewer = by_group["acme-dev-payments-viewer"]
     developer = by_group["acme-dev-payments-developer"]
     admin = by_group["acme-dev-payments-admin"]
-    assert viewer["kubernetes_group"] == "oidc:acme-dev-payments-viewer"
-    assert viewer["kubernetes"]["payments"]["pods"] == ["get", "list", "watch"]
-    assert "secrets" not in viewer["kubernetes"]["payments"]
-    assert "secrets" not in developer["kubernetes"]["payments"]
-    assert "get" in admin["kubernetes"]["payments"]["secrets"]
-    assert developer["membership_rule"] == 'user.department == "Payments"'
-    assert viewer["membership_rule"] is None
-    assert developer["argocd"] == {
+    assert viewer.kubernetes_group == "oidc:acme-dev-payments-viewer"
+    assert viewer.kubernetes["payments"]["pods"] == ["get", "list", "watch"]
+    assert "secrets" not in viewer.kubernetes["payments"]
+    assert "secrets" not in developer.kubernetes["payments"]
+    assert "get" in admin.kubernetes["payments"]["secrets"]
+    assert developer.membership_rule == 'user.department == "Payments"'
+    assert viewer.membership_rule is None
+    assert developer.argocd.model_dump() == {
         "project": "payments",
         "permissions": ["applications get", "applications sync", "logs get"],
         # the effective policy: the own project only, nothing outside projects (policy.default empty)
         "projects": {"payments": ["applications get", "applications sync", "logs get"]},
         "global": [],
     }
-    assert set(viewer["kubernetes"]) == {"payments"}  # nothing in other teams' namespaces
-    assert matrix["workloads"] == [
+    assert set(viewer.kubernetes) == {"payments"}  # nothing in other teams' namespaces
+    assert [w.model_dump() for w in matrix.workloads] == [
         {
             "team": "payments",
             "app": "checkout",
@@ -227,6 +227,22 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
             "mechanism": "pod-identity",
         }
     ]
+
+
+def test_access_json_is_the_matrix_model_and_reads_back_into_it() -> None:
+    """access.json is the typed matrix as data: Argo CD's `global` under its own name, and the
+    file read back gives the same matrix (the file's shape is the model's)."""
+    matrix = access.matrix(load_state(ROOT / "stacks" / "dev.yaml")[1])
+    text = plan.to_json(matrix)
+    data = json.loads(text)
+    assert set(data) == {
+        "version", "environment", "organization", "groups", "workloads", "readers", "repo_credentials", "argocd_global"
+    }  # fmt: skip
+    assert set(data["groups"][0]["argocd"]) == {"project", "permissions", "projects", "global"}
+    assert set(data["argocd_global"]["every_user"]) == {"projects", "global"}
+    assert "global_" not in text
+    assert access.AccessMatrix.model_validate_json(text) == matrix
+    assert plan.to_json(access.AccessMatrix.model_validate(data)) == text
 
 
 def test_access_markdown_escapes_pipes_in_rules() -> None:
@@ -395,14 +411,14 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
 def test_access_names_what_running_pods_gives() -> None:
     """An auditor asking who can read secrets also gets those who can run pods."""
     matrix = access.matrix(state_for(copy.deepcopy(BASE)))
-    by_group = {g["okta_group"]: g for g in matrix["groups"]}
+    by_group = {g.okta_group: g for g in matrix.groups}
     developer = by_group["acme-dev-payments-developer"]
-    assert developer["indirect"]["payments"]["aws_roles"] == [
+    assert developer.indirect["payments"].aws_roles == [
         "arn:aws:iam::111111111111:role/fleet/acme-dev-payments-checkout"
     ]
-    assert "pods" in developer["indirect"]["payments"]["through"]
-    assert by_group["acme-dev-payments-viewer"]["indirect"] == {}
-    assert by_group["acme-dev-search-developer"]["indirect"]["search"]["aws_roles"] == []
+    assert "pods" in developer.indirect["payments"].through
+    assert by_group["acme-dev-payments-viewer"].indirect == {}
+    assert by_group["acme-dev-search-developer"].indirect["search"].aws_roles == []
     text = access.markdown(matrix)
     row = next(line for line in text.splitlines() if line.startswith("| acme-dev-payments-developer"))
     assert "secrets: through the pods it runs" in row

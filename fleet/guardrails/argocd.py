@@ -56,6 +56,14 @@ def repo_path(url: str) -> str:
     return urlparse(url).path.strip("/")
 
 
+def helm_host_root(url: str) -> bool:
+    """`https://host` with nothing after the host: where many Helm repositories are served
+    (https://charts.jetstack.io). Allowed only as an exact allow-list entry and only for chart
+    sources; `https://host/` (with the '/') would be a prefix of every repository on the host."""
+    parsed = urlparse(url)
+    return parsed.scheme == "https" and bool(parsed.netloc) and url == f"https://{parsed.netloc}"
+
+
 def repo_url_problem(url: str) -> str | None:
     """What makes a prefix comparison of repository URLs unsafe."""
     found = sorted({c for c in url_decoded(url) if c in GLOB_CHARACTERS})

@@ -251,7 +251,7 @@ class AsOf(_Model):
     pull_request: int | None
     path: str
     skipped: list[str]  # later commits before the date whose catalog could not be read
-    access: dict[str, Any]  # what `fleet access --format json` prints for that commit's catalog
+    access: access.AccessMatrix  # what `fleet access --format json` prints for that commit's catalog
 
 
 Report = AuditLog | AsOf
@@ -379,7 +379,7 @@ def build_log(
     )
 
 
-def read_catalog(text: str, source: str) -> tuple[dict[str, Any], Grants]:
+def read_catalog(text: str, source: str) -> tuple[access.AccessMatrix, Grants]:
     """The access matrix and grants of one catalog, read as `build_log` reads it (its shape is
     validated; consistency rules and guardrails are not)."""
     data = parse(text, source)
