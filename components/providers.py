@@ -92,5 +92,9 @@ def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> li
             "kubernetes",
             kubeconfig=_verified_kubeconfig(cluster, context, catalog, aws_provider),
             context=context,
+            # Creating an object that already exists fails instead of taking it over (explicit,
+            # so that PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot turn it on): a namespace an
+            # add-on already uses never becomes a team's.
+            upsert_existing_objects=False,
         ),
     ]

@@ -177,9 +177,9 @@ def catalog_page() -> str:
 
 # --- the command line ---------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
-    from fleet.cli import main
+    from fleet.cli import parser
 
-    return main._parser()
+    return parser.build()
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:

@@ -71,23 +71,23 @@ def test_defaults_are_applied() -> None:
 def test_overrides_and_team_namespaces() -> None:
     data = copy.deepcopy(BASE)
     data["teams"][0]["namespaces"] = [
-        {"name": "pay"},
-        {"name": "pay-jobs", "pod_security": "baseline", "quota": {"cpu": 8, "memory": "16Gi", "pods": 9}},
+        {"name": "payments-web"},
+        {"name": "payments-jobs", "pod_security": "baseline", "quota": {"cpu": 8, "memory": "16Gi", "pods": 9}},
     ]
-    data["teams"][0]["apps"][0]["namespace"] = "pay-jobs"
+    data["teams"][0]["apps"][0]["namespace"] = "payments-jobs"
     data["teams"][0]["apps"][0]["sync"] = {"prune": False}
     team = state_for(data).teams[0]
-    jobs = next(m for m in team.namespace_objects if m.name == "pay-jobs").obj
+    jobs = next(m for m in team.namespace_objects if m.name == "payments-jobs").obj
     assert jobs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    quota = next(m for m in team.namespaced_objects if m.kind == "ResourceQuota" and m.namespace == "pay-jobs")
+    quota = next(m for m in team.namespaced_objects if m.kind == "ResourceQuota" and m.namespace == "payments-jobs")
     assert quota.obj["spec"]["hard"]["limits.cpu"] == "8"
     app = team.apps[0]
-    assert app.namespace == "pay-jobs"
-    assert app.service_account.namespace == "pay-jobs"
-    assert app.application.obj["spec"]["destination"]["namespace"] == "pay-jobs"
+    assert app.namespace == "payments-jobs"
+    assert app.service_account.namespace == "payments-jobs"
+    assert app.application.obj["spec"]["destination"]["namespace"] == "payments-jobs"
     assert app.application.obj["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
     project = team.project.obj["spec"]
-    assert [d["namespace"] for d in project["destinations"]] == ["pay", "pay-jobs"]
+    assert [d["namespace"] for d in project["destinations"]] == ["payments-web", "payments-jobs"]
 
 
 def test_project_is_locked_down() -> None:
@@ -375,10 +375,10 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
     data["defaults"] = {
         "network": {"ingress_from_namespaces": ["ingress-nginx"], "egress_https_cidrs": ["10.0.0.0/16"]}
     }
-    data["teams"][0]["namespaces"] = [{"name": "pay"}, {"name": "pay-jobs", "network": {}}]
+    data["teams"][0]["namespaces"] = [{"name": "payments-web"}, {"name": "payments-jobs", "network": {}}]
     team = state_for(data).teams[0]
     policies = {m.namespace: m.obj["spec"] for m in team.namespaced_objects if m.kind == "NetworkPolicy"}
-    pay, jobs = policies["pay"], policies["pay-jobs"]
+    pay, jobs = policies["payments-web"], policies["payments-jobs"]
     assert pay["podSelector"] == {}
     assert pay["policyTypes"] == ["Ingress", "Egress"]
 

@@ -36,7 +36,8 @@ from packaging.utils import canonicalize_name
 
 import fleet
 from fleet.catalog.naming import esc_preview_environment
-from fleet.cli.main import COMMAND, run
+from fleet.cli.main import run
+from fleet.cli.parser import COMMAND
 from tests.conftest import ROOT, STACKS
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

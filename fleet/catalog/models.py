@@ -132,6 +132,8 @@ class Cluster(Strict):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()
     """DNS labels: platform namespaces besides the built-in reserved ones. Never a team's; the only namespaces a NetworkPolicy may trust by name."""
+    namespace_grants: dict[DnsLabel, DnsLabel] = {}
+    """Namespace -> team: namespaces the platform gives a team although they are not named as the team's (a team's own are named `<team>` or `<team>-…`). The only way for a team to any other name."""
 
 
 class SharedResource(Strict):
