@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from fleet.catalog import checks
 from fleet.catalog.models import Catalog
 from fleet.compiler import shape_problems
-from fleet.history.commits import Commit, FileChange
+from fleet.history.commits import Commit, FileChange, Person
 from fleet.render.layers import render
 from fleet.reports import access, diff
 from fleet.text import terminal
@@ -198,11 +198,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Person(_Model):
-    name: str
-    email: str
-
-
 class MergedCommit(_Model):
     commit: str
     author: Person
@@ -263,10 +258,6 @@ _STATUS: dict[str, Literal["added", "modified", "renamed", "deleted"]] = {
 }
 
 
-def _person(person: Any) -> Person:
-    return Person(name=person.name, email=person.email)
-
-
 def _approvers(change: FileChange) -> list[str]:
     seen: dict[str, None] = {}
     for commit in (change.commit, *change.merged):
@@ -286,13 +277,13 @@ def _entry(change: FileChange, snapshot: Snapshot, access_changes: list[diff.Acc
     return Entry(
         commit=commit.sha,
         subject=commit.subject,
-        author=_person(commit.author),
+        author=commit.author,
         authored_at=commit.authored_at.isoformat(),
-        committer=_person(commit.committer),
+        committer=commit.committer,
         committed_at=commit.committed_at.isoformat(),
         pull_request=_pull_request(change),
         approvers=_approvers(change),
-        merged_commits=[MergedCommit(commit=m.sha, author=_person(m.author), subject=m.subject) for m in change.merged],
+        merged_commits=[MergedCommit(commit=m.sha, author=m.author, subject=m.subject) for m in change.merged],
         path=change.path,
         change=_STATUS.get(change.status, "modified"),
         previous_path=change.previous_path,
