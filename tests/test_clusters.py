@@ -340,3 +340,50 @@ def test_the_program_refuses_declared_clusters_it_cannot_reach_yet(tmp_path) -> 
     assert run.error is not None
     assert "clusters: the program deploys to one cluster" in str(run.error)
     assert run.registrations == []
+
+
+# --- the policy pack: cluster Secrets hold no static credential ---------------------------------
+def _judge(props: dict[str, Any]) -> list[str]:
+    from fleet.guardrails.kubernetes import _cluster_secret_credentials
+
+    return list(_cluster_secret_credentials(props, Settings()))
+
+
+def _secret(config: Any, encoded: bool = False) -> dict[str, Any]:
+    import base64
+
+    text = json.dumps(config)
+    body = (
+        {"data": {"config": base64.b64encode(text.encode()).decode()}} if encoded else {"stringData": {"config": text}}
+    )
+    return {"metadata": {"name": "c", "labels": {"argocd.argoproj.io/secret-type": "cluster"}}, **body}
+
+
+def test_the_rendered_cluster_secrets_pass_the_pack() -> None:
+    for secret in render(catalog()).cluster_secrets:
+        assert _judge(secret.obj) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "encoded", "phrase"),
+    [
+        ({"bearerToken": "t"}, False, "config.bearerToken"),
+        ({"username": "u", "password": "p"}, True, "config.password"),
+        ({"tlsClientConfig": {"keyData": "k", "certData": "c"}}, False, "config.tlsClientConfig.keyData"),
+        ({"awsAuthConfig": {"clusterName": "c"}, "tlsClientConfig": {"insecure": True}}, True, "insecure"),
+    ],
+)
+def test_a_cluster_secret_with_a_static_credential_is_refused(config: Any, encoded: bool, phrase: str) -> None:
+    reasons = _judge(_secret(config, encoded))
+    assert any(phrase in reason for reason in reasons), reasons
+
+
+def test_secrets_that_are_no_cluster_are_not_judged_and_unreadable_config_is_refused() -> None:
+    other = _secret({"bearerToken": "t"})
+    other["metadata"]["labels"] = {"argocd.argoproj.io/secret-type": "repository"}
+    assert _judge(other) == []
+    unreadable = _secret({})
+    unreadable["stringData"]["config"] = "bearerToken: t"
+    assert _judge(unreadable) == [
+        "config is not a JSON object: Argo CD could not read it, and the guardrail cannot judge it"
+    ]
