@@ -279,7 +279,7 @@ def test_plan_layout(tmp_path: Path) -> None:
     groups = json.loads((out / "okta/groups.json").read_text())
     assert {
         "name": "acme-dev-payments-developer",
-        "description": groups[1]["description"],
+        "description": "Payments platform: developer (dev, managed by app-of-apps)",
         "rule": 'user.department == "Payments"',
     } in groups
     assert all(set(g) == {"name", "description", "rule"} for g in groups)
