@@ -237,7 +237,7 @@ def test_git_revisions_and_the_gate(tmp_path: Path) -> None:
 
     bad_rev = _cli("diff", "git:no-such-rev:stacks/prod.yaml", "stacks/prod.yaml", cwd=repo)
     assert bad_rev.returncode == 2
-    assert "git show failed" in bad_rev.stderr
+    assert "cannot read at that revision" in bad_rev.stderr
     assert "Traceback" not in bad_rev.stderr
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import yaml
 from fleet.cli.main import run
 from fleet.compiler import load, load_state, settings_for
 from fleet.guardrails.argocd import unpinned_revision
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path
 
 PROD = ROOT / "stacks" / "prod.yaml"
 DEV = ROOT / "stacks" / "dev.yaml"
@@ -412,12 +413,24 @@ def test_the_workflow_writes_only_where_none_of_our_code_runs() -> None:
 
 
 def _run_step(tmp_path: Path, **env: str) -> tuple[int, dict[str, str], Path]:
-    """The workflow's promote step, run by bash as the runner would, in a copy of the repository."""
+    """The workflow's promote step, run by bash as the runner would, in a clone-like copy of the
+    repository (its stack files and catalogs, committed: the step reads them as Git has them)."""
     step = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["promote"]["steps"] if s.get("id") == "promote")
     work = tmp_path / "checkout"
-    (work / "stacks").mkdir(parents=True)
+    work.mkdir(parents=True)
     for stack in ("dev", "prod"):
-        (work / "stacks" / f"{stack}.yaml").write_bytes((ROOT / "stacks" / f"{stack}.yaml").read_bytes())
+        (work / f"Pulumi.{stack}.yaml").write_bytes((ROOT / f"Pulumi.{stack}.yaml").read_bytes())
+        shipped = catalog_path(stack)
+        target = work / shipped.relative_to(ROOT)
+        if shipped.is_dir():
+            shutil.copytree(shipped, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(shipped.read_bytes())
+    quiet = {"capture_output": True, "check": True, "cwd": work}
+    subprocess.run(["git", "init", "-q"], **quiet)
+    subprocess.run(["git", "add", "-A"], **quiet)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"], **quiet)
     (work / ".venv").symlink_to(ROOT / ".venv")
     output, summary = tmp_path / "output", tmp_path / "summary"
     done = subprocess.run(
@@ -446,12 +459,15 @@ def test_the_workflow_step_promotes_and_hands_over_the_file_and_the_review(tmp_p
     )
     assert code == 0
     assert outputs["changed"] == "true"
-    assert outputs["catalog"] == "stacks/prod.yaml"
     assert outputs["branch"] == "promote/prod/payments-checkout-42"
-    promoted = base64.b64decode(outputs["content"])
-    assert promoted == (work / "stacks" / "prod.yaml").read_bytes()
-    assert changed_lines(PROD.read_bytes(), promoted) == [
-        (b"          revision: v2.14.0\n", b"          revision: v2.15.0\n")
+    files = json.loads(outputs["files"])
+    prod = catalog_path("prod")
+    edited = "stacks/prod/teams/payments.yaml" if prod.is_dir() else "stacks/prod.yaml"  # the team's own file
+    assert list(files) == [edited]
+    promoted = base64.b64decode(files[edited])
+    assert promoted == (work / edited).read_bytes()
+    assert [(a.strip(), b.strip()) for a, b in changed_lines((ROOT / edited).read_bytes(), promoted)] == [
+        (b"revision: v2.14.0", b"revision: v2.15.0")
     ]
     assert "targetRevision" in base64.b64decode(outputs["body"]).decode()
 

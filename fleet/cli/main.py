@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import argparse
 import gc
-import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from fleet import guardrails
+from fleet.catalog.folder import CatalogFiles, read_catalog
+from fleet.catalog.location import PipelineError
 from fleet.catalog.models import Catalog
-from fleet.compiler import load, load_state, state_from_text
+from fleet.compiler import load, load_state, state_from_files
 from fleet.io import files, iam_cache
 from fleet.render.layers import render
 from fleet.render.state import FleetState
 from fleet.reports import access, plan
 from fleet.text import terminal
 from fleet.text.problems import CatalogError, UnreadableFileError, UsageError
-from fleet.text.yaml_io import decode, read_text
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -79,7 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         "audit",
         help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
     )
-    au.add_argument("file", help="the catalog: its path now, or the path it had (renames are followed)")
+    au.add_argument(
+        "file",
+        help="the catalog (a file or a folder): its path now, or the path it had (renames and a split are "
+        "followed); a team's file of a folder: that team's access only",
+    )
     au.add_argument("--since", help="from this date or time (YYYY-MM-DD is midnight UTC)")
     au.add_argument("--until", help="up to this date or time, inclusive (YYYY-MM-DD: to the end of that day, UTC)")
     au.add_argument(
@@ -94,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     from fleet.cli import pipeline as pipeline_cli  # the CI steps (README, "The pipeline")
 
     pipeline_cli.add_parser(sub)
+    from fleet.cli import convert as convert_cli  # one file <-> a catalog folder
+
+    convert_cli.add_parser(sub)
+    from fleet.cli import codeowners as codeowners_cli  # .github/CODEOWNERS from the catalogs
+
+    codeowners_cli.add_parser(sub)
     return parser
 
 
@@ -124,17 +134,18 @@ def _audit(args: argparse.Namespace) -> int:
         raise UsageError(f"--since {args.since} is after --until {args.until}")
     repo, path = gitlog.locate(args.file)
     head = gitlog.resolve(repo, args.ref)
-    changes = gitlog.history(repo, path, head)
+    catalog, team = gitlog.audit_target(repo, head, path)  # a team's file: its folder, that team
+    changes = gitlog.catalog_history(repo, catalog, head)
     ref = f"{args.ref} ({head[:12]})"
     with gitlog.BlobReader(repo) as blobs:
         if moment is not None:
-            report, grants = audit.as_of(changes, blobs.read, path, ref, moment)
+            report, grants = audit.as_of(changes, blobs.read, path, ref, moment, team)
             if args.format == "json":
                 sys.stdout.write(report.model_dump_json(indent=2) + "\n")
             else:
                 _out(audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report))
             return 0
-        log = audit.build_log(changes, blobs.read, path, ref, since, until)
+        log = audit.build_log(changes, blobs.read, path, ref, since, until, team)
     if args.format == "json":
         sys.stdout.write(log.model_dump_json(indent=2) + "\n")
     else:
@@ -146,22 +157,26 @@ class _MissingAtRevisionError(Exception):
     """git:REV:path names a path that does not exist at REV."""
 
 
-def _read_side(spec: str) -> tuple[str, str]:
-    """(text, label) of a diff side: a file, or git:REV:path read with `git show`."""
+def _read_side(spec: str) -> CatalogFiles:
+    """A diff side: a catalog file or folder, or git:REV:path (a file or a folder at REV)."""
     if not spec.startswith("git:"):
-        return read_text(spec), spec
+        return read_catalog(spec)
     rev, sep, path = spec[4:].partition(":")
     if not sep or not rev or not path:
-        raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev.yaml")
-    if rev.startswith("-"):  # `git show --output=…:x` would be an option, not a revision
+        raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev")
+    if rev.startswith("-"):  # `git ls-tree --output=…` would be an option, not a revision
         raise UnreadableFileError(f"{spec}: a revision does not start with '-'")
-    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, check=False)  # noqa: S607
-    stderr = shown.stderr.decode("utf-8", "replace")
-    if shown.returncode != 0:
-        if "does not exist" in stderr or "exists on disk, but not in" in stderr:
-            raise _MissingAtRevisionError(spec)
-        raise UnreadableFileError(f"{spec}: git show failed: {stderr.strip()}")
-    return decode(shown.stdout, spec), f"{rev}:{path}"
+    from fleet.io.git import GitTree
+
+    try:
+        found = GitTree(Path(), rev).catalog(path, f"{rev}:{path}")
+    except UnreadableFileError as err:
+        raise UnreadableFileError(f"{spec}: cannot read at that revision: {err}") from None
+    except PipelineError as err:
+        raise UnreadableFileError(f"{spec}: {'; '.join(err.reasons)}") from None
+    if found is None:
+        raise _MissingAtRevisionError(spec)
+    return found
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -169,7 +184,7 @@ def _diff(args: argparse.Namespace) -> int:
     labels: list[str] = []
     for spec in (args.base, args.head):
         try:
-            text, label = _read_side(spec)
+            files = _read_side(spec)
         except _MissingAtRevisionError:
             # A new catalog in this pull request; also what a mistyped path looks like.
             _err(f"note: {spec} does not exist: diffing against an empty fleet")
@@ -178,8 +193,8 @@ def _diff(args: argparse.Namespace) -> int:
             continue
         except OSError as err:
             raise UnreadableFileError(f"{spec}: cannot read: {err.strerror or err}") from err
-        sides.append(state_from_text(text, label))
-        labels.append(label)
+        sides.append(state_from_files(files))
+        labels.append(files.label)
     if sides[0] is None and sides[1] is None:
         raise UnreadableFileError(f"{args.base} and {args.head}: neither side exists")
     from fleet.reports import diff  # only this command needs it
@@ -312,6 +327,14 @@ def run(argv: Sequence[str] | None = None) -> int:
             from fleet.cli import promote as promote_cli
 
             return promote_cli.run(args)
+        if args.command in ("split", "join"):
+            from fleet.cli import convert as convert_cli
+
+            return convert_cli.run(args)
+        if args.command == "codeowners":
+            from fleet.cli import codeowners as codeowners_cli
+
+            return codeowners_cli.run(args)
         _, state = load_state(args.file)
     except (UnreadableFileError, UsageError) as err:
         _err(f"error: {err}")

@@ -27,13 +27,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     r.add_argument("--base", required=True)
     r.add_argument("--head", required=True)
     r.add_argument("--out", type=Path, required=True, help="the comment, Markdown")
-    r.add_argument("--github-output", type=Path, help="append catalog_only, warnings and invalid here")
+    r.add_argument(
+        "--github-output", type=Path, help="append catalog_only, warnings, invalid and stacks (the changed ones) here"
+    )
     o = steps.add_parser("overlay", help="replace stacks/ here with the head's catalogs (regular files only)")
     o.add_argument("--repo", type=Path, required=True)
     o.add_argument("--head", required=True)
     o.add_argument("--into", type=Path, default=Path())
     s = steps.add_parser("stacks", help="the stacks of this checkout, one a line (from Pulumi.<stack>.yaml)")
     s.add_argument("--repo", type=Path, default=Path())
+    w = steps.add_parser("catalog", help="the catalog (a file or a folder) STACK deploys, from its Pulumi.<stack>.yaml")
+    w.add_argument("stack")
+    w.add_argument("--repo", type=Path, default=Path())
     c = steps.add_parser("preview-config", help="the read-only stack file for `pulumi preview --config-file`")
     c.add_argument("stack")
     c.add_argument("--out", type=Path, required=True)
@@ -76,10 +81,14 @@ def _run(args: argparse.Namespace) -> int:
                     "catalog_only": result.classification.catalog_only,
                     "warnings": result.warnings,
                     "invalid": list(result.invalid),
+                    "stacks": list(result.changed),
                 },
             )
         kind = "catalogs only" if result.classification.catalog_only else "changes more than catalogs"
-        print(f"review: {kind}; {result.warnings} warning(s); invalid: {', '.join(result.invalid) or 'none'}")
+        print(
+            f"review: {kind}; stacks changed: {', '.join(result.changed) or 'none'}; {result.warnings} warning(s); "
+            f"invalid: {', '.join(result.invalid) or 'none'}"
+        )
         return EXIT_REFUSED if result.invalid else 0
     if args.step == "overlay":
         written = pipeline.overlay(args.repo, args.head, args.into)
@@ -87,6 +96,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.step == "stacks":
         for stack in sorted(pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))):
             print(stack)
+    elif args.step == "catalog":
+        catalogs = pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))
+        if args.stack not in catalogs:
+            raise pipeline.PipelineError([f"no stack {args.stack!r}: there is no Pulumi.{args.stack}.yaml"])
+        print(catalogs[args.stack])
     elif args.step == "preview-config":
         source = Path(f"Pulumi.{args.stack}.yaml")
         try:
