@@ -10,6 +10,27 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = sorted((ROOT / "stacks").glob("*.yaml"))
+
+
+def catalog_path(env: str) -> Path:
+    """The shipped catalog of an environment: its folder (stacks/<env>/), else its one file."""
+    folder = ROOT / "stacks" / env
+    return folder if folder.is_dir() else ROOT / "stacks" / f"{env}.yaml"
+
+
+def one_file_text(env: str) -> str:
+    """The shipped catalog of an environment as one file (a folder joined, every comment kept)."""
+    from fleet.catalog.convert import join
+    from fleet.catalog.folder import read_folder
+
+    path = catalog_path(env)
+    if not path.is_dir():
+        return path.read_text()
+    files = read_folder(path)
+    teams = {e.path[len("teams/") : -len(".yaml")]: e.text or "" for e in files.entries if e.path.startswith("teams/")}
+    return join(files.text("platform.yaml") or "", teams)
+
+
 # The project's own copy of upstream data (vendor/*/SOURCE.md says where from, which version, licence).
 ARGOCD_CRDS = ROOT / "vendor" / "argocd"
 
