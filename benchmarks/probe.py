@@ -21,7 +21,6 @@ import atexit  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import pickle  # noqa: E402
-import re  # noqa: E402
 import runpy  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
@@ -34,6 +33,10 @@ from pulumi.runtime import mocks as pulumi_mocks  # noqa: E402
 from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
+# The type tokens and their SDK classes: the program's own table, which imports nothing else.
+from fleet.apis import pulumi_types  # noqa: E402
+from fleet.io.pulumi_sdk import python_name, sdk_classes  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,7 +47,7 @@ class CountingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.count += 1
         state = args.inputs
-        if args.typ == "aws:iam/role:Role":
+        if args.typ == pulumi_types.IAM_ROLE:
             state = {**args.inputs, "arn": f"arn:aws:iam::111111111111:role{args.inputs['path']}{args.inputs['name']}"}
         return f"{args.name}-id", state
 
@@ -61,7 +64,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != pulumi_types.STACK:
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object) if request.object else {}
             self.records.append(
                 {
@@ -117,51 +120,10 @@ def program(catalog: str, record: str | None) -> dict[str, Any]:
     return {"seconds": elapsed, "registrations": mocks.count}
 
 
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-
-
-def sdk_classes() -> dict[str, Any]:
-    """The SDK class of each type the program registers (a test keeps this equal to the
-    program's own table, without the floor importing program code)."""
-    # Importing them is part of the floor.
-    import pulumi_aws as aws
-    import pulumi_kubernetes as kubernetes
-    import pulumi_okta as okta
-
-    return {
-        "okta:group/group:Group": okta.group.Group,
-        "okta:group/rule:Rule": okta.group.Rule,
-        "aws:iam/role:Role": aws.iam.Role,
-        "aws:iam/rolePolicy:RolePolicy": aws.iam.RolePolicy,
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": aws.iam.RolePolicyAttachment,
-        "aws:eks/podIdentityAssociation:PodIdentityAssociation": aws.eks.PodIdentityAssociation,
-        "kubernetes:core/v1:Namespace": kubernetes.core.v1.Namespace,
-        "kubernetes:core/v1:ResourceQuota": kubernetes.core.v1.ResourceQuota,
-        "kubernetes:core/v1:LimitRange": kubernetes.core.v1.LimitRange,
-        "kubernetes:core/v1:ServiceAccount": kubernetes.core.v1.ServiceAccount,
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": kubernetes.networking.v1.NetworkPolicy,
-        "kubernetes:rbac.authorization.k8s.io/v1:Role": kubernetes.rbac.v1.Role,
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": kubernetes.rbac.v1.ClusterRole,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": kubernetes.rbac.v1.ClusterRoleBinding,
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": (
-            kubernetes.admissionregistration.v1.ValidatingAdmissionPolicy
-        ),
-        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": (
-            kubernetes.admissionregistration.v1.ValidatingAdmissionPolicyBinding
-        ),
-        "kubernetes:core/v1:ConfigMapPatch": kubernetes.core.v1.ConfigMapPatch,
-        "pulumi:providers:aws": aws.Provider,
-        "pulumi:providers:kubernetes": kubernetes.Provider,
-        "pulumi:providers:okta": okta.Provider,
-    }
-
-
 def floor(recorded: str) -> dict[str, Any]:
     with open(recorded, "rb") as handle:
         records = pickle.load(handle)  # noqa: S301 - our own file
-    classes = sdk_classes()
+    classes = sdk_classes()  # importing the SDKs is part of the floor
     import pulumi_kubernetes as kubernetes
 
     mocks, _ = _start(pulumi_mocks.MockMonitor)
@@ -170,7 +132,7 @@ def floor(recorded: str) -> dict[str, Any]:
         by_urn: dict[str, pulumi.Resource] = {}
         for r in records:
             opts = pulumi.ResourceOptions(parent=by_urn.get(r["parent"]), provider=by_urn.get(r["provider"]))
-            kwargs = {_snake(k): v for k, v in r["inputs"].items()}
+            kwargs = {python_name(k): v for k, v in r["inputs"].items()}
             if not r["custom"]:
                 resource = pulumi.ComponentResource(r["type"], r["name"], None, opts)
             elif r["type"] in classes:

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
-import pulumi_okta as okta
 
 from components import history
-from fleet.render import resources
+from fleet.io.pulumi_sdk import python_name, sdk_classes
 from fleet.render.resources import Resource
 
-_CLASSES: dict[str, Any] = {
-    resources.OKTA_GROUP: okta.group.Group,
-    resources.OKTA_RULE: okta.group.Rule,
-    resources.IAM_ROLE: aws.iam.Role,
-    resources.IAM_ROLE_POLICY: aws.iam.RolePolicy,
-    resources.IAM_ATTACHMENT: aws.iam.RolePolicyAttachment,
-    resources.POD_IDENTITY: aws.eks.PodIdentityAssociation,
-    "kubernetes:core/v1:Namespace": kubernetes.core.v1.Namespace,
-    "kubernetes:core/v1:ResourceQuota": kubernetes.core.v1.ResourceQuota,
-    "kubernetes:core/v1:LimitRange": kubernetes.core.v1.LimitRange,
-    "kubernetes:core/v1:ServiceAccount": kubernetes.core.v1.ServiceAccount,
-    resources.CONFIGMAP_PATCH: kubernetes.core.v1.ConfigMapPatch,
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy": kubernetes.networking.v1.NetworkPolicy,
-    "kubernetes:rbac.authorization.k8s.io/v1:Role": kubernetes.rbac.v1.Role,
-    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": kubernetes.rbac.v1.RoleBinding,
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": kubernetes.rbac.v1.ClusterRole,
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": kubernetes.rbac.v1.ClusterRoleBinding,
-    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": (
-        kubernetes.admissionregistration.v1.ValidatingAdmissionPolicy
-    ),
-    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": (
-        kubernetes.admissionregistration.v1.ValidatingAdmissionPolicyBinding
-    ),
-}
-
-
-def _snake(key: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+# Token -> SDK class: one table for the program and the benchmark's floor (fleet.apis.pulumi_types).
+_CLASSES: dict[str, Any] = sdk_classes()
 
 
 def register(
@@ -72,7 +43,7 @@ def register(
             spec=props["spec"],
             opts=opts,
         )
-    return cls(resource.name, opts=opts, **{_snake(k): v for k, v in props.items()})
+    return cls(resource.name, opts=opts, **{python_name(k): v for k, v in props.items()})
 
 
 def register_role(specs: Sequence[Resource], component: pulumi.Resource) -> list[pulumi.CustomResource]:

@@ -11,10 +11,11 @@ from typing import Any
 import casbin
 import pytest
 
+from fleet.apis.pulumi_types import CONFIGMAP_PATCH
 from fleet.compiler import load, validate
 from fleet.guardrails import argocd_rbac as rules
 from fleet.render.layers import render
-from fleet.render.resources import CONFIGMAP_PATCH, desired_resources
+from fleet.render.resources import desired_resources
 from fleet.render.state import FleetState, Manifest
 from fleet.reports import access, diff
 from fleet.reports import argocd_policy as argocd_rbac

@@ -25,19 +25,3 @@ def test_benchmark_runs_and_the_floor_replays_every_registration(tmp_path) -> No
     (size,) = summary["results"]
     assert size["program"]["registrations"] == size["floor"]["registrations"] > 100
     assert size["program_floor_ratio"] > 0
-
-
-def test_floor_uses_the_same_sdk_classes_as_the_program() -> None:
-    import pulumi_aws as aws
-    import pulumi_kubernetes as kubernetes
-    import pulumi_okta as okta
-
-    from benchmarks.probe import sdk_classes
-    from components.register import _CLASSES
-
-    providers = {
-        "pulumi:providers:aws": aws.Provider,
-        "pulumi:providers:kubernetes": kubernetes.Provider,
-        "pulumi:providers:okta": okta.Provider,
-    }
-    assert sdk_classes() == {**_CLASSES, **providers}

@@ -84,6 +84,12 @@ def _groups_prefix(value: str) -> str:
     return value
 
 
+def _pattern(pattern: re.Pattern[str], **extra: Any) -> Any:
+    """The regex for the JSON Schema only (an editor checks it as you type); the validators
+    above stay the judges, with their own messages."""
+    return Field(json_schema_extra={"pattern": pattern.pattern, **extra})
+
+
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     seen = [v for i, v in enumerate(values) if v in values[:i]]
     if seen:
@@ -91,47 +97,70 @@ def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DnsLabel = Annotated[str, AfterValidator(_dns_label), _pattern(DNS_LABEL, maxLength=63)]
 Email = Annotated[str, _matching(EMAIL, "an e-mail address")]
-Quantity = Annotated[str, BeforeValidator(_quantity), _matching(QUANTITY, "a Kubernetes quantity (e.g. 500m, 4, 8Gi)")]
-PolicyArn = Annotated[str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)")]
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity, json_schema_input_type=str | int | float),
+    _matching(QUANTITY, "a Kubernetes quantity (e.g. 500m, 4, 8Gi)"),
+]
+PolicyArn = Annotated[
+    str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)"), _pattern(POLICY_ARN)
+]
 CodeOwners = Annotated[
-    tuple[Annotated[str, _matching(CODE_OWNER, "a code host handle (@user or @organization/team)")], ...],
+    tuple[
+        Annotated[str, _matching(CODE_OWNER, "a code host handle (@user or @organization/team)"), _pattern(CODE_OWNER)],
+        ...,
+    ],
     AfterValidator(_unique),
 ]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # Each field's docstring is its description: in the JSON Schema (editors show it) and in the
+    # generated reference (docs/reference/catalog.md).
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True)
 
 
 class Cluster(Strict):
-    name: Annotated[str, _matching(EKS_CLUSTER, "an EKS cluster name")]
+    name: Annotated[str, _matching(EKS_CLUSTER, "an EKS cluster name"), _pattern(EKS_CLUSTER)]
+    """The EKS cluster name. The program checks the kubeconfig it deploys through against this cluster's endpoint."""
     server: Annotated[str, _matching(re.compile(r"^https://\S+$"), "an https:// URL")] = (
         "https://kubernetes.default.svc"
     )
+    """An `https://` URL: the Argo CD destination server of every Application (default: in-cluster)."""
     oidc_groups_prefix: Annotated[str, AfterValidator(_groups_prefix)] = ""
+    """The API server's OIDC `groupsPrefix`; RBAC subjects carry it. Never `system:`, no spaces or commas."""
     # The kubeconfig context `fleet status` reads this environment through (None: the current
     # one). Only a name: how a machine reaches the cluster stays in its own kubeconfig.
     context: (
         Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
     ) = None
+    """The kubeconfig context `fleet status` reads this environment through (no spaces); none: the kubeconfig's current context; `--context` overrides. Only a name: each machine keeps its own kubeconfig."""
     # Platform namespaces besides the built-in ones (kube-*, default, Argo CD's, add-ons):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()
+    """DNS labels: platform namespaces besides the built-in reserved ones. Never a team's; the only namespaces a NetworkPolicy may trust by name."""
 
 
 class SharedResource(Strict):
     """A resource the platform lets named teams use in their apps' IAM statements."""
 
     arn: str  # an exact ARN or a name prefix ending in '*' (fleet.guardrails.ownership)
+    """An exact ARN, or a name prefix ending in `*`: one resource, or resources by name prefix; never a whole resource type."""
     teams: Annotated[tuple[DnsLabel, ...], Field(min_length=1), AfterValidator(_unique)]
+    """The teams it is shared with (names, non-empty, unique)."""
 
 
 class Aws(Strict):
-    account_id: Annotated[str, BeforeValidator(_account_id), _matching(ACCOUNT, "an AWS account id of 12 digits")]
-    region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)")]
+    account_id: Annotated[
+        str, BeforeValidator(_account_id), _matching(ACCOUNT, "an AWS account id of 12 digits"), _pattern(ACCOUNT)
+    ]
+    """The AWS account of every role: a quoted string of 12 digits. The AWS provider refuses credentials of another account."""
+    region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)"), _pattern(REGION)]
+    """The AWS region of the provider (e.g. `eu-west-1`)."""
     workload_identity: Literal["pod-identity", "irsa"] = "pod-identity"
+    """How pods assume their app's role: EKS Pod Identity, or IRSA (which needs `aws.oidc_provider_arn`)."""
     oidc_provider_arn: (
         Annotated[
             str,
@@ -139,17 +168,23 @@ class Aws(Strict):
         ]
         | None
     ) = None
+    """The cluster's IAM OIDC provider ARN; required with `irsa`."""
     permissions_boundary_arn: PolicyArn | None = None
+    """A policy ARN: the permissions boundary of every workload role."""
     human_permissions_boundary_arn: PolicyArn | None = None  # for the SAML persona roles
+    """A policy ARN: the permissions boundary of the per-persona human roles."""
     saml_provider_arn: (
         Annotated[
             str, _matching(SAML_PROVIDER_ARN, "an IAM SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)")
         ]
         | None
     ) = None
+    """An IAM SAML provider ARN. When set, a human role per team and persona, assumed through Okta's AWS app."""
     # The only managed policies an app or persona may attach (an allow-list, exact ARNs).
     allowed_managed_policy_arns: tuple[PolicyArn, ...] = ()
+    """The only managed policies apps and personas may attach (exact ARNs). Never an administrator policy; broad ones (`*FullAccess`, `*ReadOnlyAccess`, `*ReadWrite`) only on roles with a permissions boundary."""
     shared_resources: tuple[SharedResource, ...] = ()
+    """Resources the platform lets named teams' apps use in their IAM statements."""
 
     @property
     def oidc_issuer(self) -> str:
@@ -162,7 +197,9 @@ class RepoCredentials(Strict):
     """Where the platform keeps the teams' GitHub App keys (External Secrets ClusterSecretStore)."""
 
     secret_store: DnsLabel
+    """The External Secrets ClusterSecretStore (a DNS label) holding each team's GitHub App key under `<organization>/<environment>/argocd/github-app/<team>`."""
     github_api_url: str | None = None  # GitHub Enterprise: https://ghe.example.com/api/v3
+    """GitHub Enterprise's API URL (`https://ghe.example.com/api/v3`); none for github.com."""
 
 
 ARGOCD_GROUP = re.compile(r"^[^\s,\"'#]+$")  # what a policy.csv field can hold
@@ -172,32 +209,43 @@ BuiltinRole = Literal["role:admin", "role:readonly"]
 
 class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
+    """Argo CD's namespace (a DNS label): it holds the AppProjects and Applications, and is never a destination."""
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
+    """Repository URL prefixes ending in `/`, or exact URLs. Every app source must be inside one."""
     # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
     # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
     sso_scopes: Annotated[
         tuple[Annotated[str, _matching(OIDC_SCOPE, "an OIDC claim name")], ...], Field(min_length=1)
     ] = ("groups",)
+    """`argocd-rbac-cm` `scopes`: the OIDC claims Argo CD reads group names from (the Okta groups must arrive in one)."""
     # `policy.csv`: platform groups (never team groups) given one of Argo CD's built-in roles.
     platform_roles: dict[
         Annotated[str, _matching(ARGOCD_GROUP, "a group name (no spaces, commas, quotes or '#')")], BuiltinRole
     ] = {}
+    """`argocd-rbac-cm` `policy.csv`: platform groups given a built-in role (`role:admin` or `role:readonly`) in every project; never a team's Okta group (`argocd-rbac-no-cross-project`)."""
     # `policy.default`: the role of every logged-in user. Only empty passes (argocd-rbac-default-deny).
     policy_default: str = ""
+    """`argocd-rbac-cm` `policy.default`: only empty passes (`argocd-rbac-default-deny`); a role here would be every logged-in user's."""
     repo_credentials: RepoCredentials | None = None
+    """Where the teams' GitHub App keys are kept; needed by `teams[].github_app`."""
 
 
 class GitHubApp(Strict):
     """The team's GitHub App: Argo CD reads the team's repositories with its installation tokens."""
 
     app_id: Annotated[int, Field(gt=0)]
+    """The GitHub App's id (a positive integer); one team's only."""
     installation_id: Annotated[int, Field(gt=0)]
+    """The App's installation on the repositories the team deploys from (a positive integer); one team's only."""
 
 
 class Persona(Strict):
     kubernetes: PersonaLevel
+    """The explicit Role template bound in every team namespace (`fleet/catalog/personas.py`)."""
     argocd: tuple[ArgoAction, ...] = ()
+    """The AppProject role's actions on the team's applications."""
     aws_managed_policy_arns: tuple[PolicyArn, ...] = ()
+    """Managed policies of the persona's human role (with `aws.saml_provider_arn`): only from `aws.allowed_managed_policy_arns`."""
 
 
 DEFAULT_PERSONAS: dict[str, Persona] = {
@@ -209,20 +257,29 @@ DEFAULT_PERSONAS: dict[str, Persona] = {
 
 class Quota(Strict):
     cpu: Quantity
+    """CPU requests and limits of the namespace: a Kubernetes quantity (`500m`, `4`)."""
     memory: Quantity
+    """Memory requests and limits of the namespace: a Kubernetes quantity (`8Gi`)."""
     pods: Annotated[int, Field(gt=0, le=10000)]
+    """Pods in the namespace (1 to 10000)."""
 
 
 class Sync(Strict):
     automated: bool = True
+    """Argo CD syncs automatically."""
     prune: bool = True
+    """Automated sync deletes what is no longer in Git."""
     self_heal: bool = True
+    """Automated sync reverts changes made in the cluster."""
 
 
 class SyncOverride(Strict):
     automated: bool | None = None
+    """Overrides `defaults.sync.automated` for this app."""
     prune: bool | None = None
+    """Overrides `defaults.sync.prune` for this app."""
     self_heal: bool | None = None
+    """Overrides `defaults.sync.self_heal` for this app."""
 
 
 def _cidr(value: str) -> str:
@@ -236,29 +293,42 @@ class Network(Strict):
     """What the default-deny NetworkPolicy opens besides the team's own namespaces and DNS."""
 
     ingress_from_namespaces: tuple[DnsLabel, ...] = ()  # e.g. the ingress controller's namespace
+    """Namespaces (reserved ones only) whose pods may connect in, e.g. the ingress controller's."""
     egress_https_cidrs: tuple[Annotated[str, AfterValidator(_cidr)], ...] = ()  # HTTPS (443) only
+    """CIDR blocks reachable on port 443."""
 
 
 class Defaults(Strict):
     pod_security: PodSecurity = "restricted"
+    """The Pod Security level enforced, audited and warned on every namespace."""
     network: Network = Network()
+    """What the default-deny NetworkPolicy of every namespace opens besides the team's own namespaces and DNS."""
     quota: Quota = Quota(cpu="4", memory="8Gi", pods=50)
+    """The ResourceQuota of every namespace."""
     sync: Sync = Sync()
+    """The Argo CD sync policy of every Application."""
 
 
 class Namespace(Strict):
     name: DnsLabel
+    """The namespace (a DNS label); never reserved (`kube-*`, `default`, Argo CD's, well-known add-ons, `cluster.reserved_namespaces`); a namespace belongs to one team."""
     pod_security: PodSecurity | None = None
+    """This namespace's Pod Security level (default `defaults.pod_security`; never below the floor)."""
     quota: Quota | None = None
+    """This namespace's ResourceQuota (default `defaults.quota`)."""
     network: Network | None = None  # replaces defaults.network for this namespace
+    """Replaces `defaults.network` for this namespace."""
 
 
 class Helm(Strict):
     """Helm parameters of a source (Argo CD's `source.helm`)."""
 
     release_name: DnsLabel | None = None  # default: the Application name
+    """The Helm release name (a DNS label of at most 53 characters); default: the Application name."""
     value_files: tuple[Annotated[str, Field(min_length=1)], ...] = ()  # in the repo, or `$<ref>/…`
+    """Relative to the source and inside its repository, or `$<ref>/…` inside a ref source of the same app; no `..`, no URLs."""
     values: dict[str, Any] = {}  # inline values, rendered as `valuesObject`
+    """Inline values (rendered as `valuesObject`); `namespaceOverride` and `global.namespace` only equal to the app's namespace."""
 
     @model_validator(mode="after")
     def _release_length(self) -> Helm:
@@ -274,9 +344,11 @@ class Kustomize(Strict):
         Annotated[str, _matching(KUSTOMIZE_IMAGE, "a Kustomize image override (name=new:tag, name:tag, name@digest)")],
         ...,
     ] = ()
+    """Image overrides: `name=new:tag`, `name:tag`, `name@digest`."""
     name_prefix: (
         Annotated[str, _matching(NAME_PREFIX, "a Kubernetes name prefix (lower-case letters, digits, '-')")] | None
     ) = None
+    """Prefix of every object's name (lower-case letters, digits, `-`)."""
 
 
 class Source(Strict):
@@ -291,14 +363,21 @@ class Source(Strict):
             "a Git repository URL (https://…, ssh://…, git@host:…), a Helm repository (https://…) or an OCI registry (oci://…)",
         ),
     ]
+    """A Git URL (`https://`, `ssh://`, `git@host:`), a Helm repository (`https://`) or an OCI registry (`oci://`), inside `argocd.allowed_repos`."""
     path: str | None = None
+    """A directory of the repository: relative, without `..`. Exactly one of `path` and `chart` (a `ref` source may have neither)."""
     chart: (
         Annotated[str, _matching(HELM_CHART, "a Helm chart name (lower-case letters, digits, '-', '_', '.')")] | None
     ) = None
+    """A chart of the Helm repository or OCI registry in `repo`."""
     revision: Annotated[str, Field(min_length=1)] = "HEAD"  # a Git revision, or the chart version
+    """A branch, tag or commit; for a chart its version (required; exact with `deletion_protection`, a range such as `1.8.*` only outside production). With `deletion_protection`, a Git revision is a full commit SHA or a tag."""
     helm: Helm | None = None
+    """Helm parameters (a chart source, or a chart directory at `path`)."""
     kustomize: Kustomize | None = None
+    """Kustomize parameters; needs `path`."""
     ref: Annotated[str, _matching(SOURCE_REF, "a ref name (letters, digits, '-', '_')")] | None = None
+    """Only in `sources`: the name other sources' value files use as `$<ref>/…`. A source with only `ref` renders nothing."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -317,22 +396,33 @@ class Source(Strict):
 
 class Statement(Strict):
     actions: Annotated[tuple[str, ...], Field(min_length=1)]
+    """IAM actions (non-empty): known actions only; no wildcards, no privilege escalation or permissions management, no control-plane or identity actions."""
     resources: Annotated[tuple[str, ...], Field(min_length=1)]
+    """ARNs (non-empty) inside the team's `aws.owned_resources` or an `aws.shared_resources` entry naming the team; `*` only for actions that cannot be scoped to a resource."""
 
 
 class AppAws(Strict):
     statements: tuple[Statement, ...] = ()
+    """The role's inline policy: Allow statements."""
     managed_policy_arns: tuple[PolicyArn, ...] = ()
+    """Managed policies attached to the role: only from `aws.allowed_managed_policy_arns`, never an administrator policy."""
 
 
 class App(Strict):
     name: DnsLabel
+    """The app (a DNS label): its ServiceAccount, Application and workload role are named after it; unique within the team."""
     namespace: DnsLabel | None = None
+    """One of the team's namespaces; default: the team's first."""
     source: Source | None = None
+    """What Argo CD deploys: a Git directory, a Helm chart, or a Kustomize overlay. Required unless `sources`."""
     sources: tuple[Source, ...] = ()  # a multi-source Application instead of `source`
+    """A multi-source Application, instead of `source`: refs unique, at least one source with `path` or `chart`."""
     aws: AppAws | None = None
+    """When present, the app gets a workload role (EKS Pod Identity or IRSA); absent: no role."""
     sync: SyncOverride | None = None
+    """Overrides of `defaults.sync` for this app."""
     lifecycle: Lifecycle = "active"
+    """`decommissioning` retires the app: automated sync off, the cascade finalizer on, protection off; remove it in a second change."""
 
     @model_validator(mode="after")
     def _source_or_sources(self) -> App:
@@ -358,20 +448,30 @@ class TeamAws(Strict):
     # ARN patterns the team owns: its apps' statements may name only these (and what the
     # platform shares with it). Exact ARNs or name prefixes ending in '*'; never another team's.
     owned_resources: tuple[str, ...] = ()
+    """ARN patterns the team owns: exact ARNs (covering their sub-resources) or name prefixes ending in `*`, in this account, never overlapping another team's. Its apps' statements may name only these and what is shared with the team."""
 
 
 class Team(Strict):
     name: DnsLabel
+    """The team (a DNS label): part of every derived name; unique."""
     description: str = ""
+    """In the Okta group descriptions, the namespaces' annotation and the AppProject."""
     owners: Annotated[tuple[Email, ...], Field(min_length=1), AfterValidator(_unique)]
+    """E-mail addresses of who answers for the team (non-empty, unique)."""
     members: dict[DnsLabel, Annotated[str, Field(min_length=1, max_length=1024)]] = {}
+    """Persona to an Okta expression: a group rule that fills the persona's group (without one, members are added by hand)."""
     namespaces: tuple[Namespace, ...] = ()
+    """The team's namespaces; default: one named after the team."""
     lifecycle: Lifecycle = "active"
+    """`decommissioning` retires the team with all of its apps; remove it in a second change."""
     aws: TeamAws | None = None
+    """What the team owns in AWS."""
     apps: tuple[App, ...] = ()
+    """The team's child applications; names unique within the team."""
     github_app: GitHubApp | None = None
-    # Who reviews the team's file (.github/CODEOWNERS, generated by `fleet codeowners`).
+    """The team's GitHub App: Argo CD reads each repository of the team's apps with its installation tokens (one hour), through a project-scoped credential per repository."""
     code_owners: CodeOwners = ()
+    """Code host handles (`@user`, `@organization/team`) who review the team's file: its line in `.github/CODEOWNERS` (`python -m fleet codeowners`); none: the platform reviews it."""
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:
@@ -393,21 +493,32 @@ class Team(Strict):
 class Guardrails(Strict):
     # A catalog may raise the floor, never lower it below baseline: the policy pack's default.
     pod_security_floor: Literal["baseline", "restricted"] = "baseline"
+    """The lowest Pod Security level a namespace may have (never below `baseline`)."""
 
 
 class Catalog(Strict):
     environment: DnsLabel
+    """The environment (a DNS label); equals the Pulumi stack name when deployed."""
     organization: DnsLabel
+    """A DNS label: the prefix of every Okta group and IAM role name."""
     deletion_protection: bool = False
+    """`true`: Okta groups, IAM roles and namespaces are `protect`ed (except while decommissioning), and revisions must be pinned."""
     cluster: Cluster
+    """The EKS cluster the fleet lives in."""
     aws: Aws
+    """The AWS account of the workload and human roles."""
     argocd: ArgoCD
+    """Where Argo CD runs and what it may deploy from."""
     personas: dict[DnsLabel, Persona] = Field(default_factory=lambda: dict(DEFAULT_PERSONAS))
+    """What each Okta group of a team may do (default: `admin`, `developer`, `viewer`)."""
     defaults: Defaults = Defaults()
+    """What every namespace and app gets unless it overrides it."""
     guardrails: Guardrails = Guardrails()
-    # Who reviews the platform's files and the code (.github/CODEOWNERS, `fleet codeowners`).
+    """What the catalog may tighten in the guardrails."""
     code_owners: CodeOwners = ()
+    """Code host handles (`@user`, `@organization/team`) who review the platform's files and the code: `.github/CODEOWNERS` gives them `*` and the environment's folder (`python -m fleet codeowners`, which requires it)."""
     teams: tuple[Team, ...]
+    """The teams; names unique."""
 
     def human_role_personas(self) -> list[str]:
         """Personas that get a SAML role per team: those with AWS policies, when SAML is set up.

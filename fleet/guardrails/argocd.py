@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
+from fleet.apis.pulumi_types import APP_PROJECT, APPLICATION, any_version, kubernetes_kind
 from fleet.catalog.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
 from fleet.catalog.platform import ARGO, PLATFORM_OWNED_KINDS
 from fleet.guardrails.base import (
@@ -18,18 +19,14 @@ from fleet.guardrails.base import (
     StackResource,
     StackRule,
     as_list,
-    kind,
-    kubernetes_kind,
     metadata,
     spec,
 )
 from fleet.guardrails.reserved import reserved_reason
 
-PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-PROJECT_TYPES = (kind(ARGO, "AppProject"),)
-APPLICATION_TYPES = (kind(ARGO, "Application"),)
-APPLICATION_SET_TYPES = (kind(ARGO, "ApplicationSet"),)
+PROJECT_TYPES = (any_version(ARGO, "AppProject"),)
+APPLICATION_TYPES = (any_version(ARGO, "Application"),)
+APPLICATION_SET_TYPES = (any_version(ARGO, "ApplicationSet"),)
 _ROLE_NAME = re.compile(ARGOCD_ROLE_PATTERN)
 
 
@@ -386,7 +383,7 @@ def _default_project(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
 def _applications_inside_projects(
     resources: Sequence[StackResource], settings: Settings
 ) -> Iterator[tuple[StackResource, str]]:
-    projects = {str(metadata(r.props).get("name")): r for r in resources if r.type == PROJECT}
+    projects = {str(metadata(r.props).get("name")): r for r in resources if r.type == APP_PROJECT}
     for r in resources:
         found = kubernetes_kind(r.type)
         if found is not None and found[:2] == (ARGO, "Application") and found[2] == "Patch":

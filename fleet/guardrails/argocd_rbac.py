@@ -11,10 +11,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fleet.apis.argocd import POLICY_CSV, POLICY_DEFAULT, glob_match, policy_lines
+from fleet.apis.pulumi_types import any_version
 from fleet.catalog.naming import ARGOCD_RBAC_CONFIGMAP
-from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, kind, metadata, spec
+from fleet.guardrails.base import Rule, Settings, StackResource, StackRule, as_list, metadata, spec
 
-CONFIGMAP_TYPES = (kind("", "ConfigMap"),)
+CONFIGMAP_TYPES = (any_version("", "ConfigMap"),)
 DEFAULT_DENY = "argocd-rbac-default-deny"
 NO_CROSS_PROJECT = "argocd-rbac-no-cross-project"
 # Resources Argo CD checks against `<project>/<object>`; a grant on them with a glob project

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from fleet.apis.pulumi_types import kubernetes_kind
+
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -62,26 +64,6 @@ ResourceCheck = Callable[[Mapping[str, Any], Settings], Iterator[str]]
 StackCheck = Callable[[Sequence[StackResource], Settings], Iterator[tuple[StackResource, str]]]
 
 
-def kind(group: str, name: str) -> str:
-    """A Kubernetes kind as a rule's type: every API version of it, and its pulumi-kubernetes
-    Patch and List resources (`kubernetes:<group>/<version>:<Kind>[Patch|List]`)."""
-    return f"kubernetes:{group or 'core'}/*:{name}"
-
-
-def kubernetes_kind(resource_type: str) -> tuple[str, str, str] | None:
-    """(group, kind, variant) of a pulumi-kubernetes type token; variant is '', 'Patch' or 'List'.
-    CustomResource and CustomResourcePatch use the same token shape (`<apiVersion>:<kind>`)."""
-    parts = resource_type.split(":")
-    if len(parts) != 3 or parts[0] != "kubernetes" or "/" not in parts[1]:
-        return None
-    group = parts[1].rsplit("/", 1)[0]
-    name = parts[2]
-    for variant in ("Patch", "List"):
-        if name.endswith(variant) and len(name) > len(variant):
-            return (group, name[: -len(variant)], variant)
-    return (group, name, "")
-
-
 def _matches(entry: str, resource_type: str) -> bool:
     if resource_type == entry:
         return True
@@ -97,7 +79,7 @@ class Rule:
     id: str
     rationale: str
     anchor: str
-    types: tuple[str, ...]  # exact types, `kind(group, Kind)` entries, or a prefix ending in ":"
+    types: tuple[str, ...]  # exact types, `any_version(group, Kind)` entries, or a prefix ending in ":"
     check: ResourceCheck
 
     def applies_to(self, resource_type: str) -> bool:

@@ -9,29 +9,20 @@ from functools import lru_cache
 from typing import Any
 
 from fleet.apis import aws_iam as iam_actions
+from fleet.apis.pulumi_types import (
+    EKS_ACCESS_ENTRY,
+    EKS_ACCESS_POLICY,
+    IAM_IDENTITY_POLICIES,
+    IAM_POLICY_ATTACHMENTS,
+    IAM_ROLE,
+)
 from fleet.catalog.naming import Names
 from fleet.guardrails import argocd as argocd_guardrails
 from fleet.guardrails import iam_sources, ownership
 from fleet.guardrails.base import Rule, Settings, as_list, policy_document, statements
 from fleet.render import iam_policies
 
-ROLE = "aws:iam/role:Role"
-IDENTITY_POLICY_TYPES = (
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/policy:Policy",
-    "aws:iam/userPolicy:UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy",
-)
-ATTACHMENT_TYPES = (
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    "aws:iam/policyAttachment:PolicyAttachment",
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
-)
-POLICY_HOLDERS = (*IDENTITY_POLICY_TYPES, ROLE)  # a Role may carry inlinePolicies
+POLICY_HOLDERS = (*IAM_IDENTITY_POLICIES, IAM_ROLE)  # a Role may carry inlinePolicies
 # A workload acting as another principal.
 ESCALATION_ACTIONS = frozenset(
     {
@@ -440,8 +431,6 @@ def _trust(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
                     yield f"Pod Identity trust: aws:SourceAccount {account} is not this stack's account"
 
 
-EKS_ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
-EKS_ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 # An allow-list: namespace-scoped view and edit. AmazonEKSAdminPolicy writes RBAC in its
 # namespaces (a way around the persona templates), AmazonEKSClusterAdminPolicy is cluster-admin,
 # AmazonEKSAdminViewPolicy reads every Secret, and the others are for EKS's own components.
@@ -550,21 +539,21 @@ RULES: tuple[Rule, ...] = (
         ADMIN_POLICY,
         "no AdministratorAccess(-*), PowerUserAccess, IAMFullAccess or identity-administrator policy attached",
         "CIS AWS Foundations 1.16, cloudsplaining",
-        (*ATTACHMENT_TYPES, ROLE),
+        (*IAM_POLICY_ATTACHMENTS, IAM_ROLE),
         _admin_attachments,
     ),
     Rule(
         MANAGED_POLICY,
         "managed policies only from the platform's allow-list; broad ones (*FullAccess, *ReadOnlyAccess, *ReadWrite) only with a permissions boundary",
         "CIS AWS Foundations 1.16, cloudsplaining resource exposure",
-        (*ATTACHMENT_TYPES, ROLE),
+        (*IAM_POLICY_ATTACHMENTS, IAM_ROLE),
         _managed_policies,
     ),
     Rule(
         "iam-trust-pinned",
         "no wildcard, NotPrincipal or other-account principals; OIDC trust pins sub+aud (IRSA: one service account, GitHub: one repository); Pod Identity pins namespace, service account, account; SAML pins SAML:aud",
         "EKS Blueprints teams, AWS EKS Pod Identity, SAML and GitHub OIDC docs; Checkov CKV_AWS_60/61, IAM Access Analyzer",
-        (ROLE,),
+        (IAM_ROLE,),
         _trust,
     ),
     Rule(

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from fleet.apis.pulumi_types import LIMIT_RANGE, NAMESPACE, NETWORK_POLICY, RESOURCE_QUOTA, any_version
 from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, Names
 from fleet.guardrails.base import (
     POD_SECURITY_LEVELS,
@@ -16,7 +17,6 @@ from fleet.guardrails.base import (
     StackResource,
     StackRule,
     as_list,
-    kind,
     metadata,
     spec,
 )
@@ -25,16 +25,12 @@ from fleet.render import boundaries
 
 RBAC = "rbac.authorization.k8s.io"
 # Every API version of each kind, and its Patch and List resources (see `kind`).
-ROLE_TYPES = (kind(RBAC, "Role"), kind(RBAC, "ClusterRole"))
-BINDING_TYPES = (kind(RBAC, "RoleBinding"), kind(RBAC, "ClusterRoleBinding"))
-NAMESPACE_TYPES = (kind("", "Namespace"),)
-NETWORK_POLICY_TYPES = (kind("networking.k8s.io", "NetworkPolicy"), kind("extensions", "NetworkPolicy"))
-SERVICE_TYPES = (kind("", "Service"),)
-INGRESS_TYPES = (kind("networking.k8s.io", "Ingress"), kind("extensions", "Ingress"))
-NAMESPACE = "kubernetes:core/v1:Namespace"
-QUOTA = "kubernetes:core/v1:ResourceQuota"
-LIMITS = "kubernetes:core/v1:LimitRange"
-NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ROLE_TYPES = (any_version(RBAC, "Role"), any_version(RBAC, "ClusterRole"))
+BINDING_TYPES = (any_version(RBAC, "RoleBinding"), any_version(RBAC, "ClusterRoleBinding"))
+NAMESPACE_TYPES = (any_version("", "Namespace"),)
+NETWORK_POLICY_TYPES = (any_version("networking.k8s.io", "NetworkPolicy"), any_version("extensions", "NetworkPolicy"))
+SERVICE_TYPES = (any_version("", "Service"),)
+INGRESS_TYPES = (any_version("networking.k8s.io", "Ingress"), any_version("extensions", "Ingress"))
 ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate"})
 READ_VERBS = frozenset({"get", "list", "watch", "*"})
 READ_ONLY = frozenset({"get", "list", "watch"})
@@ -47,7 +43,10 @@ SYSTEM_PREFIX = "system:"
 WIDEST_INGRESS_PREFIX = {4: 8, 6: 32}
 AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
 ADMISSION = "admissionregistration.k8s.io"
-ADMISSION_TYPES = (kind(ADMISSION, "ValidatingAdmissionPolicy"), kind(ADMISSION, "ValidatingAdmissionPolicyBinding"))
+ADMISSION_TYPES = (
+    any_version(ADMISSION, "ValidatingAdmissionPolicy"),
+    any_version(ADMISSION, "ValidatingAdmissionPolicyBinding"),
+)
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # the API server sets it on every namespace
 # Labels that decide which namespaces the fleet's admission policy guards.
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
@@ -293,7 +292,7 @@ def _namespace_guards(resources: Sequence[StackResource], _: Settings) -> Iterat
     found: dict[str, set[str]] = defaultdict(set)
     for r in resources:
         namespace = metadata(r.props).get("namespace")
-        if r.type in (QUOTA, LIMITS) or (r.type == NETWORK_POLICY and _default_deny(r.props)):
+        if r.type in (RESOURCE_QUOTA, LIMIT_RANGE) or (r.type == NETWORK_POLICY and _default_deny(r.props)):
             found[str(namespace)].add(r.type)
     for r in resources:
         if r.type != NAMESPACE:
@@ -304,8 +303,8 @@ def _namespace_guards(resources: Sequence[StackResource], _: Settings) -> Iterat
         missing = [
             label
             for label, t in (
-                ("ResourceQuota", QUOTA),
-                ("LimitRange", LIMITS),
+                ("ResourceQuota", RESOURCE_QUOTA),
+                ("LimitRange", LIMIT_RANGE),
                 ("default-deny NetworkPolicy", NETWORK_POLICY),
             )
             if t not in found[name]

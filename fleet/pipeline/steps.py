@@ -18,6 +18,7 @@ from typing import Literal
 
 import yaml
 
+from fleet.apis.pulumi_types import kubernetes_kind
 from fleet.catalog.location import (
     CATALOG_KEY,
     RULE_REGULAR_FILE,
@@ -35,7 +36,6 @@ from fleet.catalog.naming import (
     esc_environment,
     esc_preview_environment,
 )
-from fleet.guardrails.base import kubernetes_kind
 from fleet.io.git import REGULAR_MODES, GitTree
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError, UnreadableFileError

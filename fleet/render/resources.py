@@ -11,17 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleet.apis import pulumi_types as types
 from fleet.catalog.naming import Names
 from fleet.render import iam_policies
 from fleet.render.state import AppState, FleetState, IamRole, Manifest, OktaGroup, TeamState
-
-OKTA_GROUP = "okta:group/group:Group"
-OKTA_RULE = "okta:group/rule:Rule"
-IAM_ROLE = "aws:iam/role:Role"
-IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
-CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
 
 OKTA_EXPRESSION = "urn:okta:expression:1.0"
 INLINE_POLICY_NAME = "fleet-inline"
@@ -43,14 +36,9 @@ class Resource:
         return (self.type, self.name)
 
 
-def kubernetes_type(api_version: str, kind: str) -> str:
-    group_version = api_version if "/" in api_version else f"core/{api_version}"
-    return f"kubernetes:{group_version}:{kind}"
-
-
 def kubernetes(manifest: Manifest, retain_on_delete: bool = False) -> Resource:
     return Resource(
-        kubernetes_type(manifest.api_version, manifest.kind),
+        types.kubernetes(manifest.api_version, manifest.kind),
         manifest.logical_name,
         manifest.obj,
         protect=manifest.protect,
@@ -61,7 +49,7 @@ def kubernetes(manifest: Manifest, retain_on_delete: bool = False) -> Resource:
 def okta_group(group: OktaGroup, retain_on_delete: bool) -> list[Resource]:
     out = [
         Resource(
-            OKTA_GROUP,
+            types.OKTA_GROUP,
             Names.logical_group(group.name),
             {"name": group.name, "description": group.description},
             protect=group.protect,
@@ -71,7 +59,7 @@ def okta_group(group: OktaGroup, retain_on_delete: bool) -> list[Resource]:
     if group.rule is not None:
         out.append(
             Resource(
-                OKTA_RULE,
+                types.OKTA_RULE,
                 Names.logical_group(group.name),
                 {
                     "name": group.rule_name,
@@ -97,11 +85,11 @@ def iam_role(role: IamRole, description: str, retain_on_delete: bool) -> list[Re
     if role.permissions_boundary_arn:
         props["permissionsBoundary"] = role.permissions_boundary_arn
     logical = Names.logical_role(role.name)
-    out = [Resource(IAM_ROLE, logical, props, protect=role.protect, retain_on_delete=retain_on_delete)]
+    out = [Resource(types.IAM_ROLE, logical, props, protect=role.protect, retain_on_delete=retain_on_delete)]
     if role.inline_policy is not None:
         out.append(
             Resource(
-                IAM_ROLE_POLICY,
+                types.IAM_ROLE_POLICY,
                 logical,
                 {"name": INLINE_POLICY_NAME, "role": role.name, "policy": iam_policies.to_json(role.inline_policy)},
             )
@@ -109,7 +97,9 @@ def iam_role(role: IamRole, description: str, retain_on_delete: bool) -> list[Re
     for arn in role.managed_policy_arns:
         out.append(
             Resource(
-                IAM_ATTACHMENT, Names.logical_policy_attachment(role.name, arn), {"role": role.name, "policyArn": arn}
+                types.IAM_ROLE_POLICY_ATTACHMENT,
+                Names.logical_policy_attachment(role.name, arn),
+                {"role": role.name, "policyArn": arn},
             )
         )
     return out
@@ -120,7 +110,7 @@ def pod_identity(app: AppState) -> Resource | None:
         return None
     assoc = app.pod_identity
     return Resource(
-        POD_IDENTITY,
+        types.EKS_POD_IDENTITY,
         Names.logical_pod_identity(assoc.namespace, assoc.service_account),
         {
             "clusterName": assoc.cluster_name,
@@ -206,7 +196,7 @@ def argocd_rbac(state: FleetState) -> Resource | None:
     if state.argocd_rbac is None:
         return None
     manifest = state.argocd_rbac
-    return Resource(CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
+    return Resource(types.CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
 
 
 def reader_resources(state: FleetState) -> list[Resource]:

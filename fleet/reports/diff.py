@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from fleet.apis.pulumi_types import CONFIGMAP_PATCH
 from fleet.catalog.models import Catalog, Network
-from fleet.render.resources import CONFIGMAP_PATCH, Resource, desired_resources
+from fleet.render.resources import Resource, desired_resources
 from fleet.render.state import FleetState
 from fleet.reports import access
 from fleet.text import markdown as md

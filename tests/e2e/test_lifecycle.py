@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
+from fleet.apis.pulumi_types import IAM_ROLE, IAM_ROLE_POLICY, OKTA_GROUP, OKTA_RULE
 from fleet.catalog.naming import Names
 from fleet.compiler import state_from_text
 from fleet.render.layers import CASCADE_FINALIZER
-from fleet.render.resources import IAM_ROLE, IAM_ROLE_POLICY, OKTA_GROUP, OKTA_RULE
 from tests.conftest import BASE
 from tests.e2e.conftest import ARGOCD_NAMESPACE
 from tests.e2e.engine import Workspace
