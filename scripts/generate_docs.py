@@ -1,4 +1,5 @@
-"""Write every file that is generated from the code: the catalog's JSON Schema (both copies).
+"""Write every file that is generated from the code: the catalog's JSON Schemas (the one-file
+catalog's, a catalog folder's platform and team files'; both copies of each).
 tests/test_catalog_schema.py fails when a committed file differs from what this writes, so a
 change of the models that is not regenerated cannot land.
 
@@ -25,11 +26,12 @@ def _json(data: object) -> str:
 
 def generated() -> dict[Path, str]:
     """Every generated file, by path relative to the repository, with its content."""
-    catalog_schema = _json(schema.json_schema())
-    return {
-        Path("schemas") / schema.FILE_NAME: catalog_schema,
-        Path("fleet") / "catalog" / schema.FILE_NAME: catalog_schema,  # package data: the wheel ships it
-    }
+    out: dict[Path, str] = {}
+    for name, generated_schema in schema.schemas().items():  # the catalog's, a folder's platform and team files'
+        text = _json(generated_schema)
+        out[Path("schemas") / name] = text
+        out[Path("fleet") / "catalog" / name] = text  # package data: the wheel ships it
+    return out
 
 
 def stale() -> list[Path]:

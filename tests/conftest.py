@@ -9,13 +9,19 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = sorted((ROOT / "stacks").glob("*.yaml"))
+# The shipped catalogs: one file stacks/<env>.yaml, or a folder stacks/<env>/ (platform.yaml, teams/).
+STACKS = sorted([*(ROOT / "stacks").glob("*.yaml"), *(p.parent for p in (ROOT / "stacks").glob("*/platform.yaml"))])
 
 
 def catalog_path(env: str) -> Path:
     """The shipped catalog of an environment: its folder (stacks/<env>/), else its one file."""
     folder = ROOT / "stacks" / env
     return folder if folder.is_dir() else ROOT / "stacks" / f"{env}.yaml"
+
+
+def shipped(env: str) -> str:
+    """The shipped catalog's path as the commands are given it from the repository: stacks/dev or stacks/dev.yaml."""
+    return catalog_path(env).relative_to(ROOT).as_posix()
 
 
 def one_file_text(env: str) -> str:

@@ -23,6 +23,7 @@ from fleet.catalog.convert import join, split
 from fleet.catalog.folder import PLATFORM_AWS_FIELDS, PLATFORM_FIELDS, read_catalog
 from fleet.cli.main import run
 from fleet.compiler import load, load_state
+from fleet.io import git as gitio
 from fleet.pipeline import steps as pipeline
 from fleet.reports import plan
 from fleet.text.problems import CatalogError, UnreadableFileError, UsageError
@@ -31,6 +32,7 @@ from tests.pulumi_harness import run_program
 from tests.test_pipeline import commit, git, shown
 
 ENVIRONMENTS = ("dev", "prod")
+MODELINE = "# yaml-language-server: "
 
 
 def write_folder(root: Path, data: dict[str, Any]) -> Path:
@@ -293,7 +295,13 @@ def test_split_round_trips_the_shipped_catalog(tmp_path: Path, env: str, capsys:
     compared = subprocess.run(["diff", "-r", tmp_path / "plan" / "file", tmp_path / "plan" / "folder"], check=False)
     assert compared.returncode == 0
     written = {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*.yaml"))}
-    assert sorted(comments(text)) == sorted(c for body in written.values() for c in comments(body))
+    kept = [c for body in written.values() for c in comments(body) if not c.startswith(MODELINE)]
+    assert sorted(c for c in comments(text) if not c.startswith(MODELINE)) == sorted(kept)
+    if text.startswith(MODELINE):  # the editor's schema line: each file names its own schema
+        assert written["platform.yaml"].startswith(f"{MODELINE}$schema=../../schemas/platform.v1.json\n")
+        for name, body in written.items():
+            if name.startswith("teams/"):
+                assert body.startswith(f"{MODELINE}$schema=../../../schemas/team.v1.json\n"), name
     assert join(written["platform.yaml"], {k[6:-5]: v for k, v in written.items() if k.startswith("teams/")}) == join(
         *_parts(split(text, "x"))
     )
@@ -625,3 +633,19 @@ def test_the_pipeline_names_a_stacks_catalog(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert (done.returncode, done.stdout) == (0, "stacks/dev\n")
+
+
+def test_a_stack_without_a_catalog_path_deploys_its_folder_when_there_is_one(tmp_path: Path) -> None:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "dev.yaml").write_text("x\n")
+    assert location.resolve_catalog(None, "dev", tmp_path) == (tmp_path / "stacks" / "dev.yaml").resolve()
+    write_folder(tmp_path / "stacks" / "dev", copy.deepcopy(BASE))
+    assert location.resolve_catalog(None, "dev", tmp_path) == (tmp_path / "stacks" / "dev").resolve()
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit(
+        root,
+        {"Pulumi.dev.yaml": "config: {}\n", "Pulumi.prod.yaml": "config: {}\n", "stacks/dev/platform.yaml": "x: 1\n"},
+    )
+    assert pipeline.stack_catalogs(gitio.GitTree(root, "HEAD")) == {"dev": "stacks/dev", "prod": "stacks/prod.yaml"}

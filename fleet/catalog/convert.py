@@ -7,7 +7,9 @@ and every line under it loses the same columns). Comments go with what they desc
 of comment lines written directly above a team (no blank line between) goes with that team;
 one directly above the key after the teams goes with that key; every other comment stays where
 it was written. The comment of the `teams:` line itself stays in the platform file, where the
-line was.
+line was. The editor's schema line (`# yaml-language-server: $schema=…/catalog.v1.json`) is the
+one comment rewritten: the platform file names platform.v1.json and each team file gets a first
+line naming team.v1.json, each path seen from where the file is.
 
 The cut is then proven, not trusted: each part, parsed, must equal what it was in the whole
 file (the platform file the catalog without `teams`, each team file its team), else the file is
@@ -22,12 +24,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleet.catalog import schema
 from fleet.catalog.folder import PLATFORM_FILE, TEAM_SUFFIX, TEAMS_DIR
 from fleet.catalog.models import DNS_LABEL
 from fleet.text.problems import CatalogError, UsageError
 from fleet.text.yaml_io import parse
 
 _TEAMS_LINE = re.compile(r"^teams[ \t]*:[ \t]*(#.*)?$")
+# The editor's schema line (fleet/catalog/schema.py): the platform file and each team file name
+# their own schema, one and two folders deeper than the one file.
+_MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)[ \t]*\r?\n?$")
 _ITEM = re.compile(r"^( *)-( +|$)")
 
 
@@ -160,6 +166,22 @@ def _name(team: Any, index: int) -> str:
     return name
 
 
+def _schema_line(target: str, name: str, deeper: int) -> str:
+    """The schema line of a file `deeper` folders below (negative: above) the one whose line
+    names `target`, naming the schema file `name` beside it."""
+    head, sep, _ = target.rpartition("/")
+    prefix = head + sep  # "../schemas/", or "" for a schema beside the file
+    if "://" not in target:
+        prefix = "../" * deeper + prefix if deeper >= 0 else prefix.removeprefix("../" * -deeper)
+    return f"# yaml-language-server: $schema={prefix}{name}\n"
+
+
+def _schema_target(text: str, name: str) -> str | None:
+    """What the text's first line names, when it is the schema line of schema file `name`."""
+    match = _MODELINE.match(text.split("\n", 1)[0] + "\n")
+    return match.group(1) if match and match.group(1).rpartition("/")[2] == name else None
+
+
 def split(text: str, source: str) -> Split:
     """The platform file and a file per team, or a UsageError saying why the file cannot be
     split safely (nothing is written then)."""
@@ -175,6 +197,10 @@ def split(text: str, source: str) -> Split:
         raise UsageError(f"{source}: team {', '.join(twice)} is declared twice; fix the catalog first")
     platform = _trim(platform_lines)
     teams = {name: _team_text(lines) for name, lines in zip(names, team_lines, strict=True)}
+    target = _schema_target(platform, schema.FILE_NAME)
+    if target is not None:  # each file names its own schema, from where it is
+        platform = _schema_line(target, schema.PLATFORM_FILE_NAME, 1) + platform.split("\n", 1)[1]
+        teams = {name: _schema_line(target, schema.TEAM_FILE_NAME, 2) + body for name, body in teams.items()}
     _prove(source, data, platform, teams)
     return Split(platform, teams)
 
@@ -204,9 +230,15 @@ def _prove(source: str, data: dict[str, Any], platform: str, teams: Mapping[str,
 def join(platform: str, teams: Mapping[str, str]) -> str:
     """One file from a platform file and team files: the teams, by name, as a block list at
     the end. `split(join(…))` gives the same texts back."""
+    target = _schema_target(platform, schema.PLATFORM_FILE_NAME)
+    if target is not None:
+        platform = _schema_line(target, schema.FILE_NAME, -1) + platform.split("\n", 1)[1]
     out = [platform.rstrip("\n") + "\n", "\nteams:\n"]
     for i, name in enumerate(sorted(teams)):
-        lines = teams[name].splitlines(keepends=True)
+        body = teams[name]
+        if _schema_target(body, schema.TEAM_FILE_NAME) is not None:
+            body = body.split("\n", 1)[1] if "\n" in body else ""
+        lines = body.splitlines(keepends=True)
         first = next((k for k, line in enumerate(lines) if _significant(line)), None)
         if first is None:
             raise UsageError(f"{TEAMS_DIR}/{name}{TEAM_SUFFIX}: declares nothing")

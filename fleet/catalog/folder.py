@@ -330,6 +330,19 @@ def assemble(files: CatalogFiles, parse_yaml: Parse = parse) -> Assembled:
     return Assembled(files.label, data, tuple(team_files), platform_file, tuple(problems))
 
 
+def catalog_data(files: CatalogFiles) -> Any:
+    """The catalog's data as one file holds it (a folder put together); CatalogError when it
+    cannot be (YAML, layout or ownership problems). Not validated: `fleet.compiler` does that."""
+    if not files.folder:
+        text = files.text()
+        assert text is not None
+        return parse(text, files.label)
+    assembled = assemble(files)
+    if assembled.problems or assembled.data is None:
+        raise CatalogError(files.label, assembled.problems)
+    return assembled.data
+
+
 # --- telling each problem in its own file ------------------------------------------------------
 _TEAM_PATH = re.compile(r"^teams\[([0-9]+)\](.*)$", re.DOTALL)
 _TEAM_REFERENCE = re.compile(r"\bteams\[([0-9]+)\]((?:\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\])*)")

@@ -6,7 +6,7 @@ stack at a file the review did not read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from fleet.catalog.naming import PROJECT
@@ -84,11 +84,12 @@ def stacks_of(path: str, catalogs: Mapping[str, str]) -> list[str]:
     )
 
 
-def catalog_path(value: str | None, stack: str) -> str:
-    """The repository-relative catalog path of a stack (`app-of-apps:fleet`, by default
-    stacks/<stack>.yaml; a folder such as stacks/<stack> is named as such), refused unless it
-    lies in stacks/."""
-    chosen = value if value is not None else f"{STACKS_DIR}/{stack}.yaml"
+def catalog_path(value: str | None, stack: str, is_folder: Callable[[str], bool] = lambda _: False) -> str:
+    """The repository-relative catalog path of a stack (`app-of-apps:fleet`; by default the
+    folder stacks/<stack> when `is_folder` says it exists, else stacks/<stack>.yaml), refused
+    unless it lies in stacks/."""
+    default = f"{STACKS_DIR}/{stack}"
+    chosen = value if value is not None else default if is_folder(default) else f"{default}.yaml"
     reasons = catalog_path_reasons(chosen)
     if reasons:
         raise PipelineError(f"{CATALOG_KEY}: {r}" for r in reasons)
@@ -98,7 +99,7 @@ def catalog_path(value: str | None, stack: str) -> str:
 def resolve_catalog(value: str | None, stack: str, root: Path) -> Path:
     """For the program: the catalog file or folder under `root`, with symbolic links resolved, refused
     when it leaves `root`/stacks (a link to ../../secrets is as far outside as the path itself)."""
-    relative = catalog_path(value, stack)
+    relative = catalog_path(value, stack, lambda path: (root / path).is_dir())
     stacks = (root / STACKS_DIR).resolve()
     resolved = (root / relative).resolve()
     if not resolved.is_relative_to(stacks):

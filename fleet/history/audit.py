@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from fleet.catalog import checks
-from fleet.catalog.folder import TEAM_SUFFIX, TEAMS_DIR, CatalogFiles, assemble, team_of
+from fleet.catalog.folder import TEAM_SUFFIX, TEAMS_DIR, CatalogFiles, assemble, catalog_data, team_of
 from fleet.catalog.folder import Entry as FolderEntry
 from fleet.catalog.location import LINK_MODE, REGULAR_MODES
 from fleet.catalog.models import Catalog
@@ -522,10 +522,7 @@ def read_catalog(text: str, source: str, team: str | None = None) -> tuple[dict[
 
 def read_folder(files: CatalogFiles, team: str | None = None) -> tuple[dict[str, Any], Grants]:
     """As `read_catalog`, for a catalog folder (put together as `fleet validate` does)."""
-    assembled = assemble(files)
-    if assembled.problems or assembled.data is None:
-        raise CatalogError(files.label, assembled.problems)
-    return _matrix(assembled.data, files.label, team)
+    return _matrix(catalog_data(files), files.label, team)
 
 
 def as_of(

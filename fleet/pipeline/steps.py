@@ -36,7 +36,7 @@ from fleet.catalog.naming import (
     esc_environment,
     esc_preview_environment,
 )
-from fleet.io.git import REGULAR_MODES, GitTree
+from fleet.io.git import REGULAR_MODES, TREE_MODE, GitTree
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError, UnreadableFileError
 
@@ -90,7 +90,11 @@ def stack_catalogs(tree: GitTree) -> dict[str, str]:
         config = data.get("config") if isinstance(data, dict) else None
         value = config.get(CATALOG_KEY) if isinstance(config, dict) else None
         try:
-            out[stack] = catalog_path(value if value is None or isinstance(value, str) else repr(value), stack)
+            out[stack] = catalog_path(
+                value if value is None or isinstance(value, str) else repr(value),
+                stack,
+                lambda path: any(e.path == path and e.mode == TREE_MODE for e in tree.entries(path)),
+            )
         except PipelineError as err:
             reasons += [f"{entry.path}: {r}" for r in err.reasons]
     if reasons:
