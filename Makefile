@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: plan validate test e2e lint policy-pack clean
+.PHONY: plan validate test e2e lint docs policy-pack clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+## The docs site: regenerate docs/reference/ and the catalog schema from the code, then build
+## build/site strictly (a broken link or anchor fails). `make test` checks both without writing.
+docs: $(STAMP)
+	$(BIN)/python scripts/generate_docs.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 ## A self-contained copy of the policy pack (with fleet/ inside) for `pulumi policy publish`
 policy-pack:

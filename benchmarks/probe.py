@@ -100,8 +100,8 @@ def _start(monitor_factory: Any) -> tuple[CountingMocks, Any]:
 
 
 def program(catalog: str, record: str | None) -> dict[str, Any]:
-    # The program deploys only a catalog inside its working directory's stacks/ (README, "The
-    # pipeline"): run it in a scratch project holding a copy (about a millisecond per megabyte).
+    # The program deploys only a catalog inside its working directory's stacks/ (docs/operator/deploying.md,
+    # "Credentials and config"): run it in a scratch project holding a copy (about a millisecond per megabyte).
     record = os.path.abspath(record) if record else None
     project = Path(tempfile.mkdtemp(prefix="probe-"))
     atexit.register(shutil.rmtree, project, ignore_errors=True)

@@ -59,7 +59,7 @@ def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provi
         # The provider would prefer a static SSWS token it finds in the environment.
         raise pulumi.RunError(
             "OKTA_API_TOKEN is set: Okta API tokens are long-lived and carry their creator's rights; "
-            "unset it and use the stack's OAuth service app (README, 'The pipeline') [okta-oauth-only]"
+            "unset it and use the stack's OAuth service app (docs/operator/okta.md) [okta-oauth-only]"
         )
     return okta.Provider(
         "okta",
@@ -92,5 +92,9 @@ def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> li
             "kubernetes",
             kubeconfig=_verified_kubeconfig(cluster, context, catalog, aws_provider),
             context=context,
+            # Creating an object that already exists fails instead of taking it over (explicit,
+            # so that PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot turn it on): a namespace an
+            # add-on already uses never becomes a team's.
+            upsert_existing_objects=False,
         ),
     ]

@@ -40,7 +40,9 @@ class Team(pulumi.ComponentResource):
         namespaces = {spec.props["metadata"]["name"]: register(spec, self) for spec in planned.namespaces}
         for spec in planned.namespaced:
             register(spec, self, depends_on=[namespaces[spec.props["metadata"]["namespace"]]])
-        project = register(planned.project, self)
+        # The project waits for its namespaces: when one cannot be created (it already exists,
+        # or admission refuses it), the project never names it as a destination.
+        project = register(planned.project, self, depends_on=list(namespaces.values()))
         for spec in planned.repo_credentials:
             register(spec, self, depends_on=[project])
 

@@ -71,6 +71,16 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string"},
             "description": "ARN patterns (exact, or a prefix ending in '*') the stack's statements may name",
         },
+        "namespaceGrants": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Namespaces the platform grants to a team (namespace -> team) besides those named <team> or <team>-…",
+        },
+        "teams": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The environment's team names: a namespace named after a longer team name is that team's",
+        },
         "requirePinnedRevisions": {
             "type": "boolean",
             "default": Settings.require_pinned_revisions,

@@ -21,7 +21,7 @@ skip_loudly() {
     echo "$line"
     echo "#  E2E TIER SKIPPED: $1"
     echo "#  Nothing ran under a real Pulumi engine. Give it a disposable cluster and a CLI:"
-    echo "#    KUBECONFIG=<kind/k3d kubeconfig> make e2e    (see README, 'The end-to-end tier')"
+    echo "#    KUBECONFIG=<kind/k3d kubeconfig> make e2e    (see docs/development.md, 'The end-to-end tier')"
     echo "$line"
   } >&2
   # GitHub Actions shows this on the run's summary page.

@@ -1,7 +1,8 @@
 """Write every file that is generated from the code: the catalog's JSON Schemas (the one-file
-catalog's, a catalog folder's platform and team files'; both copies of each).
-tests/test_catalog_schema.py fails when a committed file differs from what this writes, so a
-change of the models that is not regenerated cannot land.
+catalog's, a catalog folder's platform and team files'; both copies of each) and the reference
+pages of the docs site (docs/reference/). `make docs` runs it; tests fail when a committed file
+differs from what this writes, so a change of the models, the parsers or the guardrails that is
+not regenerated cannot land.
 
     .venv/bin/python scripts/generate_docs.py          # write
     .venv/bin/python scripts/generate_docs.py --check  # exit 1 and name the stale files
@@ -26,12 +27,14 @@ def _json(data: object) -> str:
 
 def generated() -> dict[Path, str]:
     """Every generated file, by path relative to the repository, with its content."""
+    from scripts import reference  # its examples come from the tests' cases
+
     out: dict[Path, str] = {}
     for name, generated_schema in schema.schemas().items():  # the catalog's, a folder's platform and team files'
         text = _json(generated_schema)
         out[Path("schemas") / name] = text
         out[Path("fleet") / "catalog" / name] = text  # package data: the wheel ships it
-    return out
+    return {**out, **reference.pages()}
 
 
 def stale() -> list[Path]:

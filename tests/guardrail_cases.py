@@ -563,13 +563,13 @@ STACK_CASES: list[tuple[str, Stack, Stack, str]] = [
             (PROJECT, "argocd/team", project()),
             (APP, "argocd/team-app", application(repo="https://github.com/acme/other")),
         ],
-        [(APP, "argocd/team-app", application(project_name="elsewhere"))],
+        [(APP, "argocd/team-app", application(project_name="elsewhere", ns="elsewhere"))],
         "sourceRepos",
     ),
     (
         "argocd-application-destinations",
         [(APP, "argocd/team-app", application(project_name="elsewhere", ns="argocd"))],
-        [(APP, "argocd/team-app", application(project_name="elsewhere"))],
+        [(APP, "argocd/team-app", application(project_name="elsewhere", ns="elsewhere-jobs"))],
         "Argo CD namespace",
     ),
 ]
@@ -1038,5 +1038,42 @@ STACK_CASES += [
             ),
         ],
         "applications * on */* through role:ops",
+    ),
+]
+
+
+# --- issue 21: namespaces carry their team's ownership -------------------------------------------
+def _team_namespace(name: str, team: str = "team") -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": {**POD_SECURITY_LABELS, "app-of-apps.io/team": team}}}
+
+
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{m}{s}": v
+    for m in ("enforce", "audit", "warn")
+    for s, v in (("", "restricted"), ("-version", "v1.31"))
+}
+
+RESOURCE_CASES += [
+    (
+        "k8s-namespace-ownership",
+        "kubernetes:core/v1:Namespace",
+        _team_namespace("gpu-operator"),
+        _team_namespace("team-gpu"),
+        "carries no ownership of team 'team'",
+    ),
+    (
+        "argocd-project-destinations",
+        PROJECT,
+        project(destinations=[{"server": "https://kubernetes.default.svc", "namespace": "payments"}]),
+        project(destinations=[{"server": "https://kubernetes.default.svc", "namespace": "team-jobs"}]),
+        "carries no ownership of team 'team'",
+    ),
+]
+STACK_CASES += [
+    (
+        "argocd-application-destinations",
+        [(APP, "argocd/team-app", application(project_name="elsewhere", ns="payments"))],
+        [(APP, "argocd/team-app", application(project_name="elsewhere", ns="elsewhere"))],
+        "carries no ownership of team 'elsewhere'",
     ),
 ]

@@ -36,6 +36,7 @@ class Registration:
     retain_on_delete: bool
     aliases: list[Any]
     urn: str = ""
+    dependencies: list[str] = field(default_factory=list)
 
 
 def eks_endpoint(cluster: str) -> str:
@@ -99,6 +100,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     aliases=list(request.aliases),
                     urn=urn,
+                    dependencies=list(request.dependencies),
                 )
             )
         return super().RegisterResource(request)

@@ -142,18 +142,18 @@ def test_a_permissive_policy_default_is_access_for_every_group() -> None:
     projects = sorted(t.project.name for t in state.teams)
     before = access.matrix(state)
     after = access.matrix(with_rbac(state, **{"policy.default": "role:readonly"}))
-    for old, new in zip(before["groups"], after["groups"], strict=True):
-        own = new["argocd"]["project"]
-        assert sorted(new["argocd"]["projects"]) == projects, new["okta_group"]
+    for old, new in zip(before.groups, after.groups, strict=True):
+        own = new.argocd.project
+        assert sorted(new.argocd.projects) == projects, new.okta_group
         for project in projects:
-            assert {"applications get", "logs get"} <= set(new["argocd"]["projects"][project])
-        assert "clusters get" in new["argocd"]["global"]
-        assert "repositories get" in new["argocd"]["global"]
+            assert {"applications get", "logs get"} <= set(new.argocd.projects[project])
+        assert "clusters get" in new.argocd.global_
+        assert "repositories get" in new.argocd.global_
         # before: only the team's own project, through its AppProject role; nothing global
-        assert set(old["argocd"]["projects"]) <= {own}
-        assert old["argocd"]["global"] == []
-    assert after["argocd_global"]["every_user"]["projects"].keys() == set(projects)
-    assert before["argocd_global"]["every_user"] == {"projects": {}, "global": []}
+        assert set(old.argocd.projects) <= {own}
+        assert old.argocd.global_ == []
+    assert after.argocd_global.every_user.projects.keys() == set(projects)
+    assert before.argocd_global.every_user.model_dump() == {"projects": {}, "global": []}
     md = access.markdown(after)
     assert "`policy.default` role:readonly" in md
     assert "**+ " in md  # the rows say the team groups reach beyond their project
@@ -162,12 +162,12 @@ def test_a_permissive_policy_default_is_access_for_every_group() -> None:
 def test_project_roles_alone_give_what_the_persona_templates_say() -> None:
     state = render(load(DEV))
     data = access.matrix(state)
-    viewer = next(g for g in data["groups"] if g["okta_group"] == "acme-dev-payments-viewer")
-    assert viewer["argocd"]["projects"] == {"payments": ["applications get", "logs get"]}
-    assert viewer["argocd"]["permissions"] == ["applications get", "logs get"]
-    auditors = data["argocd_global"]["platform_groups"]["acme-platform-auditors"]
-    assert set(auditors["projects"]) == {"identity", "payments", "search"}
-    assert "applications sync" not in auditors["projects"]["payments"]
+    viewer = next(g for g in data.groups if g.okta_group == "acme-dev-payments-viewer")
+    assert viewer.argocd.projects == {"payments": ["applications get", "logs get"]}
+    assert viewer.argocd.permissions == ["applications get", "logs get"]
+    auditors = data.argocd_global.platform_groups["acme-platform-auditors"]
+    assert set(auditors.projects) == {"identity", "payments", "search"}
+    assert "applications sync" not in auditors.projects["payments"]
 
 
 def test_a_deny_line_wins_as_in_argo_cds_model() -> None:
@@ -175,9 +175,9 @@ def test_a_deny_line_wins_as_in_argo_cds_model() -> None:
     state = render(load(DEV))
     csv = "p, role:freeze, applications, sync, payments/*, deny\ng, acme-dev-payments-developer, role:freeze\n"
     data = access.matrix(with_rbac(state, **{"policy.csv": csv}))
-    developer = next(g for g in data["groups"] if g["okta_group"] == "acme-dev-payments-developer")
-    assert "applications sync" not in developer["argocd"]["permissions"]
-    assert "applications get" in developer["argocd"]["permissions"]
+    developer = next(g for g in data.groups if g.okta_group == "acme-dev-payments-developer")
+    assert "applications sync" not in developer.argocd.permissions
+    assert "applications get" in developer.argocd.permissions
 
 
 def test_globs_match_as_argo_cd_matches_them() -> None:

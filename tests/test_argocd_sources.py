@@ -423,3 +423,98 @@ def test_diff_names_no_chart_version_when_only_a_git_revision_moves() -> None:
     (change,) = result.layers["argocd"].changed
     assert change.versions == []
     assert change.fields == ["spec.sources"]
+
+
+# --- Helm repositories served at a host root --------------------------------------------------
+JETSTACK = "https://charts.jetstack.io"
+
+
+def with_allowed(*entries: str) -> Mutation:
+    return lambda d: d["argocd"].update(allowed_repos=[*d["argocd"]["allowed_repos"], *entries])
+
+
+def both(*mutations: Mutation) -> Mutation:
+    def mutate(d: dict[str, Any]) -> None:
+        for m in mutations:
+            m(d)
+
+    return mutate
+
+
+def test_a_host_root_helm_repository_named_exactly_is_accepted_and_rendered() -> None:
+    mutate = both(with_allowed(JETSTACK), set_source({"repo": JETSTACK, "chart": "cert-manager", "revision": "1.16.2"}))
+    data = base()
+    mutate(data)
+    assert problems(data) == []
+    app, project = rendered(mutate)
+    assert app["spec"]["source"]["repoURL"] == JETSTACK
+    assert JETSTACK in project["spec"]["sourceRepos"]
+    for obj in (app, project):
+        jsonschema.validate(obj, crd_schema(obj["kind"]))
+    # the policy pack, configured with the same allow-list, accepts the project
+    from tests.test_guardrails import pack_resource_violations
+
+    config = {"argocd-project-sources": {"allowedRepos": [*BASE["argocd"]["allowed_repos"], JETSTACK]}}
+    assert pack_resource_violations("argocd-project-sources", PROJECT_TYPE, project, config) == []
+
+
+PROJECT_TYPE = "kubernetes:argoproj.io/v1alpha1:AppProject"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "phrase"),
+    [
+        # the same host as a prefix: every repository on it, Git ones included
+        (with_allowed(f"{JETSTACK}/"), "argocd.allowed_repos[3]", "allows a whole host"),
+        (with_allowed("https://github.com"), None, None),  # exact: allows only that URL, which no source uses
+        (with_allowed("git@github.com:"), "argocd.allowed_repos[3]", "allows a whole host"),
+        # allowed exactly, but a Git source there: a Git repository is never a host root
+        (
+            both(with_allowed(JETSTACK), set_source({"repo": JETSTACK, "path": "deploy"})),
+            f"{APP}.source.repo",
+            "only a Helm repository",
+        ),
+        # the exact entry is no prefix: a Git repository on the same host is outside the allow-list
+        (
+            both(with_allowed(JETSTACK), set_source({"repo": f"{JETSTACK}/acme/deploy", "path": "o"})),
+            f"{APP}.source.repo",
+            "outside argocd.allowed_repos",
+        ),
+        # not allow-listed at all
+        (
+            set_source({"repo": JETSTACK, "chart": "cert-manager", "revision": "1.16.2"}),
+            f"{APP}.source.repo",
+            "outside argocd.allowed_repos",
+        ),
+        # with a trailing '/', the source names the host as a prefix would: not the exact entry
+        (
+            both(
+                with_allowed(JETSTACK), set_source({"repo": f"{JETSTACK}/", "chart": "cert-manager", "revision": "1"})
+            ),
+            f"{APP}.source.repo",
+            "outside argocd.allowed_repos",
+        ),
+    ],
+    ids=[
+        "host-prefix",
+        "exact-host-is-harmless",
+        "ssh-host",
+        "git-source-at-root",
+        "git-under-root",
+        "unlisted",
+        "slash",
+    ],
+)
+def test_a_host_is_never_a_prefix_and_a_host_root_serves_only_charts(
+    mutate: Mutation, path: str | None, phrase: str | None
+) -> None:
+    data = base()
+    mutate(data)
+    found = problems(data)
+    if path is None:
+        assert found == []
+        return
+    assert len(found) == 1, found
+    assert found[0][0] == path
+    assert phrase in found[0][1]
+    assert "[argocd-repo-allow-list]" in found[0][1]

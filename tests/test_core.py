@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fleet.catalog.naming import PERSONA_LABEL, Names
-from fleet.compiler import load, validate
+from fleet.compiler import load, load_state, validate
 from fleet.render.layers import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
 from fleet.render.state import FleetState
 from fleet.reports import access, plan
@@ -71,23 +71,23 @@ def test_defaults_are_applied() -> None:
 def test_overrides_and_team_namespaces() -> None:
     data = copy.deepcopy(BASE)
     data["teams"][0]["namespaces"] = [
-        {"name": "pay"},
-        {"name": "pay-jobs", "pod_security": "baseline", "quota": {"cpu": 8, "memory": "16Gi", "pods": 9}},
+        {"name": "payments-web"},
+        {"name": "payments-jobs", "pod_security": "baseline", "quota": {"cpu": 8, "memory": "16Gi", "pods": 9}},
     ]
-    data["teams"][0]["apps"][0]["namespace"] = "pay-jobs"
+    data["teams"][0]["apps"][0]["namespace"] = "payments-jobs"
     data["teams"][0]["apps"][0]["sync"] = {"prune": False}
     team = state_for(data).teams[0]
-    jobs = next(m for m in team.namespace_objects if m.name == "pay-jobs").obj
+    jobs = next(m for m in team.namespace_objects if m.name == "payments-jobs").obj
     assert jobs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    quota = next(m for m in team.namespaced_objects if m.kind == "ResourceQuota" and m.namespace == "pay-jobs")
+    quota = next(m for m in team.namespaced_objects if m.kind == "ResourceQuota" and m.namespace == "payments-jobs")
     assert quota.obj["spec"]["hard"]["limits.cpu"] == "8"
     app = team.apps[0]
-    assert app.namespace == "pay-jobs"
-    assert app.service_account.namespace == "pay-jobs"
-    assert app.application.obj["spec"]["destination"]["namespace"] == "pay-jobs"
+    assert app.namespace == "payments-jobs"
+    assert app.service_account.namespace == "payments-jobs"
+    assert app.application.obj["spec"]["destination"]["namespace"] == "payments-jobs"
     assert app.application.obj["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
     project = team.project.obj["spec"]
-    assert [d["namespace"] for d in project["destinations"]] == ["pay", "pay-jobs"]
+    assert [d["namespace"] for d in project["destinations"]] == ["payments-web", "payments-jobs"]
 
 
 def test_project_is_locked_down() -> None:
@@ -198,26 +198,26 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
     data = copy.deepcopy(BASE)
     data["cluster"]["oidc_groups_prefix"] = "oidc:"
     matrix = access.matrix(state_for(data))
-    by_group = {g["okta_group"]: g for g in matrix["groups"]}
+    by_group = {g.okta_group: g for g in matrix.groups}
     viewer = by_group["acme-dev-payments-viewer"]
     developer = by_group["acme-dev-payments-developer"]
     admin = by_group["acme-dev-payments-admin"]
-    assert viewer["kubernetes_group"] == "oidc:acme-dev-payments-viewer"
-    assert viewer["kubernetes"]["payments"]["pods"] == ["get", "list", "watch"]
-    assert "secrets" not in viewer["kubernetes"]["payments"]
-    assert "secrets" not in developer["kubernetes"]["payments"]
-    assert "get" in admin["kubernetes"]["payments"]["secrets"]
-    assert developer["membership_rule"] == 'user.department == "Payments"'
-    assert viewer["membership_rule"] is None
-    assert developer["argocd"] == {
+    assert viewer.kubernetes_group == "oidc:acme-dev-payments-viewer"
+    assert viewer.kubernetes["payments"]["pods"] == ["get", "list", "watch"]
+    assert "secrets" not in viewer.kubernetes["payments"]
+    assert "secrets" not in developer.kubernetes["payments"]
+    assert "get" in admin.kubernetes["payments"]["secrets"]
+    assert developer.membership_rule == 'user.department == "Payments"'
+    assert viewer.membership_rule is None
+    assert developer.argocd.model_dump() == {
         "project": "payments",
         "permissions": ["applications get", "applications sync", "logs get"],
         # the effective policy: the own project only, nothing outside projects (policy.default empty)
         "projects": {"payments": ["applications get", "applications sync", "logs get"]},
         "global": [],
     }
-    assert set(viewer["kubernetes"]) == {"payments"}  # nothing in other teams' namespaces
-    assert matrix["workloads"] == [
+    assert set(viewer.kubernetes) == {"payments"}  # nothing in other teams' namespaces
+    assert [w.model_dump() for w in matrix.workloads] == [
         {
             "team": "payments",
             "app": "checkout",
@@ -227,6 +227,22 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
             "mechanism": "pod-identity",
         }
     ]
+
+
+def test_access_json_is_the_matrix_model_and_reads_back_into_it() -> None:
+    """access.json is the typed matrix as data: Argo CD's `global` under its own name, and the
+    file read back gives the same matrix (the file's shape is the model's)."""
+    matrix = access.matrix(load_state(ROOT / "stacks" / "dev.yaml")[1])
+    text = plan.to_json(matrix)
+    data = json.loads(text)
+    assert set(data) == {
+        "version", "environment", "organization", "groups", "workloads", "readers", "repo_credentials", "argocd_global"
+    }  # fmt: skip
+    assert set(data["groups"][0]["argocd"]) == {"project", "permissions", "projects", "global"}
+    assert set(data["argocd_global"]["every_user"]) == {"projects", "global"}
+    assert "global_" not in text
+    assert access.AccessMatrix.model_validate_json(text) == matrix
+    assert plan.to_json(access.AccessMatrix.model_validate(data)) == text
 
 
 def test_access_markdown_escapes_pipes_in_rules() -> None:
@@ -322,10 +338,12 @@ def test_validate_summary() -> None:
     assert result.stdout == f"{shipped('prod')}: valid: 4 teams, 10 apps, 5 namespaces, 17 IAM roles\n"
 
 
-def test_readme_lists_every_guardrail() -> None:
-    from fleet.cli.main import guardrail_table
+def test_the_docs_list_every_guardrail() -> None:
+    from fleet import guardrails
 
-    assert guardrail_table() in (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "reference" / "guardrails.md").read_text()
+    rules = [*guardrails.RESOURCE_RULES, *guardrails.STACK_RULES, *guardrails.CATALOG_RULES]
+    assert [r.id for r in rules if f"### `{r.id}`" not in page] == []
 
 
 def test_attachments_of_same_named_policies_get_distinct_logical_names() -> None:
@@ -357,10 +375,10 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
     data["defaults"] = {
         "network": {"ingress_from_namespaces": ["ingress-nginx"], "egress_https_cidrs": ["10.0.0.0/16"]}
     }
-    data["teams"][0]["namespaces"] = [{"name": "pay"}, {"name": "pay-jobs", "network": {}}]
+    data["teams"][0]["namespaces"] = [{"name": "payments-web"}, {"name": "payments-jobs", "network": {}}]
     team = state_for(data).teams[0]
     policies = {m.namespace: m.obj["spec"] for m in team.namespaced_objects if m.kind == "NetworkPolicy"}
-    pay, jobs = policies["pay"], policies["pay-jobs"]
+    pay, jobs = policies["payments-web"], policies["payments-jobs"]
     assert pay["podSelector"] == {}
     assert pay["policyTypes"] == ["Ingress", "Egress"]
 
@@ -393,14 +411,14 @@ def test_network_policy_denies_by_default_and_opens_what_the_catalog_says() -> N
 def test_access_names_what_running_pods_gives() -> None:
     """An auditor asking who can read secrets also gets those who can run pods."""
     matrix = access.matrix(state_for(copy.deepcopy(BASE)))
-    by_group = {g["okta_group"]: g for g in matrix["groups"]}
+    by_group = {g.okta_group: g for g in matrix.groups}
     developer = by_group["acme-dev-payments-developer"]
-    assert developer["indirect"]["payments"]["aws_roles"] == [
+    assert developer.indirect["payments"].aws_roles == [
         "arn:aws:iam::111111111111:role/fleet/acme-dev-payments-checkout"
     ]
-    assert "pods" in developer["indirect"]["payments"]["through"]
-    assert by_group["acme-dev-payments-viewer"]["indirect"] == {}
-    assert by_group["acme-dev-search-developer"]["indirect"]["search"]["aws_roles"] == []
+    assert "pods" in developer.indirect["payments"].through
+    assert by_group["acme-dev-payments-viewer"].indirect == {}
+    assert by_group["acme-dev-search-developer"].indirect["search"].aws_roles == []
     text = access.markdown(matrix)
     row = next(line for line in text.splitlines() if line.startswith("| acme-dev-payments-developer"))
     assert "secrets: through the pods it runs" in row

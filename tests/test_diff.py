@@ -165,6 +165,7 @@ def test_renames_are_replacements() -> None:
     head["teams"][0]["apps"][0]["name"] = "checkout-v2"
     head["teams"][1]["name"] = "searching"
     head["teams"][1]["namespaces"] = [{"name": "search"}]
+    head["cluster"]["namespace_grants"] = {"search": "searching"}  # a renamed team keeps its namespace
     result = compare(copy.deepcopy(BASE), head)
     messages = [w.message for w in result.warnings if w.kind == "replacement"]
     assert any(

@@ -20,7 +20,7 @@ from fleet.compiler import load_state
 from fleet.guardrails import RESOURCE_RULES, Settings
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.render import boundaries
-from fleet.render.layers import render
+from fleet.render.layers import render, tenancy
 from tests.conftest import ROOT, catalog_path
 from tests.guardrail_cases import (
     APP,
@@ -1032,7 +1032,9 @@ def test_admission_policy_is_rendered_bound_and_scoped_to_the_fleet() -> None:
     assert binding.obj["spec"]["policyName"] == policy.name
     assert binding.obj["spec"]["validationActions"] == ["Deny"]
     assert policy.obj["spec"]["failurePolicy"] == "Fail"
-    assert [v["message"] for v in policy.obj["spec"]["validations"]] == [m for _, m in boundaries.CEL_VALIDATIONS]
+    assert [v["message"] for v in policy.obj["spec"]["validations"]] == [
+        m for _, m in boundaries.cel_validations(tenancy(catalog))
+    ]
     # Every team namespace carries the labels the binding selects on; nothing outside the fleet does.
     selector = binding.obj["spec"]["matchResources"]["namespaceSelector"]["matchLabels"]
     for manifest in state.manifests():

@@ -140,7 +140,7 @@ def test_a_template_in_a_repo_url_never_reaches_the_external_secret(url: str) ->
 def test_the_access_report_shows_them() -> None:
     _, state = render(catalog())
     data = access.matrix(state)
-    assert [(c["project"], c["repo"]) for c in data["repo_credentials"]] == [
+    assert [(c.project, c.repo) for c in data.repo_credentials] == [
         ("payments", "https://github.com/acme/checkout-deploy"),
         ("payments", "https://github.com/acme/ledger-deploy"),
     ]

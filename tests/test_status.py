@@ -480,8 +480,8 @@ def test_the_guardrails_accept_the_reader_and_would_refuse_it_reading_secrets(st
 
 def test_the_access_report_shows_the_reader(states: dict[str, FleetState]) -> None:
     data = access.matrix(states["dev"])
-    assert [r["kubernetes_group"] for r in data["readers"]] == [Names.STATUS_READER]
-    scopes = data["readers"][0]["kubernetes"]
+    assert [r.kubernetes_group for r in data.readers] == [Names.STATUS_READER]
+    scopes = data.readers[0].kubernetes
     assert set(scopes) == {"(cluster-wide)", "argocd"}
     assert scopes["argocd"] == {"argoproj.io/applications": ["get", "list"], "argoproj.io/appprojects": ["get", "list"]}
     assert "secrets" not in scopes["(cluster-wide)"]

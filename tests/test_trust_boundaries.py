@@ -156,7 +156,7 @@ ATTACKS: list[tuple[str, Mutation, str, str]] = [
 
 # Each legitimate neighbour of an attack above is accepted.
 NEIGHBOURS: list[tuple[str, Mutation]] = [
-    ("a team namespace that only starts like an add-on", claim("monitoring-payments")),
+    ("a team namespace that ends like an add-on", claim("payments-monitoring")),
     ("a team namespace ending in -systems", claim("payments-systems")),
     ("a team namespace with ingress inside its name", claim("payments-ingress")),
     ("trusts the ingress controller", ingress_from("ingress-nginx")),
@@ -197,9 +197,11 @@ def test_every_built_in_reserved_namespace_is_refused_and_trusted() -> None:
 
 
 # --- the same findings through the policy pack ------------------------------------------------
-def _project(destination: str = "team", repos: tuple[str, ...] = ("https://github.com/acme/team-deploy",)) -> dict:
+def _project(
+    destination: str = "team", repos: tuple[str, ...] = ("https://github.com/acme/team-deploy",), name: str = "team"
+) -> dict:
     return {
-        "metadata": {"name": "team", "namespace": "argocd"},
+        "metadata": {"name": name, "namespace": "argocd"},
         "spec": {
             "sourceRepos": list(repos),
             "destinations": [{"server": "https://kubernetes.default.svc", "namespace": destination}],
@@ -216,13 +218,14 @@ SETTINGS = {"allowedRepos": ["https://github.com/acme/"], "argocdNamespace": "ar
 def test_pack_refuses_projects_deploying_into_platform_namespaces(namespace: str) -> None:
     found = pack_resource_violations("argocd-project-destinations", PROJECT, _project(namespace), SETTINGS)
     assert any("reserved" in m for m in found), found
-    assert pack_resource_violations("argocd-project-destinations", PROJECT, _project("payments"), SETTINGS) == []
+    assert pack_resource_violations("argocd-project-destinations", PROJECT, _project("team-payments"), SETTINGS) == []
 
 
 def test_pack_reads_reserved_namespaces_from_config() -> None:
     config = {**SETTINGS, "reservedNamespaces": ["edge-proxy"]}
-    assert pack_resource_violations("argocd-project-destinations", PROJECT, _project("edge-proxy"), config)
-    assert pack_resource_violations("argocd-project-destinations", PROJECT, _project("edge-proxy"), SETTINGS) == []
+    edge = _project("edge-proxy", name="edge")
+    assert pack_resource_violations("argocd-project-destinations", PROJECT, edge, config)
+    assert pack_resource_violations("argocd-project-destinations", PROJECT, edge, SETTINGS) == []
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ PARTITION = r"aws(-cn|-us-gov)?"
 OIDC_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/[A-Za-z0-9./_-]+$")
 SAML_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:saml-provider/[A-Za-z0-9._-]+$")
 POLICY_ARN = re.compile(rf"^arn:{PARTITION}:iam::([0-9]{{12}}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
-REPO = re.compile(r"^(https://[^\s/]+/\S*|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\S*|oci://[^\s/]+/\S*)$")
+# A Helm repository may be served at a host root (https://charts.jetstack.io): `https://host` alone
+# is a repository URL too; fleet.guardrails judges where it may be used (a chart source only).
+REPO = re.compile(r"^(https://[^\s/]+(/\S*)?|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\S*|oci://[^\s/]+/\S*)$")
 HELM_CHART = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 SOURCE_REF = re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$")  # what `$<ref>/` may name
 NAME_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*)?$")
@@ -141,6 +143,8 @@ class Cluster(Strict):
     # never a team's, and the only ones a NetworkPolicy may trust by name.
     reserved_namespaces: tuple[DnsLabel, ...] = ()
     """DNS labels: platform namespaces besides the built-in reserved ones. Never a team's; the only namespaces a NetworkPolicy may trust by name."""
+    namespace_grants: dict[DnsLabel, DnsLabel] = {}
+    """Namespace -> team: namespaces the platform gives a team although they are not named as the team's (a team's own are named `<team>` or `<team>-…`). The only way for a team to any other name."""
 
 
 class SharedResource(Strict):
@@ -211,7 +215,7 @@ class ArgoCD(Strict):
     namespace: DnsLabel = "argocd"
     """Argo CD's namespace (a DNS label): it holds the AppProjects and Applications, and is never a destination."""
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
-    """Repository URL prefixes ending in `/`, or exact URLs. Every app source must be inside one."""
+    """Repository URL prefixes ending in `/`, or exact URLs; a Helm repository served at a host root (`https://charts.jetstack.io`) only exactly, never a host as a prefix. Every app source must be inside one."""
     # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
     # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
     sso_scopes: Annotated[

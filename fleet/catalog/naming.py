@@ -116,7 +116,7 @@ class Names:
         return f"{self.organization}-{self.environment}{self.ADMISSION_POLICY_SUFFIX}"
 
     # The read-only identity of `fleet status`: the group a CI identity is bound to, and the
-    # ClusterRole, Role and bindings that grant it (README: "fleet status").
+    # ClusterRole, Role and bindings that grant it (docs/operator/status.md).
     STATUS_READER = "fleet-status"
 
     def status_reader_cluster_role(self) -> str:

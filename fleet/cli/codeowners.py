@@ -1,6 +1,6 @@
 """`python -m fleet codeowners [--check]`: .github/CODEOWNERS from the catalogs under stacks/.
 
-Exit 0 written (or, with --check, up to date); 1 stale (--check: what would change is printed),
+Exit (`fleet.cli.exits`) 0 written (or, with --check, up to date); 1 stale (--check: what would change is printed),
 or a catalog is invalid or lacks what CODEOWNERS needs; 2 usage error.
 """
 
@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import sys
 from pathlib import Path
 from typing import Any
 
+from fleet.cli import exits
+from fleet.cli.output import err, out
 from fleet.compiler import load
 from fleet.io import files
 from fleet.reports import codeowners
-from fleet.text import terminal
 from fleet.text.problems import CatalogError, Problem, UsageError
-
-EXIT_STALE = 1
 
 
 def add_parser(sub: Any) -> None:
@@ -29,10 +27,7 @@ def add_parser(sub: Any) -> None:
     )
     c.add_argument("--root", type=Path, default=Path(), help="the repository's top folder (default: here)")
     c.add_argument("--check", action="store_true", help="write nothing; exit 1, saying what is stale, when it differs")
-
-
-def _err(line: str) -> None:
-    print(terminal.escape(line), file=sys.stderr)
+    c.set_defaults(run=run)
 
 
 def sources(root: Path) -> list[codeowners.Source]:
@@ -64,24 +59,24 @@ def run(args: argparse.Namespace) -> int:
     current = target.read_text(encoding="utf-8") if target.is_file() else None
     if args.check:
         if current == text:
-            print(f"{codeowners.PATH} is up to date ({len(found)} catalog(s))")
-            return 0
+            out(f"{codeowners.PATH} is up to date ({len(found)} catalog(s))\n")
+            return exits.OK
         if current is None:
-            _err(f"{codeowners.PATH} is missing: run `{codeowners.COMMAND}`")
-            return EXIT_STALE
-        _err(f"{codeowners.PATH} is stale: `{codeowners.COMMAND}` would change it so:")
+            err(f"{codeowners.PATH} is missing: run `{codeowners.COMMAND}`")
+            return exits.REFUSED
+        err(f"{codeowners.PATH} is stale: `{codeowners.COMMAND}` would change it so:")
         for line in difflib.unified_diff(
             current.splitlines(), text.splitlines(), codeowners.PATH, "(from the catalogs)", lineterm=""
         ):
-            _err(line)
-        return EXIT_STALE
+            err(line)
+        return exits.REFUSED
     if current == text:
-        print(f"{codeowners.PATH} is up to date ({len(found)} catalog(s))")
-        return 0
+        out(f"{codeowners.PATH} is up to date ({len(found)} catalog(s))\n")
+        return exits.OK
     if current is None:
         target.parent.mkdir(parents=True, exist_ok=True)
         files.write_new(target, text)
     else:
         files.replace_text(target, text)
-    print(f"wrote {codeowners.PATH} from {len(found)} catalog(s)")
-    return 0
+    out(f"wrote {codeowners.PATH} from {len(found)} catalog(s)\n")
+    return exits.OK

@@ -6,8 +6,8 @@ prove their result before writing it: it validates, and it renders the same plan
 the input, byte for byte. With `--replace`, `split` also removes the file and points every
 Pulumi.<stack>.yaml that deployed it at the folder.
 
-Exit 0 written; 1 the input is invalid, or the result would not render the same plan (nothing
-written); 2 usage error (the output exists, the file cannot be cut line by line, …).
+Exit (`fleet.cli.exits`) 0 written; 1 the input is invalid, or the result would not render the
+same plan (nothing written); 2 usage error (the output exists, the file cannot be cut line by line, …).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,15 +23,15 @@ import yaml
 from fleet.catalog.convert import join, split
 from fleet.catalog.folder import PLATFORM_FILE, TEAMS_DIR, CatalogFiles, Entry, read_folder
 from fleet.catalog.location import CATALOG_KEY
+from fleet.cli import exits
+from fleet.cli.output import err, out
 from fleet.compiler import state_from_files
 from fleet.io import files as out_files
 from fleet.render.state import FleetState
 from fleet.reports import plan
-from fleet.text import terminal
-from fleet.text.problems import CatalogError, UsageError
+from fleet.text.problems import UsageError
 from fleet.text.yaml_io import read_text
 
-EXIT_REFUSED = 1
 _STACK_FILE = re.compile(r"Pulumi\.[A-Za-z0-9_-][A-Za-z0-9_.-]*\.yaml")
 
 
@@ -49,6 +48,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help=f"then remove the file and point {CATALOG_KEY} of every Pulumi.<stack>.yaml here that names it at the folder",
     )
+    s.set_defaults(run=run)
     j = sub.add_parser(
         "join",
         help="write a catalog folder as one file (the inverse of split)",
@@ -56,10 +56,7 @@ def add_parser(sub: Any) -> None:
     )
     j.add_argument("folder", type=Path, help="a catalog folder, e.g. stacks/dev")
     j.add_argument("--out", type=Path, help="the new file (default: the folder's path with .yaml, stacks/dev.yaml)")
-
-
-def _err(line: str) -> None:
-    print(terminal.escape(line), file=sys.stderr)
+    j.set_defaults(run=run)
 
 
 def _same_plan(before: FleetState, after: FleetState) -> str | None:
@@ -101,61 +98,51 @@ def _split(args: argparse.Namespace) -> int:
     source: Path = args.file
     if source.is_dir():
         raise UsageError(f"{source}: is a folder already")
-    out: Path = args.out or source.with_suffix("")
-    if out == source:
+    folder: Path = args.out or source.with_suffix("")
+    if folder == source:
         raise UsageError(f"{source}: give --out, the folder to write")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"{out}: exists; split writes a new folder")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder}: exists; split writes a new folder")
     text = read_text(source)
     _, before = state_from_files(CatalogFiles.single(str(source), text))  # only a valid catalog is moved
     parts = split(text, str(source))
     written = parts.files()
-    folder = CatalogFiles.of_folder(str(out), [Entry(path, body) for path, body in written.items()])
-    _, after = state_from_files(folder)
+    _, after = state_from_files(CatalogFiles.of_folder(str(folder), [Entry(p, body) for p, body in written.items()]))
     differs = _same_plan(before, after)
     if differs is not None:
-        _err(f"{out}: would render {differs} differently from {source}; nothing was written")
-        return EXIT_REFUSED
-    stack_files = (
-        {
-            path: _point_at(body, source.as_posix(), out.as_posix(), str(path))
-            for path, body in _stack_files(source).items()
-        }
-        if args.replace
-        else {}
-    )
-    out_files.write_tree(out, written)
+        err(f"{folder}: would render {differs} differently from {source}; nothing was written")
+        return exits.REFUSED
+    stack_files = {}
+    if args.replace:
+        for path, body in _stack_files(source).items():
+            stack_files[path] = _point_at(body, source.as_posix(), folder.as_posix(), str(path))
+    out_files.write_tree(folder, written)
     for path, body in stack_files.items():
         out_files.replace_text(path, body)
     if args.replace:
         os.remove(source)
-    teams = len(parts.teams)
-    print(
-        terminal.escape(
-            f"wrote {out}/{PLATFORM_FILE} and {teams} team file(s) in {out}/{TEAMS_DIR}/; every comment kept; "
-            f"the folder renders the same plan as {source}, byte for byte ({len(plan.files(after))} files)"
-        )
+    out(
+        f"wrote {folder}/{PLATFORM_FILE} and {len(parts.teams)} team file(s) in {folder}/{TEAMS_DIR}/; every comment "
+        f"kept; the folder renders the same plan as {source}, byte for byte ({len(plan.files(after))} files)\n"
     )
     if args.replace:
         pointed = ", ".join(str(p) for p in stack_files) or "no Pulumi.<stack>.yaml named it"
-        print(terminal.escape(f"removed {source}; {CATALOG_KEY} now names {out} in: {pointed}"))
+        out(f"removed {source}; {CATALOG_KEY} now names {folder} in: {pointed}\n")
     else:
-        print(
-            terminal.escape(
-                f"next: remove {source} and set {CATALOG_KEY}: {out.as_posix()} in the stack files that named it "
-                "(or run again with --replace)"
-            )
+        out(
+            f"next: remove {source} and set {CATALOG_KEY}: {folder.as_posix()} in the stack files that named it "
+            "(or run again with --replace)\n"
         )
-    return 0
+    return exits.OK
 
 
 def _join(args: argparse.Namespace) -> int:
     source: Path = args.folder
     if not source.is_dir():
         raise UsageError(f"{source}: not a folder")
-    out: Path = args.out or source.with_name(source.name + ".yaml")
-    if out.exists():
-        raise UsageError(f"{out}: exists; join writes a new file")
+    target: Path = args.out or source.with_name(source.name + ".yaml")
+    if target.exists():
+        raise UsageError(f"{target}: exists; join writes a new file")
     folder = read_folder(source)
     _, before = state_from_files(folder)
     platform = folder.text(PLATFORM_FILE)
@@ -165,21 +152,15 @@ def _join(args: argparse.Namespace) -> int:
         if entry.path.startswith(f"{TEAMS_DIR}/") and entry.text is not None:
             teams[entry.path.removeprefix(f"{TEAMS_DIR}/").removesuffix(".yaml")] = entry.text
     text = join(platform, teams)
-    _, after = state_from_files(CatalogFiles.single(str(out), text))
+    _, after = state_from_files(CatalogFiles.single(str(target), text))
     differs = _same_plan(before, after)
     if differs is not None:
-        _err(f"{out}: would render {differs} differently from {source}; nothing was written")
-        return EXIT_REFUSED
-    out_files.write_new(out, text)
-    print(terminal.escape(f"wrote {out}: {len(teams)} team(s); it renders the same plan as {source}, byte for byte"))
-    return 0
+        err(f"{target}: would render {differs} differently from {source}; nothing was written")
+        return exits.REFUSED
+    out_files.write_new(target, text)
+    out(f"wrote {target}: {len(teams)} team(s); it renders the same plan as {source}, byte for byte\n")
+    return exits.OK
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _split(args) if args.command == "split" else _join(args)
-    except CatalogError as err:
-        for line in err.lines():
-            _err(line)
-        _err(f"{err.source}: {len(err.problems)} problem(s); nothing was written")
-        return EXIT_REFUSED
+    return _split(args) if args.command == "split" else _join(args)

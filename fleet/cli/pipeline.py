@@ -1,6 +1,6 @@
 """`python -m fleet pipeline …`: the steps the workflows run, always from the base branch's code.
 
-Exit 0 done; 1 refused (an invalid head catalog, a catalog outside stacks/, a symbolic link);
+Exit (`fleet.cli.exits`) 0 done; 1 refused (an invalid head catalog, a catalog outside stacks/, a symbolic link);
 2 usage error or unreadable input (a revision git does not have).
 """
 
@@ -12,11 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from fleet.cli import exits
 from fleet.pipeline import steps as pipeline
 from fleet.text.problems import CatalogError, UnreadableFileError
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     d.add_argument("logdir", type=Path)
     d.add_argument("--run-url", required=True)
     d.add_argument("--github-output", type=Path, required=True, help="append issues=<JSON: stack -> body> here")
+    p.set_defaults(run=run)
 
 
 def _append(path: Path, values: dict[str, object]) -> None:
@@ -89,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
             f"review: {kind}; stacks changed: {', '.join(result.changed) or 'none'}; {result.warnings} warning(s); "
             f"invalid: {', '.join(result.invalid) or 'none'}"
         )
-        return EXIT_REFUSED if result.invalid else 0
+        return exits.REFUSED if result.invalid else exits.OK
     if args.step == "overlay":
         written = pipeline.overlay(args.repo, args.head, args.into)
         print(f"overlay: {len(written)} catalog(s) from {args.head[:12]}: {', '.join(written)}")
@@ -126,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
         }
         _append(args.github_output, {"issues": drifted})
         print(f"drift: {', '.join(sorted(drifted)) or 'none'}")
-    return 0
+    return exits.OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,11 +134,11 @@ def run(args: argparse.Namespace) -> int:
     except pipeline.PipelineError as err:
         for reason in err.reasons:
             print(f"refused: {reason}", file=sys.stderr)
-        return EXIT_REFUSED
+        return exits.REFUSED
     except CatalogError as err:
         for line in err.lines():
             print(line, file=sys.stderr)
-        return EXIT_REFUSED
+        return exits.REFUSED
     except (UnreadableFileError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return exits.USAGE

@@ -1,29 +1,26 @@
 """`python -m fleet promote`: the shell around `fleet.history.promote` (files in and out, the optional
 health gate through `fleet status`).
 
-Exit 0 changed (or, with --dry-run, would change); 3 nothing to promote; 1 refused (nothing
-written); 2 usage error, unreadable file, or an environment that cannot be read.
+Exit (`fleet.cli.exits`) 0 changed (or, with --dry-run, would change); 3 nothing to promote; 1
+refused (nothing written); 2 usage error, unreadable file, or an environment that cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from fleet.catalog.folder import read_catalog
 from fleet.catalog.models import Catalog
+from fleet.cli import exits, output
+from fleet.cli.output import err
 from fleet.compiler import load_state, state_from_files
 from fleet.history import promote
 from fleet.io import files
 from fleet.render.state import FleetState
 from fleet.reports import diff
-from fleet.text import terminal
 from fleet.text.problems import CatalogError, UsageError
-
-EXIT_REFUSED = 1
-EXIT_NOTHING = 3
 
 
 def add_parser(sub: Any) -> None:
@@ -61,6 +58,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="print the change, write nothing")
     p.add_argument("--format", choices=("md", "json"), default="md", help="how the change is printed (as fleet diff)")
+    p.set_defaults(run=run)
 
 
 def _selection(args: argparse.Namespace) -> promote.Selection:
@@ -101,9 +99,6 @@ def _source_environment(source: tuple[Catalog, FleetState], args: argparse.Names
 
 
 def run(args: argparse.Namespace) -> int:
-    def err(line: str) -> None:
-        print(terminal.escape(line), file=sys.stderr)
-
     selection = _selection(args)
     target = read_catalog(args.target)
     label = target.label
@@ -124,21 +119,20 @@ def run(args: argparse.Namespace) -> int:
         for line in refused.values():
             err(line)
         err(f"{label}: {len(refused)} refusal(s); nothing was written")
-        return EXIT_REFUSED
+        return exits.REFUSED
     for line in refused.values():  # --all: the others are promoted
         err(f"{line}; left as it is")
     moves = [m for m in moves if m not in refused]
     if not moves:
         err(f"{label}: nothing to promote (the revisions already match)")
-        return EXIT_NOTHING
+        return exits.NOTHING_TO_PROMOTE
     new_texts = promote.rewrite_files(target, moves)
     try:
         after = state_from_files(target.with_texts(new_texts))
     except CatalogError as error:
-        for line in error.lines():
-            err(line)
+        output.problems(error)
         err(f"{label}: the promoted catalog would be invalid; nothing was written")
-        return EXIT_REFUSED
+        return exits.REFUSED
     if not args.dry_run:
         for path, new_text in new_texts.items():  # in a folder: the teams' own files
             files.replace_text(Path(args.target, path) if path else Path(args.target), new_text)
@@ -146,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         err(f"{'would promote' if args.dry_run else 'promoted'} {move.name}: {move.old} -> {move.new}")
     result = diff.compute(before, after, label, f"{label} (promoted)")
     if args.format == "json":
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        output.json(result)
     else:
-        sys.stdout.write(terminal.escape(diff.markdown(result), multiline=True))
-    return 0
+        output.out(diff.markdown(result))
+    return exits.OK

@@ -1,7 +1,7 @@
 """One rule set, three places: `fleet validate`, the Pulumi program, the CrossGuard pack.
 
 Every rule has an id, a one-line rationale and the anchor it follows (a scanner rule id or
-the document it comes from); README.md lists them all.
+the document it comes from); docs/reference/guardrails.md lists them all, with an example each.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from fleet.catalog.models import Catalog
-from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, limits, repo_credentials
+from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, limits, repo_credentials, tenancy
 from fleet.guardrails import catalog as catalog_rules
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
 from fleet.text.problems import Problem
 
 RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES, *argocd_rbac.RULES)
 STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES, *argocd_rbac.STACK_RULES)
-CATALOG_RULES: tuple[Rule, ...] = (*catalog_rules.RULES, *limits.RULES, *repo_credentials.RULES)
+CATALOG_RULES: tuple[Rule, ...] = (*catalog_rules.RULES, *limits.RULES, *repo_credentials.RULES, *tenancy.RULES)
 
 
 @dataclass(frozen=True, order=True)
@@ -50,7 +50,12 @@ def check_resources(resources: Iterable[StackResource], settings: Settings) -> l
 
 
 def check_catalog(catalog: Catalog) -> list[Problem]:
-    return [*catalog_rules.check(catalog), *limits.check(catalog), *repo_credentials.check(catalog)]
+    return [
+        *catalog_rules.check(catalog),
+        *limits.check(catalog),
+        *repo_credentials.check(catalog),
+        *tenancy.check(catalog),
+    ]
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from fleet.apis.pulumi_types import APP_PROJECT, APPLICATION, any_version, kubernetes_kind
+from fleet.catalog import tenancy
 from fleet.catalog.naming import ARGOCD_DEFAULT_PROJECT, ARGOCD_ROLE_PATTERN
 from fleet.catalog.platform import ARGO, PLATFORM_OWNED_KINDS
 from fleet.guardrails.base import (
@@ -56,6 +57,14 @@ def repo_path(url: str) -> str:
     return urlparse(url).path.strip("/")
 
 
+def helm_host_root(url: str) -> bool:
+    """`https://host` with nothing after the host: where many Helm repositories are served
+    (https://charts.jetstack.io). Allowed only as an exact allow-list entry and only for chart
+    sources; `https://host/` (with the '/') would be a prefix of every repository on the host."""
+    parsed = urlparse(url)
+    return parsed.scheme == "https" and bool(parsed.netloc) and url == f"https://{parsed.netloc}"
+
+
 def repo_url_problem(url: str) -> str | None:
     """What makes a prefix comparison of repository URLs unsafe."""
     found = sorted({c for c in url_decoded(url) if c in GLOB_CHARACTERS})
@@ -92,7 +101,16 @@ def _sources(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
             yield f"sourceRepos has {repo!r}, outside the allowed repositories"
 
 
+def owned_destination_problem(namespace: str, project: str, settings: Settings) -> str | None:
+    """A project (named after its team) deploys only into namespaces that carry the team's
+    ownership; the 'default' project is judged by argocd-default-project."""
+    if not project or project == ARGOCD_DEFAULT_PROJECT or has_wildcard(project) or "{{" in project:
+        return None
+    return tenancy.ownership_problem(namespace, project, settings.grants, settings.teams)
+
+
 def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    project = str(metadata(props).get("name", ""))
     for i, destination in enumerate(as_list(spec(props).get("destinations"))):
         if not isinstance(destination, Mapping):
             continue
@@ -101,7 +119,7 @@ def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
             yield f"destinations[{i}] has no namespace (cluster-scoped deployment)"
         elif (
             reason := destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
-        ) is not None:
+        ) is not None or (reason := owned_destination_problem(namespace, project, settings)) is not None:
             yield f"destinations[{i}]: {reason}"
         for field in ("server", "name"):
             value = str(destination.get(field, ""))
@@ -408,6 +426,8 @@ def _applications_inside_projects(
             reason := destination_problem(namespace, settings.argocd_namespace, settings.reserved_namespaces)
         ) is not None:
             yield r, f"destination namespace: {reason}"
+        elif namespace and (reason := owned_destination_problem(namespace, name, settings)) is not None:
+            yield r, f"destination namespace of project {name!r}: {reason}"
         project = projects.get(name)
         if project is None:
             continue  # a project of another stack: the resource rules judge it there
@@ -439,7 +459,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "argocd-project-destinations",
-        "destinations only team namespaces: never a glob, the Argo CD namespace, kube-*, default or another reserved namespace",
+        "destinations only the team's own namespaces (named <project>, <project>-…, or granted): never a glob, "
+        "the Argo CD namespace, kube-*, default or another reserved namespace",
         "argo-cd declarative-setup.md (projects that deploy to the Argo CD namespace grant admin)",
         PROJECT_TYPES,
         _destinations,

@@ -36,6 +36,14 @@ class Settings:
     owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
     # Environments with deletion protection: Applications deploy one commit, never a branch.
     require_pinned_revisions: bool = False
+    # Namespaces the platform grants to a team (namespace, team), besides those named as the
+    # team's (<team>, <team>-…); and the teams the judge knows (a longer name owns its prefix).
+    namespace_grants: tuple[tuple[str, str], ...] = ()
+    teams: tuple[str, ...] = ()
+
+    @property
+    def grants(self) -> dict[str, str]:
+        return dict(self.namespace_grants)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -48,7 +56,16 @@ class Settings:
             allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
             owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
             require_pinned_revisions=config.get("requirePinnedRevisions") is True,
+            namespace_grants=_pairs(config.get("namespaceGrants")),
+            teams=tuple(str(t) for t in config.get("teams") or ()),
         )
+
+
+def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """A config object of strings as sorted (key, value) pairs; anything else as none."""
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
 @dataclass(frozen=True)

@@ -168,10 +168,12 @@ def allow_list(catalog: Catalog) -> Iterator[Problem]:
     for r, entry in enumerate(catalog.argocd.allowed_repos):
         if (problem := argocd.repo_url_problem(entry)) is not None:
             yield _problem(["argocd", "allowed_repos", r], problem, REPO_ALLOW_LIST)
-        elif not argocd.repo_path(entry):
+        elif not argocd.repo_path(entry) and not argocd.helm_host_root(entry):
             yield _problem(
                 ["argocd", "allowed_repos", r],
-                f"{entry!r} allows a whole host; name an organization prefix such as https://github.com/acme/",
+                f"{entry!r} allows a whole host; name an organization prefix such as https://github.com/acme/ "
+                "(a Helm repository served at a host root is named exactly, without a trailing '/': "
+                "https://charts.example.com)",
                 REPO_ALLOW_LIST,
             )
 
@@ -191,6 +193,13 @@ def _source(catalog: Catalog, source: Source, base: Path, refs: list[str], names
         yield _problem([*base, "repo"], problem, REPO_ALLOW_LIST)
     elif not argocd.repo_allowed(source.repo, catalog.argocd.allowed_repos):
         yield _problem([*base, "repo"], f"{source.repo!r} is outside argocd.allowed_repos", REPO_ALLOW_LIST)
+    elif argocd.helm_host_root(source.repo) and source.chart is None:
+        yield _problem(
+            [*base, "repo"],
+            f"{source.repo!r} is a host root: only a Helm repository is served there (name its chart); "
+            "a Git repository has a path",
+            REPO_ALLOW_LIST,
+        )
     if source.path is not None and (problem := argocd.path_problem(source.path)) is not None:
         yield _problem([*base, "path"], problem, SOURCE_PATH)
     if any(c.isspace() for c in source.revision):
@@ -244,7 +253,7 @@ def argocd_rbac_settings(catalog: Catalog) -> Iterator[Problem]:
 
 
 def _catalog_rule(rule_id: str, rationale: str, anchor: str) -> Rule:
-    # Catalog rules are listed with the resource rules (README table, policy docs) but judge
+    # Catalog rules are listed with the resource rules (the guardrails reference, policy docs) but judge
     # the catalog, so they apply to no resource type.
     return Rule(rule_id, rationale, anchor, (), lambda props, settings: iter(()))
 
@@ -262,7 +271,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _catalog_rule(
         REPO_ALLOW_LIST,
-        "allow-list entries are organization prefixes; apps deploy only from inside them",
+        "allow-list entries are organization prefixes or exact URLs (a Helm repository at a host root only exactly); "
+        "apps deploy only from inside them",
         "argo-cd security.md",
     ),
     _catalog_rule(

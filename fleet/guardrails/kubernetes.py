@@ -9,7 +9,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fleet.apis.pulumi_types import LIMIT_RANGE, NAMESPACE, NETWORK_POLICY, RESOURCE_QUOTA, any_version
-from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, Names
+from fleet.catalog import tenancy
+from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, TEAM_LABEL, Names
 from fleet.guardrails.base import (
     POD_SECURITY_LEVELS,
     Rule,
@@ -52,6 +53,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # the API server sets it o
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
 # Namespaces of the cluster itself, never a team's; exempt from the team-namespace rules.
+NAMESPACE_OWNERSHIP = "k8s-namespace-ownership"
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
@@ -234,6 +236,21 @@ def _namespace_patch(props: Mapping[str, Any], settings: Settings) -> Iterator[s
             )
 
 
+def _namespace_ownership(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """A Namespace labelled as a team's carries that team's ownership in its name, or the
+    platform's grant (policy config `namespaceGrants`): a label does not make a name a team's."""
+    if settings.patch:
+        return  # a NamespacePatch may not set the team label at all (k8s-namespace-patch)
+    meta = metadata(props)
+    labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+    team = labels.get(TEAM_LABEL)
+    if team is None:
+        return
+    name = str(meta.get("name", ""))
+    if (reason := tenancy.ownership_problem(name, str(team), settings.grants, settings.teams)) is not None:
+        yield f"labelled {TEAM_LABEL}={team}, but {reason}"
+
+
 def _admission_boundaries(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     """The fleet's admission policy (and binding) is the fleet program's: another stack may not
     patch it, and the program's own must fail closed and deny."""
@@ -380,6 +397,13 @@ RULES: tuple[Rule, ...] = (
         "pulumi-kubernetes Patch resources (server-side apply)",
         NAMESPACE_TYPES,
         _namespace_patch,
+    ),
+    Rule(
+        NAMESPACE_OWNERSHIP,
+        "a team's namespace carries its ownership: named <team> or <team>-…, or granted by the platform",
+        "Kubernetes multi-tenancy docs (namespace naming per tenant); argo-cd projects.md (destinations)",
+        NAMESPACE_TYPES,
+        _namespace_ownership,
     ),
     Rule(
         "k8s-admission-boundaries",

@@ -303,7 +303,7 @@ class AsOf(_Model):
     pull_request: int | None
     path: str
     skipped: list[str]  # later commits before the date whose catalog could not be read
-    access: dict[str, Any]  # what `fleet access --format json` prints for that commit's catalog
+    access: access.AccessMatrix  # what `fleet access --format json` prints for that commit's catalog
 
 
 Report = AuditLog | AsOf
@@ -502,7 +502,7 @@ def build_log(
     )
 
 
-def _matrix(data: Any, source: str, team: str | None) -> tuple[dict[str, Any], Grants]:
+def _matrix(data: Any, source: str, team: str | None) -> tuple[access.AccessMatrix, Grants]:
     """The access matrix and grants of one catalog's data (of one team's, with `team`), read
     as `build_log` reads it (its shape is validated; consistency rules and guardrails are not)."""
     if team is not None and isinstance(data, dict) and isinstance(data.get("teams"), list):
@@ -515,12 +515,12 @@ def _matrix(data: Any, source: str, team: str | None) -> tuple[dict[str, Any], G
     return access.matrix(state), diff.access_grants(state)
 
 
-def read_catalog(text: str, source: str, team: str | None = None) -> tuple[dict[str, Any], Grants]:
+def read_catalog(text: str, source: str, team: str | None = None) -> tuple[access.AccessMatrix, Grants]:
     """The access matrix and grants of one one-file catalog (see `_matrix`)."""
     return _matrix(parse(text, source), source, team)
 
 
-def read_folder(files: CatalogFiles, team: str | None = None) -> tuple[dict[str, Any], Grants]:
+def read_folder(files: CatalogFiles, team: str | None = None) -> tuple[access.AccessMatrix, Grants]:
     """As `read_catalog`, for a catalog folder (put together as `fleet validate` does)."""
     return _matrix(catalog_data(files), files.label, team)
 

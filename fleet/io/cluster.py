@@ -110,7 +110,7 @@ def _explain(err: ApiException, what: str, where: str) -> str:
     if err.status == 403:
         return (
             f"{where}: not allowed to list {what} (403 Forbidden): bind the identity to the fleet-status group, "
-            "which the program grants read access (README: 'fleet status')"
+            "which the program grants read access (docs/operator/status.md)"
         )
     if err.status == 404 and "argoproj.io" in what:
         return f"{where}: {what} not found (404): are Argo CD's CRDs installed?"

@@ -1,6 +1,6 @@
 """The pull-request pipeline's decisions, taken by the base branch's code about the head's files.
 
-A pull request's own code never runs with credentials (README, "The pipeline"): the base's
+A pull request's own code never runs with credentials (docs/operator/pipeline.md): the base's
 `fleet` decides whether the pull request changes only catalogs, reviews the head's catalogs,
 and lays them over the base's code for the credentialed preview. It reads the head through git
 objects (`git ls-tree`, `git cat-file`), never through a checkout, so nothing of the head runs

@@ -8,6 +8,10 @@ judge any stack's resources at preview. Each check says why, in the words both r
   name contains "snippet" (configuration-, server-, auth-, stream-, modsecurity-snippet,
   nginx.org's *-snippets, HAProxy's config snippets), whatever its prefix: the prefix is
   configurable in ingress-nginx.
+- Namespaces (issue 21): a Namespace labelled as a team's is named as the team's (`<team>`,
+  `<team>-…`) or granted to it by the platform; and a namespace
+  that exists without a team never gets one, nor changes team (`pulumi up` creates namespaces,
+  it never adopts one: an add-on's existing namespace cannot become a team's destination).
 - ExternalName Services that name an in-cluster address (`*.svc`, `*.svc.<domain>`,
   `*.cluster.local`, an IP): through the shared ingress controller they proxy into another
   team's namespace, around its NetworkPolicy (the ExternalName flavour of CVE-2021-25740).
@@ -18,7 +22,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from fleet.catalog.naming import TEAM_LABEL
 
 SERVICE_EXTERNAL_IPS = (
     "a Service may not claim externalIPs: it would intercept that IP's traffic cluster-wide (CVE-2020-8554)"
@@ -48,8 +55,66 @@ CEL_VALIDATIONS: tuple[tuple[str, str], ...] = (
         EXTERNAL_NAME_IN_CLUSTER,
     ),
 )
+NAMESPACE_NOT_OWNED = (
+    "a team's namespace carries the team's ownership: it is named <team> or <team>-…, "
+    "or the platform grants it (cluster.namespace_grants)"
+)
+NAMESPACE_ADOPTED = (
+    "an existing namespace never becomes a team's, and a namespace's team never changes: "
+    "the fleet creates its namespaces, it does not adopt them"
+)
+_IS_NAMESPACE = "request.kind.group == '' && request.kind.kind == 'Namespace'"
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """What the admission policy needs to know of the catalog's ownership: the platform's
+    namespace grants (namespace, team). Not the team names: adding a team must not change a
+    cluster-wide object (the longest-name rule is judged offline and by the pack)."""
+
+    namespace_grants: tuple[tuple[str, str], ...] = ()
+
+
+def _cel_string(value: str) -> str:
+    # Catalog names are DNS labels; refuse anything that could end the literal.
+    if not re.fullmatch(r"[a-z0-9.-]*", value):
+        raise ValueError(f"{value!r} cannot be written into the admission policy")
+    return f"'{value}'"
+
+
+def _cel_map(pairs: tuple[tuple[str, str], ...]) -> str:
+    return "{" + ", ".join(f"{_cel_string(k)}: {_cel_string(v)}" for k, v in pairs) + "}"
+
+
+def namespace_validations(tenancy: Tenancy) -> tuple[tuple[str, str], ...]:
+    """The CEL of `fleet.catalog.tenancy.ownership_problem`, plus no adoption."""
+    team = f"object.metadata.labels['{TEAM_LABEL}']"
+    name = "object.metadata.name"
+    labelled = f"has(object.metadata.labels) && '{TEAM_LABEL}' in object.metadata.labels"
+    grants = _cel_map(tenancy.namespace_grants)
+    named = f"{name} == {team} || {name}.startsWith({team} + '-')"
+    owned = f"({name} in {grants} ? {grants}[{name}] == {team} : ({named}))"
+    kept = (
+        f"has(oldObject.metadata.labels) && '{TEAM_LABEL}' in oldObject.metadata.labels && "
+        f"oldObject.metadata.labels['{TEAM_LABEL}'] == {team}"
+    )
+    return (
+        (f"!({_IS_NAMESPACE}) || !({labelled}) || {owned}", NAMESPACE_NOT_OWNED),
+        (f"!({_IS_NAMESPACE}) || request.operation != 'UPDATE' || !({labelled}) || ({kept})", NAMESPACE_ADOPTED),
+    )
+
+
+def cel_validations(tenancy: Tenancy) -> tuple[tuple[str, str], ...]:
+    """Every validation of the fleet's admission policy: (CEL expression, message)."""
+    return (*CEL_VALIDATIONS, *namespace_validations(tenancy))
+
+
 # (apiGroup, resource) the policy matches; writes only (CREATE, UPDATE).
-MATCHED_RESOURCES: tuple[tuple[str, str], ...] = (("", "services"), ("networking.k8s.io", "ingresses"))
+MATCHED_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("", "services"),
+    ("networking.k8s.io", "ingresses"),
+    ("", "namespaces"),
+)
 
 
 def _spec(props: Mapping[str, Any]) -> Mapping[str, Any]:

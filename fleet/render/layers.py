@@ -271,10 +271,16 @@ def namespace_selector(ctx: _Ctx) -> dict[str, Any]:
     return {"matchLabels": {K8S_PART_OF: ctx.catalog.organization, ENVIRONMENT_LABEL: ctx.catalog.environment}}
 
 
+def tenancy(catalog: Catalog) -> boundaries.Tenancy:
+    """The catalog's ownership facts, as the admission policy checks them."""
+    return boundaries.Tenancy(namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())))
+
+
 def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
     """A ValidatingAdmissionPolicy bound to the fleet's namespaces: refuses Services with
     externalIPs or in-cluster ExternalNames, and Ingress snippet annotations, whoever writes
-    them (a persona, Argo CD, a pod), because RBAC can allow or deny a kind but not a field."""
+    them (a persona, Argo CD, a pod), because RBAC can allow or deny a kind but not a field;
+    and fleet Namespaces that do not carry their team's ownership or adopt an existing one."""
     name = ctx.names.admission_policy()
     labels = {K8S_MANAGED_BY: MANAGED_BY, **namespace_selector(ctx)["matchLabels"]}
     api = f"{ADMISSION_API}/v1"
@@ -297,7 +303,7 @@ def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
             },
             "validations": [
                 {"expression": expression, "message": message, "reason": "Forbidden"}
-                for expression, message in boundaries.CEL_VALIDATIONS
+                for expression, message in boundaries.cel_validations(tenancy(ctx.catalog))
             ],
         },
     }

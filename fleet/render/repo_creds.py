@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from fleet.catalog.models import Catalog, Team
 from fleet.catalog.naming import K8S_MANAGED_BY, MANAGED_BY, Names
 from fleet.render.state import Manifest, TeamState
@@ -76,7 +78,21 @@ def manifests(catalog: Catalog, team: Team, labels: dict[str, str]) -> tuple[Man
     return tuple(out)
 
 
-def read_back(team: TeamState) -> list[dict[str, Any]]:
+class RepoCredential(BaseModel):
+    """One repository credential as the access report shows it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team: str
+    project: str  # the AppProject it serves
+    repo: str
+    github_app_id: int
+    installation_id: int
+    key: str  # "<secret store>: <key in the store>"
+    secret: str  # "<namespace>/<name>" of the Secret Argo CD reads
+
+
+def read_back(team: TeamState) -> list[RepoCredential]:
     """For the access report, read back from the rendered ExternalSecrets: which repository
     Argo CD reads for which project, with which GitHub App, and where the App's key lives."""
     out = []
@@ -84,14 +100,14 @@ def read_back(team: TeamState) -> list[dict[str, Any]]:
         spec = manifest.obj["spec"]
         data = spec["target"]["template"]["data"]
         out.append(
-            {
-                "team": team.name,
-                "project": data["project"],
-                "repo": data["url"],
-                "github_app_id": int(data["githubAppID"]),
-                "installation_id": int(data["githubAppInstallationID"]),
-                "key": f"{spec['secretStoreRef']['name']}: {spec['data'][0]['remoteRef']['key']}",
-                "secret": f"{manifest.namespace}/{spec['target']['name']}",
-            }
+            RepoCredential(
+                team=team.name,
+                project=data["project"],
+                repo=data["url"],
+                github_app_id=int(data["githubAppID"]),
+                installation_id=int(data["githubAppInstallationID"]),
+                key=f"{spec['secretStoreRef']['name']}: {spec['data'][0]['remoteRef']['key']}",
+                secret=f"{manifest.namespace}/{spec['target']['name']}",
+            )
         )
     return out

@@ -8,17 +8,104 @@ than what is deployed.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from fleet.apis.argocd import POLICY_CSV, POLICY_DEFAULT, SCOPES, policy_lines
 from fleet.catalog import personas
 from fleet.catalog.naming import PERSONA_LABEL
 from fleet.render import repo_creds
+from fleet.render.repo_creds import RepoCredential
 from fleet.render.state import FleetState, Manifest, TeamState
 from fleet.reports import argocd_policy as argocd_rbac
 from fleet.text import markdown as md
 
 ACCESS_SCHEMA_VERSION = 1
+
+# --- the matrix as data: what access.json holds -------------------------------------------------
+# Field order is the order of access.json's keys in `fleet audit --as-of --format json` (which
+# prints models in field order); access.json itself is written with sorted keys.
+Resources = dict[str, list[str]]  # resource ("apps/deployments", "pods") -> its verbs, sorted
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", serialize_by_alias=True, validate_by_name=True)
+
+
+class ThroughPods(_Model):
+    """One namespace where a group runs pods: what that gives beyond the Role's own verbs."""
+
+    through: list[str]  # the workload resources it may create or change (POD_RUNNERS)
+    secrets: str
+    aws_roles: list[str]  # the namespace's workload roles (ARNs), which its pods may act as
+
+
+class ArgoCDGrants(_Model):
+    """What one subject may do in Argo CD: per project, and outside projects."""
+
+    projects: dict[str, list[str]]  # project -> ['applications get', …]
+    global_: list[str] = Field(alias="global")  # ['clusters get', …]
+
+
+class GroupArgoCD(_Model):
+    project: str  # the team's own AppProject
+    permissions: list[str]  # effective in that project: its AppProject roles + the global policy
+    projects: dict[str, list[str]]  # every project (its own included), as Argo CD decides
+    global_: list[str] = Field(alias="global")  # outside projects
+
+
+class GroupAccess(_Model):
+    """One Okta group: who its members are and what they gain, where."""
+
+    okta_group: str
+    team: str
+    persona: str
+    membership_rule: str | None  # None: members are managed by hand
+    kubernetes_group: str  # the subject of the team's RoleBindings ("" if none binds it)
+    kubernetes: dict[str, Resources]  # namespace -> resource -> verbs
+    indirect: dict[str, ThroughPods]  # namespace -> what running pods there gives
+    argocd: GroupArgoCD
+    aws_roles: list[str]  # roles its members assume through SAML (ARNs)
+
+
+class WorkloadRole(_Model):
+    team: str
+    app: str
+    namespace: str
+    service_account: str
+    role_arn: str
+    mechanism: Literal["irsa", "pod-identity"]
+
+
+class Reader(_Model):
+    """A group bound by the platform's own cluster-level objects (the `fleet status` reader)."""
+
+    kubernetes_group: str
+    purpose: str
+    kubernetes: dict[str, Resources]  # "(cluster-wide)" or a namespace -> resource -> verbs
+
+
+class ArgoCDGlobal(_Model):
+    """What argocd-rbac-cm grants beyond the AppProject roles."""
+
+    policy_default: str
+    scopes: str
+    every_user: ArgoCDGrants  # every logged-in user
+    platform_groups: dict[str, ArgoCDGrants]  # groups named in policy.csv that are no team's
+
+
+class AccessMatrix(_Model):
+    """Who (an Okta group) may do what, where, in one environment."""
+
+    version: Literal[1] = ACCESS_SCHEMA_VERSION
+    environment: str
+    organization: str
+    groups: list[GroupAccess]
+    workloads: list[WorkloadRole]
+    readers: list[Reader]
+    repo_credentials: list[RepoCredential]
+    argocd_global: ArgoCDGlobal
 
 
 def _resource_key(api_group: str, resource: str) -> str:
@@ -56,7 +143,7 @@ def _rbac_data(state: FleetState) -> dict[str, Any]:
     return dict(state.argocd_rbac.obj.get("data", {})) if state.argocd_rbac is not None else {}
 
 
-def _argocd(state: FleetState) -> tuple[dict[str, argocd_rbac.Grants], dict[str, Any]]:
+def _argocd(state: FleetState) -> tuple[dict[str, argocd_rbac.Grants], ArgoCDGlobal]:
     """The effective Argo CD policy (project roles + argocd-rbac-cm, Argo CD's Casbin model):
     grants per Okta group, and the global part (every logged-in user, platform groups)."""
     data = _rbac_data(state)
@@ -67,15 +154,15 @@ def _argocd(state: FleetState) -> tuple[dict[str, argocd_rbac.Grants], dict[str,
     projects = argocd_rbac.projects_of(team.project.obj for team in state.teams)
     grants = argocd_rbac.evaluate(data, projects, [*team_groups, *platform])
 
-    def shown(g: argocd_rbac.Grants) -> dict[str, Any]:
-        return {"projects": {p: sorted(v) for p, v in sorted(g.projects.items())}, "global": sorted(g.global_)}
+    def shown(g: argocd_rbac.Grants) -> ArgoCDGrants:
+        return ArgoCDGrants(projects={p: sorted(v) for p, v in sorted(g.projects.items())}, global_=sorted(g.global_))
 
-    summary = {
-        "policy_default": str(data.get(POLICY_DEFAULT, "")),
-        "scopes": str(data.get(SCOPES, "")),
-        "every_user": shown(grants["*"]),
-        "platform_groups": {group: shown(grants[group]) for group in platform},
-    }
+    summary = ArgoCDGlobal(
+        policy_default=str(data.get(POLICY_DEFAULT, "")),
+        scopes=str(data.get(SCOPES, "")),
+        every_user=shown(grants["*"]),
+        platform_groups={group: shown(grants[group]) for group in platform},
+    )
     return grants, summary
 
 
@@ -101,21 +188,21 @@ def argocd_writes(permissions: list[str]) -> list[str]:
     return [p for p in permissions if p in ARGOCD_WRITES]
 
 
-def _indirect(kubernetes: dict[str, dict[str, list[str]]], roles_by_namespace: dict[str, list[str]]) -> dict[str, Any]:
+def _indirect(kubernetes: dict[str, Resources], roles_by_namespace: dict[str, list[str]]) -> dict[str, ThroughPods]:
     """Per namespace: what running pods gives beyond the Role's own verbs."""
-    out: dict[str, Any] = {}
+    out: dict[str, ThroughPods] = {}
     for namespace, resources in kubernetes.items():
         runners = sorted(r for r in POD_RUNNERS if POD_WRITES & set(resources.get(r, [])))
         if runners:
-            out[namespace] = {
-                "through": runners,
-                "secrets": "mount any Secret of the namespace",
-                "aws_roles": roles_by_namespace.get(namespace, []),
-            }
+            out[namespace] = ThroughPods(
+                through=runners,
+                secrets="mount any Secret of the namespace",
+                aws_roles=roles_by_namespace.get(namespace, []),
+            )
     return out
 
 
-def readers(state: FleetState) -> list[dict[str, Any]]:
+def readers(state: FleetState) -> list[Reader]:
     """Groups bound by the platform's own cluster-level objects (the `fleet status` reader), read
     back from its ClusterRole, Role and bindings: what they may read, cluster-wide or where."""
     roles = {(m.kind, m.namespace or "", m.name): m for m in state.reader_objects if m.kind in ("Role", "ClusterRole")}
@@ -132,22 +219,22 @@ def readers(state: FleetState) -> list[dict[str, Any]]:
                     for resource in rule["resources"]:
                         out[subject["name"]][scope][_resource_key(group, resource)].update(rule["verbs"])
     return [
-        {
-            "kubernetes_group": subject,
-            "purpose": "fleet status: get/list only, never Secrets",
-            "kubernetes": {
+        Reader(
+            kubernetes_group=subject,
+            purpose="fleet status: get/list only, never Secrets",
+            kubernetes={
                 scope: {res: sorted(verbs) for res, verbs in sorted(resources.items())}
                 for scope, resources in sorted(by_scope.items())
             },
-        }
+        )
         for subject, by_scope in sorted(out.items())
     ]
 
 
-def matrix(state: FleetState) -> dict[str, Any]:
-    """The access matrix as plain data (what access.json holds)."""
-    groups = []
-    workloads = []
+def matrix(state: FleetState) -> AccessMatrix:
+    """The access matrix (what access.json holds)."""
+    groups: list[GroupAccess] = []
+    workloads: list[WorkloadRole] = []
     argocd, argocd_global = _argocd(state)
     for team in state.teams:
         k8s = _kubernetes(team)
@@ -165,47 +252,44 @@ def matrix(state: FleetState) -> dict[str, Any]:
             subject = subjects.get(group.persona, "")
             kubernetes = k8s.get(subject, {})
             groups.append(
-                {
-                    "okta_group": group.name,
-                    "team": team.name,
-                    "persona": group.persona,
-                    "membership_rule": group.rule,
-                    "kubernetes_group": subject,
-                    "kubernetes": kubernetes,
-                    "indirect": _indirect(kubernetes, {ns: sorted(arns) for ns, arns in roles_by_namespace.items()}),
-                    "argocd": {
-                        "project": team.project.name,
-                        # effective in the team's own project: its AppProject roles + the global policy
-                        "permissions": sorted(argocd[group.name].projects.get(team.project.name, [])),
-                        # every project (its own included) and outside projects, as Argo CD decides
-                        "projects": {p: sorted(v) for p, v in sorted(argocd[group.name].projects.items())},
-                        "global": sorted(argocd[group.name].global_),
-                    },
-                    "aws_roles": [human[group.name]] if group.name in human else [],
-                }
+                GroupAccess(
+                    okta_group=group.name,
+                    team=team.name,
+                    persona=group.persona,
+                    membership_rule=group.rule,
+                    kubernetes_group=subject,
+                    kubernetes=kubernetes,
+                    indirect=_indirect(kubernetes, {ns: sorted(arns) for ns, arns in roles_by_namespace.items()}),
+                    argocd=GroupArgoCD(
+                        project=team.project.name,
+                        permissions=sorted(argocd[group.name].projects.get(team.project.name, [])),
+                        projects={p: sorted(v) for p, v in sorted(argocd[group.name].projects.items())},
+                        global_=sorted(argocd[group.name].global_),
+                    ),
+                    aws_roles=[human[group.name]] if group.name in human else [],
+                )
             )
         for app in team.apps:
             if app.role is not None:
                 workloads.append(
-                    {
-                        "team": team.name,
-                        "app": app.name,
-                        "namespace": app.namespace,
-                        "service_account": app.service_account.name,
-                        "role_arn": app.role.arn,
-                        "mechanism": "irsa" if app.irsa else "pod-identity",
-                    }
+                    WorkloadRole(
+                        team=team.name,
+                        app=app.name,
+                        namespace=app.namespace,
+                        service_account=app.service_account.name,
+                        role_arn=app.role.arn,
+                        mechanism="irsa" if app.irsa else "pod-identity",
+                    )
                 )
-    return {
-        "version": ACCESS_SCHEMA_VERSION,
-        "environment": state.environment,
-        "organization": state.organization,
-        "groups": groups,
-        "workloads": workloads,
-        "readers": readers(state),
-        "repo_credentials": [entry for team in state.teams for entry in repo_creds.read_back(team)],
-        "argocd_global": argocd_global,
-    }
+    return AccessMatrix(
+        environment=state.environment,
+        organization=state.organization,
+        groups=groups,
+        workloads=workloads,
+        readers=readers(state),
+        repo_credentials=[entry for team in state.teams for entry in repo_creds.read_back(team)],
+        argocd_global=argocd_global,
+    )
 
 
 def _cell(text: str) -> str:
@@ -229,9 +313,9 @@ def _summary(resources: dict[str, list[str]], runs_pods: bool) -> str:
     return "; ".join(parts)
 
 
-def _aws_cell(group: dict[str, Any]) -> str:
-    direct = [f"{arn} (SAML)" for arn in group["aws_roles"]]
-    through_pods = sorted({arn for entry in group["indirect"].values() for arn in entry["aws_roles"]})
+def _aws_cell(group: GroupAccess) -> str:
+    direct = [f"{arn} (SAML)" for arn in group.aws_roles]
+    through_pods = sorted({arn for entry in group.indirect.values() for arn in entry.aws_roles})
     return ", ".join([*direct, *(f"{arn} (through pods)" for arn in through_pods)]) or "none"
 
 
@@ -245,23 +329,21 @@ def _verbs_table(resources: dict[str, list[str]]) -> list[str]:
     return lines
 
 
-def _argocd_global_section(summary: dict[str, Any] | None) -> list[str]:
+def _argocd_global_section(summary: ArgoCDGlobal) -> list[str]:
     """What argocd-rbac-cm grants beyond the AppProject roles: to everyone, to platform groups."""
     lines = ["## Argo CD global policy (argocd-rbac-cm)", ""]
-    if summary is None:
-        return [*lines, "Not managed by this fleet."]
-    default = summary["policy_default"] or "(empty: deny)"
+    default = summary.policy_default or "(empty: deny)"
     lines += [
-        f"`policy.default` {default}; `scopes` {summary['scopes']}. Evaluated with Argo CD's own Casbin model.",
+        f"`policy.default` {default}; `scopes` {summary.scopes}. Evaluated with Argo CD's own Casbin model.",
         "",
         "| who | projects | outside projects |",
         "|---|---|---|",
     ]
-    rows = [("every logged-in user", summary["every_user"])]
-    rows += [(f"group {group}", grants) for group, grants in summary["platform_groups"].items()]
+    rows = [("every logged-in user", summary.every_user)]
+    rows += [(f"group {group}", grants) for group, grants in summary.platform_groups.items()]
     for who, grants in rows:
-        projects = "; ".join(f"{p}: {', '.join(v)}" for p, v in grants["projects"].items()) or "none"
-        lines.append(f"| {who} | {_cell(projects)} | {', '.join(grants['global']) or 'none'} |")
+        projects = "; ".join(f"{p}: {', '.join(v)}" for p, v in grants.projects.items()) or "none"
+        lines.append(f"| {who} | {_cell(projects)} | {', '.join(grants.global_) or 'none'} |")
     return lines
 
 
@@ -273,9 +355,9 @@ def verbs_summary(resources: dict[str, list[str]]) -> str:
     return "; ".join(f"{', '.join(verbs)}: {', '.join(sorted(names))}" for verbs, names in sorted(by_verbs.items()))
 
 
-def markdown(data: dict[str, Any]) -> str:
+def markdown(data: AccessMatrix) -> str:
     lines = [
-        f"# Access: {data['organization']} / {data['environment']}",
+        f"# Access: {data.organization} / {data.environment}",
         "",
         "Who gains what, read back from the rendered Roles, RoleBindings, AppProject roles and IAM",
         "trust policies. Membership of each Okta group comes from its rule (or is managed by hand).",
@@ -285,48 +367,43 @@ def markdown(data: dict[str, Any]) -> str:
         "| Okta group | members (Okta rule) | Kubernetes group | namespaces | Kubernetes | Argo CD | AWS roles |",
         "|---|---|---|---|---|---|---|",
     ]
-    levels: dict[str, dict[str, list[str]]] = {}
-    for group in data["groups"]:
-        namespaces = sorted(group["kubernetes"])
-        first = group["kubernetes"][namespaces[0]] if namespaces else {}
-        levels.setdefault(group["persona"], first)
-        argocd = group["argocd"]
+    levels: dict[str, Resources] = {}
+    for group in data.groups:
+        namespaces = sorted(group.kubernetes)
+        first = group.kubernetes[namespaces[0]] if namespaces else {}
+        levels.setdefault(group.persona, first)
+        argocd = group.argocd
         argo = (
-            f"{argocd['project']}: write {len(argocd_writes(argocd['permissions']))}; "
-            + ", ".join(argocd["permissions"])
-            if argocd["permissions"]
+            f"{argocd.project}: write {len(argocd_writes(argocd.permissions))}; " + ", ".join(argocd.permissions)
+            if argocd.permissions
             else "none"
         )
-        elsewhere = {p: v for p, v in argocd.get("projects", {}).items() if p != argocd["project"]}
-        if elsewhere or argocd.get("global"):
+        elsewhere = {p: v for p, v in argocd.projects.items() if p != argocd.project}
+        if elsewhere or argocd.global_:
             # Reach beyond the team's own project comes from the global policy: say so loudly.
             beyond = [f"{p}: {', '.join(v)}" for p, v in elsewhere.items()]
-            beyond += [f"global: {', '.join(argocd['global'])}"] if argocd.get("global") else []
+            beyond += [f"global: {', '.join(argocd.global_)}"] if argocd.global_ else []
             argo += " **+ " + "; ".join(beyond) + "**"
-        rule = md.code(group["membership_rule"], table=True) if group["membership_rule"] else "(by hand)"
+        rule = md.code(group.membership_rule, table=True) if group.membership_rule else "(by hand)"
         lines.append(
-            f"| {group['okta_group']} | {rule} | {group['kubernetes_group']} | {', '.join(namespaces) or 'none'} "
-            f"| {_summary(first, bool(group['indirect']))} | {argo} | {_aws_cell(group)} |"
+            f"| {group.okta_group} | {rule} | {group.kubernetes_group} | {', '.join(namespaces) or 'none'} "
+            f"| {_summary(first, bool(group.indirect))} | {argo} | {_aws_cell(group)} |"
         )
     lines += ["", "## Workload roles", ""]
-    if data["workloads"]:
+    if data.workloads:
         lines += ["| team | app | ServiceAccount | AWS role | via |", "|---|---|---|---|---|"]
-        for w in data["workloads"]:
-            lines.append(
-                f"| {w['team']} | {w['app']} | {w['namespace']}/{w['service_account']} | {w['role_arn']} | {w['mechanism']} |"
-            )
+        for w in data.workloads:
+            lines.append(f"| {w.team} | {w.app} | {w.namespace}/{w.service_account} | {w.role_arn} | {w.mechanism} |")
     else:
         lines.append("No app has an AWS role.")
     lines += ["", "## Read-only groups", ""]
     lines += ["| Kubernetes group | for | where | verbs: resources |", "|---|---|---|---|"]
-    for reader in data.get("readers", []):
-        for scope, resources in reader["kubernetes"].items():
-            lines.append(
-                f"| {reader['kubernetes_group']} | {reader['purpose']} | {scope} | {verbs_summary(resources)} |"
-            )
-    lines += ["", *_argocd_global_section(data.get("argocd_global"))]
+    for reader in data.readers:
+        for scope, resources in reader.kubernetes.items():
+            lines.append(f"| {reader.kubernetes_group} | {reader.purpose} | {scope} | {verbs_summary(resources)} |")
+    lines += ["", *_argocd_global_section(data.argocd_global)]
     lines += ["", "## Argo CD repository credentials", ""]
-    if data.get("repo_credentials"):
+    if data.repo_credentials:
         lines += [
             "GitHub App installation tokens (valid one hour), minted by Argo CD from the App's key, which the",
             "External Secrets Operator copies from the store; each credential serves only its project.",
@@ -334,10 +411,10 @@ def markdown(data: dict[str, Any]) -> str:
             "| project | repository | GitHub App | installation | key (store: path) | Secret |",
             "|---|---|---|---|---|---|",
         ]
-        for c in data["repo_credentials"]:
+        for c in data.repo_credentials:
             lines.append(
-                f"| {c['project']} | {_cell(c['repo'])} | {c['github_app_id']} | {c['installation_id']} "
-                f"| {_cell(c['key'])} | {c['secret']} |"
+                f"| {c.project} | {_cell(c.repo)} | {c.github_app_id} | {c.installation_id} "
+                f"| {_cell(c.key)} | {c.secret} |"
             )
     else:
         lines.append("None: Argo CD reads the teams' repositories with whatever credentials it has been given by hand.")

@@ -7,17 +7,16 @@ fleet drawn as an SVG diagram. `#team=payments&persona=developer` in the URL pre
 
 from __future__ import annotations
 
-from typing import Any
-
+from fleet.render.repo_creds import RepoCredential
 from fleet.render.state import FleetState
-from fleet.reports.access import WRITE_VERBS, argocd_writes, verbs_summary
+from fleet.reports.access import WRITE_VERBS, AccessMatrix, GroupAccess, Reader, Resources, argocd_writes, verbs_summary
 from fleet.text.html import STYLE
 from fleet.text.html import escape as _esc
 
 LEVELS = ("none", "view", "edit", "admin")
 
 
-def level(resources: dict[str, list[str]], runs_pods: bool) -> str:
+def level(resources: Resources, runs_pods: bool) -> str:
     """The strongest access in one namespace: admin (secrets or exec), edit (writes), view."""
     if not resources:
         return "none"
@@ -117,11 +116,11 @@ SCRIPT = """
 """
 
 
-def _row(group: dict[str, Any], namespaces: list[str]) -> str:
+def _row(group: GroupAccess, namespaces: list[str]) -> str:
     cells = []
     for ns in namespaces:
-        resources = group["kubernetes"].get(ns, {})
-        through_pods = group["indirect"].get(ns)
+        resources = group.kubernetes.get(ns, {})
+        through_pods = group.indirect.get(ns)
         strongest = level(resources, bool(through_pods))
         title = f"{len(resources)} resources; " + ", ".join(
             f"{r}: {'/'.join(v)}" for r, v in sorted(resources.items())[:40]
@@ -129,29 +128,25 @@ def _row(group: dict[str, Any], namespaces: list[str]) -> str:
         note = '<span class="pods">secrets and roles through pods</span>' if through_pods else ""
         shown = strongest if strongest != "none" else "·"
         cells.append(f'<td class="cell {strongest}" title="{_esc(title)}">{shown}{note}</td>')
-    permissions = group["argocd"]["permissions"]
+    permissions = group.argocd.permissions
     argocd = f"write {len(argocd_writes(permissions))}; " + ", ".join(permissions) if permissions else "none"
-    aws = [f"{arn.rsplit('/', 1)[-1]} (SAML)" for arn in group["aws_roles"]]
-    aws += sorted(
-        {f"{arn.rsplit('/', 1)[-1]} (through pods)" for e in group["indirect"].values() for arn in e["aws_roles"]}
-    )
+    aws = [f"{arn.rsplit('/', 1)[-1]} (SAML)" for arn in group.aws_roles]
+    aws += sorted({f"{arn.rsplit('/', 1)[-1]} (through pods)" for e in group.indirect.values() for arn in e.aws_roles})
     rule = (
-        f"<code>{_esc(group['membership_rule'])}</code>"
-        if group["membership_rule"]
-        else '<span class="small">by hand</span>'
+        f"<code>{_esc(group.membership_rule)}</code>" if group.membership_rule else '<span class="small">by hand</span>'
     )
     return (
-        f'<tr data-team="{_esc(group["team"])}" data-persona="{_esc(group["persona"])}">'
-        f"<th>{_esc(group['okta_group'])}<br>{rule}</th>{''.join(cells)}"
+        f'<tr data-team="{_esc(group.team)}" data-persona="{_esc(group.persona)}">'
+        f"<th>{_esc(group.okta_group)}<br>{rule}</th>{''.join(cells)}"
         f'<td class="small">{_esc(argocd)}</td><td class="small">{_esc(", ".join(aws) or "none")}</td></tr>'
     )
 
 
-def _team_table(team: str, own: list[str], groups: list[dict[str, Any]]) -> str:
+def _team_table(team: str, own: list[str], groups: list[GroupAccess]) -> str:
     """One table a team: its groups x the namespaces they reach (its own first). A table per
     team keeps the page linear in the size of the fleet; a grant outside the team's own
     namespaces still shows, as an extra column."""
-    reached = {ns for g in groups for ns in g["kubernetes"]}
+    reached = {ns for g in groups for ns in g.kubernetes}
     namespaces = own + sorted(reached - set(own))
     header = "".join(f"<th>{_esc(ns)}</th>" for ns in namespaces)
     body = "".join(_row(g, namespaces) for g in groups)
@@ -162,12 +157,12 @@ def _team_table(team: str, own: list[str], groups: list[dict[str, Any]]) -> str:
     )
 
 
-def _readers(matrix: dict[str, Any]) -> str:
+def _readers(readers: list[Reader]) -> str:
     rows = "".join(
-        f'<tr><th>{_esc(r["kubernetes_group"])}</th><td class="small">{_esc(r["purpose"])}</td>'
+        f'<tr><th>{_esc(r.kubernetes_group)}</th><td class="small">{_esc(r.purpose)}</td>'
         f'<td>{_esc(scope)}</td><td class="small">{_esc(verbs_summary(resources))}</td></tr>'
-        for r in matrix.get("readers", [])
-        for scope, resources in r["kubernetes"].items()
+        for r in readers
+        for scope, resources in r.kubernetes.items()
     )
     if not rows:
         return ""
@@ -177,13 +172,13 @@ def _readers(matrix: dict[str, Any]) -> str:
     )
 
 
-def _repo_credentials(credentials: list[dict[str, Any]]) -> str:
+def _repo_credentials(credentials: list[RepoCredential]) -> str:
     """Argo CD's Git credentials per project (fleet/render/repo_creds.py), when there are any."""
     if not credentials:
         return ""
     rows = "".join(
-        f"<tr><td>{_esc(c['project'])}</td><td>{_esc(c['repo'])}</td><td>{_esc(str(c['github_app_id']))}</td>"
-        f'<td>{_esc(str(c["installation_id"]))}</td><td class="small">{_esc(c["key"])}</td></tr>'
+        f"<tr><td>{_esc(c.project)}</td><td>{_esc(c.repo)}</td><td>{_esc(str(c.github_app_id))}</td>"
+        f'<td>{_esc(str(c.installation_id))}</td><td class="small">{_esc(c.key)}</td></tr>'
         for c in credentials
     )
     return (
@@ -194,14 +189,14 @@ def _repo_credentials(credentials: list[dict[str, Any]]) -> str:
     )
 
 
-def page(state: FleetState, matrix: dict[str, Any], mermaid: str) -> str:
-    by_team: dict[str, list[dict[str, Any]]] = {}
-    for group in matrix["groups"]:
-        by_team.setdefault(group["team"], []).append(group)
+def page(state: FleetState, matrix: AccessMatrix, mermaid: str) -> str:
+    by_team: dict[str, list[GroupAccess]] = {}
+    for group in matrix.groups:
+        by_team.setdefault(group.team, []).append(group)
     tables = "".join(_team_table(team.name, list(team.namespaces), by_team.get(team.name, [])) for team in state.teams)
     teams = sorted(by_team)
-    personas = sorted({g["persona"] for g in matrix["groups"]})
-    total = len(matrix["groups"])
+    personas = sorted({g.persona for g in matrix.groups})
+    total = len(matrix.groups)
     options = lambda values: "".join(f'<option value="{_esc(v)}">{_esc(v)}</option>' for v in values)  # noqa: E731
     title = f"Access: {state.organization} / {state.environment}"
     return f"""<!DOCTYPE html>
@@ -219,8 +214,8 @@ AppProject roles and IAM trust policies. Colour is the strongest access in a nam
 <label for="search">Search</label><input id="search" type="search" placeholder="group, rule, role…">
 <span class="small"><span id="shown">{total}</span> of {total} groups</span></div>
 <div id="matrix">{tables}</div>
-{_readers(matrix)}
-{_repo_credentials(matrix.get("repo_credentials", []))}
+{_readers(matrix.readers)}
+{_repo_credentials(matrix.repo_credentials)}
 <h2>The fleet</h2>
 {diagram(state)}
 <details><summary class="small">Mermaid source (graph.mmd)</summary><pre>{_esc(mermaid)}</pre></details>

@@ -152,27 +152,25 @@ def _layers(base: dict[tuple[str, str], Resource], head: dict[tuple[str, str], R
     return {layer: LayerDiff(**bucket) for layer, bucket in buckets.items()}
 
 
-def _grants(group: dict[str, Any]) -> set[str]:
+def _grants(group: access.GroupAccess) -> set[str]:
     """Everything a group may do, one string per grant, so that two sides subtract cleanly."""
     grants = {
         f"kubernetes {ns} {res}: {verb}"
-        for ns, res_verbs in group["kubernetes"].items()
+        for ns, res_verbs in group.kubernetes.items()
         for res, verbs in res_verbs.items()
         for verb in verbs
     }
     # Every project the effective Argo CD policy reaches (the own one included), and beyond.
-    projects = group["argocd"].get("projects") or {group["argocd"]["project"]: group["argocd"]["permissions"]}
+    projects = group.argocd.projects or {group.argocd.project: group.argocd.permissions}
     grants |= {f"argocd {project}: {p}" for project, perms in projects.items() for p in perms}
-    grants |= {f"argocd (global): {p}" for p in group["argocd"].get("global", [])}
-    grants |= {f"aws assume {arn} (SAML)" for arn in group["aws_roles"]}
+    grants |= {f"argocd (global): {p}" for p in group.argocd.global_}
+    grants |= {f"aws assume {arn} (SAML)" for arn in group.aws_roles}
     grants |= {
-        f"aws act as {arn} (through pods in {ns})"
-        for ns, entry in group["indirect"].items()
-        for arn in entry["aws_roles"]
+        f"aws act as {arn} (through pods in {ns})" for ns, entry in group.indirect.items() for arn in entry.aws_roles
     }
-    grants |= {f"kubernetes {ns} secrets: mount (through pods)" for ns in group["indirect"]}
-    if group["membership_rule"]:
-        grants.add(f"members: everyone matching {group['membership_rule']}")
+    grants |= {f"kubernetes {ns} secrets: mount (through pods)" for ns in group.indirect}
+    if group.membership_rule:
+        grants.add(f"members: everyone matching {group.membership_rule}")
     return grants
 
 
@@ -196,7 +194,7 @@ def access_grants(state: FleetState) -> dict[Principal, frozenset[str]]:
     """Every principal's grants, one string each: what two catalogs' access is compared by
     (here between two sides, in `fleet audit` between consecutive commits)."""
     out: dict[Principal, frozenset[str]] = {
-        ("okta-group", g["okta_group"]): frozenset(_grants(g)) for g in access.matrix(state)["groups"]
+        ("okta-group", g.okta_group): frozenset(_grants(g)) for g in access.matrix(state).groups
     }
     out.update((("iam-role", name), frozenset(grants)) for name, grants in _role_grants(state).items())
     return out

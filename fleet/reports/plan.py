@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from fleet.render.state import FleetState, Manifest
 from fleet.reports import access, access_html, graph
@@ -16,7 +17,10 @@ OWNED = ("kubernetes", "aws", "okta", "access.md", "access.json", "access.html",
 
 
 def to_json(data: Any) -> str:
-    """Sorted, indented JSON; orjson writes what json.dumps(indent=2, sort_keys=True) would, faster."""
+    """Sorted, indented JSON; orjson writes what json.dumps(indent=2, sort_keys=True) would, faster.
+    A model is written as its JSON data (field aliases as keys)."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 

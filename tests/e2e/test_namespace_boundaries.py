@@ -8,6 +8,7 @@ stored), made with the admin credentials, which RBAC would let through: only adm
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -15,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from fleet.catalog.naming import ENVIRONMENT_LABEL, K8S_PART_OF, Names
-from fleet.compiler import load_state
+from fleet.catalog.naming import ENVIRONMENT_LABEL, K8S_PART_OF, TEAM_LABEL, Names
+from fleet.compiler import load_state, validate
 from fleet.render import boundaries
+from fleet.render.layers import render
+from fleet.text.yaml_io import parse, read_text
 from tests.conftest import ROOT
 from tests.e2e.kube import Kube, KubeError
 
@@ -30,7 +33,10 @@ def fleet(kube: Kube) -> Iterator[dict[str, str]]:
     (the tier's other tests may deploy the real ones), a namespace that carries the selected
     labels and one that does not."""
     token = secrets.token_hex(3)
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    # stacks/dev.yaml with one platform grant (issue 21): jenkins-<token> is payments'.
+    data = parse(read_text(ROOT / "stacks" / "dev.yaml"), "dev.yaml")
+    data["cluster"]["namespace_grants"] = {f"jenkins-{token}": "payments"}
+    state = render(validate(data, "dev.yaml"))
     policy, binding = (copy.deepcopy(m.obj) for m in state.cluster_objects)
     name = f"e2e-{token}{Names.ADMISSION_POLICY_SUFFIX}"
     labels = {K8S_PART_OF: f"e2e-{token}", ENVIRONMENT_LABEL: "dev"}
@@ -45,7 +51,7 @@ def fleet(kube: Kube) -> Iterator[dict[str, str]]:
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": namespace_labels}},
         )
     try:
-        yield {"guarded": guarded, "outside": outside, "policy": name}
+        yield {"guarded": guarded, "outside": outside, "policy": name, "token": token, **labels}
     finally:
         kube.delete(f"{ADMISSION}/validatingadmissionpolicybindings/{name}")
         kube.delete(f"{ADMISSION}/validatingadmissionpolicies/{name}")
@@ -202,3 +208,75 @@ def test_personas_cannot_write_endpoints(kube: Kube, fleet: dict[str, str]) -> N
         assert allowed(group, "list", "endpoints")
     # The neighbour: the edit and admin personas still write Services (RBAC answers, the check is real).
     assert any(allowed(group, "create", "services") for group in groups.values())
+
+
+# --- issue 21: the fleet's Namespaces carry their team's ownership, and none is adopted ----------
+def _namespace(fleet: dict[str, str], name: str, team: str | None) -> tuple[str, dict[str, Any]]:
+    labels = {K8S_PART_OF: fleet[K8S_PART_OF], ENVIRONMENT_LABEL: fleet[ENVIRONMENT_LABEL]}
+    if team is not None:
+        labels[TEAM_LABEL] = team
+    return "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+NAMESPACE_ATTEMPTS = [
+    ("an add-on's name", "gpu-operator-{t}", "payments"),
+    ("another team's name", "search-{t}", "payments"),
+    ("a name that only starts like the team's", "paymentsx-{t}", "payments"),
+    ("a name granted to another team", "jenkins-{t}", "search"),
+]
+NAMESPACE_NEIGHBOURS = [
+    ("the team's own prefix", "payments-{t}", "payments"),
+    ("a name the platform grants it", "jenkins-{t}", "payments"),
+    ("an add-on's namespace of no team", "gpu-operator-{t}", None),
+]
+
+
+@pytest.mark.parametrize(("name", "team"), [a[1:] for a in NAMESPACE_ATTEMPTS], ids=[a[0] for a in NAMESPACE_ATTEMPTS])
+def test_namespaces_without_their_teams_ownership_are_refused(
+    kube: Kube, fleet: dict[str, str], name: str, team: str
+) -> None:
+    answer = _refused(kube, _namespace(fleet, name.format(t=fleet["token"]), team), boundaries.NAMESPACE_NOT_OWNED)
+    assert fleet["policy"] in answer
+
+
+def test_owned_namespaces_are_admitted(kube: Kube, fleet: dict[str, str]) -> None:
+    # The policy is live (it refuses the first request) before the neighbours are tried.
+    _refused(kube, _namespace(fleet, f"search-{fleet['token']}", "payments"), boundaries.NAMESPACE_NOT_OWNED)
+    for _, name, team in NAMESPACE_NEIGHBOURS:
+        request = _namespace(fleet, name.format(t=fleet["token"]), team)
+        assert _dry_run(kube, request) is None, request
+
+
+def test_an_existing_namespace_is_never_adopted(kube: Kube, fleet: dict[str, str]) -> None:
+    """What `pulumi up` would do to a namespace that already exists, were it to upsert: add the
+    fleet's and the team's labels. Refused even under the team's own name; a fleet namespace
+    that already is the team's takes an update."""
+    existing, owned = f"payments-{fleet['token']}-old", f"payments-{fleet['token']}-fleet"
+    path = "/api/v1/namespaces"
+    kube.apply(f"{path}/{existing}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": existing}})
+    kube.apply(f"{path}/{owned}", _namespace(fleet, owned, "payments")[1])
+    try:
+
+        def relabel(name: str, extra: dict[str, str]) -> str | None:
+            body = _namespace(fleet, name, "payments")[1]
+            body["metadata"]["labels"].update(extra)
+            try:
+                kube.request(
+                    "PATCH",
+                    f"{path}/{name}",
+                    json.dumps(body).encode(),
+                    query={"fieldManager": "app-of-apps-e2e", "force": "true", "dryRun": "All"},
+                    content_type="application/apply-patch+yaml",
+                )
+            except KubeError as err:
+                return str(err)
+            return None
+
+        deadline = time.monotonic() + 30
+        while (answer := relabel(existing, {})) is None or boundaries.NAMESPACE_ADOPTED not in answer:
+            assert time.monotonic() < deadline, answer
+            time.sleep(0.5)
+        assert relabel(owned, {"example.com/note": "kept"}) is None
+    finally:
+        kube.delete(f"{path}/{existing}")
+        kube.delete(f"{path}/{owned}")

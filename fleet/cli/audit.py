@@ -1,0 +1,78 @@
+"""`fleet audit FILE`: who gained or lost which access, when, by which commit, pull request and
+review, from the catalog's Git history (or, with --as-of, the access in effect at a moment)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from fleet.cli import exits, output
+from fleet.cli.output import out
+from fleet.text.problems import UsageError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
+    )
+    p.add_argument(
+        "file",
+        help="the catalog (a file or a folder): its path now, or the path it had (renames and a split are "
+        "followed); a team's file of a folder: that team's access only",
+    )
+    p.add_argument("--since", help="from this date or time (YYYY-MM-DD is midnight UTC)")
+    p.add_argument("--until", help="up to this date or time, inclusive (YYYY-MM-DD: to the end of that day, UTC)")
+    p.add_argument(
+        "--as-of", help="instead: the access matrix in effect at this date or time (YYYY-MM-DD: end of day, UTC)"
+    )
+    p.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
+    p.add_argument("--format", choices=("md", "json", "csv"), default="md")
+    p.set_defaults(run=run)
+
+
+def _moment(option: str, value: str | None, end_of_day: bool) -> datetime | None:
+    """A date (midnight UTC, or the last instant of that day) or an ISO 8601 time (UTC if no offset)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), UTC)
+            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected a date (YYYY-MM-DD) or an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fleet.history import audit  # only this command needs them
+    from fleet.io import git as gitlog
+
+    if args.as_of and (args.since or args.until):
+        raise UsageError("--as-of is one moment; it does not combine with --since or --until")
+    since = _moment("--since", args.since, end_of_day=False)
+    until = _moment("--until", args.until, end_of_day=True)
+    moment = _moment("--as-of", args.as_of, end_of_day=True)
+    if since and until and since > until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    repo, path = gitlog.locate(args.file)
+    head = gitlog.resolve(repo, args.ref)
+    catalog, team = gitlog.audit_target(repo, head, path)  # a team's file: its folder, that team
+    changes = gitlog.catalog_history(repo, catalog, head)
+    ref = f"{args.ref} ({head[:12]})"
+    with gitlog.BlobReader(repo) as blobs:
+        if moment is not None:
+            report, grants = audit.as_of(changes, blobs.read, path, ref, moment, team)
+            if args.format == "json":
+                output.json(report)
+            else:
+                out(audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report))
+            return exits.OK
+        log = audit.build_log(changes, blobs.read, path, ref, since, until, team)
+    if args.format == "json":
+        output.json(log)
+    else:
+        out(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
+    return exits.OK

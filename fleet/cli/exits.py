@@ -1,0 +1,14 @@
+"""The exit codes of every command (README, "Exit codes"), named once.
+
+0 done; 1 the answer is no: an invalid catalog, `diff --fail-on warnings` with warnings,
+`status --fail-on` that holds, a refused `promote` (nothing written) or a refused pipeline
+step; 2 a usage error, an unreadable file or revision, or (`status`, `promote
+--require-healthy`) a cluster that cannot be read; 3 `promote` found nothing to promote.
+"""
+
+from __future__ import annotations
+
+OK = 0
+REFUSED = 1
+USAGE = 2
+NOTHING_TO_PROMOTE = 3

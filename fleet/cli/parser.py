@@ -1,0 +1,31 @@
+"""The command line: one sub-command per module of `fleet.cli`, each adding its own parser and
+naming the function that runs it (`args.run`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from fleet.cli import (
+    access,
+    audit,
+    codeowners,
+    convert,
+    diff,
+    guardrails,
+    pipeline,
+    plan,
+    promote,
+    status,
+    validate,
+)
+
+# In the order `--help` lists them.
+COMMANDS = (validate, plan, access, guardrails, diff, status, audit, promote, convert, codeowners, pipeline)
+
+
+def build() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fleet", description="Offline tools for the app-of-apps catalog.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser

@@ -1,0 +1,291 @@
+"""Trust boundaries, round 3 (issue 21): what belongs to a team follows from ownership, not from a
+list of bad names. Per class: the attempt, the rule id and field path it must produce, and a
+legitimate neighbour that must pass; then the same through the policy pack and the program."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fleet.catalog import tenancy
+from fleet.compiler import load_state, validate
+from fleet.render import boundaries
+from fleet.render.layers import render
+from fleet.text.problems import CatalogError
+from tests.conftest import BASE, ROOT
+from tests.pulumi_harness import run_program
+from tests.test_guardrails import pack_resource_violations, pack_stack_violations
+
+Mutation = Callable[[dict[str, Any]], Any]
+NAMESPACE = "kubernetes:core/v1:Namespace"
+PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+TEAM_LABEL = "app-of-apps.io/team"
+
+
+def team(d: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return d["teams"][index]
+
+
+def both(*mutations: Mutation) -> Mutation:
+    return lambda d: [m(d) for m in mutations]
+
+
+def problems(mutate: Mutation) -> list[str]:
+    data = copy.deepcopy(BASE)
+    mutate(data)
+    try:
+        validate(data, "catalog.yaml")
+    except CatalogError as err:
+        return err.lines()
+    return []
+
+
+def refused(lines: list[str], path: str, rule: str) -> bool:
+    return any(f": {path}: " in line and f"[{rule}]" in line for line in lines)
+
+
+# --- 1. team namespaces by ownership ----------------------------------------------------------
+def claim(*names: str, index: int = 0) -> Mutation:
+    def mutate(d: dict[str, Any]) -> None:
+        own = team(d, index)["name"]
+        team(d, index)["namespaces"] = [{"name": own}, *({"name": n} for n in names)]
+
+    return mutate
+
+
+def grant(**grants: str) -> Mutation:
+    return lambda d: d["cluster"].update(namespace_grants={k.replace("_", "-"): v for k, v in grants.items()})
+
+
+def new_team(name: str) -> Mutation:
+    return lambda d: d["teams"].append({"name": name, "owners": ["ops@acme.example"]})
+
+
+OWNED = "k8s-namespace-ownership"
+CLAIM = "teams[0].namespaces[1].name"
+# Namespaces of common add-ons that no deny-list named: none carries a team's ownership.
+UNLISTED_ADDONS = [
+    "gpu-operator",
+    "arc-runners",
+    "arc-systems",
+    "nginx-gateway",
+    "jenkins",
+    "teleport",
+    "harbor",
+    "sonarqube",
+    "rancher-monitoring",
+    "node-feature-discovery",
+]
+
+NAMESPACE_ATTACKS: list[tuple[str, Mutation, str, str]] = [
+    *[(f"claims {n}", claim(n), CLAIM, OWNED) for n in UNLISTED_ADDONS],
+    ("claims another team's name", claim("search"), CLAIM, OWNED),
+    ("claims a namespace named as another team's", claim("search-jobs"), CLAIM, OWNED),
+    ("claims a name that only starts like its own", claim("paymentsx"), CLAIM, OWNED),
+    (
+        "claims a namespace of a longer team name",
+        both(new_team("payments-ops"), claim("payments-ops-tools")),
+        CLAIM,
+        OWNED,
+    ),
+    ("claims a namespace granted to another team", both(grant(jenkins="search"), claim("jenkins")), CLAIM, OWNED),
+    ("a grant to a team that does not exist", grant(jenkins="ghost"), "cluster.namespace_grants.jenkins", OWNED),
+    (
+        "a grant of a name that is another team's",
+        grant(search_tools="payments"),
+        "cluster.namespace_grants.search-tools",
+        OWNED,
+    ),
+    (
+        "a grant of a platform namespace",
+        grant(kube_system="payments"),
+        "cluster.namespace_grants.kube-system",
+        "k8s-reserved-namespace",
+    ),
+    (
+        "a grant of the Argo CD namespace",
+        grant(argocd="payments"),
+        "cluster.namespace_grants.argocd",
+        "k8s-reserved-namespace",
+    ),
+]
+
+NAMESPACE_NEIGHBOURS: list[tuple[str, Mutation]] = [
+    ("its own name and prefix", claim("payments-jobs", "payments-gpu-operator")),
+    ("an add-on name after its own prefix", claim("payments-jenkins")),
+    ("a namespace the platform grants it", both(grant(jenkins="payments"), claim("jenkins"))),
+    ("a longer team beside it does not take its other names", both(new_team("payments-ops"), claim("payments-tools"))),
+    ("the longer team's own namespace", both(new_team("payments-ops"), claim("payments-ops-tools", index=2))),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "rule"), [a[1:] for a in NAMESPACE_ATTACKS], ids=[a[0] for a in NAMESPACE_ATTACKS]
+)
+def test_namespace_attempt_is_refused(mutate: Mutation, path: str, rule: str) -> None:
+    lines = problems(mutate)
+    assert refused(lines, path, rule), lines
+
+
+@pytest.mark.parametrize("mutate", [n[1] for n in NAMESPACE_NEIGHBOURS], ids=[n[0] for n in NAMESPACE_NEIGHBOURS])
+def test_namespace_neighbour_is_accepted(mutate: Mutation) -> None:
+    assert problems(mutate) == []
+
+
+def test_ownership_is_the_longest_team_name_or_the_grant() -> None:
+    teams = ["a", "a-b", "c"]
+    assert tenancy.namespace_owner("a-b-c", teams, {}) == "a-b"
+    assert tenancy.namespace_owner("a-bc", teams, {}) == "a"
+    assert tenancy.namespace_owner("ab", teams, {}) is None
+    assert tenancy.namespace_owner("jenkins", teams, {"jenkins": "c"}) == "c"
+    assert tenancy.namespace_owner("a-b", teams, {"a-b": "c"}) == "c"
+
+
+# The same judgement on rendered objects and any stack's, through the pack.
+def _namespace(name: str, owner: str) -> dict[str, Any]:
+    levels = {
+        f"pod-security.kubernetes.io/{m}{s}": v
+        for m in ("enforce", "audit", "warn")
+        for s, v in (("", "restricted"), ("-version", "v1.31"))
+    }
+    return {"metadata": {"name": name, "labels": {**levels, TEAM_LABEL: owner}}}
+
+
+def _project(name: str, *namespaces: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {
+            "sourceRepos": [f"https://github.com/acme/{name}-deploy"],
+            "destinations": [{"server": "https://kubernetes.default.svc", "namespace": n} for n in namespaces],
+        },
+    }
+
+
+def _application(project: str, namespace: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": f"{project}-app", "namespace": "argocd"},
+        "spec": {
+            "project": project,
+            "source": {"repoURL": f"https://github.com/acme/{project}-deploy", "path": "p", "targetRevision": "v1"},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
+        },
+    }
+
+
+GRANTS = {"namespaceGrants": {"jenkins": "payments"}, "teams": ["payments", "payments-ops", "search"]}
+# (attempt, policy, type, props, config, what the message must say)
+PACK_NAMESPACE_ATTACKS = [
+    ("a namespace labelled as search's", OWNED, NAMESPACE, _namespace("gpu-operator", "search"), {}, "no ownership"),
+    ("another team's name", OWNED, NAMESPACE, _namespace("payments", "search"), {}, "no ownership"),
+    ("a grant is the grantee's only", OWNED, NAMESPACE, _namespace("jenkins", "search"), GRANTS, "granted to team"),
+    (
+        "a longer team's namespace",
+        OWNED,
+        NAMESPACE,
+        _namespace("payments-ops-x", "payments"),
+        GRANTS,
+        "team 'payments-ops'",
+    ),
+    (
+        "a project reaching another team",
+        "argocd-project-destinations",
+        PROJECT,
+        _project("search", "search", "payments"),
+        {},
+        "destinations[1]",
+    ),
+    (
+        "a project reaching an add-on",
+        "argocd-project-destinations",
+        PROJECT,
+        _project("search", "jenkins"),
+        GRANTS,
+        "granted to team",
+    ),
+]
+PACK_NAMESPACE_NEIGHBOURS = [
+    ("its own namespace", OWNED, NAMESPACE, _namespace("search-jobs", "search"), {}),
+    ("a granted namespace", OWNED, NAMESPACE, _namespace("jenkins", "payments"), GRANTS),
+    ("a namespace of no team", OWNED, NAMESPACE, {"metadata": {"name": "jenkins"}}, {}),
+    (
+        "a project in its namespaces",
+        "argocd-project-destinations",
+        PROJECT,
+        _project("search", "search", "search-x"),
+        {},
+    ),
+    ("a project in a granted one", "argocd-project-destinations", PROJECT, _project("payments", "jenkins"), GRANTS),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "props", "config", "phrase"),
+    [a[1:] for a in PACK_NAMESPACE_ATTACKS],
+    ids=[a[0] for a in PACK_NAMESPACE_ATTACKS],
+)
+def test_pack_refuses_namespaces_without_ownership(
+    policy: str, resource_type: str, props: dict[str, Any], config: dict[str, Any], phrase: str
+) -> None:
+    found = pack_resource_violations(policy, resource_type, props, config)
+    assert any(phrase in m for m in found), found
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "props", "config"),
+    [n[1:] for n in PACK_NAMESPACE_NEIGHBOURS],
+    ids=[n[0] for n in PACK_NAMESPACE_NEIGHBOURS],
+)
+def test_pack_admits_owned_namespaces(
+    policy: str, resource_type: str, props: dict[str, Any], config: dict[str, Any]
+) -> None:
+    assert pack_resource_violations(policy, resource_type, props, config) == []
+
+
+def test_pack_refuses_applications_outside_their_projects_namespaces() -> None:
+    """An Application of a project in another stack still deploys only into that project's team's."""
+    policy = "argocd-application-destinations"
+    found = pack_stack_violations(policy, [(APPLICATION, "a", _application("search", "payments-jobs"))], {})
+    assert any("no ownership of team 'search'" in m for m, _ in found), found
+    assert pack_stack_violations(policy, [(APPLICATION, "a", _application("search", "search-jobs"))], {}) == []
+
+
+# The admission policy carries the same facts (its CEL is judged by the API server in tests/e2e).
+def test_admission_policy_knows_the_teams_and_grants() -> None:
+    data = copy.deepcopy(BASE)
+    grant(jenkins="payments")(data)
+    claim("jenkins")(data)
+    state = render(validate(data, "catalog.yaml"))
+    policy = state.cluster_objects[0].obj
+    rules = policy["spec"]["matchConstraints"]["resourceRules"]
+    assert {
+        "apiGroups": [""],
+        "apiVersions": ["*"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": ["namespaces"],
+    } in rules
+    by_message = {v["message"]: v["expression"] for v in policy["spec"]["validations"]}
+    owned = by_message[boundaries.NAMESPACE_NOT_OWNED]
+    assert "{'jenkins': 'payments'}" in owned
+    assert "search" not in owned  # adding a team does not change the cluster-wide policy
+    assert "oldObject.metadata.labels" in by_message[boundaries.NAMESPACE_ADOPTED]
+    with pytest.raises(ValueError, match="cannot be written"):
+        boundaries.namespace_validations(boundaries.Tenancy(namespace_grants=(("x", "a' || true || '"),)))
+
+
+# The program: a project waits for its namespaces, and creating never adopts an existing object.
+def test_projects_wait_for_their_namespaces_and_nothing_is_adopted() -> None:
+    run = run_program("dev")
+    assert run.error is None, run.error
+    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in run.of_type(NAMESPACE)}
+    projects = {r.inputs["metadata"]["name"]: r for r in run.of_type(PROJECT)}
+    assert projects
+    for team_state in state.teams:
+        wanted = {namespaces[n] for n in team_state.namespaces}
+        assert wanted <= set(projects[team_state.name].dependencies), team_state.name
+    (provider,) = run.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs.get("upsertExistingObjects") in (False, "false"), provider.inputs
