@@ -308,6 +308,20 @@ teams:
   - apps:
       - source: {revision: --upload-pack=touch /tmp/x}
 """,
+    "argocd-sync-windows": """
+teams:
+  - sync_windows: [{kind: deny, schedule: "0 18 * * 5", duration: 62h, applications: [indexer]}]
+""",
+    "argocd-ignore-differences": """
+teams:
+  - apps:
+      - ignore_differences: [{kind: Deployment, json_pointers: [/spec], managed_fields_managers: [kubectl-edit]}]
+""",
+    "argocd-notifications": """
+teams:
+  - apps:
+      - notifications: [{trigger: on-sync-failed, service: slack, recipient: payments-alerts}]
+""",
     "argocd-repo-credentials-owned": """
 argocd:
   repo_credentials: {secret_store: platform-secrets}

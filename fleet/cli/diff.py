@@ -12,6 +12,7 @@ from fleet.catalog.models import Catalog
 from fleet.cli import exits, output
 from fleet.cli.output import err, out
 from fleet.compiler import state_from_files
+from fleet.io import git
 from fleet.render.state import FleetState
 from fleet.text.problems import UnreadableFileError
 
@@ -40,11 +41,9 @@ def _read_side(spec: str) -> CatalogFiles:
         raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev")
     if rev.startswith("-"):  # `git ls-tree --output=…` would be an option, not a revision
         raise UnreadableFileError(f"{spec}: a revision does not start with '-'")
-    from fleet.io.git import GitTree
-
     try:
-        found = GitTree(Path(), rev).catalog(path, f"{rev}:{path}")
-    except UnreadableFileError as error:
+        found = git.GitTree(Path(), rev).catalog(path, f"{rev}:{path}")
+    except UnreadableFileError as error:  # git.GitError among them: an unknown revision
         raise UnreadableFileError(f"{spec}: cannot read at that revision: {error}") from None
     except PipelineError as error:
         raise UnreadableFileError(f"{spec}: {'; '.join(error.reasons)}") from None

@@ -34,7 +34,7 @@ from fleet.catalog.folder import Entry as FolderEntry
 from fleet.catalog.location import LINK_MODE, REGULAR_MODES
 from fleet.catalog.models import Catalog
 from fleet.compiler import shape_problems
-from fleet.history.commits import Change, Commit, FolderChange
+from fleet.history.commits import Change, Commit, FolderChange, Person
 from fleet.render.layers import render
 from fleet.reports import access, diff
 from fleet.text import terminal
@@ -240,11 +240,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Person(_Model):
-    name: str
-    email: str
-
-
 class MergedCommit(_Model):
     commit: str
     author: Person
@@ -315,10 +310,6 @@ _STATUS: dict[str, Literal["added", "modified", "renamed", "deleted"]] = {
 }
 
 
-def _person(person: Any) -> Person:
-    return Person(name=person.name, email=person.email)
-
-
 def _approvers(change: Change) -> list[str]:
     seen: dict[str, None] = {}
     for commit in (change.commit, *change.merged):
@@ -344,13 +335,13 @@ def _entry(change: Change, snapshot: Snapshot, access_changes: list[diff.AccessC
     return Entry(
         commit=commit.sha,
         subject=commit.subject,
-        author=_person(commit.author),
+        author=commit.author,
         authored_at=commit.authored_at.isoformat(),
-        committer=_person(commit.committer),
+        committer=commit.committer,
         committed_at=commit.committed_at.isoformat(),
         pull_request=_pull_request(change),
         approvers=_approvers(change),
-        merged_commits=[MergedCommit(commit=m.sha, author=_person(m.author), subject=m.subject) for m in change.merged],
+        merged_commits=[MergedCommit(commit=m.sha, author=m.author, subject=m.subject) for m in change.merged],
         path=change.path,
         change=_STATUS.get(change.status, "modified"),
         previous_path=change.previous_path,
