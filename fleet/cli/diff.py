@@ -23,7 +23,9 @@ def add_parser(sub: Any) -> None:
         "base", help="a catalog file or folder, or git:REV:path (a file or a folder; missing at REV: an empty fleet)"
     )
     p.add_argument("head", help="a catalog file or folder, or git:REV:path")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument(
+        "--format", choices=("md", "json"), default="md", help="md: the review comment; json: schemas/diff.v1.json"
+    )
     p.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
     p.set_defaults(run=run)
 

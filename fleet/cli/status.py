@@ -17,7 +17,9 @@ from fleet.text.problems import UsageError
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("status", help="the live state of every app, read from each environment's cluster (read-only)")
-    p.add_argument("files", nargs="+", type=Path, metavar="CATALOG", help="one catalog per environment")
+    p.add_argument(
+        "files", nargs="+", type=Path, metavar="CATALOG", help="one catalog (a folder or one file) per environment"
+    )
     p.add_argument("--kubeconfig", help="default: $KUBECONFIG, else ~/.kube/config")
     p.add_argument(
         "--context",
@@ -29,7 +31,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--as", dest="as_user", metavar="USER", help="impersonate USER (as kubectl --as)")
     p.add_argument("--as-group", metavar="GROUP", help="impersonate GROUP (as kubectl --as-group)")
-    p.add_argument("--format", choices=("md", "json", "html", "openmetrics"), default="md")
+    p.add_argument(
+        "--format",
+        choices=("md", "json", "html", "openmetrics"),
+        default="md",
+        help="md: terminals, pull requests and issues; json: schemas/status.v1.json; html: one self-contained "
+        "page; openmetrics: for a textfile collector or a scrape",
+    )
     p.add_argument(
         "--fail-on",
         action="append",
