@@ -308,6 +308,13 @@ teams:
   - apps:
       - source: {revision: --upload-pack=touch /tmp/x}
 """,
+    "argocd-repo-owned": """
+teams:
+  - apps:
+      - source: {repo: https://github.com/acme/checkout-deploy}
+  - apps:
+      - source: {repo: https://github.com/Acme/checkout-deploy.git}
+""",
     "argocd-repo-credentials-owned": """
 argocd:
   repo_credentials: {secret_store: platform-secrets}
