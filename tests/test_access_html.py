@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from fleet.catalog.models import Catalog
 from fleet.compiler import load_state
+from fleet.render.layers import render
 from fleet.reports import access, access_html, graph
-from tests.conftest import ROOT
+from tests.conftest import BASE, ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_chromium = pytest.mark.skipif(
@@ -98,3 +101,15 @@ def test_level_is_the_strongest_access() -> None:
     assert access_html.level({"configmaps": ["create"]}, False) == "edit"
     assert access_html.level({"secrets": ["get"]}, False) == "admin"
     assert access_html.level({"pods/exec": ["create"]}, False) == "admin"
+
+
+def test_hostile_strings_stay_text(tmp_path: Path) -> None:
+    """A membership rule or a Mermaid label is anyone's text: it never becomes markup."""
+    data = copy.deepcopy(BASE)
+    data["teams"][0]["members"]["developer"] = 'user.x == "</code></th><script>alert(1)</script>" && 1 < 2'
+    state = render(Catalog.model_validate(data))
+    text = access_html.page(state, access.matrix(state), 'graph TD\n  a["</pre><script>alert(2)</script>"]')
+    assert text.count("<script>") == 1  # the page's own filter script
+    assert text.count("</pre>") == 1
+    assert "&lt;/code&gt;&lt;/th&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot; &amp;&amp; 1 &lt; 2</code>" in text
+    assert "&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in text

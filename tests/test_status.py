@@ -404,6 +404,31 @@ def test_page_is_self_contained(page: Path) -> None:
     assert "default-src 'none'" in text
 
 
+def test_what_the_clusters_say_stays_text(report: status.StatusReport) -> None:
+    """Condition messages, object names and live values come from the clusters: never markup."""
+    hostile = "</code></li><script>alert(1)</script>"
+    data = report.model_dump(mode="json")
+    for env in data["environments"]:
+        env["context"] += hostile
+        for app in env["applications"]:
+            app["last_synced_at"] = hostile
+            for condition in app["conditions"]:
+                condition["message"] += hostile
+        for unexpected in env["unexpected"]:
+            unexpected["message"] += hostile
+        for drift in env["drift"]:
+            drift["name"] += hostile
+            for field in drift["fields"]:
+                field["live"] = {"value": hostile}
+    for row in data["apps"]:
+        for cell in row["environments"].values():
+            cell["declared_revision"] += hostile
+    text = status_html.page(status.StatusReport.model_validate(data))
+    assert text.count("<script>") == 1  # the page's own filter script
+    assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") > 20
+    assert "{&#x27;value&#x27;: &#x27;&lt;/code&gt;&lt;/li&gt;&lt;script&gt;" in text
+
+
 @needs_chromium
 def test_chromium_renders_and_filters_by_team_and_environment(page: Path, tmp_path: Path) -> None:
     result = chromium(tmp_path, "--dump-dom", f"{page.as_uri()}#team=payments&env=prod")
