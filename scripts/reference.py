@@ -318,6 +318,13 @@ teams:
   - apps:
       - source: {revision: --upload-pack=touch /tmp/x}
 """,
+    "argocd-repo-owned": """
+teams:
+  - apps:
+      - source: {repo: https://github.com/acme/checkout-deploy}
+  - apps:
+      - source: {repo: https://github.com/Acme/checkout-deploy.git}
+""",
     "argocd-sync-windows": """
 teams:
   - sync_windows: [{kind: deny, schedule: "0 18 * * 5", duration: 62h, applications: [indexer]}]

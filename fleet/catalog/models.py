@@ -233,6 +233,8 @@ class ArgoCD(Strict):
     """Argo CD's namespace (a DNS label): it holds the AppProjects and Applications, and is never a destination."""
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
     """Repository URL prefixes ending in `/`, or exact URLs; a Helm repository served at a host root (`https://charts.jetstack.io`) only exactly, never a host as a prefix. Every app source must be inside one."""
+    shared_repos: tuple[str, ...] = ()
+    """Repositories more than one team may use (shared charts, a platform registry): exact URLs, or prefixes ending in `/`. Every other repository belongs to the one team whose apps use it (compared as the repository a URL names: case, `.git`, a trailing `/`, the scheme and user do not make another one)."""
     # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
     # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
     sso_scopes: Annotated[
