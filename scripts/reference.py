@@ -43,6 +43,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _plain(text: str) -> str:
+    """Plain text (a rule's reason, its anchor) as Markdown that shows it as it is: `iam:Create*`
+    must not start an emphasis."""
+    for special in "\\`*_[]<>":
+        text = text.replace(special, "\\" + special)
+    return text
+
+
 # --- the catalog --------------------------------------------------------------------------------
 PATTERN_NAMES = {
     models.DNS_LABEL.pattern: "DNS label",
@@ -177,6 +185,7 @@ def catalog_page() -> str:
 
 # --- the command line ---------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
+    """The real parser of `python -m fleet`."""
     from fleet.cli import parser
 
     return parser.build()
@@ -242,10 +251,11 @@ def _command(name: str, helptext: str, parser: argparse.ArgumentParser, level: i
 
 CLI_HEADER = """# Command line
 
-`python -m fleet COMMAND` (the same as `fleet COMMAND` where the package is installed). Every
-command but `status` and `promote --require-healthy` is offline: it reads files (and, for
-`diff` and `audit`, Git), needs no credentials and touches no network. This page is generated
-from the argparse parsers in `fleet/cli/`.
+`python -m fleet COMMAND`, or `app-of-apps COMMAND` where the package is installed (`make plan`
+puts it on `.venv/bin`; `app-of-apps --version` prints the version). Every command but `status`
+and `promote --require-healthy` is offline: it reads files (and, for `diff` and `audit`, Git),
+needs no credentials and touches no network; those two need the extra `app-of-apps[status]`.
+This page is generated from the argparse parsers in `fleet/cli/`.
 
 **Exit codes**, the same for every command: 0 done; 1 an invalid catalog (nothing written,
 nothing deployed), or a condition asked for with `--fail-on`, or (`promote`) a refusal; 2 a
@@ -387,8 +397,8 @@ def _rule(rule_id: str, rationale: str, anchor: str, where: str, example: tuple[
     indented_input = "\n".join(f"    {line}" if line else "" for line in shown.rstrip("\n").split("\n"))
     indented_out = "\n".join(f"    {line}" for line in messages)
     return (
-        f"\n### `{rule_id}`\n\n{rationale[0].upper()}{rationale[1:]}.\n\n"
-        f"- **Judges:** {where}\n- **Follows:** {_cell(anchor)}\n\n"
+        f"\n### `{rule_id}`\n\n{_plain(rationale[0].upper() + rationale[1:])}.\n\n"
+        f"- **Judges:** {where}\n- **Follows:** {_plain(anchor)}\n\n"
         f'??? example "An example it refuses ({kind})"\n\n    ```{language}\n{indented_input}\n    ```\n\n'
         f"    ```text\n{indented_out}\n    ```\n"
     )

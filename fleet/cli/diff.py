@@ -20,7 +20,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("diff", help="what changes between two catalogs, per layer and per group's access")
     p.add_argument("base", help="a catalog file, or git:REV:path (a path missing at REV is an empty fleet)")
     p.add_argument("head", help="a catalog file, or git:REV:path")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument(
+        "--format", choices=("md", "json"), default="md", help="md: the review comment; json: schemas/diff.v1.json"
+    )
     p.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
     p.set_defaults(run=run)
 
