@@ -6,6 +6,11 @@ match by prefix, so `…/checkout` would also serve another team's `…/checkout
 mints an installation token from the App's private key whenever it fetches; the token expires
 within the hour and reaches only the repositories the App is installed on.
 
+Argo CD v2.12 or later is needed for the scoping to hold: from it, an Application gets the
+credential of its own project for a URL (falling back only to unscoped ones); before it, the
+first secret matching the URL served every project. `argocd-repo-owned` keeps two teams from
+naming one repository unless the platform shares it.
+
 The private key never passes through the catalog, the program or the Pulumi state: an
 ExternalSecret (External Secrets Operator) copies it from the platform's secret store
 (`argocd.repo_credentials.secret_store`) into the Secret Argo CD reads. Its key in the store is
@@ -19,11 +24,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from fleet.apis.kubernetes import EXTERNAL_SECRET
 from fleet.catalog.models import Catalog, Team
 from fleet.catalog.naming import K8S_MANAGED_BY, MANAGED_BY, Names
 from fleet.render.state import Manifest, TeamState
 
-ESO_API = "external-secrets.io/v1"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 -- a label name, not a secret
 SECRET_TYPE = "repository"  # noqa: S105 -- project-scoped, exact URL (see the module docstring)
 KEY_FIELD = "githubAppPrivateKey"
@@ -55,8 +60,8 @@ def manifests(catalog: Catalog, team: Team, labels: dict[str, str]) -> tuple[Man
         if settings.github_api_url is not None:
             secret["githubAppEnterpriseBaseUrl"] = settings.github_api_url
         obj = {
-            "apiVersion": ESO_API,
-            "kind": "ExternalSecret",
+            "apiVersion": EXTERNAL_SECRET.api_version,
+            "kind": EXTERNAL_SECRET.name,
             "metadata": {"name": name, "namespace": catalog.argocd.namespace, "labels": labels},
             "spec": {
                 "refreshInterval": REFRESH,
