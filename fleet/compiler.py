@@ -159,6 +159,7 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         reserved_namespaces=catalog.cluster.reserved_namespaces,
         allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
         require_pinned_revisions=catalog.deletion_protection,
+        production=catalog.deletion_protection,
         namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())),
         teams=tuple(team.name for team in catalog.teams),
     )

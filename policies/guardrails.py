@@ -86,6 +86,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "default": Settings.require_pinned_revisions,
             "description": "Applications must deploy a full commit SHA or a tag (set it for stacks with deletion protection)",
         },
+        "production": {
+            "type": "boolean",
+            "default": Settings.production,
+            "description": "The stacks are production (deletion protection): Applications never skip schema validation (Validate=false)",
+        },
     }
 )
 

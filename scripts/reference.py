@@ -43,6 +43,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _plain(text: str) -> str:
+    """Plain text (a rule's reason, its anchor) as Markdown that shows it as it is: `iam:Create*`
+    must not start an emphasis."""
+    for special in "\\`*_[]<>":
+        text = text.replace(special, "\\" + special)
+    return text
+
+
 # --- the catalog --------------------------------------------------------------------------------
 PATTERN_NAMES = {
     models.DNS_LABEL.pattern: "DNS label",
@@ -177,6 +185,7 @@ def catalog_page() -> str:
 
 # --- the command line ---------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
+    """The real parser of `python -m fleet`."""
     from fleet.cli import parser
 
     return parser.build()
@@ -308,6 +317,20 @@ teams:
   - apps:
       - source: {revision: --upload-pack=touch /tmp/x}
 """,
+    "argocd-sync-windows": """
+teams:
+  - sync_windows: [{kind: deny, schedule: "0 18 * * 5", duration: 62h, applications: [indexer]}]
+""",
+    "argocd-ignore-differences": """
+teams:
+  - apps:
+      - ignore_differences: [{kind: Deployment, json_pointers: [/spec], managed_fields_managers: [kubectl-edit]}]
+""",
+    "argocd-notifications": """
+teams:
+  - apps:
+      - notifications: [{trigger: on-sync-failed, service: slack, recipient: payments-alerts}]
+""",
     "argocd-repo-credentials-owned": """
 argocd:
   repo_credentials: {secret_store: platform-secrets}
@@ -373,8 +396,8 @@ def _rule(rule_id: str, rationale: str, anchor: str, where: str, example: tuple[
     indented_input = "\n".join(f"    {line}" if line else "" for line in shown.rstrip("\n").split("\n"))
     indented_out = "\n".join(f"    {line}" for line in messages)
     return (
-        f"\n### `{rule_id}`\n\n{rationale[0].upper()}{rationale[1:]}.\n\n"
-        f"- **Judges:** {where}\n- **Follows:** {_cell(anchor)}\n\n"
+        f"\n### `{rule_id}`\n\n{_plain(rationale[0].upper() + rationale[1:])}.\n\n"
+        f"- **Judges:** {where}\n- **Follows:** {_plain(anchor)}\n\n"
         f'??? example "An example it refuses ({kind})"\n\n    ```{language}\n{indented_input}\n    ```\n\n'
         f"    ```text\n{indented_out}\n    ```\n"
     )

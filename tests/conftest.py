@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STACKS = sorted((ROOT / "stacks").glob("*.yaml"))
 # The project's own copy of upstream data (vendor/*/SOURCE.md says where from, which version, licence).
 ARGOCD_CRDS = ROOT / "vendor" / "argocd"
+ESO_CRDS = ROOT / "vendor" / "external-secrets"
 
 # The end-to-end tier (tests/e2e) needs a Pulumi CLI and a disposable cluster: `make test` never
 # collects it; `make e2e` (scripts/e2e.sh) sets APP_OF_APPS_E2E=1 and runs only it.

@@ -157,6 +157,7 @@ SETTINGS = {
     "ownedResources": ["arn:aws:s3:::bucket", "arn:aws:eks:eu-west-1:111111111111:cluster/team-*"],
     "accountIds": ["111111111111"],
     "requirePinnedRevisions": True,
+    "production": True,
 }
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
@@ -426,6 +427,40 @@ def revisions(*sources: dict[str, Any]) -> dict[str, Any]:
 
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def sync_options(*options: str) -> dict[str, Any]:
+    app = application()
+    app["spec"]["syncPolicy"] = {"syncOptions": list(options), "automated": {"prune": False, "selfHeal": True}}
+    return app
+
+
+RESOURCE_CASES += [
+    (
+        "argocd-sync-options",
+        APP,
+        sync_options("CreateNamespace=false", "ServerSideAply=true"),
+        sync_options("CreateNamespace=false", "ServerSideApply=true"),
+        "not an Argo CD sync option",
+    ),
+    (
+        "argocd-sync-options",
+        APP,
+        sync_options("CreateNamespace=true"),
+        sync_options("CreateNamespace=false"),
+        "namespaces are the platform's",
+    ),
+    ("argocd-sync-options", APP, sync_options("Delete=false"), sync_options("Delete=confirm"), "unmanaged"),
+    ("argocd-sync-options", APP, sync_options("Validate=false"), sync_options("Validate=true"), "in production"),
+    (
+        "argocd-sync-options",
+        APP,
+        sync_options("Replace=true", "ServerSideApply=true"),
+        sync_options("Replace=true", "PruneLast=true"),
+        "Replace win",
+    ),
+    ("argocd-sync-options", APP, sync_options("Force=true"), sync_options("PruneLast=true"), "resource annotation"),
+]
 RESOURCE_CASES += [
     (
         "argocd-revision-pinned",

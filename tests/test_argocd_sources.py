@@ -16,7 +16,8 @@ from fleet.reports import diff
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError
 from tests.conftest import BASE
-from tests.test_referees import crd_schema, unknown_fields
+from tests.crd_schemas import argocd_schema as crd_schema
+from tests.crd_schemas import unknown_fields
 
 HELM_REPO = "https://charts.acme.example/stable"
 OCI = "oci://registry.acme.example/charts/"

@@ -520,3 +520,15 @@ def test_a_commit_changing_one_team_renders_that_team_only(monkeypatch) -> None:
     second = reader.snapshot(yaml.safe_dump(changed, sort_keys=False), "b")
     assert calls == ["search"]
     assert second.grants == _whole(yaml.safe_dump(changed))
+
+
+def test_names_in_code_spans_read_as_themselves() -> None:
+    """A path or ref holding Markdown's own characters stays one code span that renders it exactly."""
+    import cmarkgfm
+
+    odd = "stacks/a|b<c>`d`.yaml"
+    log = audit.AuditLog(catalog=odd, ref="HEAD (abc)", since=None, until=None, entries=[])
+    heading = audit.log_markdown(log).splitlines()[0]
+    html = cmarkgfm.github_flavored_markdown_to_html(heading)
+    assert html.count("<code>") == 1, heading
+    assert "<code>stacks/a|b&lt;c&gt;`d`.yaml</code>" in html

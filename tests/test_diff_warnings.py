@@ -50,8 +50,13 @@ def production() -> dict[str, Any]:
         "viewer": {"kubernetes": "view", "argocd": ["get"]},
     }
     data["defaults"] = {
-        "network": {"ingress_from_namespaces": ["ingress-nginx"], "egress_https_cidrs": ["10.20.0.0/16"]}
+        "network": {"ingress_from_namespaces": ["ingress-nginx"], "egress_https_cidrs": ["10.20.0.0/16"]},
+        "sync": {"automated": True, "prune": False, "self_heal": False},
     }
+    data["teams"][0]["sync_windows"] = [
+        {"kind": "deny", "schedule": "0 18 * * 5", "duration": "62h", "timezone": "Europe/Amsterdam"}
+    ]
+    data["teams"][1]["apps"][0]["sync"] = {"automated": False, "prune": True}
     data["teams"][0]["members"] = {
         "developer": 'user.department == "Payments"',
         "viewer": 'user.department == "Finance"',
@@ -239,6 +244,63 @@ WIDENING: list[tuple[str, Mutation, str, str]] = [
     ),
 ]
 
+WIDENING += [
+    (
+        "automated prune on by default",
+        lambda d: d["defaults"]["sync"].update(prune=True),
+        "automated-prune-on",
+        "automated prune turned on for payments/checkout: Argo CD deletes a live object as soon as it leaves Git",
+    ),
+    (
+        "automated sync turned on for an app that prunes",
+        lambda d: d["teams"][1]["apps"][0]["sync"].update(automated=True),
+        "automated-prune-on",
+        "automated prune turned on for search/indexer",
+    ),
+    (
+        "self-heal on for one app",
+        lambda d: app(d).update(sync={"self_heal": True}),
+        "self-heal-on",
+        "self-heal turned on for payments/checkout: Argo CD reverts every change made in the cluster",
+    ),
+    (
+        "Replace=true by default",
+        lambda d: d["defaults"]["sync"].update(options=["Replace=true"]),
+        "replace-sync-option",
+        "Replace=true turned on for payments/checkout, search/indexer: Argo CD replaces objects",
+    ),
+    (
+        "sync window removed",
+        lambda d: d["teams"][0].update(sync_windows=[]),
+        "sync-window-removed",
+        "team payments: sync window deny `0 18 * * 5` for 62h (Europe/Amsterdam) removed or changed: "
+        "payments/checkout may now sync during it",
+    ),
+    (
+        "sync window moved",
+        lambda d: d["teams"][0]["sync_windows"][0].update(schedule="0 20 * * 5"),
+        "sync-window-removed",
+        "sync window deny `0 18 * * 5` for 62h (Europe/Amsterdam) removed or changed",
+    ),
+    (
+        "sync window narrowed to a new app",
+        lambda d: (
+            d["teams"][0]["apps"].append(
+                {"name": "ledger", "source": {"repo": "https://github.com/acme/l", "path": "p", "revision": "v1.0.0"}}
+            ),
+            d["teams"][0]["sync_windows"][0].update(applications=["ledger"]),
+        ),
+        "sync-window-removed",
+        "no longer covers payments/checkout: they may now sync during it",
+    ),
+    (
+        "deny window opened to manual syncs",
+        lambda d: d["teams"][0]["sync_windows"][0].update(manual_sync=True),
+        "sync-window-removed",
+        "now allows manual syncs of payments/checkout during it",
+    ),
+]
+
 # Narrowing neighbours: the same fields, changed the safe way: no warning of the kind.
 NARROWING: list[tuple[str, Mutation, str]] = [
     ("decommissioning undone", lambda d: d["teams"][1].update(lifecycle="active"), "decommissioning"),
@@ -279,6 +341,46 @@ NARROWING: list[tuple[str, Mutation, str]] = [
         "member rule unchanged, description changed",
         lambda d: d["teams"][0].update(description="Payments"),
         "member-rule-changed",
+    ),
+    ("automated sync turned off", lambda d: app(d).update(sync={"automated": False}), "self-heal-on"),
+    (
+        "prune stays off, options added",
+        lambda d: app(d).update(sync={"options": ["PruneLast=true"]}),
+        "automated-prune-on",
+    ),
+    (
+        "a new app that prunes (reviewed as a new app)",
+        lambda d: d["teams"][1]["apps"].append(
+            {
+                "name": "ranker",
+                "source": {"repo": "https://github.com/acme/search-deploy", "path": "r", "revision": "v1.0.0"},
+                "sync": {"prune": True, "self_heal": True},
+            }
+        ),
+        "automated-prune-on",
+    ),
+    (
+        "server-side apply, not Replace",
+        lambda d: app(d).update(sync={"options": ["ServerSideApply=true"]}),
+        "replace-sync-option",
+    ),
+    ("Replace=false", lambda d: app(d).update(sync={"options": ["Replace=false"]}), "replace-sync-option"),
+    (
+        "another window added",
+        lambda d: d["teams"][0]["sync_windows"].append({"kind": "deny", "schedule": "0 12 * * *", "duration": "1h"}),
+        "sync-window-removed",
+    ),
+    (
+        "window over all apps gains a new app",
+        lambda d: d["teams"][0]["apps"].append(
+            {"name": "ledger", "source": {"repo": "https://github.com/acme/l", "path": "p", "revision": "v1.0.0"}}
+        ),
+        "sync-window-removed",
+    ),
+    (
+        "window description changed",
+        lambda d: d["teams"][0]["sync_windows"][0].update(description="Weekend freeze"),
+        "sync-window-removed",
     ),
 ]
 

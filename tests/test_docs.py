@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -229,3 +230,21 @@ def test_the_status_example_is_what_the_code_prints_for_the_recordings() -> None
     assert shown is not None
     envs = [status.environment(load_state(ROOT / "stacks" / f"{e}.yaml")[1], recorded(e)) for e in ("dev", "prod")]
     assert matches(shown.group(1), formats.markdown(status.report(envs)))
+
+
+def test_every_argument_of_every_command_says_what_it_is() -> None:
+    """The command-line reference is generated from the parsers: an argument without help would
+    be an empty cell there (and in --help)."""
+    from scripts.reference import _parser, _subcommands
+
+    missing = []
+
+    def walk(name: str, parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if not isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) and not action.help:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+        for sub_name, _help, sub in _subcommands(parser):
+            walk(f"{name} {sub_name}", sub)
+
+    walk("python -m fleet", _parser())
+    assert missing == []

@@ -149,6 +149,35 @@ def test_a_code_span_in_a_table_keeps_its_pipe() -> None:
     assert "x | y" in shape.text
 
 
+# What breaks a report's table row or starts markup of its own; `cell` leaves emphasis and links
+# live by design (reports a person runs), so only these are its contract.
+STRUCTURAL = ("newline", "carriage return", "line separator", "html comment", "details close", "html tag")
+STRUCTURAL += ("table", "control", "heading", "list", "quote", "backslash")
+
+
+def cell_row(value: str) -> str:
+    return f"| value | after |\n|---|---|\n| {md.cell(value)} | END |\n\n- granted: {md.cell(value)} END2\n\nAFTER"
+
+
+@pytest.mark.parametrize("name", STRUCTURAL)
+def test_a_value_in_a_report_cell_stays_in_its_cell_and_reads_as_itself(name: str) -> None:
+    value = HOSTILE[name]
+    shape = render(cell_row(value))
+    assert shape.tags == render(cell_row("x")).tags
+    assert shape.comments == []
+    assert "AFTER" in "".join(shape.text)
+    expected = terminal.escape(re.sub(r"\r\n|[\r\n\u2028]", "␤", value))
+    cells = [t for t in shape.text if t.strip()]
+    assert cells[2] == expected  # the first body cell: the value, character for character
+
+
+def test_a_cell_shows_wildcards_as_written_when_asked() -> None:
+    assert "".join(render(md.cell("s3:* on arn:*:x*", escape="*")).text).strip() == "s3:* on arn:*:x*"
+    assert md.cell("a*b*c") == "a*b*c"  # left as it is: `escape` says which characters to show literally
+    with pytest.raises(ValueError, match="backslash"):
+        md.cell("x", escape="\\")
+
+
 def test_a_fence_info_string_is_a_plain_word() -> None:
     with pytest.raises(ValueError, match="plain word"):
         md.fenced("x", info="sh\n```")

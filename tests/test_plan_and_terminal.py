@@ -264,3 +264,44 @@ def test_human_readable_output_never_carries_a_control_character(
     assert _unsafe_in(err) == []
     if command[0] != "access":  # the access report names no file
         assert "\\x1b" in out + err
+
+
+# --- one file replaced in one step (an edited catalog, the IAM action cache) ---------------------
+def test_replace_bytes_writes_beside_then_renames_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    target = tmp_path / "index.json"
+    files.replace_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    files.replace_bytes(target, b"newer", 0o600)
+    assert (target.read_bytes(), target.stat().st_mode & 0o777) == (b"newer", 0o600)
+    assert [p.name for p in tmp_path.iterdir()] == ["index.json"]
+
+
+def test_replace_bytes_replaces_a_link_and_never_writes_through_it(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"someone else's")
+    link = tmp_path / "cache.json"
+    link.symlink_to(elsewhere)
+    files.replace_bytes(link, b"cache")
+    assert not link.is_symlink()
+    assert (link.read_bytes(), elsewhere.read_bytes()) == (b"cache", b"someone else's")
+
+
+def test_replace_text_edits_the_file_a_link_names_and_keeps_its_mode(tmp_path: Path) -> None:
+    catalog = tmp_path / "prod.yaml"
+    catalog.write_text("old\n")
+    catalog.chmod(0o640)
+    link = tmp_path / "current.yaml"
+    link.symlink_to(catalog)
+    files.replace_text(link, "new\n")
+    assert link.is_symlink()
+    assert (catalog.read_text(), catalog.stat().st_mode & 0o777) == ("new\n", 0o640)
+
+
+def test_a_failed_replace_keeps_the_old_file_and_removes_what_it_wrote(tmp_path: Path) -> None:
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()  # a rename over a directory fails
+    with pytest.raises(IsADirectoryError):
+        files.replace_bytes(occupied, b"data")
+    assert occupied.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["occupied"]

@@ -1,5 +1,5 @@
-"""Independent referees judge what we render: kubernetes-validate, the Argo CD CRDs, parliament,
-cloudsplaining. We did not write them, so they do not share our blind spots."""
+"""Independent referees judge what we render: kubernetes-validate, the Argo CD and External
+Secrets CRDs, parliament, cloudsplaining. We did not write them, so they do not share our blind spots."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import jsonschema
 import kubernetes_validate
 import parliament
 import pytest
-import yaml
 from cloudsplaining.scan.policy_document import PolicyDocument
 
 from fleet.compiler import load
 from fleet.render.layers import render
 from fleet.render.state import FleetState, IamRole, Manifest
-from tests.conftest import ARGOCD_CRDS, STACKS
+from tests.conftest import ARGOCD_CRDS, ESO_CRDS, STACKS
+from tests.crd_schemas import argocd_schema, external_secret_schema, unknown_fields
 
 KUBERNETES_VERSION = "1.31"
 
@@ -40,6 +40,7 @@ def roles() -> list[tuple[str, IamRole]]:
 
 KUBE = [(i, m) for i, m in manifests() if not m.api_version.startswith(("argoproj.io/", "external-secrets.io/"))]
 ARGO = [(i, m) for i, m in manifests() if m.api_version.startswith("argoproj.io/")]
+EXTERNAL_SECRETS = [(i, m) for i, m in manifests() if m.kind == "ExternalSecret"]
 ROLES = roles()
 # workload role name -> the namespace of the app's ServiceAccount
 NAMESPACES = {
@@ -65,28 +66,8 @@ def test_strict_schema_rejects_a_misspelt_field() -> None:
 
 
 # --- Argo CD CRDs ---------------------------------------------------------------------------
-@cache
 def crd_schema(kind: str) -> dict[str, Any]:
-    path = ARGOCD_CRDS / f"{kind.lower()}-crd.yaml"
-    crd = yaml.safe_load(path.read_text())
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
-    return version["schema"]["openAPIV3Schema"]
-
-
-def unknown_fields(obj: Any, schema: dict[str, Any], path: str = "") -> list[str]:
-    """The CRD schema has no additionalProperties: false; walk it to catch misspelt fields."""
-    found: list[str] = []
-    if isinstance(obj, dict) and "properties" in schema:
-        for key, value in obj.items():
-            if key not in schema["properties"]:
-                if path != ".metadata":  # metadata is ObjectMeta, not described by the CRD
-                    found.append(f"{path}.{key}")
-            else:
-                found += unknown_fields(value, schema["properties"][key], f"{path}.{key}")
-    elif isinstance(obj, list) and "items" in schema:
-        for i, item in enumerate(obj):
-            found += unknown_fields(item, schema["items"], f"{path}[{i}]")
-    return found
+    return argocd_schema(kind)
 
 
 @pytest.mark.parametrize("manifest", [m for _, m in ARGO], ids=[i for i, _ in ARGO])
@@ -104,6 +85,43 @@ def test_crd_referee_catches_a_wrong_type_and_a_typo() -> None:
         )
     typo = {**project, "spec": {**project["spec"], "destinatons": []}}
     assert unknown_fields(typo, crd_schema("AppProject")) == [".spec.destinatons"]
+
+
+# --- External Secrets Operator CRD ---------------------------------------------------------
+def test_the_shipped_catalogs_render_external_secrets() -> None:
+    assert len(EXTERNAL_SECRETS) >= 2
+
+
+@pytest.mark.parametrize("manifest", [m for _, m in EXTERNAL_SECRETS], ids=[i for i, _ in EXTERNAL_SECRETS])
+def test_external_secrets_pass_the_vendored_crd_schema(manifest: Manifest) -> None:
+    schema = external_secret_schema()
+    jsonschema.validate(manifest.obj, schema)
+    assert unknown_fields(manifest.obj, schema) == []
+
+
+def test_external_secret_referee_catches_a_wrong_value_and_a_typo() -> None:
+    obj = EXTERNAL_SECRETS[0][1].obj
+    schema = external_secret_schema()
+    store = {**obj["spec"]["secretStoreRef"], "kind": "VaultStore"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**obj, "spec": {**obj["spec"], "secretStoreRef": store}}, schema)
+    target = {**obj["spec"]["target"], "creationPolicy": "Always"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**obj, "spec": {**obj["spec"], "target": target}}, schema)
+    typo = {**obj, "spec": {**obj["spec"], "refreshIntervall": "1h"}}
+    assert unknown_fields(typo, schema) == [".spec.refreshIntervall"]
+    remote = [{**obj["spec"]["data"][0], "remoteRef": {"key": "k", "verison": "1"}}]
+    assert unknown_fields({**obj, "spec": {**obj["spec"], "data": remote}}, schema) == [
+        ".spec.data[0].remoteRef.verison"
+    ]
+
+
+def test_vendored_external_secrets_crd_is_the_recorded_upstream_file() -> None:
+    source = (ESO_CRDS / "SOURCE.md").read_text()
+    recorded = {name: digest for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", source, re.M)}
+    actual = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in ESO_CRDS.glob("*.yaml")}
+    assert recorded == actual == {"externalsecrets-crd.yaml": actual["externalsecrets-crd.yaml"]}
+    assert "Apache License" in (ESO_CRDS / "LICENSE").read_text()
 
 
 # --- IAM --------------------------------------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zoneinfo
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from fleet.apis import argocd_sync
 from fleet.catalog.naming import Names
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -186,6 +188,21 @@ class Aws(Strict):
         return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
+NotificationName = Annotated[
+    str, _matching(re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$"), "a name (letters, digits, '-', '_')")
+]
+
+
+class NotificationSettings(Strict):
+    """What argocd-notifications-cm offers (the platform configures it): the only triggers and
+    services an app may subscribe to."""
+
+    triggers: Annotated[tuple[NotificationName, ...], AfterValidator(_unique)] = argocd_sync.CATALOG_TRIGGERS
+    """Triggers an app may subscribe to; default: Argo CD's notification catalog (`on-created`, `on-deleted`, `on-deployed`, `on-health-degraded`, `on-sync-failed`, `on-sync-running`, `on-sync-status-unknown`, `on-sync-succeeded`)."""
+    services: Annotated[tuple[NotificationName, ...], AfterValidator(_unique)] = ()
+    """Notification services (`slack`, `email`, a webhook's name, …) an app may use; none declared: no subscriptions."""
+
+
 class RepoCredentials(Strict):
     """Where the platform keeps the teams' GitHub App keys (External Secrets ClusterSecretStore)."""
 
@@ -221,6 +238,8 @@ class ArgoCD(Strict):
     """`argocd-rbac-cm` `policy.default`: only empty passes (`argocd-rbac-default-deny`); a role here would be every logged-in user's."""
     repo_credentials: RepoCredentials | None = None
     """Where the teams' GitHub App keys are kept; needed by `teams[].github_app`."""
+    notifications: NotificationSettings = NotificationSettings()
+    """What `argocd-notifications-cm` offers: the only triggers and services apps may subscribe to (`argocd-notifications`)."""
 
 
 class GitHubApp(Strict):
@@ -257,6 +276,70 @@ class Quota(Strict):
     """Pods in the namespace (1 to 10000)."""
 
 
+def _go_duration(value: str) -> str:
+    seconds = argocd_sync.duration_seconds(value)
+    if seconds is None:
+        raise ValueError(f"{value!r} is not a duration (a number and a unit: 30s, 5m, 1h30m; units ns us ms s m h)")
+    if seconds <= 0:
+        raise ValueError(f"{value!r} is no time at all; give a positive duration")
+    return value
+
+
+def _sync_option(value: str) -> str:
+    if (problem := argocd_sync.option_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _one_per_option(values: tuple[str, ...]) -> tuple[str, ...]:
+    names = [argocd_sync.split_option(v)[0] for v in values]
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    if twice:
+        raise ValueError(f"{twice[0]} is given twice; an option has one value")
+    return values
+
+
+GoDuration = Annotated[str, AfterValidator(_go_duration)]
+SyncOptions = Annotated[tuple[Annotated[str, AfterValidator(_sync_option)], ...], AfterValidator(_one_per_option)]
+
+
+class Backoff(Strict):
+    """How long Argo CD waits between sync attempts (Argo CD's defaults: 5s, factor 2, at most 3m)."""
+
+    duration: GoDuration | None = None
+    """The first wait, a Go duration (`30s`, `5m`, `1h30m`); none: Argo CD's 5s."""
+    factor: Annotated[int, Field(ge=1, le=10)] | None = None
+    """Each wait is the previous one times this (1 to 10); none: Argo CD's 2."""
+    max_duration: GoDuration | None = None
+    """The longest wait, not shorter than `duration`; none: Argo CD's 3m."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Backoff:
+        if self.duration is not None and self.max_duration is not None:
+            first = argocd_sync.duration_seconds(self.duration) or 0
+            if (argocd_sync.duration_seconds(self.max_duration) or 0) < first:
+                raise ValueError(f"max_duration {self.max_duration} is shorter than duration {self.duration}")
+        return self
+
+
+class Retry(Strict):
+    """Argo CD's `syncPolicy.retry`: how often a failed sync is tried again."""
+
+    limit: int
+    """Attempts after a failure; never negative (Argo CD would retry forever and the app never shows SyncFailed)."""
+    backoff: Backoff | None = None
+    """The wait between attempts; none: Argo CD's (5s, factor 2, at most 3m)."""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Retry:
+        if self.limit < 0:
+            raise ValueError(
+                f"limit {self.limit}: a negative limit retries forever, so a sync that cannot succeed never "
+                "ends as failed (no on-sync-failed notification, no SyncFailed for fleet status); give a number"
+            )
+        return self
+
+
 class Sync(Strict):
     automated: bool = True
     """Argo CD syncs automatically."""
@@ -264,6 +347,10 @@ class Sync(Strict):
     """Automated sync deletes what is no longer in Git."""
     self_heal: bool = True
     """Automated sync reverts changes made in the cluster."""
+    options: SyncOptions = ()
+    """Argo CD's `syncPolicy.syncOptions`, written as Argo CD writes them (`ServerSideApply=true`): only Application-level options and values Argo CD knows; never `CreateNamespace=true` or `Delete=false`, not `Replace=true` with `ServerSideApply=true`, no `Validate=false` with `deletion_protection` (`argocd-sync-options`). The fleet always adds `CreateNamespace=false`."""
+    retry: Retry | None = None
+    """Argo CD's `syncPolicy.retry`: how often and how patiently a failed sync is tried again."""
 
 
 class SyncOverride(Strict):
@@ -273,6 +360,10 @@ class SyncOverride(Strict):
     """Overrides `defaults.sync.prune` for this app."""
     self_heal: bool | None = None
     """Overrides `defaults.sync.self_heal` for this app."""
+    options: SyncOptions | None = None
+    """Merged with `defaults.sync.options` option by option: the app's value of an option wins (`ServerSideApply=false` turns a default off)."""
+    retry: Retry | None = None
+    """Replaces `defaults.sync.retry` whole for this app."""
 
 
 def _cidr(value: str) -> str:
@@ -401,6 +492,103 @@ class AppAws(Strict):
     """Managed policies attached to the role: only from `aws.allowed_managed_policy_arns`, never an administrator policy."""
 
 
+API_GROUP = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
+OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+JSON_POINTER = re.compile(r"^(/([^~/]|~[01])*)+$")  # RFC 6901, from the root: /spec/replicas
+FIELD_MANAGER = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:/]{0,127}$")
+NOTIFICATION_NAME = re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$")
+# Recipients of one subscription share an annotation value, separated by ';'.
+RECIPIENT = re.compile(r"^[^;,\s]*$")
+# The Argo CD UI links a URL in an Application's info: only web links, never a script.
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+SCRIPT_SCHEMES = ("javascript", "data", "vbscript", "file")
+ANNOTATION_NAME_MAX = 63  # the part after '/' of an annotation key (apimachinery)
+REVISION_HISTORY_MAX = 100
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be one line")
+    return value
+
+
+class IgnoreDifference(Strict):
+    """Argo CD's `ignoreDifferences` entry: fields of one kind that Argo CD does not compare."""
+
+    group: Annotated[
+        str, _matching(API_GROUP, "an API group (apps, autoscaling, ...; leave it out for the core group)")
+    ] = ""
+    """The kind's API group (`apps`, `autoscaling`, …); empty: the core group."""
+    kind: Annotated[str, _matching(KIND, "a Kubernetes kind (Deployment, HorizontalPodAutoscaler, ...)")]
+    """The kind, exact (no patterns)."""
+    name: Annotated[str, _matching(OBJECT_NAME, "an object name (exact: no patterns)")] | None = None
+    """One object of the kind; none: every object of the kind."""
+    namespace: DnsLabel | None = None
+    """One of the team's namespaces; none: any."""
+    json_pointers: tuple[
+        Annotated[str, _matching(JSON_POINTER, "a JSON pointer from the object's root (/spec/replicas)")], ...
+    ] = ()
+    """Fields as JSON pointers from the object's root (`/spec/replicas`); never a whole part (`/spec`, `/metadata`)."""
+    jq_path_expressions: tuple[
+        Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_single_line)], ...
+    ] = ()
+    """Fields chosen by jq (`.spec.template.spec.containers[].image`); never `.` or a whole part (`.spec`)."""
+    managed_fields_managers: tuple[Annotated[str, _matching(FIELD_MANAGER, "a field manager name")], ...] = ()
+    """Fields these managers last wrote win over Git (e.g. `kube-controller-manager`); never kubectl's (hand edits). At least one of the three lists."""
+
+    @model_validator(mode="after")
+    def _something(self) -> IgnoreDifference:
+        if not (self.json_pointers or self.jq_path_expressions or self.managed_fields_managers):
+            raise ValueError("ignores nothing: give json_pointers, jq_path_expressions or managed_fields_managers")
+        return self
+
+
+def _info_value(value: str) -> str:
+    scheme = URL_SCHEME.match(value)
+    if scheme and scheme.group(1).lower() in SCRIPT_SCHEMES:
+        raise ValueError(f"a {scheme.group(1)}: value would be a link in the Argo CD UI; only https:// links")
+    if "://" in value and not value.startswith("https://"):
+        raise ValueError("a link in the Argo CD UI is https://, nothing else")
+    return value
+
+
+class Info(Strict):
+    """A line of the Application's `info`, shown in the Argo CD UI (links, e-mail, plain text)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_single_line)]
+    """One line, unique in the app."""
+    value: Annotated[
+        str, Field(min_length=1, max_length=1024), AfterValidator(_single_line), AfterValidator(_info_value)
+    ]
+    """One line; a link only `https://`."""
+
+
+class Notification(Strict):
+    """One subscription: Argo CD notifies `recipient` through `service` when `trigger` fires."""
+
+    trigger: Annotated[str, _matching(NOTIFICATION_NAME, "a trigger name (letters, digits, '-', '_')")]
+    """One of `argocd.notifications.triggers`."""
+    service: Annotated[str, _matching(NOTIFICATION_NAME, "a service name (letters, digits, '-', '_')")]
+    """One of `argocd.notifications.services`."""
+    # A Slack channel, an e-mail address, ...; empty for a webhook (its URL is configured).
+    recipient: Annotated[
+        str,
+        Field(max_length=253),
+        _matching(RECIPIENT, "one recipient (no ';', ',' or spaces: give one entry per recipient)"),
+    ] = ""
+    """A channel, an address; empty for a webhook (its URL is configured). One recipient: no `;`, `,` or spaces."""
+
+    @model_validator(mode="after")
+    def _key_length(self) -> Notification:
+        key = argocd_sync.subscribe_key(self.trigger, self.service).split("/", 1)[1]
+        if len(key) > ANNOTATION_NAME_MAX:
+            raise ValueError(
+                f"the annotation name {key!r} is {len(key)} characters; Kubernetes allows {ANNOTATION_NAME_MAX}"
+            )
+        return self
+
+
 class App(Strict):
     name: DnsLabel
     """The app (a DNS label): its ServiceAccount, Application and workload role are named after it; unique within the team."""
@@ -414,8 +602,31 @@ class App(Strict):
     """When present, the app gets a workload role (EKS Pod Identity or IRSA); absent: no role."""
     sync: SyncOverride | None = None
     """Overrides of `defaults.sync` for this app."""
+    ignore_differences: tuple[IgnoreDifference, ...] = ()
+    """Argo CD's `ignoreDifferences`: fields Argo CD does not compare (and, with `RespectIgnoreDifferences=true`, does not sync), e.g. the replica count an HPA owns."""
+    revision_history_limit: Annotated[int, Field(ge=0)] | None = None
+    """How many past syncs the Application keeps (rollback targets), 0 to 100; none: Argo CD's 10."""
+    info: tuple[Info, ...] = ()
+    """Argo CD's `info`: lines shown on the app's page (runbook, dashboard, owner); names unique."""
+    notifications: tuple[Notification, ...] = ()
+    """Subscriptions, rendered as Argo CD's `notifications.argoproj.io/subscribe.<trigger>.<service>: <recipient>;…` annotations."""
     lifecycle: Lifecycle = "active"
     """`decommissioning` retires the app: automated sync off, the cascade finalizer on, protection off; remove it in a second change."""
+
+    @model_validator(mode="after")
+    def _argocd_settings(self) -> App:
+        if self.revision_history_limit is not None and self.revision_history_limit > REVISION_HISTORY_MAX:
+            raise ValueError(
+                f"revision_history_limit {self.revision_history_limit}: at most {REVISION_HISTORY_MAX}; the history "
+                "lives in the Application's status, which etcd stores whole (Argo CD keeps 10)"
+            )
+        names = [i.name for i in self.info]
+        if len(names) != len(set(names)):
+            raise ValueError(f"info names {sorted({n for n in names if names.count(n) > 1})[0]!r} twice")
+        subscriptions = [(n.trigger, n.service, n.recipient) for n in self.notifications]
+        if len(subscriptions) != len(set(subscriptions)):
+            raise ValueError("notifications lists the same trigger, service and recipient twice")
+        return self
 
     @model_validator(mode="after")
     def _source_or_sources(self) -> App:
@@ -435,6 +646,45 @@ class App(Strict):
         if self.source is not None:
             return ((("source",), self.source),)
         return tuple((("sources", i), s) for i, s in enumerate(self.sources))
+
+
+def _schedule(value: str) -> str:
+    problems = argocd_sync.cron_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+def _time_zone(value: str) -> str:
+    # Argo CD replaces a time zone it does not know by UTC, silently: the window would move.
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a time zone of the tz database (e.g. Europe/Amsterdam, UTC); "
+            "Argo CD would silently use UTC"
+        ) from None
+    return value
+
+
+class SyncWindow(Strict):
+    """A window of the team's AppProject (Argo CD `syncWindows`): when its apps may (allow) or
+    may not (deny) sync. `applications` names the team's own apps; empty: all of them."""
+
+    kind: Literal["allow", "deny"]
+    """`allow`: the apps sync only while an allow window is open; `deny`: never while a deny window is open (deny wins)."""
+    schedule: Annotated[str, AfterValidator(_schedule)]  # cron: minute hour day-of-month month day-of-week
+    """When the window opens, cron as Argo CD parses it: minute hour day-of-month month day-of-week (`0 22 * * 1-5`; no seconds, no `@daily`)."""
+    duration: GoDuration
+    """How long it stays open, a Go duration (`8h`, `1h30m`)."""
+    applications: Annotated[tuple[str, ...], AfterValidator(_unique)] = ()
+    """The team's apps it holds, rendered as their Applications' exact names; empty: all of the team's apps. Never a pattern, never another team's or the platform's app (`argocd-sync-windows`)."""
+    manual_sync: bool = False  # manual syncs allowed while the window blocks
+    """Manual syncs are allowed while the window blocks."""
+    timezone: Annotated[str, AfterValidator(_time_zone)] | None = None  # Argo CD's default: UTC
+    """The schedule's time zone, a tz database name (`Europe/Amsterdam`); none: UTC. An unknown one is refused (Argo CD would silently use UTC)."""
+    description: Annotated[str, Field(max_length=256), AfterValidator(_single_line)] = ""
+    """One line, shown with the window in Argo CD."""
 
 
 class TeamAws(Strict):
@@ -463,6 +713,8 @@ class Team(Strict):
     """The team's child applications; names unique within the team."""
     github_app: GitHubApp | None = None
     """The team's GitHub App: Argo CD reads each repository of the team's apps with its installation tokens (one hour), through a project-scoped credential per repository."""
+    sync_windows: tuple[SyncWindow, ...] = ()
+    """Argo CD sync windows in the team's AppProject: when the team's apps may (`allow`) or may not (`deny`) sync; over the team's own apps only."""
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:
@@ -523,8 +775,15 @@ class Catalog(Strict):
         return Names(self.organization, self.environment, self.cluster.oidc_groups_prefix)
 
     def sync_for(self, app: App) -> Sync:
-        override = app.sync.model_dump(exclude_none=True) if app.sync else {}
-        return self.defaults.sync.model_copy(update=override)
+        """The app's sync settings: its overrides over defaults.sync; options merged by name
+        (the app's value of an option wins), retry replaced whole."""
+        base = self.defaults.sync
+        if app.sync is None:
+            return base
+        fields = ("automated", "prune", "self_heal", "retry")
+        update: dict[str, Any] = {f: getattr(app.sync, f) for f in fields if getattr(app.sync, f) is not None}
+        update["options"] = argocd_sync.merge_options(base.options, app.sync.options or ())
+        return base.model_copy(update=update)
 
 
 T = TypeVar("T")

@@ -24,7 +24,12 @@ def add_parser(sub: Any) -> None:
         "--as-of", help="instead: the access matrix in effect at this date or time (YYYY-MM-DD: end of day, UTC)"
     )
     p.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
-    p.add_argument("--format", choices=("md", "json", "csv"), default="md")
+    p.add_argument(
+        "--format",
+        choices=("md", "json", "csv"),
+        default="md",
+        help="md: for people; json: schemas/audit.v1.json; csv: one row per grant or revocation",
+    )
     p.set_defaults(run=run)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
+from pathlib import Path
 from typing import Any
 
 from fleet.catalog.models import Catalog
 from fleet.cli import exits, output
 from fleet.cli.output import err, out
 from fleet.compiler import state_from_text
+from fleet.io import git
 from fleet.render.state import FleetState
 from fleet.text.problems import UnreadableFileError
 from fleet.text.yaml_io import decode, read_text
@@ -19,7 +20,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("diff", help="what changes between two catalogs, per layer and per group's access")
     p.add_argument("base", help="a catalog file, or git:REV:path (a path missing at REV is an empty fleet)")
     p.add_argument("head", help="a catalog file, or git:REV:path")
-    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument(
+        "--format", choices=("md", "json"), default="md", help="md: the review comment; json: schemas/diff.v1.json"
+    )
     p.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
     p.set_defaults(run=run)
 
@@ -37,13 +40,13 @@ def _read_side(spec: str) -> tuple[str, str]:
         raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev.yaml")
     if rev.startswith("-"):  # `git show --output=…:x` would be an option, not a revision
         raise UnreadableFileError(f"{spec}: a revision does not start with '-'")
-    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, check=False)  # noqa: S607
-    stderr = shown.stderr.decode("utf-8", "replace")
-    if shown.returncode != 0:
-        if "does not exist" in stderr or "exists on disk, but not in" in stderr:
-            raise _MissingAtRevisionError(spec)
-        raise UnreadableFileError(f"{spec}: git show failed: {stderr.strip()}")
-    return decode(shown.stdout, spec), f"{rev}:{path}"
+    try:
+        shown = git.show(Path(), rev, path)
+    except git.GitError as err:
+        raise UnreadableFileError(f"{spec}: {err}") from None
+    if shown is None:
+        raise _MissingAtRevisionError(spec)
+    return decode(shown, spec), f"{rev}:{path}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fleet import guardrails
 from fleet.cli import exits
+from fleet.text import markdown as md
 
 
 def add_parser(sub: Any) -> None:
@@ -16,7 +17,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _md(text: str) -> str:
-    return text.replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
+    return md.cell(text, escape="*")  # our own prose: its asterisks are wildcards, not emphasis
 
 
 def guardrail_table() -> str:

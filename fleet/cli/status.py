@@ -29,7 +29,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--as", dest="as_user", metavar="USER", help="impersonate USER (as kubectl --as)")
     p.add_argument("--as-group", metavar="GROUP", help="impersonate GROUP (as kubectl --as-group)")
-    p.add_argument("--format", choices=("md", "json", "html", "openmetrics"), default="md")
+    p.add_argument(
+        "--format",
+        choices=("md", "json", "html", "openmetrics"),
+        default="md",
+        help="md: terminals, pull requests and issues; json: schemas/status.v1.json; html: one self-contained "
+        "page; openmetrics: for a textfile collector or a scrape",
+    )
     p.add_argument(
         "--fail-on",
         action="append",

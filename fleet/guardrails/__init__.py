@@ -11,14 +11,26 @@ from dataclasses import dataclass
 from functools import cache
 
 from fleet.catalog.models import Catalog
-from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, limits, repo_credentials, tenancy
+from fleet.guardrails import argocd, argocd_rbac, argocd_sync, iam, kubernetes, limits, repo_credentials, tenancy
 from fleet.guardrails import catalog as catalog_rules
 from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
 from fleet.text.problems import Problem
 
-RESOURCE_RULES: tuple[Rule, ...] = (*iam.RULES, *kubernetes.RULES, *argocd.RULES, *argocd_rbac.RULES)
+RESOURCE_RULES: tuple[Rule, ...] = (
+    *iam.RULES,
+    *kubernetes.RULES,
+    *argocd.RULES,
+    *argocd_sync.RULES,
+    *argocd_rbac.RULES,
+)
 STACK_RULES: tuple[StackRule, ...] = (*kubernetes.STACK_RULES, *argocd.STACK_RULES, *argocd_rbac.STACK_RULES)
-CATALOG_RULES: tuple[Rule, ...] = (*catalog_rules.RULES, *limits.RULES, *repo_credentials.RULES, *tenancy.RULES)
+CATALOG_RULES: tuple[Rule, ...] = (
+    *catalog_rules.RULES,
+    *argocd_sync.CATALOG_RULES,
+    *limits.RULES,
+    *repo_credentials.RULES,
+    *tenancy.RULES,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -52,6 +64,7 @@ def check_resources(resources: Iterable[StackResource], settings: Settings) -> l
 def check_catalog(catalog: Catalog) -> list[Problem]:
     return [
         *catalog_rules.check(catalog),
+        *argocd_sync.check(catalog),
         *limits.check(catalog),
         *repo_credentials.check(catalog),
         *tenancy.check(catalog),

@@ -36,6 +36,8 @@ class Settings:
     owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
     # Environments with deletion protection: Applications deploy one commit, never a branch.
     require_pinned_revisions: bool = False
+    # The stack is production (deletion protection): Applications never skip schema validation.
+    production: bool = False
     # Namespaces the platform grants to a team (namespace, team), besides those named as the
     # team's (<team>, <team>-…); and the teams the judge knows (a longer name owns its prefix).
     namespace_grants: tuple[tuple[str, str], ...] = ()
@@ -56,6 +58,7 @@ class Settings:
             allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
             owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
             require_pinned_revisions=config.get("requirePinnedRevisions") is True,
+            production=config.get("production") is True,
             namespace_grants=_pairs(config.get("namespaceGrants")),
             teams=tuple(str(t) for t in config.get("teams") or ()),
         )

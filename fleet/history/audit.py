@@ -31,9 +31,10 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from fleet.catalog import checks
 from fleet.catalog.models import Catalog
 from fleet.compiler import shape_problems
-from fleet.history.commits import Commit, FileChange
+from fleet.history.commits import Commit, FileChange, Person
 from fleet.render.layers import render
 from fleet.reports import access, diff
+from fleet.text import markdown as md
 from fleet.text import terminal
 from fleet.text.problems import CatalogError, Problem, UnreadableFileError, UsageError
 from fleet.text.yaml_io import decode, parse
@@ -198,11 +199,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Person(_Model):
-    name: str
-    email: str
-
-
 class MergedCommit(_Model):
     commit: str
     author: Person
@@ -263,10 +259,6 @@ _STATUS: dict[str, Literal["added", "modified", "renamed", "deleted"]] = {
 }
 
 
-def _person(person: Any) -> Person:
-    return Person(name=person.name, email=person.email)
-
-
 def _approvers(change: FileChange) -> list[str]:
     seen: dict[str, None] = {}
     for commit in (change.commit, *change.merged):
@@ -286,13 +278,13 @@ def _entry(change: FileChange, snapshot: Snapshot, access_changes: list[diff.Acc
     return Entry(
         commit=commit.sha,
         subject=commit.subject,
-        author=_person(commit.author),
+        author=commit.author,
         authored_at=commit.authored_at.isoformat(),
-        committer=_person(commit.committer),
+        committer=commit.committer,
         committed_at=commit.committed_at.isoformat(),
         pull_request=_pull_request(change),
         approvers=_approvers(change),
-        merged_commits=[MergedCommit(commit=m.sha, author=_person(m.author), subject=m.subject) for m in change.merged],
+        merged_commits=[MergedCommit(commit=m.sha, author=m.author, subject=m.subject) for m in change.merged],
         path=change.path,
         change=_STATUS.get(change.status, "modified"),
         previous_path=change.previous_path,
@@ -510,10 +502,6 @@ def as_of_csv(report: AsOf, grants: Grants) -> str:
     return _csv(AS_OF_COLUMNS, rows)
 
 
-def _cell(text: str) -> str:
-    return terminal.escape(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _by(entry: Entry) -> str:
     names = ", ".join(p.name for p in change_authors(entry))
     return f"{names} (merged by {entry.author.name})" if entry.merged_commits else names
@@ -523,9 +511,9 @@ def log_markdown(log: AuditLog) -> str:
     span = f"from {log.since or 'the first commit'} to {log.until or 'the last'}"
     changed = [e for e in log.entries if e.access]
     lines = [
-        f"# Access audit: `{_cell(log.catalog)}`",
+        f"# Access audit: {md.code(log.catalog)}",
         "",
-        f"First-parent history of `{_cell(log.ref)}`, {span}: {len(log.entries)} commit(s) changed the catalog, "
+        f"First-parent history of {md.code(log.ref)}, {span}: {len(log.entries)} commit(s) changed the catalog, "
         f"{len(changed)} of them changed access.",
         "",
     ]
@@ -541,32 +529,34 @@ def log_markdown(log: AuditLog) -> str:
         effect = f"+{gained} / -{lost}" if e.readable else "unreadable: no change"
         lines.append(
             f"| {utc(datetime.fromisoformat(e.committed_at)):%Y-%m-%d %H:%M} | `{e.commit[:12]}` "
-            f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {_cell(_by(e))} "
-            f"| {_cell(', '.join(e.approvers)) or 'none recorded'} | {effect} |"
+            f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {md.cell(_by(e))} "
+            f"| {md.cell(', '.join(e.approvers)) or 'none recorded'} | {effect} |"
         )
     for e in log.entries:
-        lines += ["", f"## `{e.commit[:12]}` {_cell(e.subject)}", ""]
+        lines += ["", f"## `{e.commit[:12]}` {md.cell(e.subject)}", ""]
         lines.append(
-            f"- committed {e.committed_at} by {_cell(_who(e.committer))}; authored {e.authored_at} by {_cell(_who(e.author))}"
+            f"- committed {e.committed_at} by {md.cell(_who(e.committer))}; authored {e.authored_at} by {md.cell(_who(e.author))}"
         )
         if e.pull_request is not None:
             lines.append(f"- pull request #{e.pull_request}")
-        lines.append(f"- approvers: {_cell(', '.join(e.approvers)) or 'none recorded'}")
+        lines.append(f"- approvers: {md.cell(', '.join(e.approvers)) or 'none recorded'}")
         for m in e.merged_commits:
-            lines.append(f"- merged `{m.commit[:12]}` {_cell(m.subject)} ({_cell(m.author.name)})")
-        where = f"`{_cell(e.previous_path)}` → `{_cell(e.path)}`" if e.previous_path else f"`{_cell(e.path)}`"
+            lines.append(f"- merged `{m.commit[:12]}` {md.cell(m.subject)} ({md.cell(m.author.name)})")
+        where = f"{md.code(e.previous_path)} → {md.code(e.path)}" if e.previous_path else md.code(e.path)
         lines.append(f"- catalog {e.change}: {where}")
         if not e.readable:
             lines += [
                 "- **the catalog could not be read; no access changed:**",
-                *(f"  - {_cell(p)}" for p in e.problems),
+                *(f"  - {md.cell(p)}" for p in e.problems),
             ]
         elif not e.access:
             lines.append("- no change of access")
         for change in e.access:
             what = "Okta group" if change.kind == "okta-group" else "IAM role"
             title = f"{what} {change.principal}: +{len(change.gained)} / -{len(change.lost)}"
-            items = [f"- granted: {_cell(g)}" for g in change.gained] + [f"- revoked: {_cell(g)}" for g in change.lost]
+            items = [f"- granted: {md.cell(g)}" for g in change.gained] + [
+                f"- revoked: {md.cell(g)}" for g in change.lost
+            ]
             if len(items) > _FOLD_AFTER:  # a new team grants hundreds: readable folded
                 lines += ["", "<details>", f"<summary>{title}</summary>", "", *items, "", "</details>"]
             else:
@@ -576,9 +566,9 @@ def log_markdown(log: AuditLog) -> str:
 
 def as_of_markdown(report: AsOf) -> str:
     header = [
-        f"Access in effect at {report.as_of}: `{_cell(report.path)}` as of commit `{report.commit}` "
+        f"Access in effect at {report.as_of}: {md.code(report.path)} as of commit `{report.commit}` "
         f"({report.committed_at}{f', pull request #{report.pull_request}' if report.pull_request is not None else ''}): "
-        f"{_cell(report.subject)}",
+        f"{md.cell(report.subject)}",
         "",
     ]
     if report.skipped:

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict
+
 # Where a pull request number is written: GitHub's merge and squash subjects, or a trailer
 # ("PR: #12", "Pull-Request: https://github.com/acme/fleet/pull/12").
 _MERGE_SUBJECT = re.compile(r"^Merge pull request #([0-9]+) ")
@@ -20,8 +22,10 @@ _SQUASH_SUBJECT = re.compile(r"\(#([0-9]+)\)\s*$")
 _TRAILER_PR = re.compile(r"^(?:#|.*/pull/)?([0-9]+)/?$")
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(BaseModel):
+    # A commit's author or committer; the audit report (schemas/audit.v1.json) carries it as it is.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     name: str
     email: str
 

@@ -1,4 +1,5 @@
-"""Writing files so that a reader never sees half of one: the plan directory, swapped in whole.
+"""Writing files so that a reader never sees half of one: the plan directory, swapped in whole,
+and single files replaced in one step (`replace_bytes`: an edited catalog, the IAM action cache).
 
 Everything the tool writes goes through here (the CLI and the pipeline ask; the pure layers only
 return text).
@@ -104,10 +105,25 @@ def write(state: FleetState, out_dir: Path) -> dict[str, str]:
     return content
 
 
+def replace_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace the file at `path` in one step: a reader sees all of the old content or all of
+    the new, never half (written beside it, then renamed over it; a link at `path` is replaced,
+    not followed). The new file gets `mode`, else the umask's default. The file beside it is
+    created afresh (never through a link someone left there) and removed if anything fails."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:  # a full disk fails here or at close
+            handle.write(data)
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def replace_text(path: Path, text: str) -> None:
-    """Replace the file at once (a reader never sees half of it), keeping its mode."""
+    """Replace the file (where a link at `path` points) at once, keeping its mode."""
     real = path.resolve()
-    temporary = real.with_name(f".{real.name}.tmp-{os.getpid()}")
-    temporary.write_bytes(text.encode("utf-8"))
-    os.chmod(temporary, stat.S_IMODE(real.stat().st_mode))
-    os.replace(temporary, real)
+    replace_bytes(real, text.encode("utf-8"), stat.S_IMODE(real.stat().st_mode))

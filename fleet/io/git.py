@@ -1,7 +1,8 @@
-"""The imperative shell of `fleet audit`: what Git knows about one file's history.
+"""Everything the tool asks Git, through one runner (`run`) and one error type (`GitError`).
 
-Only `git` itself is run (read-only: `log`, `cat-file`, `rev-parse`); everything it answers is
-turned into plain data here, and `fleet.history.audit` computes on that data.
+Only read-only commands are run: `log`, `cat-file`, `rev-parse`, `show`, `ls-tree`, `diff`.
+What Git answers is turned into plain data here; `fleet.history.audit` computes on a file's
+history, `fleet.pipeline` on a revision's files (`GitTree`), `fleet diff` reads `git:REV:path`.
 
 The history is the first-parent chain of a ref (default HEAD): on a protected main branch
 every change arrives as one commit there, a merge of a pull request or a squashed one, and that
@@ -12,7 +13,7 @@ shows everything the pull request brought. Renames are followed (Git's `-M` dete
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,37 +32,48 @@ _FORMAT = "%x1e" + "%x1f".join((*_FIELDS, *_TRAILERS))
 _NULL_BLOB = "0" * 40
 
 
-def _git(repo: Path, *args: str, stdin: str | None = None) -> str:
+class GitError(UnreadableFileError):
+    """Git could not answer: it is not installed, or the command failed (what it said is kept)."""
+
+    def __init__(self, args: Sequence[str], stderr: str, returncode: int | None) -> None:
+        self.command, self.stderr, self.returncode = tuple(args), stderr, returncode
+        if returncode is None:
+            super().__init__("git is not installed (fleet reads Git history and revisions with it)")
+        else:
+            super().__init__(f"git {args[0]} failed: {stderr}")
+
+
+def _argv(repo: Path, *args: str) -> list[str]:
+    return ["git", "-C", str(repo), "-c", "core.quotePath=false", *args]
+
+
+def run(repo: Path, *args: str) -> bytes:
+    """What `git ARGS` in `repo` writes to its standard output; GitError when it fails."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(repo), "-c", "core.quotePath=false", *args],  # noqa: S607
-            input=stdin,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        )
-    except FileNotFoundError as err:
-        raise UsageError("git is not installed (fleet audit reads the catalog's history with it)") from err
+        done = subprocess.run(_argv(repo, *args), capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError(args, "", None) from None
     if done.returncode != 0:
-        raise UsageError(f"git {args[0]} failed: {done.stderr.strip()}")
+        raise GitError(args, done.stderr.decode("utf-8", errors="replace").strip(), done.returncode)
     return done.stdout
+
+
+def _text(repo: Path, *args: str) -> str:
+    return run(repo, *args).decode("utf-8", errors="replace")
 
 
 def locate(catalog: str | Path) -> tuple[Path, str]:
     """(repository root, the catalog's path inside it) for a path given on the command line."""
     path = Path(catalog).absolute()
     start = path.parent if path.parent.is_dir() else Path.cwd()
-    probe = subprocess.run(
-        ["git", "-C", str(start), "rev-parse", "--show-toplevel"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        raise UsageError(f"{catalog}: not inside a Git repository (fleet audit reads the catalog's Git history)")
-    root = Path(probe.stdout.strip()).resolve()
+    try:
+        root = Path(_text(start, "rev-parse", "--show-toplevel").strip()).resolve()
+    except GitError as err:
+        if err.returncode is None:
+            raise
+        raise UsageError(
+            f"{catalog}: not inside a Git repository (fleet audit reads the catalog's Git history)"
+        ) from None
     try:
         inside = path.parent.resolve().joinpath(path.name).relative_to(root)
     except ValueError:
@@ -69,11 +81,21 @@ def locate(catalog: str | Path) -> tuple[Path, str]:
     return root, inside.as_posix()
 
 
+def show(repo: Path, rev: str, path: str) -> bytes | None:
+    """The file at `rev:path` (`git show`); None when the path does not exist at that revision."""
+    try:
+        return run(repo, "show", "--end-of-options", f"{rev}:{path}")
+    except GitError as err:
+        if "does not exist" in err.stderr or "exists on disk, but not in" in err.stderr:
+            return None
+        raise
+
+
 def resolve(repo: Path, ref: str) -> str:
     """The commit a ref names, or a clear error."""
     try:
-        return _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
-    except UsageError:
+        return _text(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
+    except GitError:
         raise UsageError(f"--ref {ref}: not a commit of the repository at {repo}") from None
 
 
@@ -86,9 +108,9 @@ def _commits(text: str) -> Iterator[tuple[Commit, str]]:
         commit = Commit(
             sha=sha,
             parents=tuple(parents.split()),
-            author=Person(an, ae),
+            author=Person(name=an, email=ae),
             authored_at=datetime.fromisoformat(ad),
-            committer=Person(cn, ce),
+            committer=Person(name=cn, email=ce),
             committed_at=datetime.fromisoformat(cd),
             subject=subject,
             approvers=tuple(a.strip() for a in approvers.split("\x1d") if a.strip()),
@@ -116,7 +138,7 @@ def _raw_entries(rest: str) -> Iterator[tuple[str, str, str, str, str | None]]:
 def history(repo: Path, path: str, ref: str) -> list[FileChange]:
     """Every first-parent commit of `ref` that changed `path` (following renames backwards),
     oldest first. Empty when the path was never tracked on that history."""
-    out = _git(
+    out = _text(
         repo,
         "log",
         "--first-parent",
@@ -154,7 +176,7 @@ def _with_merged(repo: Path, change: FileChange) -> FileChange:
     if len(change.commit.parents) < 2:
         return change
     paths = sorted({change.path, change.previous_path or change.path})
-    out = _git(
+    out = _text(
         repo,
         "log",
         "-z",
@@ -172,11 +194,11 @@ class BlobReader:
     """`git cat-file --batch`, one process for the whole audit; blobs are read as they are needed."""
 
     def __init__(self, repo: Path) -> None:
-        self._process = subprocess.Popen(
-            ["git", "-C", str(repo), "cat-file", "--batch"],  # noqa: S607
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        args = ("cat-file", "--batch")
+        try:
+            self._process = subprocess.Popen(_argv(repo, *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except FileNotFoundError:
+            raise GitError(args, "", None) from None
 
     def read(self, blob: str) -> bytes:
         assert self._process.stdin is not None
@@ -185,7 +207,7 @@ class BlobReader:
         self._process.stdin.flush()
         header = self._process.stdout.readline().split()
         if len(header) != 3:
-            raise UsageError(f"git cat-file: blob {blob} is missing from the repository")
+            raise GitError(("cat-file",), f"blob {blob} is missing from the repository", 0)
         data = self._process.stdout.read(int(header[2]) + 1)
         return data[:-1]
 
@@ -216,16 +238,10 @@ class GitTree:
     def __init__(self, repo: Path, rev: str) -> None:
         self.repo, self.rev = repo, rev
 
-    def _git(self, *args: str) -> bytes:
-        result = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, check=False)  # noqa: S607
-        if result.returncode != 0:
-            raise UnreadableFileError(f"git {' '.join(args)}: {result.stderr.decode(errors='replace').strip()}")
-        return result.stdout
-
     def entries(self, pathspec: str | None = None, *, recursive: bool = False) -> list[Entry]:
         args = ["ls-tree", "-z", "--full-tree", *(["-r"] if recursive else []), self.rev]
         out = []
-        for record in self._git(*args, *(["--", pathspec] if pathspec else [])).split(b"\0"):
+        for record in run(self.repo, *args, *(["--", pathspec] if pathspec else [])).split(b"\0"):
             if record:
                 meta, _, path = record.decode("utf-8", errors="replace").partition("\t")
                 out.append(Entry(meta.split(" ")[0], path))
@@ -240,4 +256,4 @@ class GitTree:
             raise PipelineError(
                 [f"{path}: is not a regular file (git mode {listed[0].mode}, a symbolic link?) [{RULE_REGULAR_FILE}]"]
             )
-        return self._git("cat-file", "blob", f"{self.rev}:{path}").decode("utf-8", errors="replace")
+        return run(self.repo, "cat-file", "blob", f"{self.rev}:{path}").decode("utf-8", errors="replace")

@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 
 from fleet.apis import aws_iam
+from fleet.io import files
 
 _INDEX_FORMAT = 2
 
@@ -32,9 +33,7 @@ def cached_index() -> aws_iam.Index:
     index = aws_iam.build_index()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(orjson.dumps(index))
-        temporary.replace(path)
+        files.replace_bytes(path, orjson.dumps(index))
     except OSError:
         pass
     return index

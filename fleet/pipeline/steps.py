@@ -35,6 +35,7 @@ from fleet.catalog.naming import (
     esc_environment,
     esc_preview_environment,
 )
+from fleet.io import git
 from fleet.io.git import REGULAR_MODES, GitTree
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError
@@ -124,8 +125,7 @@ def categorize(change: FileChange) -> Category:
 
 def changed_files(repo: Path, base: str, head: str) -> list[FileChange]:
     """What the pull request changes: from the merge base to the head, renames as delete+add."""
-    tree = GitTree(repo, head)
-    raw = tree._git("diff", "--raw", "-z", "--no-renames", "--no-abbrev", f"{base}...{head}")
+    raw = git.run(repo, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", f"{base}...{head}")
     fields = raw.split(b"\0")
     out = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):

@@ -11,9 +11,10 @@ from fleet.apis.argocd import (
     SCOPES,
     scopes_value,
 )
+from fleet.apis.argocd_sync import CREATE_NAMESPACE_OFF, RECIPIENT_SEPARATOR, subscribe_key
 from fleet.apis.kubernetes import READ_KINDS
 from fleet.catalog import personas
-from fleet.catalog.models import App, Catalog, Namespace, Source, Team
+from fleet.catalog.models import App, Catalog, IgnoreDifference, Namespace, Source, Sync, SyncWindow, Team
 from fleet.catalog.naming import (
     ACCESS_LEVEL_LABEL,
     APP_LABEL,
@@ -346,6 +347,8 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "orphanedResources": {"warn": True, "ignore": [{"group": "", "kind": "ServiceAccount"}]},
         "roles": roles,
     }
+    if team.sync_windows:
+        spec["syncWindows"] = [_sync_window(team, window) for window in team.sync_windows]
     obj = {
         "apiVersion": ARGOCD_API,
         "kind": "AppProject",
@@ -353,6 +356,24 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "spec": spec,
     }
     return Manifest(obj)
+
+
+def _sync_window(team: Team, window: SyncWindow) -> dict[str, Any]:
+    """A window over exactly the team's own Applications, by name (no patterns): the apps it
+    lists, or all of the team's apps. Argo CD applies a project's windows to its apps only."""
+    apps = window.applications or tuple(app.name for app in team.apps)
+    out: dict[str, Any] = {
+        "kind": window.kind,
+        "schedule": window.schedule,
+        "duration": window.duration,
+        "applications": [Names.application(team.name, app) for app in apps],
+        "manualSync": window.manual_sync,
+    }
+    if window.timezone is not None:
+        out["timeZone"] = window.timezone
+    if window.description:
+        out["description"] = window.description
+    return out
 
 
 def _source(source: Source) -> dict[str, Any]:
@@ -384,17 +405,62 @@ def _source(source: Source) -> dict[str, Any]:
     return out
 
 
-def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Manifest:
-    catalog = ctx.catalog
-    sync = catalog.sync_for(app)
-    policy: dict[str, Any] = {"syncOptions": ["CreateNamespace=false"]}
+def _sync_policy(sync: Sync, decommissioning: bool) -> dict[str, Any]:
+    """Argo CD's `syncPolicy`: the fleet's CreateNamespace=false first (namespaces are the
+    platform's), then the catalog's options in the order written; retries as declared."""
+    options = [CREATE_NAMESPACE_OFF, *(o for o in sync.options if o != CREATE_NAMESPACE_OFF)]
+    policy: dict[str, Any] = {"syncOptions": options}
     if sync.automated and not decommissioning:
         policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
+    if sync.retry is not None:
+        retry: dict[str, Any] = {"limit": sync.retry.limit}
+        backoff = sync.retry.backoff
+        if backoff is not None:
+            fields = {"duration": backoff.duration, "factor": backoff.factor, "maxDuration": backoff.max_duration}
+            retry["backoff"] = {key: value for key, value in fields.items() if value is not None}
+        policy["retry"] = retry
+    return policy
+
+
+def _ignore_difference(entry: IgnoreDifference) -> dict[str, Any]:
+    out: dict[str, Any] = {"group": entry.group, "kind": entry.kind} if entry.group else {"kind": entry.kind}
+    for key, value in (("name", entry.name), ("namespace", entry.namespace)):
+        if value is not None:
+            out[key] = value
+    lists = (
+        ("jsonPointers", entry.json_pointers),
+        ("jqPathExpressions", entry.jq_path_expressions),
+        ("managedFieldsManagers", entry.managed_fields_managers),
+    )
+    out.update((key, list(values)) for key, values in lists if values)
+    return out
+
+
+def notification_annotations(app: App) -> dict[str, str]:
+    """Argo CD's subscription annotations: one per trigger and service, recipients joined by ';'."""
+    recipients: dict[str, list[str]] = {}
+    for n in app.notifications:
+        recipients.setdefault(subscribe_key(n.trigger, n.service), []).append(n.recipient)
+    return {key: RECIPIENT_SEPARATOR.join(r for r in values if r) for key, values in sorted(recipients.items())}
+
+
+def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Manifest:
+    catalog = ctx.catalog
+    policy = _sync_policy(catalog.sync_for(app), decommissioning)
     extra: dict[str, Any] = {}
+    if app.notifications:
+        extra["annotations"] = notification_annotations(app)
     if decommissioning:
         # Only an app on its way out carries the cascade finalizer: removing it then deletes its
         # workloads. Removing an active app by mistake leaves the workloads running, orphaned.
         extra["finalizers"] = [CASCADE_FINALIZER]
+    settings: dict[str, Any] = {}
+    if app.ignore_differences:
+        settings["ignoreDifferences"] = [_ignore_difference(entry) for entry in app.ignore_differences]
+    if app.revision_history_limit is not None:
+        settings["revisionHistoryLimit"] = app.revision_history_limit
+    if app.info:
+        settings["info"] = [{"name": i.name, "value": i.value} for i in app.info]
     obj = {
         "apiVersion": ARGOCD_API,
         "kind": "Application",
@@ -410,6 +476,7 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
             ),
             "destination": {"server": catalog.cluster.server, "namespace": team.app_namespace(app)},
             "syncPolicy": policy,
+            **settings,
         },
     }
     return Manifest(obj)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from fleet.apis.pulumi_types import CONFIGMAP_PATCH
-from fleet.catalog.models import Catalog, Network
+from fleet.catalog.models import Catalog, Network, SyncWindow, Team
 from fleet.render.resources import Resource, desired_resources
 from fleet.render.state import FleetState
 from fleet.reports import access
@@ -63,6 +63,10 @@ WarningKind = Literal[
     "persona-widened",
     "member-rule-changed",
     "ownership-changed",
+    "automated-prune-on",
+    "self-heal-on",
+    "replace-sync-option",
+    "sync-window-removed",
 ]
 
 
@@ -475,6 +479,103 @@ def _ownership(base: Catalog, head: Catalog) -> Iterator[Warning]:
         )
 
 
+# Turned on for an app that exists on both sides (a new app's settings are reviewed as new).
+_SYNC_TURNED_ON: tuple[tuple[WarningKind, str, str], ...] = (
+    (
+        "automated-prune-on",
+        "automated prune",
+        "Argo CD deletes a live object as soon as it leaves Git, with no one approving that sync",
+    ),
+    (
+        "self-heal-on",
+        "self-heal",
+        "Argo CD reverts every change made in the cluster within seconds, an on-call engineer's emergency fix included",
+    ),
+    (
+        "replace-sync-option",
+        "Replace=true",
+        "Argo CD replaces objects (kubectl replace/create) instead of applying them, which can delete and recreate "
+        "a resource: an outage (argo-cd sync-options.md)",
+    ),
+)
+
+
+def _sync_settings(policy: Any) -> set[WarningKind]:
+    """Which of the settings above a rendered syncPolicy has on."""
+    policy = policy if isinstance(policy, dict) else {}
+    automated = policy.get("automated") if isinstance(policy.get("automated"), dict) else {}
+    on: set[WarningKind] = set()
+    if automated.get("prune") is True:
+        on.add("automated-prune-on")
+    if automated.get("selfHeal") is True:
+        on.add("self-heal-on")
+    if "Replace=true" in (policy.get("syncOptions") or []):
+        on.add("replace-sync-option")
+    return on
+
+
+def _sync_policies(base: FleetState, head: FleetState) -> Iterator[Warning]:
+    old = {(t.name, a.name): a.application.obj["spec"].get("syncPolicy") for t in base.teams for a in t.apps}
+    turned: dict[WarningKind, list[str]] = {}
+    for team in head.teams:
+        for app in team.apps:
+            if (team.name, app.name) not in old:
+                continue
+            before = _sync_settings(old[(team.name, app.name)])
+            for kind in sorted(_sync_settings(app.application.obj["spec"].get("syncPolicy")) - before):
+                turned.setdefault(kind, []).append(f"{team.name}/{app.name}")
+    for kind, what, reason in _SYNC_TURNED_ON:
+        if kind in turned:
+            yield Warning(kind=kind, message=f"{what} turned on for {', '.join(turned[kind])}: {reason}")
+
+
+def _window_label(window: SyncWindow) -> str:
+    manual = ", manual syncs allowed" if window.manual_sync else ""
+    return f"{window.kind} `{window.schedule}` for {window.duration} ({window.timezone or 'UTC'}{manual})"
+
+
+def _covered(team: Team, window: SyncWindow) -> set[str]:
+    return set(window.applications) or {app.name for app in team.apps}
+
+
+def _windows(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    """A sync window removed or changed, or no longer covering an app it covered: its apps may
+    sync when it kept them from it. A window is the same one by kind, schedule, duration, zone."""
+    new_teams = {t.name: t for t in head.teams}
+    for old_team in base.teams:
+        team = new_teams.get(old_team.name)
+        if team is None:
+            continue  # the team's removal is its own warning
+        apps = {app.name for app in team.apps}
+        for window in old_team.sync_windows:
+            key = (window.kind, window.schedule, window.duration, window.timezone or "UTC")
+            same = [w for w in team.sync_windows if (w.kind, w.schedule, w.duration, w.timezone or "UTC") == key]
+            held = _covered(old_team, window) & apps  # apps that stay, which the window held
+            if not held:
+                continue
+            lost = held - set().union(*(_covered(team, w) for w in same))
+            when = "during it" if window.kind == "deny" else "outside it"
+            where = ", ".join(f"{team.name}/{name}" for name in sorted(lost))
+            if not same:
+                yield Warning(
+                    kind="sync-window-removed",
+                    message=f"team {team.name}: sync window {_window_label(window)} removed or changed: {where} "
+                    f"may now sync {when}",
+                )
+            elif lost:
+                yield Warning(
+                    kind="sync-window-removed",
+                    message=f"team {team.name}: sync window {_window_label(window)} no longer covers {where}: "
+                    f"they may now sync {when}",
+                )
+            elif window.kind == "deny" and not window.manual_sync and any(w.manual_sync for w in same):
+                yield Warning(
+                    kind="sync-window-removed",
+                    message=f"team {team.name}: sync window {_window_label(window)} now allows manual syncs "
+                    f"of {', '.join(f'{team.name}/{name}' for name in sorted(held))} during it",
+                )
+
+
 def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, FleetState]) -> list[Warning]:
     """The changes a production reviewer must see stated, each with its old and new value."""
     return [
@@ -484,6 +585,8 @@ def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, Fl
         *_ownership(base[0], head[0]),
         *_networks(base[0], head[0]),
         *_managed_policies(base[1], head[1]),
+        *_sync_policies(base[1], head[1]),
+        *_windows(base[0], head[0]),
     ]
 
 

@@ -11,6 +11,11 @@ through one of these functions, chosen by where it lands:
 - `text(value)`: prose. Every ASCII punctuation character is backslash-escaped (CommonMark
   allows it for all of them), so no construct can open; `@`, `#` and `://` get an invisible
   word joiner so that GitHub's mention, issue-reference and autolink filters do not fire.
+- `cell(value)`: readable text in a report's table cell or list item, shown as written where
+  the reader needs the exact characters (an ARN ending in `*`, a commit subject): only what
+  breaks the document's structure is neutralized (the pipe that splits a row, `<` and `>` that
+  open HTML, line breaks, controls); emphasis and links stay live, so it is for reports a
+  person runs, not for what a pull request's author controls in a comment (use `text` there).
 - `fenced(body)`: a multi-line block (a `pulumi preview` log) in a code fence longer than any
   backtick or tilde run inside it, so nothing inside can close it.
 
@@ -66,6 +71,18 @@ def code(value: object, *, table: bool = False) -> str:
     return f"{tick}{pad}{flat}{pad}{tick}"
 
 
+def cell(value: object, *, escape: str = "") -> str:
+    """`value` on one line for a table cell or list item: the pipe backslash-escaped, `<` and
+    `>` as entities, line breaks as `␤`, controls visible; each character of `escape` (Markdown
+    punctuation, e.g. "*" for wildcards in prose) backslash-escaped too."""
+    if "\\" in escape:
+        raise ValueError("cell() escapes with a backslash; it cannot escape the backslash itself")
+    flat = _flat(str(value))
+    for char in ("|", *escape):
+        flat = flat.replace(char, "\\" + char)
+    return flat.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def html(value: object) -> str:
     """For a raw HTML block (`<summary>…</summary>`), where Markdown is not parsed: the value
     HTML-escaped inside `<code>`, so GitHub's mention and autolink filters leave it alone."""
@@ -84,4 +101,4 @@ def fenced(body: str, info: str = "") -> str:
     return f"{fence}{info}\n{body.rstrip(chr(10))}\n{fence}"
 
 
-__all__ = ["code", "fenced", "html", "text"]
+__all__ = ["cell", "code", "fenced", "html", "text"]

@@ -21,19 +21,16 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
 import yaml
 
-from tests.conftest import ARGOCD_CRDS
+from tests.conftest import ARGOCD_CRDS, ESO_CRDS
 from tests.e2e.kube import Kube, KubeError, is_loopback, read_context
 
 DISPOSABLE_NAME = re.compile(r"^(kind|k3d)-|disposable")
 ARGOCD_NAMESPACE = "argocd"
-# Kinds the program registers whose operators the tier does not install and whose CRDs are not
-# vendored: schema-less stand-in CRDs, so the API server stores them (fields are not validated).
-STAND_IN_KINDS = [("external-secrets.io", "v1", "ExternalSecret", "externalsecrets")]
 PASSPHRASE = "e2e-test-passphrase-not-a-secret"
 # Credentials and backends of real accounts never reach the tier's processes.
 DROPPED_ENV = ("AWS_", "OKTA_", "PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG")
@@ -98,33 +95,14 @@ def kube(kubeconfig: str) -> Iterator[Kube]:
     client.close()
 
 
-def stand_in_crd(group: str, version: str, kind: str, plural: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"kind": kind, "plural": plural, "singular": kind.lower(), "listKind": f"{kind}List"},
-            "versions": [
-                {
-                    "name": version,
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                }
-            ],
-        },
-    }
-
-
 @pytest.fixture(scope="session")
 def argocd_crds(kube: Kube) -> list[str]:
-    """The project's vendored Argo CD CRDs and the `argocd` namespace, installed (idempotent).
-    Argo CD itself does not run: Applications are validated and stored, never synced."""
-    crds = [yaml.safe_load(p.read_text()) for p in sorted(ARGOCD_CRDS.glob("*-crd.yaml"))]
-    crds += [stand_in_crd(*kind) for kind in STAND_IN_KINDS]
+    """The project's vendored CRDs (Argo CD's; External Secrets' ExternalSecret) and the `argocd`
+    namespace, installed (idempotent). Neither operator runs: their objects are validated against
+    the real schemas and stored, never reconciled."""
+    crds = [
+        yaml.safe_load(p.read_text()) for folder in (ARGOCD_CRDS, ESO_CRDS) for p in sorted(folder.glob("*-crd.yaml"))
+    ]
     names = []
     for crd in crds:
         name = crd["metadata"]["name"]
