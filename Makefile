@@ -7,9 +7,13 @@ PYTEST_ARGS ?=
 
 .PHONY: plan validate test e2e lint docs policy-pack clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# The pinned requirements, then the project itself, editable and with both extras: `app-of-apps`
+# on .venv/bin runs this checkout's fleet/, as `python -m fleet`, the tests and the Pulumi
+# program do (a plain install would leave a copy in site-packages that goes stale with every edit).
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -c constraints.txt -e '.[status,pulumi]'
 	touch $(STAMP)
 
 ## Render every stacks/*.yaml offline into build/plan/<environment>/

@@ -1,3 +1,3 @@
 from fleet.cli.main import main
 
-main()
+main(prog="python -m fleet")

@@ -251,10 +251,11 @@ def _command(name: str, helptext: str, parser: argparse.ArgumentParser, level: i
 
 CLI_HEADER = """# Command line
 
-`python -m fleet COMMAND` (the same as `fleet COMMAND` where the package is installed). Every
-command but `status` and `promote --require-healthy` is offline: it reads files (and, for
-`diff` and `audit`, Git), needs no credentials and touches no network. This page is generated
-from the argparse parsers in `fleet/cli/`.
+`python -m fleet COMMAND`, or `app-of-apps COMMAND` where the package is installed (`make plan`
+puts it on `.venv/bin`; `app-of-apps --version` prints the version). Every command but `status`
+and `promote --require-healthy` is offline: it reads files (and, for `diff` and `audit`, Git),
+needs no credentials and touches no network; those two need the extra `app-of-apps[status]`.
+This page is generated from the argparse parsers in `fleet/cli/`.
 
 **Exit codes**, the same for every command: 0 done; 1 an invalid catalog (nothing written,
 nothing deployed), or a condition asked for with `--fail-on`, or (`promote`) a refusal; 2 a

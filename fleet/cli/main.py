@@ -1,5 +1,6 @@
-"""`python -m fleet validate|plan|access|diff|audit|promote|guardrails`: offline, no credentials;
-`status`, which reads each environment's cluster (get/list only); and `pipeline`, the CI steps.
+"""`app-of-apps validate|plan|access|diff|audit|promote|guardrails` (or `python -m fleet …`):
+offline, no credentials; `status`, which reads each environment's cluster (get/list only); and
+`pipeline`, the CI steps.
 
 One module per command (`fleet.cli.<command>`), the parser in `fleet.cli.parser`, the exit
 codes in `fleet.cli.exits`. Here: the errors every command answers the same way.
@@ -19,8 +20,8 @@ from fleet.text.problems import CatalogError, UnreadableFileError, UsageError
 _OWN_ERRORS = ("pipeline", "guardrails")
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    args = parser.build().parse_args(argv)
+def run(argv: Sequence[str] | None = None, prog: str = "python -m fleet") -> int:
+    args = parser.build(prog).parse_args(argv)
     if args.command in _OWN_ERRORS:
         return int(args.run(args))
     try:
@@ -34,10 +35,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exits.REFUSED
 
 
-def main() -> None:
+def main(prog: str = parser.COMMAND) -> None:
+    """The console command `app-of-apps` (and `python -m fleet`, which names itself so)."""
     # A short-lived process that builds large, acyclic structures: the cyclic collector would
     # only re-scan them, again and again as they grow (validate at 5,000 apps: 4.6 s -> 2.1 s,
     # peak memory the same; benchmarks/RESULTS.md).
     gc.disable()
     iam_cache.install()
-    sys.exit(run())
+    sys.exit(run(prog=prog))

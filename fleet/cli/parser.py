@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import argparse
 
+from fleet import __version__
 from fleet.cli import access, audit, diff, guardrails, pipeline, plan, promote, status, validate
 
 # In the order `--help` lists them.
 COMMANDS = (validate, plan, access, guardrails, diff, status, audit, promote, pipeline)
+COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
 
-def build() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m fleet", description="Offline tools for the app-of-apps catalog.")
+def build(prog: str = "python -m fleet") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Offline tools for the app-of-apps catalog.")
+    parser.add_argument("--version", action="version", version=f"{COMMAND} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)

@@ -74,14 +74,9 @@ def _selection(args: argparse.Namespace) -> promote.Selection:
 
 def _source_environment(source: tuple[Catalog, FleetState], args: argparse.Namespace) -> Any:
     """The source environment as `fleet status` sees it (read-only list calls)."""
-    try:
-        from fleet.io import cluster as status_reader
-        from fleet.status import report as status
-    except ImportError:
-        raise UsageError(
-            "--require-healthy reads the source environment through `fleet status`, which this version "
-            "does not have yet; promote without it and check the source environment by hand"
-        ) from None
+    from fleet.io import cluster as status_reader  # a UsageError without the `status` extra
+    from fleet.status import report as status
+
     catalog, state = source
     context = args.context or catalog.cluster.context
     try:

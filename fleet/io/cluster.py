@@ -18,16 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from kubernetes import config
-from kubernetes.client.api_client import ApiClient
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
-from urllib3.exceptions import HTTPError
 
 from fleet.apis.argocd import ARGOCD_KINDS
 from fleet.apis.kubernetes import READ_KINDS
 from fleet.render.state import FleetState
 from fleet.status import report as status
+from fleet.text.problems import UsageError
+
+try:  # the optional extra: the offline commands install and run without it
+    from kubernetes import config
+    from kubernetes.client.api_client import ApiClient
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+    from urllib3.exceptions import HTTPError
+except ModuleNotFoundError as missing:
+    raise UsageError(
+        f"reading a cluster needs the Kubernetes client, which is not installed ({missing.name}): "
+        "pip install 'app-of-apps[status]'"
+    ) from None
 
 PAGE = 500  # objects per list call; the API server pages larger lists with continue tokens
 TIMEOUT = (5, 60)  # seconds: connect, read
