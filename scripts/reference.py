@@ -447,6 +447,8 @@ def guardrails_page() -> str:
 SCHEMAS: dict[str, str] = {
     "catalog.v1.json": "a catalog (`stacks/*.yaml`): generated from `fleet/catalog/models.py`; your editor checks "
     "the catalog against it as you type ([set-up](../team-guide.md#editor-set-up))",
+    "validate.v1.json": "`fleet validate --format json`: every catalog given, valid or with its problems (file, "
+    "line, column, path, reason, rule): generated from `fleet/reports/findings.py`",
     "diff.v1.json": "`fleet diff --format json` and `fleet promote --format json`: generated from `fleet/reports/diff.py`",
     "audit.v1.json": "`fleet audit --format json` (`kind`: `audit-log` or `access-as-of`): generated from "
     "`fleet/history/audit.py`",
