@@ -318,6 +318,13 @@ teams:
   - apps:
       - source: {revision: --upload-pack=touch /tmp/x}
 """,
+    "argocd-repo-owned": """
+teams:
+  - apps:
+      - source: {repo: https://github.com/acme/checkout-deploy}
+  - apps:
+      - source: {repo: https://github.com/Acme/checkout-deploy.git}
+""",
     "argocd-sync-windows": """
 teams:
   - sync_windows: [{kind: deny, schedule: "0 18 * * 5", duration: 62h, applications: [indexer]}]
@@ -449,6 +456,10 @@ SCHEMAS: dict[str, str] = {
     "the catalog against it as you type ([set-up](../team-guide.md#editor-set-up))",
     "validate.v1.json": "`fleet validate --format json`: every catalog given, valid or with its problems (file, "
     "line, column, path, reason, rule): generated from `fleet/reports/findings.py`",
+    "platform.v1.json": "a catalog folder's platform file (`stacks/<env>/platform.yaml`): the catalog without "
+    "`teams`, generated from `fleet/catalog/models.py`",
+    "team.v1.json": "a catalog folder's team file (`stacks/<env>/teams/<team>.yaml`): one team, generated from "
+    "`fleet/catalog/models.py`",
     "diff.v1.json": "`fleet diff --format json` and `fleet promote --format json`: generated from `fleet/reports/diff.py`",
     "audit.v1.json": "`fleet audit --format json` (`kind`: `audit-log` or `access-as-of`): generated from "
     "`fleet/history/audit.py`",

@@ -242,7 +242,7 @@ def test_a_deep_semantic_problem_comes_with_its_line(tmp_path: Path) -> None:
     the file, not a count of list items by hand."""
     teams = "".join(
         SEARCH_TEAM.replace("search", f"team{i}").replace("indexer", "first")
-        + "      - name: second\n        source: {repo: https://github.com/acme/x, path: x}\n"
+        + f"      - name: second\n        source: {{repo: https://github.com/acme/team{i}-other, path: x}}\n"
         + "        aws:\n          statements:\n            - actions: [s3:GetObject]\n"
         + f'              resources: ["arn:aws:s3:::someone-elses-{i}"]\n'
         for i in range(4)
@@ -280,3 +280,27 @@ def test_yaml_problems_carry_their_own_position(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert (problem.path, problem.line, problem.column) == ("aws.region", 8, 3)
     assert "duplicate key (lines 7 and 8)" in problem.reason
+
+
+def test_a_problem_in_a_catalog_folder_is_placed_in_its_own_file(tmp_path: Path) -> None:
+    """In a catalog folder, the line and column are those of the team's own file."""
+    folder = tmp_path / "dev"
+    (folder / "teams").mkdir(parents=True)
+    platform = TEXT[: TEXT.index("teams:\n")]
+    (folder / "platform.yaml").write_text(platform)
+    payments = TEXT[TEXT.index("  - name: payments") : TEXT.index("  - name: search")]
+    search = SEARCH_TEAM.replace("owners: [carol@acme.example]", "owners: [carol]")
+
+    def team_file(block: str) -> str:  # "  - name: x\n    owners: …" -> "name: x\nowners: …"
+        first, *rest = block.splitlines(True)
+        return first.replace("  - ", "", 1) + "".join(line[4:] for line in rest)
+
+    (folder / "teams" / "payments.yaml").write_text(team_file(payments))
+    (folder / "teams" / "search.yaml").write_text(team_file(search))
+    with pytest.raises(CatalogError) as caught:
+        load(folder)
+    (problem,) = caught.value.problems
+    team_file = folder / "teams" / "search.yaml"
+    assert (problem.source, problem.path) == (str(team_file), "owners[0]")
+    assert (problem.line, problem.column) == _position(team_file.read_text(), "carol]")
+    assert caught.value.lines()[0].startswith(f"{team_file}:{problem.line}:{problem.column}: owners[0]: ")

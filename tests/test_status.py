@@ -34,7 +34,7 @@ from fleet.status import formats as status_formats
 from fleet.status import html as status_html
 from fleet.status import report as status
 from tests import status_scenario as scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shipped
 from tests.test_access_html import chromium, needs_chromium
 from tests.test_markdown import _LIVE, render
 
@@ -539,7 +539,7 @@ def kubeconfig(tmp_path: Path, server: str, context: str = "acme-dev") -> Path:
 
 def test_an_unreachable_api_server_exits_2_naming_context_and_server(tmp_path: Path) -> None:
     config = kubeconfig(tmp_path, "https://127.0.0.1:9")  # nothing listens on the discard port
-    result = fleet("status", "stacks/dev.yaml", "--kubeconfig", str(config))
+    result = fleet("status", shipped("dev"), "--kubeconfig", str(config))
     assert result.returncode == 2, result.stderr
     assert "environment dev (context acme-dev, https://127.0.0.1:9)" in result.stderr
     assert "cannot reach the API server" in result.stderr
@@ -557,7 +557,7 @@ def test_an_unreachable_api_server_exits_2_naming_context_and_server(tmp_path: P
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     config = kubeconfig(tmp_path, "https://127.0.0.1:9")
-    result = fleet("status", "stacks/dev.yaml", "--kubeconfig", str(config), *args)
+    result = fleet("status", shipped("dev"), "--kubeconfig", str(config), *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -565,7 +565,7 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 
 def test_two_catalogs_of_one_environment_are_refused(tmp_path: Path) -> None:
     result = fleet(
-        "status", "stacks/dev.yaml", "stacks/dev.yaml", "--kubeconfig", str(kubeconfig(tmp_path, "https://127.0.0.1:9"))
+        "status", shipped("dev"), shipped("dev"), "--kubeconfig", str(kubeconfig(tmp_path, "https://127.0.0.1:9"))
     )
     assert result.returncode == 2
     assert "environment dev is given by more than one catalog" in result.stderr

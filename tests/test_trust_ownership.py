@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from fleet.catalog import tenancy
 from fleet.compiler import load_state, validate
@@ -289,3 +290,179 @@ def test_projects_wait_for_their_namespaces_and_nothing_is_adopted() -> None:
         assert wanted <= set(projects[team_state.name].dependencies), team_state.name
     (provider,) = run.of_type("pulumi:providers:kubernetes")
     assert provider.inputs.get("upsertExistingObjects") in (False, "false"), provider.inputs
+
+
+# --- 2. repositories belong to one team ---------------------------------------------------------
+def repo(url: str, index: int = 1) -> Mutation:
+    return lambda d: team(d, index)["apps"][0]["source"].update(repo=url)
+
+
+def ref_source(url: str, index: int = 1) -> Mutation:
+    """The team's first app becomes multi-source: its chart values from `url` as `$values/…`."""
+
+    def mutate(d: dict[str, Any]) -> None:
+        app = team(d, index)["apps"][0]
+        own = app.pop("source")
+        app["sources"] = [
+            {**own, "helm": {"value_files": ["$values/indexer.yaml"]}},
+            {"repo": url, "revision": "main", "ref": "values"},
+        ]
+
+    return mutate
+
+
+def share(*urls: str) -> Mutation:
+    return lambda d: d["argocd"].update(shared_repos=list(urls))
+
+
+def allow(*entries: str) -> Mutation:
+    return lambda d: d["argocd"].update(allowed_repos=list(entries))
+
+
+REPO_OWNED = "argocd-repo-owned"
+SEARCH_REPO = "teams[1].apps[0].source.repo"
+PAYMENTS = "https://github.com/acme/checkout-deploy"
+# payments deploys from PAYMENTS (BASE); search tries to deploy from it in every spelling.
+REPO_ATTACKS: list[tuple[str, Mutation, str, str]] = [
+    *[
+        (f"search deploys from payments' repository as {url}", repo(url), SEARCH_REPO, REPO_OWNED)
+        for url in [
+            PAYMENTS,
+            PAYMENTS + ".git",
+            PAYMENTS + "/",
+            PAYMENTS + ".git/",
+            "https://GitHub.com/Acme/Checkout-Deploy",
+            "https://github.com:443/acme/checkout-deploy",
+            "https://github.com/acme//checkout-deploy",
+        ]
+    ],
+    (
+        "search deploys from it over ssh",
+        both(
+            allow("https://github.com/acme/", "git@github.com:acme/"), repo("git@github.com:acme/checkout-deploy.git")
+        ),
+        SEARCH_REPO,
+        REPO_OWNED,
+    ),
+    ("payments is told too", repo(PAYMENTS), "teams[0].apps[0].source.repo", REPO_OWNED),
+    (
+        "search reads $ref values from payments' repository",
+        ref_source(PAYMENTS),
+        "teams[1].apps[0].sources[1].repo",
+        REPO_OWNED,
+    ),
+    (
+        "a shared entry that shares a whole allowed prefix",
+        share("https://github.com/acme/"),
+        "argocd.shared_repos[0]",
+        REPO_OWNED,
+    ),
+    ("a shared entry that shares a whole host", share("https://github.com/"), "argocd.shared_repos[0]", REPO_OWNED),
+    (
+        "a shared entry with a glob",
+        share("https://github.com/acme/*"),
+        "argocd.shared_repos[0]",
+        "argocd-repo-allow-list",
+    ),
+    (
+        "a shared entry outside the allow-list",
+        share("https://github.com/evil/x"),
+        "argocd.shared_repos[0]",
+        "argocd-repo-allow-list",
+    ),
+]
+
+REPO_NEIGHBOURS: list[tuple[str, Mutation]] = [
+    ("a repository with a similar name", repo("https://github.com/acme/checkout-deploy-search")),
+    ("its own repository in another spelling", repo("https://github.com/acme/Search-Deploy.git")),
+    ("$ref values from its own repository", ref_source("https://github.com/acme/search-config")),
+    ("a repository the platform shares", both(share(PAYMENTS), repo(PAYMENTS))),
+    ("a shared repository in another spelling", both(share(PAYMENTS + ".git"), repo(PAYMENTS + "/"))),
+    (
+        "a shared prefix holding platform charts",
+        both(
+            share("https://github.com/acme/charts/"),
+            repo("https://github.com/acme/charts/web", 0),
+            repo("https://github.com/acme/charts/web"),
+        ),
+    ),
+    (
+        "two apps of one team from one repository",
+        lambda d: team(d)["apps"].append({**team(d)["apps"][0], "name": "checkout-2", "aws": None}),
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "path", "rule"), [a[1:] for a in REPO_ATTACKS], ids=[a[0] for a in REPO_ATTACKS])
+def test_repository_attempt_is_refused(mutate: Mutation, path: str, rule: str) -> None:
+    lines = problems(mutate)
+    assert refused(lines, path, rule), lines
+
+
+@pytest.mark.parametrize("mutate", [n[1] for n in REPO_NEIGHBOURS], ids=[n[0] for n in REPO_NEIGHBOURS])
+def test_repository_neighbour_is_accepted(mutate: Mutation) -> None:
+    assert problems(mutate) == []
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        # What Argo CD's NormalizeGitURL makes equal (case, one trailing .git, scp-like ssh) ...
+        ("https://github.com/Acme/X", "https://github.com/acme/x", True),
+        ("https://github.com/acme/x.git", "https://github.com/acme/x", True),
+        ("git@github.com:acme/x.git", "ssh://git@github.com/acme/x", True),
+        # ... and what the code host serves as the same repository though Argo CD keeps them apart.
+        ("https://github.com/acme/x/", "https://github.com/acme/x", True),
+        ("https://github.com/acme/x.git/", "https://github.com/acme/x", True),
+        ("https://token@github.com/acme/x", "https://github.com/acme/x", True),
+        ("git@github.com:acme/x", "https://github.com/acme/x", True),
+        # Other repositories stay other.
+        ("https://github.com/acme/x", "https://github.com/acme/x-deploy", False),
+        ("https://github.com/acme/x", "https://gitlab.com/acme/x", False),
+        ("https://github.com:8443/acme/x", "https://github.com/acme/x", False),
+    ],
+)
+def test_repository_urls_compare_as_the_repository_they_name(left: str, right: str, same: bool) -> None:
+    assert (tenancy.repo_key(left) == tenancy.repo_key(right)) is same
+
+
+def test_only_the_owner_gets_a_credential_for_its_repository() -> None:
+    """With GitHub Apps, each team's project-scoped credential is for its own repositories; a
+    shared one gives each project its own credential (Argo CD ≥ 2.12 picks the Application's
+    project's, falling back only to unscoped ones)."""
+
+    def apps(d: dict[str, Any]) -> None:
+        d["argocd"]["repo_credentials"] = {"secret_store": "platform-secrets"}
+        for i, app_id in ((0, 11), (1, 22)):
+            team(d, i)["github_app"] = {"app_id": app_id, "installation_id": app_id * 10}
+
+    data = copy.deepcopy(BASE)
+    apps(data)
+    share(PAYMENTS)(data)
+    repo(PAYMENTS)(data)
+    state = render(validate(data, "catalog.yaml"))
+    credentials = {
+        (m.obj["spec"]["target"]["template"]["data"]["project"], m.obj["spec"]["target"]["template"]["data"]["url"])
+        for t in state.teams
+        for m in t.repo_credentials
+    }
+    assert credentials == {("payments", PAYMENTS), ("search", PAYMENTS)}
+    assert refused(problems(lambda d: (apps(d), repo(PAYMENTS)(d))), SEARCH_REPO, REPO_OWNED)
+
+
+def test_argocd_has_no_project_scoped_credentials_switch_yet() -> None:
+    """Issue 21 asks for `permitOnlyProjectScopedCredentials` on every AppProject. Argo CD has no
+    such field up to the vendored release (v3.6.0): the API server would prune it, and the
+    project would claim a protection it does not have, so the program does not set it. What
+    holds instead: since v2.12 Argo CD gives an Application the repository credential of its own
+    project (or an unscoped one), never another project's; every credential this program renders
+    is project-scoped; and no two teams share a repository unless the platform says so. When a
+    vendored CRD gains the field, this fails: set it in fleet/render/layers.py and test it."""
+    crd = yaml.safe_load((ROOT / "vendor" / "argocd" / "appproject-crd.yaml").read_text())
+    (version,) = crd["spec"]["versions"]
+    fields = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+    assert "permitOnlyProjectScopedClusters" in fields  # the lookup reads the real schema
+    assert "permitOnlyProjectScopedCredentials" not in fields
+    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    for t in state.teams:
+        assert set(t.project.obj["spec"]) <= set(fields), t.name

@@ -90,6 +90,26 @@ def test_no_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert caught.value.code == 2
 
 
+def test_a_file_of_a_catalog_folder_is_judged_with_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a pre-commit hook passes for a commit that changes two files of one folder: the
+    folder is judged once (a team file alone is no catalog)."""
+    data = yaml.safe_load(GOOD.read_text())
+    folder = tmp_path / "stacks" / "dev"
+    (folder / "teams").mkdir(parents=True)
+    (folder / "platform.yaml").write_text(yaml.safe_dump({k: v for k, v in data.items() if k != "teams"}))
+    for team in data["teams"]:
+        (folder / "teams" / f"{team['name']}.yaml").write_text(yaml.safe_dump(team))
+    code, out, err = _validate(capsys, str(folder / "teams" / "web.yaml"), str(folder / "platform.yaml"))
+    assert (code, err) == (0, "")
+    assert out == f"{folder}: valid: 1 teams, 1 apps, 1 namespaces, 1 IAM roles\n"
+    (folder / "teams" / "web.yaml").write_text(yaml.safe_dump({**data["teams"][0], "descripton": "x"}))
+    code, _, err = _validate(capsys, str(folder / "teams" / "web.yaml"))
+    assert code == 1
+    assert re.match(rf"{re.escape(str(folder / 'teams' / 'web.yaml'))}:[0-9]+:1: descripton: unknown field", err)
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 def test_json_names_file_line_column_path_reason_and_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = _copy(tmp_path, GOOD, "good.yaml")

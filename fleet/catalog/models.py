@@ -33,6 +33,10 @@ REPO = re.compile(r"^(https://[^\s/]+(/\S*)?|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\
 HELM_CHART = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 SOURCE_REF = re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$")  # what `$<ref>/` may name
 NAME_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*)?$")
+# A code host's handle as CODEOWNERS names an owner: @user, or @organization/team (GitHub:
+# user and organization names of letters, digits and single hyphens, at most 39; team slugs of
+# letters, digits, '-' and '_').
+CODE_OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,99})?$")
 KUSTOMIZE_IMAGE = re.compile(r"^[^\s=]+(=[^\s=]+)?$")  # name, name=new[:tag|@digest], name:tag
 HELM_RELEASE_MAX = 53  # Helm's limit: release names become label values with suffixes
 
@@ -106,6 +110,13 @@ Quantity = Annotated[
 ]
 PolicyArn = Annotated[
     str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)"), _pattern(POLICY_ARN)
+]
+CodeOwners = Annotated[
+    tuple[
+        Annotated[str, _matching(CODE_OWNER, "a code host handle (@user or @organization/team)"), _pattern(CODE_OWNER)],
+        ...,
+    ],
+    AfterValidator(_unique),
 ]
 
 
@@ -222,6 +233,8 @@ class ArgoCD(Strict):
     """Argo CD's namespace (a DNS label): it holds the AppProjects and Applications, and is never a destination."""
     allowed_repos: Annotated[tuple[str, ...], Field(min_length=1)]
     """Repository URL prefixes ending in `/`, or exact URLs; a Helm repository served at a host root (`https://charts.jetstack.io`) only exactly, never a host as a prefix. Every app source must be inside one."""
+    shared_repos: tuple[str, ...] = ()
+    """Repositories more than one team may use (shared charts, a platform registry): exact URLs, or prefixes ending in `/`. Every other repository belongs to the one team whose apps use it (compared as the repository a URL names: case, `.git`, a trailing `/`, the scheme and user do not make another one)."""
     # argocd-rbac-cm keys the fleet owns (a server-side apply patch; other keys stay as installed):
     # `scopes`: the OIDC claims Argo CD reads group names from; the Okta groups must arrive in one.
     sso_scopes: Annotated[
@@ -715,6 +728,8 @@ class Team(Strict):
     """The team's GitHub App: Argo CD reads each repository of the team's apps with its installation tokens (one hour), through a project-scoped credential per repository."""
     sync_windows: tuple[SyncWindow, ...] = ()
     """Argo CD sync windows in the team's AppProject: when the team's apps may (`allow`) or may not (`deny`) sync; over the team's own apps only."""
+    code_owners: CodeOwners = ()
+    """Code host handles (`@user`, `@organization/team`) who review the team's file: its line in `.github/CODEOWNERS` (`python -m fleet codeowners`); none: the platform reviews it."""
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:
@@ -758,6 +773,8 @@ class Catalog(Strict):
     """What every namespace and app gets unless it overrides it."""
     guardrails: Guardrails = Guardrails()
     """What the catalog may tighten in the guardrails."""
+    code_owners: CodeOwners = ()
+    """Code host handles (`@user`, `@organization/team`) who review the platform's files and the code: `.github/CODEOWNERS` gives them `*` and the environment's folder (`python -m fleet codeowners`, which requires it)."""
     teams: tuple[Team, ...]
     """The teams; names unique."""
     # A partial catalog (fleet.compiler: some teams failed validation and are None): the names

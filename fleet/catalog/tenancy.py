@@ -1,10 +1,14 @@
-"""Who owns what, by rule rather than by a list of bad names: namespaces (issue 21).
+"""Who owns what, by rule rather than by a list of bad names: namespaces, repositories (issue 21).
 
 A team's namespace carries the team's ownership in its name: it is the team's name, or starts
 with the team's name and a `-`; or the platform grants it to the team explicitly
 (`cluster.namespace_grants`). When two teams' names both prefix a namespace (`a` and `a-b` for
 `a-b-c`), the longer name owns it. Nothing else is a team's, whatever its name: an add-on's
 namespace (`gpu-operator`, `jenkins`) carries no team's ownership and so is nobody's to claim.
+
+A repository belongs to the one team whose apps deploy from it (or read `$ref` values from it),
+unless the platform shares it (`argocd.shared_repos`); URLs are compared as the repository they
+name (`repo_key`), not as text.
 
 The same facts judge the catalog (`fleet validate`), the rendered and any stack's Namespaces
 and Argo CD destinations (the policy pack) and, as CEL, the API server's admission of the
@@ -13,7 +17,9 @@ fleet's Namespaces (`fleet.render.boundaries`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
 
 GRANTS_FIELD = "cluster.namespace_grants"
 
@@ -50,3 +56,45 @@ def ownership_problem(namespace: str, team: str, grants: Mapping[str, str], team
     if owner != team:
         return f"{namespace!r} is named as team {owner!r}'s ({owner!r} or {owner + '-…'!r}), not team {team!r}'s"
     return None
+
+
+# --- repositories ---------------------------------------------------------------------------
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://(.*)$")
+_DEFAULT_PORTS = frozenset({"", "22", "80", "443"})
+
+
+def repo_key(url: str) -> str:
+    """The repository a URL names, for ownership: two URLs with the same key are one repository.
+
+    Argo CD compares repository URLs with `git.NormalizeGitURL` (argo-cd util/git/git.go): it
+    trims spaces, lower-cases the whole URL (host and path), turns `user@host:path` into
+    `user@host/path`, trims one trailing `.git` and drops a leading `ssh://`; it keeps a trailing
+    `/`, the user and the port. The code host serves one repository under more spellings than
+    that, so the key is coarser, never finer: no scheme (https, ssh, scp-like, oci), no user, no
+    default port, no trailing `/` or `.git` (repeatedly), no repeated `/`, percent-decoded.
+    """
+    value = url.strip().lower()
+    match = _SCHEME.match(value)
+    rest = match.group(2) if match is not None else value.replace(":", "/", 1)  # else scp-like: [user@]host:path
+    authority, _, path = rest.partition("/")
+    authority = authority.rpartition("@")[2]
+    host, _, port = authority.partition(":")
+    path = unquote(path)
+    while True:
+        trimmed = path.rstrip("/").removesuffix(".git")
+        if trimmed == path:
+            break
+        path = trimmed
+    path = re.sub(r"/{2,}", "/", path).strip("/")
+    return f"{host}{'' if port in _DEFAULT_PORTS else ':' + port}/{path}"
+
+
+def repo_shared(url: str, shared: Iterable[str]) -> bool:
+    """Whether the platform shares `url`: an exact entry names the same repository, or a
+    prefix entry (ending in '/') holds it."""
+    key = repo_key(url)
+    for entry in shared:
+        entry_key = repo_key(entry)
+        if key == entry_key or (entry.endswith("/") and key.startswith(entry_key.rstrip("/") + "/")):
+            return True
+    return False

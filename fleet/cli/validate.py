@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fleet.catalog.folder import PLATFORM_FILE, TEAMS_DIR, team_of
 from fleet.cli import exits
 from fleet.compiler import load_state
 from fleet.render.state import FleetState
@@ -23,7 +24,13 @@ def add_parser(sub: Any) -> None:
         "catalog at once: FILE:LINE:COLUMN: path: reason. Several catalogs may be given (a pre-commit hook "
         "passes the files it changed). Exit 0: all valid; 1: a problem; 2: a file could not be read.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="catalogs: stacks/dev.yaml, stacks/*.yaml")
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="catalogs: folders (stacks/dev) or files (stacks/dev.yaml, stacks/*.yaml)",
+    )
     p.add_argument(
         "--format",
         choices=findings.FORMATS,
@@ -42,6 +49,20 @@ def summary(state: FleetState) -> str:
     return f"valid: {len(state.teams)} teams, {apps} apps, {namespaces} namespaces, {roles} IAM roles"
 
 
+def catalog_of(path: Path) -> Path:
+    """The catalog a path belongs to: a catalog folder's platform file or team file is judged
+    with its folder (a pre-commit hook passes the files a commit changed, and a team file
+    alone is no catalog); anything else is a catalog itself."""
+    if not path.is_file():
+        return path
+    parent = path.parent
+    if path.name == PLATFORM_FILE and (parent / TEAMS_DIR).is_dir():
+        return parent
+    if parent.name == TEAMS_DIR and team_of(f"{TEAMS_DIR}/{path.name}") and (parent.parent / PLATFORM_FILE).is_file():
+        return parent.parent
+    return path
+
+
 def judge(path: Path) -> findings.FileResult:
     """One catalog: valid, its problems, or why it could not be read."""
     try:
@@ -54,7 +75,7 @@ def judge(path: Path) -> findings.FileResult:
 
 
 def run(args: argparse.Namespace) -> int:
-    results = [judge(path) for path in dict.fromkeys(args.files)]
+    results = [judge(path) for path in dict.fromkeys(catalog_of(path) for path in args.files)]
     if args.format == "text":
         out, err = findings.text(results)
         sys.stdout.write(out)

@@ -1,4 +1,4 @@
-"""Ownership across teams, judged on the whole environment (issue 21): namespaces.
+"""Ownership across teams, judged on the whole environment (issue 21): namespaces, repositories.
 
 Each finding follows from who owns what (`fleet.catalog.tenancy`), never from a list of bad
 names: a namespace that carries no team's ownership is nobody's to claim, whatever it is called.
@@ -6,15 +6,18 @@ names: a namespace that carries no team's ownership is nobody's to claim, whatev
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from fleet.catalog import tenancy
 from fleet.catalog.models import Catalog, present, team_names
 from fleet.guardrails import argocd
 from fleet.guardrails.base import Rule
-from fleet.guardrails.catalog import RESERVED_NAMESPACE
+from fleet.guardrails.catalog import REPO_ALLOW_LIST, RESERVED_NAMESPACE
 from fleet.guardrails.kubernetes import NAMESPACE_OWNERSHIP
-from fleet.text.problems import Problem
+from fleet.text.problems import Path, Problem, format_path
+
+REPO_OWNED = "argocd-repo-owned"
 
 
 def _problem(path: list[str | int], reason: str, rule: str) -> Problem:
@@ -49,9 +52,61 @@ def namespace_ownership(catalog: Catalog) -> Iterator[Problem]:
             yield _problem(path, f"never a team namespace: {reason}", RESERVED_NAMESPACE)
 
 
-RULES: tuple[Rule, ...] = ()  # the resource rule of the same id is in fleet.guardrails.kubernetes
+def repository_ownership(catalog: Catalog) -> Iterator[Problem]:
+    """A repository belongs to one team: every source counts, `$ref` value sources included.
+    Two teams naming one repository (in any spelling) are both told, unless the platform shares it."""
+    shared = catalog.argocd.shared_repos
+    uses: dict[str, list[tuple[str, str, Path]]] = defaultdict(list)  # key -> (team, url, path)
+    for t, team in present(catalog.teams):
+        for a, app in present(team.apps):
+            for where, source in app.all_sources():
+                if not tenancy.repo_shared(source.repo, shared):
+                    uses[tenancy.repo_key(source.repo)].append(
+                        (team.name, source.repo, ["teams", t, "apps", a, *where, "repo"])
+                    )
+    for items in uses.values():
+        for name, url, path in items:
+            others = [(o_name, o_url, o_path) for o_name, o_url, o_path in items if o_name != name]
+            if others:
+                o_name, o_url, o_path = others[0]
+                yield _problem(
+                    list(path),
+                    f"{url!r} is the repository team {o_name!r} deploys from ({o_url!r} at {format_path(o_path)}): "
+                    "a repository belongs to one team; only the platform shares one (argocd.shared_repos)",
+                    REPO_OWNED,
+                )
+    for i, entry in enumerate(shared):
+        path: list[str | int] = ["argocd", "shared_repos", i]
+        if (problem := argocd.repo_url_problem(entry)) is not None:
+            yield _problem(path, problem, REPO_ALLOW_LIST)
+        elif not argocd.repo_path(entry):
+            yield _problem(path, f"{entry!r} shares a whole host; name the shared repositories", REPO_OWNED)
+        elif not argocd.repo_allowed(entry, catalog.argocd.allowed_repos):
+            yield _problem(path, f"{entry!r} is outside argocd.allowed_repos", REPO_ALLOW_LIST)
+        elif entry.endswith("/") and any(
+            tenancy.repo_key(allowed) == tenancy.repo_key(entry) or tenancy.repo_shared(allowed, [entry])
+            for allowed in catalog.argocd.allowed_repos
+            if allowed.endswith("/")
+        ):
+            yield _problem(
+                path,
+                f"{entry!r} shares every repository of an argocd.allowed_repos prefix: no repository would belong to a team",
+                REPO_OWNED,
+            )
 
-CHECKS = (namespace_ownership,)
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        REPO_OWNED,
+        "a repository (compared as Argo CD and the code host see it) belongs to one team's apps, $ref sources included; "
+        "only the platform shares one",
+        "argo-cd util/git NormalizeGitURL; argo-cd projects.md (project-scoped repositories, v2.12 credential lookup)",
+        (),
+        lambda props, settings: iter(()),
+    ),
+)  # the resource rule k8s-namespace-ownership is in fleet.guardrails.kubernetes
+
+CHECKS = (namespace_ownership, repository_ownership)
 
 
 def check(catalog: Catalog) -> list[Problem]:

@@ -6,6 +6,11 @@ match by prefix, so `…/checkout` would also serve another team's `…/checkout
 mints an installation token from the App's private key whenever it fetches; the token expires
 within the hour and reaches only the repositories the App is installed on.
 
+Argo CD v2.12 or later is needed for the scoping to hold: from it, an Application gets the
+credential of its own project for a URL (falling back only to unscoped ones); before it, the
+first secret matching the URL served every project. `argocd-repo-owned` keeps two teams from
+naming one repository unless the platform shares it.
+
 The private key never passes through the catalog, the program or the Pulumi state: an
 ExternalSecret (External Secrets Operator) copies it from the platform's secret store
 (`argocd.repo_credentials.secret_store`) into the Secret Argo CD reads. Its key in the store is
