@@ -529,7 +529,7 @@ def test_pipeline_steps(
     comment = (written / "review.md").read_text()
     assert comment.startswith("<!-- app-of-apps-review -->\n## app-of-apps review")
     assert f"**{repo['group']}: +1 / -0**\n\n- + {RULE}\n" in _plain(comment)
-    assert (written / "outputs.txt").read_text() == "catalog_only=true\nwarnings=0\ninvalid=[]\n"
+    assert (written / "outputs.txt").read_text() == 'catalog_only=true\nwarnings=0\ninvalid=[]\nstacks=["dev"]\n'
 
     overlay, overlaid = _same_files(
         installed,
