@@ -16,14 +16,19 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -c constraints.txt -e '.[status,pulumi]'
 	touch $(STAMP)
 
-## Render every stacks/*.yaml offline into build/plan/<environment>/
+# Every catalog: a one-file catalog stacks/<env>.yaml, or a folder stacks/<env>/ (platform.yaml, teams/).
+CATALOGS = $(wildcard stacks/*.yaml) $(patsubst %/platform.yaml,%,$(wildcard stacks/*/platform.yaml))
+
+## Render every catalog under stacks/ offline into build/plan/<environment>/
 plan: $(STAMP)
-	@set -e; for catalog in stacks/*.yaml; do \
+	@set -e; for catalog in $(CATALOGS); do \
 		$(BIN)/python -m fleet plan "$$catalog" --out 'build/plan/{environment}'; \
 	done
 
+## Validate every catalog, and check that .github/CODEOWNERS is what they say
 validate: $(STAMP)
-	@set -e; for catalog in stacks/*.yaml; do $(BIN)/python -m fleet validate "$$catalog"; done
+	@set -e; for catalog in $(CATALOGS); do $(BIN)/python -m fleet validate "$$catalog"; done
+	@$(BIN)/python -m fleet codeowners --check
 
 ## Unit tests, the program under the mock engine, the referees
 test: $(STAMP)

@@ -1,4 +1,4 @@
-"""File → validated Catalog, or a CatalogError carrying every problem found."""
+"""File or folder → validated Catalog, or a CatalogError carrying every problem found."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from pydantic import BaseModel, ValidationError
 
 from fleet import guardrails
 from fleet.catalog import checks
+from fleet.catalog.folder import CatalogFiles, assemble, read_catalog, relocate
 from fleet.catalog.models import App, Catalog, Team
 from fleet.guardrails import limits
 from fleet.render.layers import render
 from fleet.render.resources import desired_resources
 from fleet.render.state import FleetState
 from fleet.text.problems import CatalogError, Problem, format_path
-from fleet.text.yaml_io import parse, read_text
+from fleet.text.yaml_io import parse
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -134,11 +135,12 @@ def _partial(data: dict[str, Any]) -> Catalog | None:
     return _valid(Catalog, data, teams=tuple(teams))
 
 
-def validate(data: Any, source: str) -> Catalog:
-    """Validate parsed YAML: shape, consistency and guardrails, every problem in one report."""
+def _checked(data: Any) -> tuple[Catalog | None, list[Problem]]:
+    """Shape, consistency and guardrails of parsed YAML: the catalog (None if its shape is
+    wrong) and every problem found, at paths of the one-file form (`teams[1].apps[0]…`)."""
     if not isinstance(data, dict):
         kind = type(data).__name__
-        raise CatalogError(source, [Problem("(top level)", f"a catalog is a mapping of fields, not {kind}")])
+        return None, [Problem("(top level)", f"a catalog is a mapping of fields, not {kind}")]
     catalog: Catalog | None
     unsafe = limits.unsafe_text(data)
     try:
@@ -148,15 +150,47 @@ def validate(data: Any, source: str) -> Catalog:
         catalog, problems = _partial(data), [*unsafe, *_problems(err)]
     if catalog is not None:
         problems += [*checks.check(catalog), *guardrails.check_catalog(catalog)]
+    return (None if problems else catalog), problems
+
+
+def _by_name(catalog: Catalog) -> Catalog:
+    """Teams in the order of their names: what a folder (a file per team) gives, so that a
+    catalog renders the same plan, byte for byte, whether it is one file or a folder."""
+    return catalog.model_copy(update={"teams": tuple(sorted(catalog.teams, key=lambda team: team.name))})
+
+
+def validate(data: Any, source: str) -> Catalog:
+    """Validate parsed YAML: shape, consistency and guardrails, every problem in one report."""
+    catalog, problems = _checked(data)
     if problems:
         raise CatalogError(source, problems)
     assert catalog is not None
-    return catalog
+    return _by_name(catalog)
+
+
+def validate_files(files: CatalogFiles) -> Catalog:
+    """A catalog file or folder, validated as one environment; a folder's problems are each
+    told in their own file (the platform file, or the team's)."""
+    if not files.folder:
+        text = files.text()
+        assert text is not None
+        return validate(parse(text, files.label), files.label)
+    assembled = assemble(files)
+    problems = list(assembled.problems)
+    catalog: Catalog | None = None
+    if assembled.data is not None:
+        catalog, found = _checked(assembled.data)
+        if any(p.source for p in problems):  # a team file that could not be read is not "no teams"
+            found = [p for p in found if p.path != "teams"]
+        problems += relocate(found, assembled)
+    if problems or catalog is None:
+        raise CatalogError(files.label, problems)
+    return _by_name(catalog)
 
 
 def load(path: str | Path) -> Catalog:
-    source = str(path)
-    return validate(parse(read_text(path), source), source)
+    """A catalog file, or a catalog folder (platform.yaml and teams/<team>.yaml)."""
+    return validate_files(read_catalog(path))
 
 
 def settings_for(catalog: Catalog) -> guardrails.Settings:
@@ -178,19 +212,25 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
 
 
 def load_state(path: str | Path) -> tuple[Catalog, FleetState]:
-    """Load, validate and render; then judge the rendered resources with the same guardrails
-    the policy pack runs, so a template bug cannot ship what a catalog rule would refuse."""
-    return state_from_text(read_text(path), str(path))
+    """Load (a file or a folder), validate and render; then judge the rendered resources with
+    the same guardrails the policy pack runs, so a template bug cannot ship what a catalog rule
+    would refuse."""
+    return state_from_files(read_catalog(path))
 
 
 def state_from_text(text: str, source: str) -> tuple[Catalog, FleetState]:
-    """As load_state, for a catalog that is not a file (`git show REV:path`)."""
-    catalog = validate(parse(text, source), source)
+    """As load_state, for a one-file catalog that is not on disk (`git show REV:path`)."""
+    return state_from_files(CatalogFiles.single(source, text))
+
+
+def state_from_files(files: CatalogFiles) -> tuple[Catalog, FleetState]:
+    """As load_state, for a catalog already read (from the disk or from Git)."""
+    catalog = validate_files(files)
     state = render(catalog)
     violations = guardrails.check_resources(desired_resources(state), settings_for(catalog))
     if violations:
         raise CatalogError(
-            source,
+            files.label,
             [Problem(f"(rendered) {v.resource_type} {v.resource_name}", f"{v.message} [{v.rule}]") for v in violations],
         )
     return catalog, state

@@ -1,7 +1,8 @@
-"""Write every file that is generated from the code: the catalog's JSON Schema (both copies) and
-the reference pages of the docs site (docs/reference/). `make docs` runs it; tests fail when a
-committed file differs from what this writes, so a change of the models, the parsers or the
-guardrails that is not regenerated cannot land.
+"""Write every file that is generated from the code: the catalog's JSON Schemas (the one-file
+catalog's, a catalog folder's platform and team files'; both copies of each) and the reference
+pages of the docs site (docs/reference/). `make docs` runs it; tests fail when a committed file
+differs from what this writes, so a change of the models, the parsers or the guardrails that is
+not regenerated cannot land.
 
     .venv/bin/python scripts/generate_docs.py          # write
     .venv/bin/python scripts/generate_docs.py --check  # exit 1 and name the stale files
@@ -26,14 +27,14 @@ def _json(data: object) -> str:
 
 def generated() -> dict[Path, str]:
     """Every generated file, by path relative to the repository, with its content."""
-    catalog_schema = _json(schema.json_schema())
     from scripts import reference  # its examples come from the tests' cases
 
-    return {
-        Path("schemas") / schema.FILE_NAME: catalog_schema,
-        Path("fleet") / "catalog" / schema.FILE_NAME: catalog_schema,  # package data: the wheel ships it
-        **reference.pages(),
-    }
+    out: dict[Path, str] = {}
+    for name, generated_schema in schema.schemas().items():  # the catalog's, a folder's platform and team files'
+        text = _json(generated_schema)
+        out[Path("schemas") / name] = text
+        out[Path("fleet") / "catalog" / name] = text  # package data: the wheel ships it
+    return {**out, **reference.pages()}
 
 
 def stale() -> list[Path]:

@@ -454,6 +454,10 @@ def guardrails_page() -> str:
 SCHEMAS: dict[str, str] = {
     "catalog.v1.json": "a catalog (`stacks/*.yaml`): generated from `fleet/catalog/models.py`; your editor checks "
     "the catalog against it as you type ([set-up](../team-guide.md#editor-set-up))",
+    "platform.v1.json": "a catalog folder's platform file (`stacks/<env>/platform.yaml`): the catalog without "
+    "`teams`, generated from `fleet/catalog/models.py`",
+    "team.v1.json": "a catalog folder's team file (`stacks/<env>/teams/<team>.yaml`): one team, generated from "
+    "`fleet/catalog/models.py`",
     "diff.v1.json": "`fleet diff --format json` and `fleet promote --format json`: generated from `fleet/reports/diff.py`",
     "audit.v1.json": "`fleet audit --format json` (`kind`: `audit-log` or `access-as-of`): generated from "
     "`fleet/history/audit.py`",

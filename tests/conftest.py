@@ -9,7 +9,34 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = sorted((ROOT / "stacks").glob("*.yaml"))
+# The shipped catalogs: one file stacks/<env>.yaml, or a folder stacks/<env>/ (platform.yaml, teams/).
+STACKS = sorted([*(ROOT / "stacks").glob("*.yaml"), *(p.parent for p in (ROOT / "stacks").glob("*/platform.yaml"))])
+
+
+def catalog_path(env: str) -> Path:
+    """The shipped catalog of an environment: its folder (stacks/<env>/), else its one file."""
+    folder = ROOT / "stacks" / env
+    return folder if folder.is_dir() else ROOT / "stacks" / f"{env}.yaml"
+
+
+def shipped(env: str) -> str:
+    """The shipped catalog's path as the commands are given it from the repository: stacks/dev or stacks/dev.yaml."""
+    return catalog_path(env).relative_to(ROOT).as_posix()
+
+
+def one_file_text(env: str) -> str:
+    """The shipped catalog of an environment as one file (a folder joined, every comment kept)."""
+    from fleet.catalog.convert import join
+    from fleet.catalog.folder import read_folder
+
+    path = catalog_path(env)
+    if not path.is_dir():
+        return path.read_text()
+    files = read_folder(path)
+    teams = {e.path[len("teams/") : -len(".yaml")]: e.text or "" for e in files.entries if e.path.startswith("teams/")}
+    return join(files.text("platform.yaml") or "", teams)
+
+
 # The project's own copy of upstream data (vendor/*/SOURCE.md says where from, which version, licence).
 ARGOCD_CRDS = ROOT / "vendor" / "argocd"
 ESO_CRDS = ROOT / "vendor" / "external-secrets"

@@ -18,6 +18,7 @@ import yaml
 from kubernetes import config, dynamic
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
+from fleet.catalog.folder import catalog_data, read_catalog
 from fleet.compiler import load_state
 from fleet.render.state import FleetState
 
@@ -68,7 +69,7 @@ def derive(catalog: Path, environment: str) -> dict[str, Any]:
     """The catalog as another environment on the same API server: every team namespace and the
     Argo CD namespace get the environment as a suffix, so that two environments (and other
     tests' fleets) live side by side without sharing an object."""
-    data = yaml.safe_load(catalog.read_text())
+    data = catalog_data(read_catalog(catalog))  # a catalog file or folder, as one file's data
     data["environment"] = environment
     data["cluster"].pop("context", None)  # read through the kubeconfig's current context
     data["argocd"]["namespace"] = f"{data['argocd'].get('namespace', 'argocd')}-{environment}"

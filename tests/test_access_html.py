@@ -15,7 +15,7 @@ from fleet.catalog.models import Catalog
 from fleet.compiler import load_state
 from fleet.render.layers import render
 from fleet.reports import access, access_html, graph
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, catalog_path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_chromium = pytest.mark.skipif(
@@ -35,7 +35,7 @@ FLAGS = [
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _, state = load_state(ROOT / "stacks" / "prod.yaml")
+    _, state = load_state(catalog_path("prod"))
     path = tmp_path_factory.mktemp("html") / "access.html"
     path.write_text(access_html.page(state, access.matrix(state), graph.mermaid(state)), encoding="utf-8")
     return path

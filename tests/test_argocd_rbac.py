@@ -20,10 +20,10 @@ from fleet.render.state import FleetState, Manifest
 from fleet.reports import access, diff
 from fleet.reports import argocd_policy as argocd_rbac
 from fleet.text.problems import CatalogError
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, catalog_path
 
 Mutation = Callable[[dict[str, Any]], None]
-DEV = ROOT / "stacks" / "dev.yaml"
+DEV = catalog_path("dev")
 
 
 def problems(mutate: Mutation) -> list[tuple[str, str]]:

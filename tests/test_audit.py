@@ -23,7 +23,7 @@ from fleet.cli.main import run
 from fleet.history import audit
 from fleet.render.layers import render
 from fleet.reports import diff
-from tests.conftest import BASE, ROOT, STACKS
+from tests.conftest import BASE, ROOT, STACKS, one_file_text
 
 SCHEMA = json.loads((ROOT / "schemas" / "audit.v1.json").read_text())
 CHECKOUT_ROLE = "acme-dev-payments-checkout"
@@ -474,7 +474,7 @@ argocd:
         pytest.param(yaml.safe_dump(BASE, sort_keys=False), id="pyyaml-style"),
         pytest.param(yaml.safe_dump(BASE, default_flow_style=True), id="flow-style"),
         pytest.param(json.dumps(BASE), id="json"),
-        *(pytest.param(p.read_text(), id=p.stem) for p in STACKS),
+        *(pytest.param(one_file_text(p.stem.removesuffix(".yaml")), id=p.stem) for p in STACKS),
     ],
 )
 def test_snapshot_equals_the_whole_render(text: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from fleet.compiler import validate
 from fleet.text.problems import CatalogError
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, one_file_text, shipped
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -481,11 +481,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_duplicate_yaml_keys_are_refused(write_catalog) -> None:
-    text = (
-        (ROOT / "stacks" / "dev.yaml")
-        .read_text()
-        .replace("      - name: ledger\n", "      - name: ledger\n        name: ledger2\n", 1)
-    )
+    text = one_file_text("dev").replace("      - name: ledger\n", "      - name: ledger\n        name: ledger2\n", 1)
     path = write_catalog(text)
     result = _cli("validate", str(path))
     assert result.returncode == 1
@@ -519,7 +515,7 @@ def test_yaml_that_pyyaml_cannot_construct_is_bad_input(write_catalog, text: str
 def test_plan_into_a_file_is_a_usage_error(tmp_path) -> None:
     target = tmp_path / "taken"
     target.write_text("")
-    result = _cli("plan", "stacks/dev.yaml", "--out", str(target))
+    result = _cli("plan", shipped("dev"), "--out", str(target))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
 

@@ -16,7 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from fleet.catalog import models, schema
-from fleet.compiler import validate
+from fleet.compiler import load, validate
 from fleet.text.yaml_io import parse, read_text
 from tests.conftest import BASE, ROOT
 
@@ -26,27 +26,37 @@ SHIPPED = sorted(
 )
 
 
-def _validator() -> jsonschema.Draft202012Validator:
-    loaded = json.loads((ROOT / "schemas" / schema.FILE_NAME).read_text())
+def _validator(name: str = schema.FILE_NAME) -> jsonschema.Draft202012Validator:
+    loaded = json.loads((ROOT / "schemas" / name).read_text())
     jsonschema.Draft202012Validator.check_schema(loaded)
     return jsonschema.Draft202012Validator(loaded)
 
 
-def _errors(data: Any) -> list[str]:
+def _errors(data: Any, name: str = schema.FILE_NAME) -> list[str]:
     """One line per problem, as an editor shows it: inside an optional section (`anyOf` the
     section or null) the most relevant of its errors, not "is not valid under any schema"."""
     out = []
-    for error in _validator().iter_errors(data):
+    for error in _validator(name).iter_errors(data):
         branches = [e for e in error.context or () if e.schema != {"type": "null"}]  # a value was written
         shown = jsonschema.exceptions.best_match(branches) if branches else error
         out.append(f"{'.'.join(map(str, shown.absolute_path))}: {shown.message}")
     return out
 
 
-def test_both_copies_are_what_the_models_generate() -> None:
-    expected = json.loads(json.dumps(schema.json_schema()))
-    for copy_path in (ROOT / "schemas" / schema.FILE_NAME, ROOT / "fleet" / "catalog" / schema.FILE_NAME):
+@pytest.mark.parametrize("name", sorted(schema.schemas()))
+def test_both_copies_are_what_the_models_generate(name: str) -> None:
+    expected = json.loads(json.dumps(schema.schemas()[name]))
+    for copy_path in (ROOT / "schemas" / name, ROOT / "fleet" / "catalog" / name):
         assert json.loads(copy_path.read_text()) == expected, f"{copy_path}: run scripts/generate_docs.py"
+
+
+def _schema_of(path: Path) -> str:
+    """Which schema a shipped file names: a catalog folder's platform or team file's, or the one file's."""
+    if path.parent.name == "teams" and (path.parent.parent / "platform.yaml").is_file():
+        return schema.TEAM_FILE_NAME
+    if path.name == "platform.yaml" and (path.parent / "teams").is_dir():
+        return schema.PLATFORM_FILE_NAME
+    return schema.FILE_NAME
 
 
 def _catalogs() -> list[Path]:
@@ -55,18 +65,37 @@ def _catalogs() -> list[Path]:
 
 @pytest.mark.parametrize("path", _catalogs(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_catalog_names_the_schema_and_passes_it(path: Path) -> None:
+    name = _schema_of(path)
     first = path.read_text().splitlines()[0]
     found = SCHEMA_LINE.match(first)
-    assert found, f"{path}: the first line must be '# yaml-language-server: $schema=<path to {schema.FILE_NAME}>'"
+    assert found, f"{path}: the first line must be '# yaml-language-server: $schema=<path to {name}>'"
     target = (path.parent / found.group(1)).resolve()
-    assert target == (ROOT / "schemas" / schema.FILE_NAME).resolve(), target
+    assert target == (ROOT / "schemas" / name).resolve(), target
     data = parse(read_text(path), str(path))
-    assert _errors(data) == []
-    validate(data, str(path))  # and the models agree: a shipped catalog is valid
+    assert _errors(data, name) == []
+    if name == schema.FILE_NAME:
+        validate(data, str(path))  # and the models agree: a shipped catalog is valid
+    else:
+        load(path.parent if name == schema.PLATFORM_FILE_NAME else path.parent.parent)  # its folder is valid
+
+
+def test_a_folders_schemas_are_the_catalogs_split_in_two() -> None:
+    data = copy.deepcopy(BASE)
+    platform = {k: v for k, v in data.items() if k != "teams"}
+    assert _errors(platform, schema.PLATFORM_FILE_NAME) == []
+    assert _errors(data, schema.PLATFORM_FILE_NAME) == [
+        ": Additional properties are not allowed ('teams' was unexpected)"
+    ]
+    assert all(_errors(team, schema.TEAM_FILE_NAME) == [] for team in data["teams"])
+    assert _errors({**data["teams"][0], "organization": "evil"}, schema.TEAM_FILE_NAME) == [
+        ": Additional properties are not allowed ('organization' was unexpected)"
+    ]
 
 
 def test_the_walk_reaches_the_shipped_catalogs() -> None:
-    assert {p.relative_to(ROOT).as_posix() for p in _catalogs()} >= {"stacks/dev.yaml", "stacks/prod.yaml"}
+    found = {p.relative_to(ROOT).as_posix() for p in _catalogs()}
+    for env in ("dev", "prod"):
+        assert f"stacks/{env}.yaml" in found or f"stacks/{env}/platform.yaml" in found
 
 
 @pytest.mark.parametrize(

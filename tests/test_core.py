@@ -16,7 +16,7 @@ from fleet.compiler import load, load_state, validate
 from fleet.render.layers import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
 from fleet.render.state import FleetState
 from fleet.reports import access, plan
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, catalog_path, shipped
 
 
 def state_for(data: dict[str, Any]) -> FleetState:
@@ -265,16 +265,16 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def test_plan_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    assert _cli("plan", "stacks/prod.yaml", "--out", str(first)).returncode == 0
-    assert _cli("plan", "stacks/prod.yaml", "--out", str(second)).returncode == 0
+    assert _cli("plan", shipped("prod"), "--out", str(first)).returncode == 0
+    assert _cli("plan", shipped("prod"), "--out", str(second)).returncode == 0
     assert _tree(first) == _tree(second)
-    again = _cli("plan", "stacks/prod.yaml", "--out", str(first))
+    again = _cli("plan", shipped("prod"), "--out", str(first))
     assert again.returncode == 0
     assert _tree(first) == _tree(second)
 
 
 def test_plan_layout(tmp_path: Path) -> None:
-    result = _cli("plan", "stacks/dev.yaml", "--out", str(tmp_path / "{environment}"))
+    result = _cli("plan", shipped("dev"), "--out", str(tmp_path / "{environment}"))
     assert result.returncode == 0, result.stderr
     out = tmp_path / "dev"
     assert "3 teams, 9 apps" in result.stdout
@@ -295,7 +295,7 @@ def test_plan_layout(tmp_path: Path) -> None:
     groups = json.loads((out / "okta/groups.json").read_text())
     assert {
         "name": "acme-dev-payments-developer",
-        "description": groups[1]["description"],
+        "description": "Payments platform: developer (dev, managed by app-of-apps)",
         "rule": 'user.department == "Payments"',
     } in groups
     assert all(set(g) == {"name", "description", "rule"} for g in groups)
@@ -308,13 +308,13 @@ def test_plan_replaces_stale_files_and_keeps_others(tmp_path: Path) -> None:
     (tmp_path / "kubernetes" / "gone").mkdir(parents=True)
     (tmp_path / "kubernetes" / "gone" / "old.yaml").write_text("stale")
     (tmp_path / "notes.txt").write_text("mine")
-    assert _cli("plan", "stacks/dev.yaml", "--out", str(tmp_path)).returncode == 0
+    assert _cli("plan", shipped("dev"), "--out", str(tmp_path)).returncode == 0
     assert not (tmp_path / "kubernetes" / "gone").exists()
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_plan_files_match_the_pure_render() -> None:
-    state = render(load(ROOT / "stacks" / "dev.yaml"))
+    state = render(load(catalog_path("dev")))
     files = plan.files(state)
     assert len([f for f in files if f.startswith("kubernetes/")]) == len(list(state.manifests()))
     assert len([f for f in files if f.startswith("aws/roles/")]) == len(list(state.roles()))
@@ -322,7 +322,7 @@ def test_plan_files_match_the_pure_render() -> None:
 
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_access_command(fmt: str) -> None:
-    result = _cli("access", "stacks/prod.yaml", "--format", fmt)
+    result = _cli("access", shipped("prod"), "--format", fmt)
     assert result.returncode == 0, result.stderr
     if fmt == "json":
         data = json.loads(result.stdout)
@@ -333,9 +333,9 @@ def test_access_command(fmt: str) -> None:
 
 
 def test_validate_summary() -> None:
-    result = _cli("validate", "stacks/prod.yaml")
+    result = _cli("validate", shipped("prod"))
     assert result.returncode == 0
-    assert result.stdout == "stacks/prod.yaml: valid: 4 teams, 10 apps, 5 namespaces, 17 IAM roles\n"
+    assert result.stdout == f"{shipped('prod')}: valid: 4 teams, 10 apps, 5 namespaces, 17 IAM roles\n"
 
 
 def test_the_docs_list_every_guardrail() -> None:
@@ -362,7 +362,7 @@ def test_attachments_of_same_named_policies_get_distinct_logical_names() -> None
 
 
 def test_human_roles_do_not_get_the_workload_boundary() -> None:
-    state = render(load(ROOT / "stacks" / "prod.yaml"))
+    state = render(load(catalog_path("prod")))
     humans = [h.role for t in state.teams for h in t.human_roles]
     assert humans
     assert all(r.permissions_boundary_arn.endswith(":policy/fleet-human-boundary") for r in humans)

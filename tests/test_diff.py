@@ -16,7 +16,7 @@ import yaml
 
 from fleet.compiler import state_from_text
 from fleet.reports import diff
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, shipped
 
 SCHEMA = json.loads((ROOT / "schemas" / "diff.v1.json").read_text())
 
@@ -238,7 +238,7 @@ def test_git_revisions_and_the_gate(tmp_path: Path) -> None:
 
     bad_rev = _cli("diff", "git:no-such-rev:stacks/prod.yaml", "stacks/prod.yaml", cwd=repo)
     assert bad_rev.returncode == 2
-    assert "git show failed" in bad_rev.stderr
+    assert "cannot read at that revision" in bad_rev.stderr
     assert "Traceback" not in bad_rev.stderr
 
 
@@ -247,12 +247,12 @@ def test_invalid_side_is_bad_input(tmp_path: Path) -> None:
     bad["teams"][0]["name"] = "Bad Name"
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
-    result = _cli("diff", "stacks/dev.yaml", str(path))
+    result = _cli("diff", shipped("dev"), str(path))
     assert result.returncode == 1
     assert "teams[0].name" in result.stderr
 
 
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_diff_of_the_real_stacks_runs(fmt: str) -> None:
-    result = _cli("diff", "stacks/dev.yaml", "stacks/dev.yaml", "--format", fmt)
+    result = _cli("diff", shipped("dev"), shipped("dev"), "--format", fmt)
     assert result.returncode == 0, result.stderr

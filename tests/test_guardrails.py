@@ -23,7 +23,7 @@ from fleet.compiler import load_state, settings_for
 from fleet.guardrails import CATALOG_RULES, RESOURCE_RULES, STACK_RULES, Settings, StackResource, check_resources
 from fleet.render.resources import desired_resources
 from policies.guardrails import POLICIES
-from tests.conftest import ROOT, STACKS
+from tests.conftest import ROOT, STACKS, catalog_path
 from tests.guardrail_cases import RESOURCE_CASES, SETTINGS, STACK_CASES, Stack
 from tests.pulumi_harness import run_program
 
@@ -232,7 +232,7 @@ def test_validate_judges_rendered_resources_too(monkeypatch) -> None:
     from fleet.text.problems import CatalogError
 
     with pytest.raises(CatalogError) as caught:
-        load_state(ROOT / "stacks" / "dev.yaml")
+        load_state(catalog_path("dev"))
     assert any("[k8s-rbac-no-wildcards]" in line for line in caught.value.lines())
     assert any("[k8s-view-no-secrets]" in line for line in caught.value.lines())
 

@@ -21,7 +21,7 @@ from fleet.guardrails import RESOURCE_RULES, Settings
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.render import boundaries
 from fleet.render.layers import render, tenancy
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path
 from tests.guardrail_cases import (
     APP,
     BLACKLIST,
@@ -1025,7 +1025,7 @@ def test_no_persona_writes_endpoints_or_platform_objects() -> None:
 
 
 def test_admission_policy_is_rendered_bound_and_scoped_to_the_fleet() -> None:
-    catalog, state = load_state(ROOT / "stacks" / "dev.yaml")
+    catalog, state = load_state(catalog_path("dev"))
     policy, binding = state.cluster_objects
     assert (policy.kind, binding.kind) == ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
     assert policy.api_version == binding.api_version == "admissionregistration.k8s.io/v1"
@@ -1045,7 +1045,7 @@ def test_admission_policy_is_rendered_bound_and_scoped_to_the_fleet() -> None:
         "app-of-apps.io/environment": catalog.environment,
     }
     # Two environments on one cluster get two policies.
-    prod = render(load_state(ROOT / "stacks" / "prod.yaml")[0])
+    prod = render(load_state(catalog_path("prod"))[0])
     assert prod.cluster_objects[0].name != policy.name
 
 
@@ -1081,7 +1081,7 @@ def test_the_referee_knows_the_admission_kinds() -> None:
     """kubernetes-validate has the admissionregistration.k8s.io/v1 schemas: a misspelt field fails."""
     import kubernetes_validate
 
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     for manifest in state.cluster_objects:
         kubernetes_validate.validate(manifest.obj, "1.31", strict=True)
         misspelt = {**manifest.obj, "spec": {**manifest.obj["spec"], "validationAction": ["Deny"]}}

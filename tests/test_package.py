@@ -525,11 +525,11 @@ def test_pipeline_steps(
         ],
         cwd=root,
     )
-    assert review.stdout == "review: catalogs only; 0 warning(s); invalid: none\n"
+    assert review.stdout == "review: catalogs only; stacks changed: dev; 0 warning(s); invalid: none\n"
     comment = (written / "review.md").read_text()
     assert comment.startswith("<!-- app-of-apps-review -->\n## app-of-apps review")
     assert f"**{repo['group']}: +1 / -0**\n\n- + {RULE}\n" in _plain(comment)
-    assert (written / "outputs.txt").read_text() == "catalog_only=true\nwarnings=0\ninvalid=[]\n"
+    assert (written / "outputs.txt").read_text() == 'catalog_only=true\nwarnings=0\ninvalid=[]\nstacks=["dev"]\n'
 
     overlay, overlaid = _same_files(
         installed,

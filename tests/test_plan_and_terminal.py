@@ -16,9 +16,9 @@ import yaml
 from fleet.cli.main import run
 from fleet.io import files
 from fleet.text import terminal
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, catalog_path
 
-DEV = ROOT / "stacks" / "dev.yaml"
+DEV = catalog_path("dev")
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
@@ -111,7 +111,7 @@ def test_a_real_write_limit_leaves_the_previous_plan_intact(previous: Path) -> N
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
     result = subprocess.run(
-        [sys.executable, "-m", "fleet", "plan", str(ROOT / "stacks" / "prod.yaml"), "--out", str(previous)],
+        [sys.executable, "-m", "fleet", "plan", str(catalog_path("prod")), "--out", str(previous)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ import pytest
 from fleet.catalog.naming import IRSA_ANNOTATION
 from fleet.compiler import load
 from fleet.render.layers import CASCADE_FINALIZER
-from tests.conftest import ROOT
+from tests.conftest import ROOT, one_file_text, shipped
 from tests.pulumi_harness import ProgramRun, run_program
 
 COMPONENTS = {"app-of-apps:index:AppOfApps", "app-of-apps:index:Team", "app-of-apps:index:ChildApp"}
@@ -24,7 +24,7 @@ _RUNS: dict[str, ProgramRun] = {}
 def program_run(name: str) -> ProgramRun:
     if name not in _RUNS:
         os.environ["MOCK_ACCOUNT"] = ACCOUNTS[name]
-        _RUNS[name] = run_program(name, {"fleet": f"stacks/{name}.yaml"})
+        _RUNS[name] = run_program(name, {"fleet": shipped(name)})
     assert _RUNS[name].error is None, _RUNS[name].error
     return _RUNS[name]
 
@@ -36,7 +36,7 @@ def stack(request: pytest.FixtureRequest) -> tuple[str, ProgramRun]:
 
 def test_counts_per_type_dev() -> None:
     os.environ["MOCK_ACCOUNT"] = ACCOUNTS["dev"]
-    run = run_program("dev")  # only the stack name: the catalog path defaults to stacks/dev.yaml
+    run = run_program("dev")  # only the stack name: the catalog defaults to stacks/dev/ (else stacks/dev.yaml)
     assert run.error is None, run.error
     counts = run.count()
     expected = {
@@ -221,7 +221,7 @@ def test_outputs_contract(stack: tuple[str, ProgramRun]) -> None:
 
 
 def test_stack_name_mismatch_is_refused_before_any_registration() -> None:
-    run = run_program("prod", {"fleet": "stacks/dev.yaml"})
+    run = run_program("prod", {"fleet": shipped("dev")})
     assert run.error is not None
     assert "does not match the stack 'prod'" in str(run.error)
     assert run.registrations == []
@@ -230,9 +230,7 @@ def test_stack_name_mismatch_is_refused_before_any_registration() -> None:
 def test_invalid_catalog_registers_nothing(tmp_path) -> None:
     # The program in a copy of the project whose stacks/dev.yaml is invalid.
     (tmp_path / "stacks").mkdir()
-    (tmp_path / "stacks" / "dev.yaml").write_text(
-        (ROOT / "stacks" / "dev.yaml").read_text().replace("s3:GetObject", "s3:*", 1)
-    )
+    (tmp_path / "stacks" / "dev.yaml").write_text(one_file_text("dev").replace("s3:GetObject", "s3:*", 1))
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=tmp_path / "__main__.py")
     assert run.error is not None
@@ -245,7 +243,7 @@ def test_a_catalog_outside_stacks_is_refused_before_any_registration(tmp_path, w
     """app-of-apps:fleet may name only a reviewed catalog: a file inside the project's stacks/."""
     (tmp_path / "project" / "stacks").mkdir(parents=True)
     outside = tmp_path / "dev.yaml"
-    outside.write_text((ROOT / "stacks" / "dev.yaml").read_text())
+    outside.write_text(one_file_text("dev"))
     (tmp_path / "project" / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (tmp_path / "project" / "stacks" / "link.yaml").symlink_to(outside)
     value = {"absolute": str(outside), "parent": "../dev.yaml", "link": "stacks/link.yaml"}[where]
@@ -261,7 +259,7 @@ def test_stack_files_disable_default_providers() -> None:
     for name in ("dev", "prod"):
         config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
         assert config["pulumi:disable-default-providers"] == ["*"]
-        assert config["app-of-apps:fleet"] == f"stacks/{name}.yaml"
+        assert config["app-of-apps:fleet"] == shipped(name)
         assert "oktaApiToken" not in str(config)
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "app-of-apps"
@@ -332,7 +330,7 @@ def test_moved_resources_alias_their_former_parent(stack: tuple[str, ProgramRun]
 def test_an_okta_api_token_in_the_environment_is_refused(monkeypatch) -> None:
     """Okta only through the OAuth service app: a long-lived API token is never used."""
     monkeypatch.setenv("OKTA_API_TOKEN", "00abc")
-    run = run_program("dev", {"fleet": "stacks/dev.yaml"})
+    run = run_program("dev", {"fleet": shipped("dev")})
     assert run.error is not None
     assert "[okta-oauth-only]" in str(run.error)
     assert not run.of_type("pulumi:providers:okta")
@@ -342,7 +340,7 @@ def test_okta_is_configured_from_the_oauth_service_app() -> None:
     run = run_program(
         "dev",
         {
-            "fleet": "stacks/dev.yaml",
+            "fleet": shipped("dev"),
             "oktaOrgName": "acme",
             "oktaClientId": "0oa123",
             "oktaPrivateKey": "-----BEGIN PRIVATE KEY-----",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,10 +15,14 @@ import yaml
 from fleet.cli.main import run
 from fleet.compiler import load, load_state, settings_for
 from fleet.guardrails.argocd import unpinned_revision
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path, one_file_text
 
-PROD = ROOT / "stacks" / "prod.yaml"
-DEV = ROOT / "stacks" / "dev.yaml"
+PROD = catalog_path("prod")  # a folder or one file: every command takes either
+DEV = catalog_path("dev")
+# The shipped catalogs as one file each (a folder joined, every comment kept): what the tests
+# below copy and edit as one file.
+PROD_TEXT = one_file_text("prod")
+DEV_TEXT = one_file_text("dev")
 SHA = "4f1c2e9b7a3d5f6e8c0b1a2d3e4f5a6b7c8d9e0f"
 
 
@@ -48,7 +53,7 @@ def test_unpinned_revisions(revision: str, phrase: str) -> None:
 
 
 def _prod_with(tmp_path: Path, revision: str | None) -> Path:
-    data = yaml.safe_load(PROD.read_text())
+    data = yaml.safe_load(PROD_TEXT)
     source = data["teams"][0]["apps"][0]["source"]
     if revision is None:
         del source["revision"]
@@ -73,7 +78,7 @@ def test_validate_refuses_a_branch_in_an_environment_with_deletion_protection(
 
 
 def test_branches_are_fine_where_nothing_is_protected(capsys: pytest.CaptureFixture[str]) -> None:
-    data = yaml.safe_load(DEV.read_text())
+    data = yaml.safe_load(DEV_TEXT)
     assert data["deletion_protection"] is False
     assert any(a["source"].get("revision") == "main" for t in data["teams"] for a in t["apps"])
     assert run(["validate", str(DEV)]) == 0
@@ -142,10 +147,10 @@ def added_lines(before: bytes, after: bytes) -> list[bytes]:
 
 def test_one_app_with_a_tag_changes_one_line_of_the_shipped_prod_catalog(tmp_path, capsys) -> None:
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD_TEXT.encode())
     code, out, err = promote(capsys, "payments/checkout", "--revision", "v2.15.0", "--to", str(target))
     assert code == 0, err
-    assert changed_lines(PROD.read_bytes(), target.read_bytes()) == [
+    assert changed_lines(PROD_TEXT.encode(), target.read_bytes()) == [
         (b"          revision: v2.14.0\n", b"          revision: v2.15.0\n")
     ]
     assert run(["validate", str(target)]) == 0
@@ -158,27 +163,27 @@ def test_one_app_with_a_tag_changes_one_line_of_the_shipped_prod_catalog(tmp_pat
 
 def test_a_branch_is_refused_in_prod_and_nothing_is_written(tmp_path, capsys) -> None:
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD_TEXT.encode())
     code, out, err = promote(capsys, "payments/checkout", "--from", str(DEV), "--to", str(target))
     assert code == 1
     assert out == ""
     assert "payments/checkout: refused:" in err
     assert "'main' is a branch" in err
     assert "[argocd-revision-pinned]" in err
-    assert target.read_bytes() == PROD.read_bytes()
+    assert target.read_bytes() == PROD_TEXT.encode()
     code, _, err = promote(capsys, "payments/checkout", "--revision", SHA[:10], "--to", str(target))
     assert (code, "short commit SHA" in err) == (1, True)
-    assert target.read_bytes() == PROD.read_bytes()
+    assert target.read_bytes() == PROD_TEXT.encode()
 
 
 def test_all_is_idempotent_and_touches_revision_lines_only(tmp_path, capsys) -> None:
     """prod's pinned revisions into a copy of dev: the apps both have, nothing else."""
     target = tmp_path / "dev.yaml"
-    target.write_bytes(DEV.read_bytes())
+    target.write_bytes(DEV_TEXT.encode())
     code, _, err = promote(capsys, "--all", "--from", str(PROD), "--to", str(target))
     assert code == 0, err
     after = target.read_bytes()
-    old, new = DEV.read_bytes().splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = DEV_TEXT.encode().splitlines(keepends=True), after.splitlines(keepends=True)
     removed = [line for line in old if line not in new]
     added = [line for line in new if line not in old]
     assert removed == [b"          revision: main\n"]
@@ -198,7 +203,7 @@ def test_all_is_idempotent_and_touches_revision_lines_only(tmp_path, capsys) -> 
 
 def test_all_of_one_team_leaves_the_other_teams_alone(tmp_path, capsys) -> None:
     target = tmp_path / "dev.yaml"
-    target.write_bytes(DEV.read_bytes())
+    target.write_bytes(DEV_TEXT.encode())
     assert promote(capsys, "--all", "search", "--from", str(PROD), "--to", str(target))[0] == 0
     revisions = {(t.name, a.name): a.source.revision for t in load(target).teams for a in t.apps if a.source}
     assert revisions[("search", "indexer")] == revisions[("search", "query-api")] == "v3.0.4"
@@ -207,16 +212,16 @@ def test_all_of_one_team_leaves_the_other_teams_alone(tmp_path, capsys) -> None:
 
 def test_all_into_prod_promotes_the_pinned_and_says_why_it_leaves_the_branches(tmp_path, capsys) -> None:
     source = tmp_path / "staging.yaml"
-    text = DEV.read_text().replace(
+    text = DEV_TEXT.replace(
         "path: overlays/dev\n          revision: main", "path: overlays/dev\n          revision: v2.15.0-rc.1"
     )
     text = text.replace("environment: dev", "environment: staging")
     source.write_text(text)
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD_TEXT.encode())
     code, _, err = promote(capsys, "--all", "payments", "--from", str(source), "--to", str(target))
     assert code == 0, err
-    assert changed_lines(PROD.read_bytes(), target.read_bytes()) == [
+    assert changed_lines(PROD_TEXT.encode(), target.read_bytes()) == [
         (b"          revision: v2.14.0\n", b"          revision: v2.15.0-rc.1\n")
     ]
     assert "payments/ledger: refused: " in err
@@ -355,18 +360,18 @@ def test_a_flow_source_without_revision_gains_an_entry(tmp_path, capsys) -> None
 )
 def test_usage_errors_exit_2(tmp_path, capsys, args: list[str], phrase: str) -> None:
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD_TEXT.encode())
     code, out, err = promote(capsys, *args, "--to", str(target))
     assert code == 2, err
     assert phrase in err
     assert out == ""
     assert "Traceback" not in err
-    assert target.read_bytes() == PROD.read_bytes()
+    assert target.read_bytes() == PROD_TEXT.encode()
 
 
 def test_require_healthy_reads_the_source_environment_or_says_why_not(tmp_path, capsys) -> None:
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD_TEXT.encode())
     code, _, err = promote(
         capsys,
         "payments/checkout",
@@ -380,12 +385,12 @@ def test_require_healthy_reads_the_source_environment_or_says_why_not(tmp_path, 
     )
     assert code == 2
     assert err.startswith("error: --require-healthy")
-    assert target.read_bytes() == PROD.read_bytes()
+    assert target.read_bytes() == PROD_TEXT.encode()
 
 
 def test_dry_run_prints_and_writes_nothing(tmp_path, capsys) -> None:
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD_TEXT.encode())
     code, out, err = promote(
         capsys, "payments/checkout", "--revision", "v2.15.0", "--to", str(target), "--dry-run", "--format", "json"
     )
@@ -393,7 +398,7 @@ def test_dry_run_prints_and_writes_nothing(tmp_path, capsys) -> None:
     assert "would promote payments/checkout: v2.14.0 -> v2.15.0" in err
     changed = json.loads(out)["layers"]["argocd"]["changed"]
     assert [c["fields"] for c in changed] == [["spec.source.targetRevision"]]
-    assert target.read_bytes() == PROD.read_bytes()
+    assert target.read_bytes() == PROD_TEXT.encode()
 
 
 # --- the promote workflow ---------------------------------------------------------------------
@@ -412,12 +417,24 @@ def test_the_workflow_writes_only_where_none_of_our_code_runs() -> None:
 
 
 def _run_step(tmp_path: Path, **env: str) -> tuple[int, dict[str, str], Path]:
-    """The workflow's promote step, run by bash as the runner would, in a copy of the repository."""
+    """The workflow's promote step, run by bash as the runner would, in a clone-like copy of the
+    repository (its stack files and catalogs, committed: the step reads them as Git has them)."""
     step = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["promote"]["steps"] if s.get("id") == "promote")
     work = tmp_path / "checkout"
-    (work / "stacks").mkdir(parents=True)
+    work.mkdir(parents=True)
     for stack in ("dev", "prod"):
-        (work / "stacks" / f"{stack}.yaml").write_bytes((ROOT / "stacks" / f"{stack}.yaml").read_bytes())
+        (work / f"Pulumi.{stack}.yaml").write_bytes((ROOT / f"Pulumi.{stack}.yaml").read_bytes())
+        shipped = catalog_path(stack)
+        target = work / shipped.relative_to(ROOT)
+        if shipped.is_dir():
+            shutil.copytree(shipped, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(shipped.read_bytes())
+    quiet = {"capture_output": True, "check": True, "cwd": work}
+    subprocess.run(["git", "init", "-q"], **quiet)
+    subprocess.run(["git", "add", "-A"], **quiet)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"], **quiet)
     (work / ".venv").symlink_to(ROOT / ".venv")
     output, summary = tmp_path / "output", tmp_path / "summary"
     done = subprocess.run(
@@ -446,12 +463,15 @@ def test_the_workflow_step_promotes_and_hands_over_the_file_and_the_review(tmp_p
     )
     assert code == 0
     assert outputs["changed"] == "true"
-    assert outputs["catalog"] == "stacks/prod.yaml"
     assert outputs["branch"] == "promote/prod/payments-checkout-42"
-    promoted = base64.b64decode(outputs["content"])
-    assert promoted == (work / "stacks" / "prod.yaml").read_bytes()
-    assert changed_lines(PROD.read_bytes(), promoted) == [
-        (b"          revision: v2.14.0\n", b"          revision: v2.15.0\n")
+    files = json.loads(outputs["files"])
+    prod = catalog_path("prod")
+    edited = "stacks/prod/teams/payments.yaml" if prod.is_dir() else "stacks/prod.yaml"  # the team's own file
+    assert list(files) == [edited]
+    promoted = base64.b64decode(files[edited])
+    assert promoted == (work / edited).read_bytes()
+    assert [(a.strip(), b.strip()) for a, b in changed_lines((ROOT / edited).read_bytes(), promoted)] == [
+        (b"revision: v2.14.0", b"revision: v2.15.0")
     ]
     assert "targetRevision" in base64.b64decode(outputs["body"]).decode()
 

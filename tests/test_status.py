@@ -34,7 +34,7 @@ from fleet.status import formats as status_formats
 from fleet.status import html as status_html
 from fleet.status import report as status
 from tests import status_scenario as scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shipped
 from tests.test_access_html import chromium, needs_chromium
 from tests.test_markdown import _LIVE, render
 
@@ -145,7 +145,7 @@ def test_the_recordings_hold_every_planned_kind(states: dict[str, FleetState]) -
     live = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in observed.objects}
     live |= {("AppProject", "argocd", p["metadata"]["name"]) for p in observed.projects}
     live |= {("Application", "argocd", a["metadata"]["name"]) for a in observed.applications}
-    listed = {kind for _, kind, _, _ in READ_KINDS} | {kind for _, kind, _ in ARGOCD_KINDS}
+    listed = {kind.name for kind in (*READ_KINDS, *ARGOCD_KINDS)}
     planned = {(m.kind, m.namespace, m.name) for m in states["prod"].manifests()}
     readable = {k for k in planned if k[0] in listed}
     assert readable <= live
@@ -473,8 +473,7 @@ def test_the_reader_may_only_get_and_list_what_it_lists(states: dict[str, FleetS
         for resource in rule["resources"]
         if rule["verbs"] == ["get", "list"]
     }
-    listed = {(v.rsplit("/", 1)[0] if "/" in v else "", p.rsplit("/", 1)[-1]) for p, _, v, _ in READ_KINDS}
-    listed |= {(v.split("/")[0], plural) for plural, _, v in ARGOCD_KINDS}
+    listed = {(kind.group, kind.plural) for kind in (*READ_KINDS, *ARGOCD_KINDS)}
     assert granted == listed
     assert not any(resource in ("secrets", "configmaps", "*") for _, resource in granted)
     for binding in ("ClusterRoleBinding", "RoleBinding"):
@@ -539,7 +538,7 @@ def kubeconfig(tmp_path: Path, server: str, context: str = "acme-dev") -> Path:
 
 def test_an_unreachable_api_server_exits_2_naming_context_and_server(tmp_path: Path) -> None:
     config = kubeconfig(tmp_path, "https://127.0.0.1:9")  # nothing listens on the discard port
-    result = fleet("status", "stacks/dev.yaml", "--kubeconfig", str(config))
+    result = fleet("status", shipped("dev"), "--kubeconfig", str(config))
     assert result.returncode == 2, result.stderr
     assert "environment dev (context acme-dev, https://127.0.0.1:9)" in result.stderr
     assert "cannot reach the API server" in result.stderr
@@ -557,7 +556,7 @@ def test_an_unreachable_api_server_exits_2_naming_context_and_server(tmp_path: P
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     config = kubeconfig(tmp_path, "https://127.0.0.1:9")
-    result = fleet("status", "stacks/dev.yaml", "--kubeconfig", str(config), *args)
+    result = fleet("status", shipped("dev"), "--kubeconfig", str(config), *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -565,7 +564,7 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 
 def test_two_catalogs_of_one_environment_are_refused(tmp_path: Path) -> None:
     result = fleet(
-        "status", "stacks/dev.yaml", "stacks/dev.yaml", "--kubeconfig", str(kubeconfig(tmp_path, "https://127.0.0.1:9"))
+        "status", shipped("dev"), shipped("dev"), "--kubeconfig", str(kubeconfig(tmp_path, "https://127.0.0.1:9"))
     )
     assert result.returncode == 2
     assert "environment dev is given by more than one catalog" in result.stderr

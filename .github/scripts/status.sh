@@ -11,8 +11,9 @@ mkdir -p "$logs"
 status=0
 for stack in $(.venv/bin/python -m fleet pipeline stacks); do
   report="$(mktemp)"
+  catalog="$(.venv/bin/python -m fleet pipeline catalog "$stack")"  # a file or a folder, as Pulumi.<stack>.yaml says
   pulumi env run "${PULUMI_ORG}/app-of-apps/${stack}-preview" -- \
-    .venv/bin/python -m fleet status "stacks/${stack}.yaml" --fail-on drift --fail-on out-of-sync > "$report" 2>&1
+    .venv/bin/python -m fleet status "$catalog" --fail-on drift --fail-on out-of-sync > "$report" 2>&1
   code=$?
   { echo; echo "== fleet status --fail-on drift --fail-on out-of-sync: exit $code"; cat "$report"; } >> "$logs/$stack.log"
   if [ "$code" != 0 ]; then

@@ -1,4 +1,4 @@
-"""Where a stack's catalog may live: a reviewed file under the repository's stacks/ folder.
+"""Where a stack's catalog may live: a reviewed file or folder under the repository's stacks/ folder.
 
 The program, the pipeline and the review all ask here, so that a pull request cannot point a
 stack at a file the review did not read.
@@ -6,7 +6,7 @@ stack at a file the review did not read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from fleet.catalog.naming import PROJECT
@@ -24,6 +24,11 @@ RULE_CATALOG_PATH = "pipeline-catalog-in-stacks"
 RULE_REGULAR_FILE = "pipeline-regular-files"
 
 
+# Git modes: a catalog file is a regular, non-executable file; a link is never followed.
+REGULAR_MODES = frozenset({"100644"})
+LINK_MODE = "120000"
+
+
 class PipelineError(Exception):
     """A refusal of the pipeline: every reason at once, each naming its rule id."""
 
@@ -32,25 +37,59 @@ class PipelineError(Exception):
         super().__init__("\n".join(self.reasons))
 
 
-def catalog_path_reasons(value: object) -> list[str]:
+def _inside_reasons(value: object) -> tuple[PurePosixPath | None, list[str]]:
     if not isinstance(value, str) or not value:
-        return [f"must be a path, not {value!r}"]
+        return None, [f"must be a path, not {value!r}"]
     path = PurePosixPath(value)
     if path.is_absolute() or ".." in path.parts or "\\" in value:
-        return [f"{value!r} must be a relative path inside the repository, without '..' [{RULE_CATALOG_PATH}]"]
+        return None, [f"{value!r} must be a relative path inside the repository, without '..' [{RULE_CATALOG_PATH}]"]
     parts = [p for p in path.parts if p != "."]
-    if len(parts) < 2 or parts[0] != STACKS_DIR or path.suffix != ".yaml":
-        return [
-            f"{value!r} is outside the repository's {STACKS_DIR}/ folder: a stack deploys only a reviewed "
-            f"catalog, stacks/<name>.yaml [{RULE_CATALOG_PATH}]"
-        ]
-    return []
+    if len(parts) < 2 or parts[0] != STACKS_DIR:
+        return None, [_outside(value)]
+    return path, []
 
 
-def catalog_path(value: str | None, stack: str) -> str:
-    """The repository-relative catalog path of a stack (`app-of-apps:fleet`, by default
-    stacks/<stack>.yaml), refused unless it lies in stacks/."""
-    chosen = value if value is not None else f"{STACKS_DIR}/{stack}.yaml"
+def _outside(value: str) -> str:
+    return (
+        f"{value!r} is outside the repository's {STACKS_DIR}/ folder: a stack deploys only a reviewed "
+        f"catalog, {STACKS_DIR}/<name>.yaml or a folder {STACKS_DIR}/<name>/ [{RULE_CATALOG_PATH}]"
+    )
+
+
+def catalog_file_reasons(value: object) -> list[str]:
+    """Why a file is not a catalog file: every catalog file is a .yaml file under stacks/ (a
+    one-file catalog, or a platform or team file of a folder)."""
+    path, reasons = _inside_reasons(value)
+    if path is not None and path.suffix != ".yaml":
+        return [_outside(str(value))]
+    return reasons
+
+
+def catalog_path_reasons(value: object) -> list[str]:
+    """Why a stack may not deploy this catalog path: a .yaml file under stacks/, or a folder
+    there (a name without a suffix: stacks/dev holding platform.yaml and teams/)."""
+    path, reasons = _inside_reasons(value)
+    if path is not None and path.suffix not in (".yaml", ""):
+        return [_outside(str(value))]
+    return reasons
+
+
+def stacks_of(path: str, catalogs: Mapping[str, str]) -> list[str]:
+    """The stacks whose catalog a file is, or lies in (catalogs: stack -> catalog path)."""
+    file = PurePosixPath(path)
+    return sorted(
+        stack
+        for stack, catalog in catalogs.items()
+        if file == PurePosixPath(catalog) or PurePosixPath(catalog) in file.parents
+    )
+
+
+def catalog_path(value: str | None, stack: str, is_folder: Callable[[str], bool] = lambda _: False) -> str:
+    """The repository-relative catalog path of a stack (`app-of-apps:fleet`; by default the
+    folder stacks/<stack> when `is_folder` says it exists, else stacks/<stack>.yaml), refused
+    unless it lies in stacks/."""
+    default = f"{STACKS_DIR}/{stack}"
+    chosen = value if value is not None else default if is_folder(default) else f"{default}.yaml"
     reasons = catalog_path_reasons(chosen)
     if reasons:
         raise PipelineError(f"{CATALOG_KEY}: {r}" for r in reasons)
@@ -58,9 +97,9 @@ def catalog_path(value: str | None, stack: str) -> str:
 
 
 def resolve_catalog(value: str | None, stack: str, root: Path) -> Path:
-    """For the program: the catalog file under `root`, with symbolic links resolved, refused
+    """For the program: the catalog file or folder under `root`, with symbolic links resolved, refused
     when it leaves `root`/stacks (a link to ../../secrets is as far outside as the path itself)."""
-    relative = catalog_path(value, stack)
+    relative = catalog_path(value, stack, lambda path: (root / path).is_dir())
     stacks = (root / STACKS_DIR).resolve()
     resolved = (root / relative).resolve()
     if not resolved.is_relative_to(stacks):

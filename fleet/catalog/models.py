@@ -37,6 +37,10 @@ REPO = re.compile(r"^(https://[^\s/]+(/\S*)?|ssh://\S+@[^\s/]+/\S*|git@[^\s:]+:\
 HELM_CHART = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 SOURCE_REF = re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]*[A-Za-z0-9])?$")  # what `$<ref>/` may name
 NAME_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*)?$")
+# A code host's handle as CODEOWNERS names an owner: @user, or @organization/team (GitHub:
+# user and organization names of letters, digits and single hyphens, at most 39; team slugs of
+# letters, digits, '-' and '_').
+CODE_OWNER = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[A-Za-z0-9][A-Za-z0-9_-]{0,99})?$")
 KUSTOMIZE_IMAGE = re.compile(r"^[^\s=]+(=[^\s=]+)?$")  # name, name=new[:tag|@digest], name:tag
 HELM_RELEASE_MAX = 53  # Helm's limit: release names become label values with suffixes
 
@@ -110,6 +114,13 @@ Quantity = Annotated[
 ]
 PolicyArn = Annotated[
     str, _matching(POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account>|aws:policy/<name>)"), _pattern(POLICY_ARN)
+]
+CodeOwners = Annotated[
+    tuple[
+        Annotated[str, _matching(CODE_OWNER, "a code host handle (@user or @organization/team)"), _pattern(CODE_OWNER)],
+        ...,
+    ],
+    AfterValidator(_unique),
 ]
 
 
@@ -737,6 +748,8 @@ class Team(Strict):
     """The team's GitHub App: Argo CD reads each repository of the team's apps with its installation tokens (one hour), through a project-scoped credential per repository."""
     sync_windows: tuple[SyncWindow, ...] = ()
     """Argo CD sync windows in the team's AppProject: when the team's apps may (`allow`) or may not (`deny`) sync; over the team's own apps only."""
+    code_owners: CodeOwners = ()
+    """Code host handles (`@user`, `@organization/team`) who review the team's file: its line in `.github/CODEOWNERS` (`python -m fleet codeowners`); none: the platform reviews it."""
 
     @model_validator(mode="after")
     def _default_namespace(self) -> Team:
@@ -780,6 +793,8 @@ class Catalog(Strict):
     """What every namespace and app gets unless it overrides it."""
     guardrails: Guardrails = Guardrails()
     """What the catalog may tighten in the guardrails."""
+    code_owners: CodeOwners = ()
+    """Code host handles (`@user`, `@organization/team`) who review the platform's files and the code: `.github/CODEOWNERS` gives them `*` and the environment's folder (`python -m fleet codeowners`, which requires it)."""
     teams: tuple[Team, ...]
     """The teams; names unique."""
 

@@ -15,7 +15,7 @@ from fleet.reports import access, plan
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("access", help="print who can do what, where")
-    p.add_argument("file", type=Path, help="the catalog, e.g. stacks/prod.yaml")
+    p.add_argument("file", type=Path, help="the catalog: a folder (stacks/prod) or one file (stacks/prod.yaml)")
     p.add_argument("--format", choices=("md", "json", "html"), default="md", help="html: one self-contained page")
     p.set_defaults(run=run)
 

@@ -17,7 +17,11 @@ def add_parser(sub: Any) -> None:
         "audit",
         help="who gained or lost which access, when, by which commit, pull request and review (the catalog's Git history)",
     )
-    p.add_argument("file", help="the catalog: its path now, or the path it had (renames are followed)")
+    p.add_argument(
+        "file",
+        help="the catalog (a file or a folder): its path now, or the path it had (renames and a split are "
+        "followed); a team's file of a folder: that team's access only",
+    )
     p.add_argument("--since", help="from this date or time (YYYY-MM-DD is midnight UTC)")
     p.add_argument("--until", help="up to this date or time, inclusive (YYYY-MM-DD: to the end of that day, UTC)")
     p.add_argument(
@@ -60,17 +64,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--since {args.since} is after --until {args.until}")
     repo, path = gitlog.locate(args.file)
     head = gitlog.resolve(repo, args.ref)
-    changes = gitlog.history(repo, path, head)
+    catalog, team = gitlog.audit_target(repo, head, path)  # a team's file: its folder, that team
+    changes = gitlog.catalog_history(repo, catalog, head)
     ref = f"{args.ref} ({head[:12]})"
     with gitlog.BlobReader(repo) as blobs:
         if moment is not None:
-            report, grants = audit.as_of(changes, blobs.read, path, ref, moment)
+            report, grants = audit.as_of(changes, blobs.read, path, ref, moment, team)
             if args.format == "json":
                 output.json(report)
             else:
                 out(audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report))
             return exits.OK
-        log = audit.build_log(changes, blobs.read, path, ref, since, until)
+        log = audit.build_log(changes, blobs.read, path, ref, since, until, team)
     if args.format == "json":
         output.json(log)
     else:

@@ -6,20 +6,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fleet.catalog.folder import CatalogFiles, read_catalog
+from fleet.catalog.location import PipelineError
 from fleet.catalog.models import Catalog
 from fleet.cli import exits, output
 from fleet.cli.output import err, out
-from fleet.compiler import state_from_text
+from fleet.compiler import state_from_files
 from fleet.io import git
 from fleet.render.state import FleetState
 from fleet.text.problems import UnreadableFileError
-from fleet.text.yaml_io import decode, read_text
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("diff", help="what changes between two catalogs, per layer and per group's access")
-    p.add_argument("base", help="a catalog file, or git:REV:path (a path missing at REV is an empty fleet)")
-    p.add_argument("head", help="a catalog file, or git:REV:path")
+    p.add_argument(
+        "base", help="a catalog file or folder, or git:REV:path (a file or a folder; missing at REV: an empty fleet)"
+    )
+    p.add_argument("head", help="a catalog file or folder, or git:REV:path")
     p.add_argument(
         "--format", choices=("md", "json"), default="md", help="md: the review comment; json: schemas/diff.v1.json"
     )
@@ -31,22 +34,24 @@ class _MissingAtRevisionError(Exception):
     """git:REV:path names a path that does not exist at REV."""
 
 
-def _read_side(spec: str) -> tuple[str, str]:
-    """(text, label) of a diff side: a file, or git:REV:path read with `git show`."""
+def _read_side(spec: str) -> CatalogFiles:
+    """A diff side: a catalog file or folder, or git:REV:path (a file or a folder at REV)."""
     if not spec.startswith("git:"):
-        return read_text(spec), spec
+        return read_catalog(spec)
     rev, sep, path = spec[4:].partition(":")
     if not sep or not rev or not path:
-        raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev.yaml")
-    if rev.startswith("-"):  # `git show --output=…:x` would be an option, not a revision
+        raise UnreadableFileError(f"{spec}: expected git:REV:path, e.g. git:origin/main:stacks/dev")
+    if rev.startswith("-"):  # `git ls-tree --output=…` would be an option, not a revision
         raise UnreadableFileError(f"{spec}: a revision does not start with '-'")
     try:
-        shown = git.show(Path(), rev, path)
-    except git.GitError as err:
-        raise UnreadableFileError(f"{spec}: {err}") from None
-    if shown is None:
+        found = git.GitTree(Path(), rev).catalog(path, f"{rev}:{path}")
+    except UnreadableFileError as error:  # git.GitError among them: an unknown revision
+        raise UnreadableFileError(f"{spec}: cannot read at that revision: {error}") from None
+    except PipelineError as error:
+        raise UnreadableFileError(f"{spec}: {'; '.join(error.reasons)}") from None
+    if found is None:
         raise _MissingAtRevisionError(spec)
-    return decode(shown, spec), f"{rev}:{path}"
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     labels: list[str] = []
     for spec in (args.base, args.head):
         try:
-            text, label = _read_side(spec)
+            files = _read_side(spec)
         except _MissingAtRevisionError:
             # A new catalog in this pull request; also what a mistyped path looks like.
             err(f"note: {spec} does not exist: diffing against an empty fleet")
@@ -63,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         except OSError as error:
             raise UnreadableFileError(f"{spec}: cannot read: {error.strerror or error}") from error
-        sides.append(state_from_text(text, label))
-        labels.append(label)
+        sides.append(state_from_files(files))
+        labels.append(files.label)
     if sides[0] is None and sides[1] is None:
         raise UnreadableFileError(f"{args.base} and {args.head}: neither side exists")
     from fleet.reports import diff  # only this command needs it

@@ -6,10 +6,22 @@ from __future__ import annotations
 import argparse
 
 from fleet import __version__
-from fleet.cli import access, audit, diff, guardrails, pipeline, plan, promote, status, validate
+from fleet.cli import (
+    access,
+    audit,
+    codeowners,
+    convert,
+    diff,
+    guardrails,
+    pipeline,
+    plan,
+    promote,
+    status,
+    validate,
+)
 
 # In the order `--help` lists them.
-COMMANDS = (validate, plan, access, guardrails, diff, status, audit, promote, pipeline)
+COMMANDS = (validate, plan, access, guardrails, diff, status, audit, promote, convert, codeowners, pipeline)
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
 

@@ -25,13 +25,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     r.add_argument("--base", required=True, help="the base revision (the target branch's commit)")
     r.add_argument("--head", required=True, help="the head revision (the pull request's commit)")
     r.add_argument("--out", type=Path, required=True, help="the comment, Markdown")
-    r.add_argument("--github-output", type=Path, help="append catalog_only, warnings and invalid here")
+    r.add_argument(
+        "--github-output", type=Path, help="append catalog_only, warnings, invalid and stacks (the changed ones) here"
+    )
     o = steps.add_parser("overlay", help="replace stacks/ here with the head's catalogs (regular files only)")
     o.add_argument("--repo", type=Path, required=True, help="a clone holding the head revision")
     o.add_argument("--head", required=True, help="the head revision whose stacks/ is laid over")
     o.add_argument("--into", type=Path, default=Path(), help="the checkout whose stacks/ is replaced")
     s = steps.add_parser("stacks", help="the stacks of this checkout, one a line (from Pulumi.<stack>.yaml)")
     s.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml files are read")
+    w = steps.add_parser("catalog", help="the catalog (a file or a folder) STACK deploys, from its Pulumi.<stack>.yaml")
+    w.add_argument("stack", help="the stack: Pulumi.<stack>.yaml is read")
+    w.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml is read")
     c = steps.add_parser("preview-config", help="the read-only stack file for `pulumi preview --config-file`")
     c.add_argument("stack", help="the stack: Pulumi.<stack>.yaml is read")
     c.add_argument("--out", type=Path, required=True, help="the read-only stack file to write")
@@ -80,10 +85,14 @@ def _run(args: argparse.Namespace) -> int:
                     "catalog_only": result.classification.catalog_only,
                     "warnings": result.warnings,
                     "invalid": list(result.invalid),
+                    "stacks": list(result.changed),
                 },
             )
         kind = "catalogs only" if result.classification.catalog_only else "changes more than catalogs"
-        print(f"review: {kind}; {result.warnings} warning(s); invalid: {', '.join(result.invalid) or 'none'}")
+        print(
+            f"review: {kind}; stacks changed: {', '.join(result.changed) or 'none'}; {result.warnings} warning(s); "
+            f"invalid: {', '.join(result.invalid) or 'none'}"
+        )
         return exits.REFUSED if result.invalid else exits.OK
     if args.step == "overlay":
         written = pipeline.overlay(args.repo, args.head, args.into)
@@ -91,6 +100,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.step == "stacks":
         for stack in sorted(pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))):
             print(stack)
+    elif args.step == "catalog":
+        catalogs = pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))
+        if args.stack not in catalogs:
+            raise pipeline.PipelineError([f"no stack {args.stack!r}: there is no Pulumi.{args.stack}.yaml"])
+        print(catalogs[args.stack])
     elif args.step == "preview-config":
         source = Path(f"Pulumi.{args.stack}.yaml")
         try:

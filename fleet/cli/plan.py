@@ -15,7 +15,7 @@ from fleet.reports import plan
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("plan", help="render what `pulumi up` would create into a directory")
-    p.add_argument("file", type=Path, help="the catalog, e.g. stacks/dev.yaml")
+    p.add_argument("file", type=Path, help="the catalog: a folder (stacks/dev) or one file (stacks/dev.yaml)")
     p.add_argument(
         "--out",
         required=True,

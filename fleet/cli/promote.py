@@ -11,16 +11,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fleet.catalog.folder import read_catalog
 from fleet.catalog.models import Catalog
 from fleet.cli import exits, output
 from fleet.cli.output import err
-from fleet.compiler import load_state, state_from_text
+from fleet.compiler import load_state, state_from_files
 from fleet.history import promote
 from fleet.io import files
 from fleet.render.state import FleetState
 from fleet.reports import diff
 from fleet.text.problems import CatalogError, UsageError
-from fleet.text.yaml_io import read_text
 
 
 def add_parser(sub: Any) -> None:
@@ -33,10 +33,17 @@ def add_parser(sub: Any) -> None:
         "selection", nargs="?", metavar="TEAM/APP", help="one app; with --all: a team, or nothing for the whole fleet"
     )
     p.add_argument(
-        "--from", dest="source", type=Path, help="the catalog whose revision is promoted, e.g. stacks/dev.yaml"
+        "--from",
+        dest="source",
+        type=Path,
+        help="the catalog (file or folder) whose revision is promoted, e.g. stacks/dev",
     )
     p.add_argument(
-        "--to", dest="target", type=Path, required=True, help="the catalog that is edited, e.g. stacks/prod.yaml"
+        "--to",
+        dest="target",
+        type=Path,
+        required=True,
+        help="the catalog that is edited, e.g. stacks/prod (a folder: the team's file)",
     )
     p.add_argument("--revision", help="promote this revision (a commit SHA or a tag) instead of the source's")
     p.add_argument("--all", action="store_true", help="every app (of TEAM, if given) whose revisions differ")
@@ -88,9 +95,9 @@ def _source_environment(source: tuple[Catalog, FleetState], args: argparse.Names
 
 def run(args: argparse.Namespace) -> int:
     selection = _selection(args)
-    label = str(args.target)
-    text = read_text(args.target)
-    before = state_from_text(text, label)  # the target must be valid to begin with
+    target = read_catalog(args.target)
+    label = target.label
+    before = state_from_files(target)  # the target must be valid to begin with
     source = load_state(args.source) if args.source is not None else None
     moves, notes = promote.plan(
         source[0] if source else None, before[0], selection, args.revision, str(args.source), label
@@ -114,15 +121,16 @@ def run(args: argparse.Namespace) -> int:
     if not moves:
         err(f"{label}: nothing to promote (the revisions already match)")
         return exits.NOTHING_TO_PROMOTE
-    new_text = promote.rewrite(text, moves, label)
+    new_texts = promote.rewrite_files(target, moves)
     try:
-        after = state_from_text(new_text, label)
+        after = state_from_files(target.with_texts(new_texts))
     except CatalogError as error:
         output.problems(error)
         err(f"{label}: the promoted catalog would be invalid; nothing was written")
         return exits.REFUSED
     if not args.dry_run:
-        files.replace_text(args.target, new_text)
+        for path, new_text in new_texts.items():  # in a folder: the teams' own files
+            files.replace_text(Path(args.target, path) if path else Path(args.target), new_text)
     for move in moves:
         err(f"{'would promote' if args.dry_run else 'promoted'} {move.name}: {move.old} -> {move.new}")
     result = diff.compute(before, after, label, f"{label} (promoted)")

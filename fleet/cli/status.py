@@ -17,7 +17,9 @@ from fleet.text.problems import UsageError
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("status", help="the live state of every app, read from each environment's cluster (read-only)")
-    p.add_argument("files", nargs="+", type=Path, metavar="CATALOG", help="one catalog per environment")
+    p.add_argument(
+        "files", nargs="+", type=Path, metavar="CATALOG", help="one catalog (a folder or one file) per environment"
+    )
     p.add_argument("--kubeconfig", help="default: $KUBECONFIG, else ~/.kube/config")
     p.add_argument(
         "--context",

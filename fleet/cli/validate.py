@@ -14,7 +14,7 @@ from fleet.render.state import FleetState
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("validate", help="check a catalog; print every problem at once")
-    p.add_argument("file", type=Path, help="the catalog, e.g. stacks/dev.yaml")
+    p.add_argument("file", type=Path, help="the catalog: a folder (stacks/dev) or one file (stacks/dev.yaml)")
     p.set_defaults(run=run)
 
 

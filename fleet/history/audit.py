@@ -21,17 +21,20 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from fleet.catalog import checks
+from fleet.catalog.folder import TEAM_SUFFIX, TEAMS_DIR, CatalogFiles, assemble, catalog_data, team_of
+from fleet.catalog.folder import Entry as FolderEntry
+from fleet.catalog.location import LINK_MODE, REGULAR_MODES
 from fleet.catalog.models import Catalog
 from fleet.compiler import shape_problems
-from fleet.history.commits import Commit, FileChange, Person
+from fleet.history.commits import Change, Commit, FolderChange, Person
 from fleet.render.layers import render
 from fleet.reports import access, diff
 from fleet.text import markdown as md
@@ -90,6 +93,8 @@ class Snapshot:
     problems: tuple[str, ...] = ()
     organization: str | None = None
     environment: str | None = None
+    by_team: Mapping[str, Grants] = field(default_factory=dict)  # each team's own grants
+    team_texts: Mapping[str, str] = field(default_factory=dict)  # each team's text (or value), to see it change
 
     @property
     def readable(self) -> bool:
@@ -164,11 +169,35 @@ class AccessReader:
         self._teams[(settings_key, key)] = result
         return result
 
+    def _cached_parse(self, text: str, where: str) -> Any:
+        """`parse`, through the cache of team texts (a folder is read again at every commit)."""
+        value = self._parsed(self._team_values, text)
+        if isinstance(value, CatalogError):
+            raise CatalogError(where, value.problems)
+        return value
+
     def snapshot(self, text: str, source: str) -> Snapshot:
         try:
             header, teams = self._parts(text, source)
         except CatalogError as err:
             return Snapshot(None, tuple(f"{p.path}: {p.reason}" for p in err.problems))
+        return self._combine(header, teams, [f"teams[{i}]" for i in range(len(teams))])
+
+    def folder_snapshot(self, files: CatalogFiles) -> Snapshot:
+        """A catalog folder at one commit, read as `fleet validate` puts it together (its
+        layout and ownership rules are the folder form's own: a folder breaking them never
+        deployed, so it changes no access)."""
+        assembled = assemble(files, self._cached_parse)
+        if assembled.problems or assembled.data is None:
+            return Snapshot(None, tuple(f"{p.source or files.label}: {p.path}: {p.reason}" for p in assembled.problems))
+        texts = [e.text or "" for e in files.entries if team_of(e.path) is not None]
+        header = {k: v for k, v in assembled.data.items() if k != "teams"}
+        teams = [("file:" + text, value) for text, value in zip(texts, assembled.data["teams"], strict=True)]
+        return self._combine(header, teams, [f"{file}:" for file in assembled.team_files])
+
+    def _combine(self, header: dict[str, Any], teams: list[tuple[str, Any]], where: list[str]) -> Snapshot:
+        """The grants of the settings `header` with each team (key, value); `where` names each
+        team's place in a problem ('teams[2]', or its file)."""
         settings_key = _canonical(header)
         if settings_key not in self._settings:
             try:
@@ -182,16 +211,29 @@ class AccessReader:
         if problems:
             return Snapshot(None, tuple(problems), **named)
         grants: Grants = {}
+        by_team: dict[str, Grants] = {}
+        texts: dict[str, str] = {}
         for index, (key, value) in enumerate(teams):
             team = self._team(settings_key, header, key, value)
             if team.grants is None:
-                problems += [f"{p.path.replace('teams[0]', f'teams[{index}]', 1)}: {p.reason}" for p in team.problems]
+                problems += [f"{_placed(p.path, where[index])}: {p.reason}" for p in team.problems]
                 continue
+            name = str(value.get("name")) if isinstance(value, dict) else f"teams[{index}]"
+            by_team[name], texts[name] = team.grants, key
             for principal, granted in team.grants.items():
                 grants[principal] = grants[principal] | granted if principal in grants else granted
         if problems:
             return Snapshot(None, tuple(problems), **named)
-        return Snapshot(grants, (), **named)
+        return Snapshot(grants, (), **named, by_team=by_team, team_texts=texts)
+
+
+def _placed(path: str, where: str) -> str:
+    """A team's problem path ('teams[0].apps[1]') at the team's place: 'teams[3].apps[1]', or
+    in its own file: 'stacks/dev/teams/search.yaml: apps[1]'."""
+    rest = path.removeprefix("teams[0]")
+    if where.endswith(":"):
+        return f"{where} {rest.removeprefix('.') or '(top level)'}"
+    return where + rest
 
 
 # --- the report as data (JSON schema: schemas/audit.v1.json) ------------------------------------
@@ -203,6 +245,13 @@ class MergedCommit(_Model):
     commit: str
     author: Person
     subject: str
+
+
+class CatalogFile(_Model):
+    """A file of the catalog a commit changed: the one file, or a platform or team file of a folder."""
+
+    path: str
+    change: Literal["added", "modified", "renamed", "deleted"]
 
 
 class Entry(_Model):
@@ -220,6 +269,7 @@ class Entry(_Model):
     path: str
     change: Literal["added", "modified", "renamed", "deleted"]
     previous_path: str | None
+    files: list[CatalogFile]  # what the commit changed (for a catalog folder: which team's file)
     readable: bool  # False: the catalog could not be read; it changed no access
     problems: list[str]
     access: list[diff.AccessChange]
@@ -229,6 +279,7 @@ class AuditLog(_Model):
     kind: Literal["audit-log"] = "audit-log"
     version: Literal[1] = VERSION
     catalog: str
+    team: str | None = None  # a team file's audit: only that team's access
     ref: str
     since: str | None
     until: str | None
@@ -239,6 +290,7 @@ class AsOf(_Model):
     kind: Literal["access-as-of"] = "access-as-of"
     version: Literal[1] = VERSION
     catalog: str
+    team: str | None = None  # a team file's audit: only that team's access
     ref: str
     as_of: str
     commit: str
@@ -259,21 +311,27 @@ _STATUS: dict[str, Literal["added", "modified", "renamed", "deleted"]] = {
 }
 
 
-def _approvers(change: FileChange) -> list[str]:
+def _approvers(change: Change) -> list[str]:
     seen: dict[str, None] = {}
     for commit in (change.commit, *change.merged):
         seen.update(dict.fromkeys(commit.approvers))
     return list(seen)
 
 
-def _pull_request(change: FileChange) -> int | None:
+def _pull_request(change: Change) -> int | None:
     for commit in (change.commit, *change.merged):
         if (number := commit.pull_request()) is not None:
             return number
     return None
 
 
-def _entry(change: FileChange, snapshot: Snapshot, access_changes: list[diff.AccessChange]) -> Entry:
+def _files(change: Change) -> list[CatalogFile]:
+    if isinstance(change, FolderChange):
+        return [CatalogFile(path=path, change=_STATUS.get(status, "modified")) for status, path in change.changed]
+    return [CatalogFile(path=change.path, change=_STATUS.get(change.status, "modified"))]
+
+
+def _entry(change: Change, snapshot: Snapshot, access_changes: list[diff.AccessChange]) -> Entry:
     commit: Commit = change.commit
     return Entry(
         commit=commit.sha,
@@ -288,6 +346,7 @@ def _entry(change: FileChange, snapshot: Snapshot, access_changes: list[diff.Acc
         path=change.path,
         change=_STATUS.get(change.status, "modified"),
         previous_path=change.previous_path,
+        files=_files(change),
         readable=snapshot.readable,
         problems=list(snapshot.problems[:_PROBLEMS_SHOWN])
         + (
@@ -302,20 +361,75 @@ def _entry(change: FileChange, snapshot: Snapshot, access_changes: list[diff.Acc
 BlobRead = Callable[[str], bytes]
 
 
-def _snapshot(reader: AccessReader, change: FileChange, read: BlobRead, cache: dict[str, Snapshot]) -> Snapshot:
-    if change.blob is None:  # deleted: the catalog declares nothing any more
-        return Snapshot({}, ())
-    if change.blob not in cache:
-        source = f"{change.commit.sha[:12]}:{change.path}"
-        try:
-            text = decode(read(change.blob), source)  # at most yaml_io.MAX_BYTES, UTF-8
-        except UnreadableFileError as err:
-            cache[change.blob] = Snapshot(None, (str(err),))
-        else:
-            cache[change.blob] = reader.snapshot(text, source)
-        if len(cache) > 32:  # a revert reuses a recent blob; old ones are not needed again
-            del cache[next(iter(cache))]
-    return cache[change.blob]
+class _History:
+    """Snapshots of a catalog's versions, read once each: blobs through `read`, with caches."""
+
+    def __init__(self, read: BlobRead) -> None:
+        self.read = read
+        self.reader = AccessReader()
+        self._snapshots: dict[Any, Snapshot] = {}
+        self._texts: dict[str, str | UnreadableFileError] = {}
+
+    def _text(self, blob: str, source: str) -> str:
+        if blob not in self._texts:
+            try:
+                self._texts[blob] = decode(self.read(blob), source)  # at most yaml_io.MAX_BYTES, UTF-8
+            except UnreadableFileError as err:
+                self._texts[blob] = err
+            if len(self._texts) > 4096:
+                del self._texts[next(iter(self._texts))]
+        text = self._texts[blob]
+        if isinstance(text, UnreadableFileError):
+            raise text
+        return text
+
+    def files(self, change: FolderChange) -> CatalogFiles:
+        label = f"{change.commit.sha[:12]}:{change.path}"
+        entries = [
+            FolderEntry(path, self._text(blob, f"{label}/{path}"))
+            if mode in REGULAR_MODES
+            else FolderEntry(path, None, "a symbolic link" if mode == LINK_MODE else f"an entry of git mode {mode}")
+            for path, mode, blob in change.files
+        ]
+        return CatalogFiles.of_folder(label, entries)
+
+    def snapshot(self, change: Change) -> Snapshot:
+        if change.blob is None and not (isinstance(change, FolderChange) and change.files):
+            return Snapshot({}, ())  # deleted: the catalog declares nothing any more
+        key: Any = change.files if isinstance(change, FolderChange) else change.blob
+        if key not in self._snapshots:
+            try:
+                if isinstance(change, FolderChange):
+                    self._snapshots[key] = self.reader.folder_snapshot(self.files(change))
+                else:
+                    assert change.blob is not None
+                    source = f"{change.commit.sha[:12]}:{change.path}"
+                    self._snapshots[key] = self.reader.snapshot(self._text(change.blob, source), source)
+            except UnreadableFileError as err:
+                self._snapshots[key] = Snapshot(None, (str(err),))
+            if len(self._snapshots) > 32:  # a revert reuses a recent version; old ones are not needed again
+                del self._snapshots[next(iter(self._snapshots))]
+        return self._snapshots[key]
+
+
+def team_file(change: Change, team: str) -> str | None:
+    """The team's own file in a folder version (None for a one-file version)."""
+    return f"{change.path}/{TEAMS_DIR}/{team}{TEAM_SUFFIX}" if isinstance(change, FolderChange) else None
+
+
+def _grants(snapshot: Snapshot, team: str | None) -> Grants | None:
+    if snapshot.grants is None or team is None:
+        return snapshot.grants
+    return snapshot.by_team.get(team, {})
+
+
+def _touches(change: Change, team: str, before: Snapshot | None, after: Snapshot) -> bool:
+    """Whether a version changed the team's declaration: its file in a folder, its part of a one file."""
+    if isinstance(change, FolderChange):
+        return any(path == team_file(change, team) for _, path in change.changed)
+    if before is None or not before.readable or not after.readable:
+        return True
+    return before.team_texts.get(team) != after.team_texts.get(team)
 
 
 def utc(moment: datetime) -> datetime:
@@ -323,14 +437,17 @@ def utc(moment: datetime) -> datetime:
 
 
 def build_log(
-    changes: Sequence[FileChange],
+    changes: Sequence[Change],
     read: BlobRead,
     catalog: str,
     ref: str,
     since: datetime | None = None,
     until: datetime | None = None,
+    team: str | None = None,
 ) -> AuditLog:
-    """Every change of the catalog committed in [since, until], each with the access it changed."""
+    """Every change of the catalog committed in [since, until], each with the access it changed.
+    With `team` (the audit of a team's file): the commits that changed that team's declaration
+    or its access (a platform change of a persona changes every team's), and only its access."""
     if not changes:
         raise UsageError(f"{catalog}: never tracked on {ref}")
     first = utc(changes[0].commit.committed_at)
@@ -345,25 +462,31 @@ def build_log(
         if (since is None or utc(c.commit.committed_at) >= utc(since))
         and (until is None or utc(c.commit.committed_at) <= utc(until))
     ]
-    reader, cache = AccessReader(), {}
+    versions = _History(read)
     entries: list[Entry] = []
     if inside:
         # The access in effect before the range: the last readable catalog before it.
         previous: Grants = {}
+        last: Snapshot | None = None
         for change in reversed(changes[: inside[0]]):
-            snapshot = _snapshot(reader, change, read, cache)
+            snapshot = versions.snapshot(change)
             if snapshot.grants is not None:
-                previous = snapshot.grants
+                previous, last = _grants(snapshot, team) or {}, snapshot
                 break
         for i in inside:
-            snapshot = _snapshot(reader, changes[i], read, cache)
+            snapshot = versions.snapshot(changes[i])
             found: list[diff.AccessChange] = []
-            if snapshot.grants is not None:
-                found = diff.access_changes(previous, snapshot.grants)
-                previous = snapshot.grants
-            entries.append(_entry(changes[i], snapshot, found))
+            granted = _grants(snapshot, team)
+            if granted is not None:
+                found = diff.access_changes(previous, granted)
+                previous = granted
+            if team is None or found or _touches(changes[i], team, last, snapshot):
+                entries.append(_entry(changes[i], snapshot, found))
+            if snapshot.readable:
+                last = snapshot
     return AuditLog(
         catalog=catalog,
+        team=team,
         ref=ref,
         since=utc(since).isoformat() if since else None,
         until=utc(until).isoformat() if until else None,
@@ -371,10 +494,11 @@ def build_log(
     )
 
 
-def read_catalog(text: str, source: str) -> tuple[access.AccessMatrix, Grants]:
-    """The access matrix and grants of one catalog, read as `build_log` reads it (its shape is
-    validated; consistency rules and guardrails are not)."""
-    data = parse(text, source)
+def _matrix(data: Any, source: str, team: str | None) -> tuple[access.AccessMatrix, Grants]:
+    """The access matrix and grants of one catalog's data (of one team's, with `team`), read
+    as `build_log` reads it (its shape is validated; consistency rules and guardrails are not)."""
+    if team is not None and isinstance(data, dict) and isinstance(data.get("teams"), list):
+        data = {**data, "teams": [t for t in data["teams"] if isinstance(t, dict) and t.get("name") == team]}
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as err:
@@ -383,10 +507,26 @@ def read_catalog(text: str, source: str) -> tuple[access.AccessMatrix, Grants]:
     return access.matrix(state), diff.access_grants(state)
 
 
+def read_catalog(text: str, source: str, team: str | None = None) -> tuple[access.AccessMatrix, Grants]:
+    """The access matrix and grants of one one-file catalog (see `_matrix`)."""
+    return _matrix(parse(text, source), source, team)
+
+
+def read_folder(files: CatalogFiles, team: str | None = None) -> tuple[access.AccessMatrix, Grants]:
+    """As `read_catalog`, for a catalog folder (put together as `fleet validate` does)."""
+    return _matrix(catalog_data(files), files.label, team)
+
+
 def as_of(
-    changes: Sequence[FileChange], read: BlobRead, catalog: str, ref: str, moment: datetime
+    changes: Sequence[Change],
+    read: BlobRead,
+    catalog: str,
+    ref: str,
+    moment: datetime,
+    team: str | None = None,
 ) -> tuple[AsOf, Grants]:
-    """The access matrix in effect at `moment`: the last readable catalog committed by then."""
+    """The access matrix in effect at `moment`: the last readable catalog committed by then
+    (only the team's access, with `team`)."""
     if not changes:
         raise UsageError(f"{catalog}: never tracked on {ref}")
     due = [c for c in changes if utc(c.commit.committed_at) <= utc(moment)]
@@ -396,21 +536,27 @@ def as_of(
             f"--as-of {utc(moment).isoformat()} is before the catalog's first commit "
             f"({first.sha[:12]}, {utc(first.committed_at).isoformat()})"
         )
+    versions = _History(read)
     skipped: list[str] = []
     for change in reversed(due):
-        if change.blob is None:
+        if change.blob is None and not (isinstance(change, FolderChange) and change.files):
             raise UsageError(
                 f"--as-of {utc(moment).isoformat()}: the catalog was deleted by {change.commit.sha[:12]} "
                 f"({utc(change.commit.committed_at).isoformat()}) and not restored by then"
             )
         source = f"{change.commit.sha[:12]}:{change.path}"
         try:
-            matrix, grants = read_catalog(decode(read(change.blob), source), source)
+            if isinstance(change, FolderChange):
+                matrix, grants = read_folder(versions.files(change), team)
+            else:
+                assert change.blob is not None
+                matrix, grants = read_catalog(decode(read(change.blob), source), source, team)
         except (CatalogError, UnreadableFileError):
             skipped.append(change.commit.sha)
             continue
         report = AsOf(
             catalog=catalog,
+            team=team,
             ref=ref,
             as_of=utc(moment).isoformat(),
             commit=change.commit.sha,
@@ -511,7 +657,7 @@ def log_markdown(log: AuditLog) -> str:
     span = f"from {log.since or 'the first commit'} to {log.until or 'the last'}"
     changed = [e for e in log.entries if e.access]
     lines = [
-        f"# Access audit: {md.code(log.catalog)}",
+        f"# Access audit: {md.code(log.catalog)}" + (f" (team {md.code(log.team)})" if log.team else ""),
         "",
         f"First-parent history of {md.code(log.ref)}, {span}: {len(log.entries)} commit(s) changed the catalog, "
         f"{len(changed)} of them changed access.",
@@ -544,6 +690,8 @@ def log_markdown(log: AuditLog) -> str:
             lines.append(f"- merged `{m.commit[:12]}` {md.cell(m.subject)} ({md.cell(m.author.name)})")
         where = f"{md.code(e.previous_path)} → {md.code(e.path)}" if e.previous_path else md.code(e.path)
         lines.append(f"- catalog {e.change}: {where}")
+        if [f.path for f in e.files] != [e.path]:  # a folder: which of its files
+            lines.append("- files: " + ", ".join(f"{md.code(f.path)} ({f.change})" for f in e.files))
         if not e.readable:
             lines += [
                 "- **the catalog could not be read; no access changed:**",

@@ -62,3 +62,31 @@ class FileChange:
     previous_path: str | None  # before a rename
     blob: str | None  # None when the file was deleted
     merged: tuple[Commit, ...] = field(default=())  # for a merge: the commits it brought that touched the file
+
+
+@dataclass(frozen=True)
+class FolderChange:
+    """One first-parent commit that changed a catalog folder: the files it changed, and every
+    file of the folder after it (what the catalog was at that commit)."""
+
+    commit: Commit
+    path: str  # the folder
+    changed: tuple[tuple[str, str], ...]  # (A/M/D, repository path) of each file it changed
+    files: tuple[tuple[str, str, str], ...]  # (path inside the folder, git mode, blob) after the commit
+    first: bool = False  # the commit that created the folder
+    merged: tuple[Commit, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return "A" if self.first else "D" if not self.files else "M"
+
+    @property
+    def previous_path(self) -> str | None:
+        return None
+
+    @property
+    def blob(self) -> str | None:
+        return None
+
+
+Change = FileChange | FolderChange

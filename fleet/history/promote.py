@@ -1,6 +1,6 @@
 """`fleet promote`: move an app's revision from one environment's catalog to another's. Pure.
 
-The target file is edited at the bytes of one value: the YAML parser's marks say where the
+The target file (in a catalog folder, the team's own file) is edited at the bytes of one value: the YAML parser's marks say where the
 scalar `teams[i].apps[j].source.revision` starts and ends, and only those characters change
 (quoted as they were); a missing `revision:` becomes one new line beside its siblings. Comments,
 order, blank lines, quoting and line endings elsewhere stay byte for byte, so the pull request's
@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from fleet.catalog.folder import CatalogFiles
 from fleet.catalog.models import Catalog
 from fleet.guardrails.argocd import FULL_SHA, PINNED_REVISION, unpinned_revision
 from fleet.text.problems import CatalogError, UsageError
@@ -151,10 +152,15 @@ def _named(sequence: yaml.Node, name: str) -> yaml.MappingNode:
     raise UsageError(f"cannot find {name!r} in the file's node tree")
 
 
-def _source_node(root: yaml.Node, team: str, app: str) -> yaml.MappingNode:
-    if not isinstance(root, yaml.MappingNode) or (teams := _get(root, "teams")) is None:
-        raise UsageError("the file has no top-level teams list")
-    apps = _get(_named(teams[1], team), "apps")
+def _source_node(root: yaml.Node, team: str, app: str, team_file: bool) -> yaml.MappingNode:
+    if team_file:  # a team file of a catalog folder: the team is the whole document
+        if not isinstance(root, yaml.MappingNode):
+            raise UsageError("the team file is not a mapping")
+        apps = _get(root, "apps")
+    else:
+        if not isinstance(root, yaml.MappingNode) or (teams := _get(root, "teams")) is None:
+            raise UsageError("the file has no top-level teams list")
+        apps = _get(_named(teams[1], team), "apps")
     source = _get(_named(apps[1], app), "source") if apps else None
     if source is None or not isinstance(source[1], yaml.MappingNode):
         raise UsageError(f"{team}/{app}: cannot find its source mapping in the file")
@@ -210,21 +216,24 @@ def _edit(text: str, source: yaml.MappingNode, value: str, quote: bool) -> tuple
     return first, first, f"revision: {_scalar(value, None, quote)}{newline}{indent}"
 
 
-def _expected(data: Any, moves: Sequence[Move]) -> Any:
+def _expected(data: Any, moves: Sequence[Move], team_file: bool) -> Any:
     wanted = {(m.team, m.app): m.new for m in moves}
-    for team in data["teams"]:
+    for team in [data] if team_file else data["teams"]:
         for app in team.get("apps") or []:
             if (team["name"], app["name"]) in wanted:
                 app["source"]["revision"] = wanted[(team["name"], app["name"])]
     return data
 
 
-def rewrite(text: str, moves: Sequence[Move], label: str) -> str:
-    """`text` with each move's revision set, and nothing else changed."""
+def rewrite(text: str, moves: Sequence[Move], label: str, team_file: bool = False) -> str:
+    """`text` (a one-file catalog, or with `team_file` a team's file of a folder, holding every
+    move's team) with each move's revision set, and nothing else changed."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)  # pure-Python marks: indexes in characters
-    expected = _expected(parse(text, label), moves)
+    expected = _expected(parse(text, label), moves, team_file)
     for quote in (False, True):  # a plain scalar that reads differently where it stands: quote it
-        edits = sorted((_edit(text, _source_node(root, m.team, m.app), m.new, quote) for m in moves), reverse=True)
+        edits = sorted(
+            (_edit(text, _source_node(root, m.team, m.app, team_file), m.new, quote) for m in moves), reverse=True
+        )
         out = text
         for start, end, replacement in edits:
             out = out[:start] + replacement + out[end:]
@@ -234,3 +243,20 @@ def rewrite(text: str, moves: Sequence[Move], label: str) -> str:
         except CatalogError:
             continue
     raise UsageError(f"{label}: the edit would change more than the revisions; set them by hand")
+
+
+def rewrite_files(target: CatalogFiles, moves: Sequence[Move]) -> dict[str, str]:
+    """The files of the target catalog that change (path inside a folder, "" for a one-file
+    catalog) and their new texts: in a folder, only the moved teams' own files."""
+    if not target.folder:
+        text = target.text()
+        assert text is not None
+        return {"": rewrite(text, moves, target.label)}
+    out = {}
+    for team in sorted({m.team for m in moves}):
+        path = target.team_path(team)
+        text = target.text(path)
+        if text is None:
+            raise UsageError(f"{target.file_label(path)}: team {team}'s file is missing")
+        out[path] = rewrite(text, [m for m in moves if m.team == team], target.file_label(path), team_file=True)
+    return out

@@ -127,3 +127,36 @@ def replace_text(path: Path, text: str) -> None:
     """Replace the file (where a link at `path` points) at once, keeping its mode."""
     real = path.resolve()
     replace_bytes(real, text.encode("utf-8"), stat.S_IMODE(real.stat().st_mode))
+
+
+def write_tree(out_dir: Path, texts: dict[str, str]) -> None:
+    """A new folder holding these files (relative path -> text), appearing at once: written
+    beside `out_dir` first, then renamed into place. `out_dir` may exist only as an empty folder."""
+    out_dir = Path(os.path.abspath(out_dir))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.new-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        for relative, text in texts.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(path, text)
+        if out_dir.is_dir() and not out_dir.is_symlink():
+            out_dir.rmdir()  # empty, or this fails and nothing is replaced
+        os.rename(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_new(path: Path, text: str) -> None:
+    """A new file, whole or not at all; never over an existing one (FileExistsError)."""
+    path = Path(os.path.abspath(path))
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        os.link(temporary, path)  # never over an existing file or link
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -4,7 +4,9 @@ Only read-only commands are run: `log`, `cat-file`, `rev-parse`, `show`, `ls-tre
 What Git answers is turned into plain data here; `fleet.history.audit` computes on a file's
 history, `fleet.pipeline` on a revision's files (`GitTree`), `fleet diff` reads `git:REV:path`.
 
-The history is the first-parent chain of a ref (default HEAD): on a protected main branch
+A catalog folder's history is every commit that changed a file under it, each with the whole
+folder as it then was (`folder_history`), continuing the history of the one file it was split
+from. The history is the first-parent chain of a ref (default HEAD): on a protected main branch
 every change arrives as one commit there, a merge of a pull request or a squashed one, and that
 commit is when the change took effect. A merge's diff is taken against its first parent, so it
 shows everything the pull request brought. Renames are followed (Git's `-M` detection).
@@ -14,13 +16,17 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
-from fleet.catalog.location import RULE_REGULAR_FILE, PipelineError
-from fleet.history.commits import Commit, FileChange, Person
+from fleet.catalog.folder import MAX_FILES, CatalogFiles
+from fleet.catalog.folder import Entry as FolderEntry
+from fleet.catalog.location import LINK_MODE, REGULAR_MODES, RULE_REGULAR_FILE, PipelineError
+from fleet.history.commits import Change, Commit, FileChange, FolderChange, Person
 from fleet.text.problems import UnreadableFileError, UsageError
+from fleet.text.yaml_io import MAX_BYTES, decode
 
 # Fields of one commit in `git log --format`; \x1f between fields, \x1e before each commit.
 _FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s")
@@ -30,6 +36,7 @@ _TRAILERS = (
 )
 _FORMAT = "%x1e" + "%x1f".join((*_FIELDS, *_TRAILERS))
 _NULL_BLOB = "0" * 40
+C = TypeVar("C", FileChange, FolderChange)
 
 
 class GitError(UnreadableFileError):
@@ -119,19 +126,19 @@ def _commits(text: str) -> Iterator[tuple[Commit, str]]:
         yield commit, rest
 
 
-def _raw_entries(rest: str) -> Iterator[tuple[str, str, str, str, str | None]]:
-    """(old blob, new blob, status letter, path, renamed-from) of `--raw -z` output."""
+def _raw_entries(rest: str) -> Iterator[tuple[str, str, str, str, str | None, str]]:
+    """(old blob, new blob, status letter, path, renamed-from, new mode) of `--raw -z` output."""
     fields = rest.lstrip("\n").split("\x00")
     i = 0
     while i < len(fields) and fields[i].startswith(":"):
         meta = fields[i].split()
-        old_blob, new_blob, status = meta[2], meta[3], meta[4][0]
+        old_blob, new_blob, status, mode = meta[2], meta[3], meta[4][0], meta[1]
         if status in ("R", "C"):
             source, target = fields[i + 1], fields[i + 2]
             i += 3
-            yield old_blob, new_blob, status, target, source
+            yield old_blob, new_blob, status, target, source, mode
         else:
-            yield old_blob, new_blob, status, fields[i + 1], None
+            yield old_blob, new_blob, status, fields[i + 1], None, mode
             i += 2
 
 
@@ -154,7 +161,7 @@ def history(repo: Path, path: str, ref: str) -> list[FileChange]:
     changes: list[FileChange] = []
     current = path
     for commit, rest in _commits(out):
-        for old_blob, new_blob, status, target, source in _raw_entries(rest):
+        for old_blob, new_blob, status, target, source, _mode in _raw_entries(rest):
             if target != current:
                 continue
             if status == "R" and source is not None:
@@ -170,9 +177,9 @@ def history(repo: Path, path: str, ref: str) -> list[FileChange]:
     return [_with_merged(repo, change) for change in changes]
 
 
-def _with_merged(repo: Path, change: FileChange) -> FileChange:
-    """A merge's own commits that touched the file: their authors, and the approvals and pull
-    request their trailers name (a review bot may write them there rather than on the merge)."""
+def _with_merged(repo: Path, change: C) -> C:
+    """A merge's own commits that touched the file (or folder): their authors, and the approvals
+    and pull request their trailers name (a review bot may write them there rather than on the merge)."""
     if len(change.commit.parents) < 2:
         return change
     paths = sorted({change.path, change.previous_path or change.path})
@@ -187,7 +194,78 @@ def _with_merged(repo: Path, change: FileChange) -> FileChange:
         *paths,
     )
     merged = tuple(commit for commit, _ in _commits(out))
-    return FileChange(change.commit, change.status, change.path, change.previous_path, change.blob, merged)
+    return replace(change, merged=merged)
+
+
+def is_folder(repo: Path, ref: str, path: str) -> bool:
+    """Whether `path` is a folder (a tree) at `ref`."""
+    try:
+        return _text(repo, "cat-file", "-t", f"{ref}:{path}").strip() == "tree"
+    except GitError as err:
+        if err.returncode is None:
+            raise
+        return False
+
+
+def folder_history(repo: Path, folder: str, ref: str) -> list[FolderChange]:
+    """Every first-parent commit of `ref` that changed a file under `folder`, oldest first, each
+    with the whole folder after it (built up change by change: each diff is against the first
+    parent, so the folder's state carries over the commits that did not touch it)."""
+    out = _text(
+        repo,
+        "log",
+        "--first-parent",
+        "--diff-merges=first-parent",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-z",
+        f"--format={_FORMAT}",
+        ref,
+        "--",
+        f"{folder}/",
+    )
+    state: dict[str, tuple[str, str]] = {}
+    changes: list[FolderChange] = []
+    for commit, rest in reversed(list(_commits(out))):
+        changed = []
+        for _old, new_blob, status, path, _source, mode in _raw_entries(rest):
+            inside = path.removeprefix(f"{folder}/")
+            if status == "D":
+                state.pop(inside, None)
+            else:
+                state[inside] = (mode, new_blob)
+            changed.append((status, path))
+        files = tuple((p, m, b) for p, (m, b) in sorted(state.items()))
+        changes.append(FolderChange(commit, folder, tuple(changed), files, first=not changes))
+    return [_with_merged(repo, change) for change in changes]
+
+
+def audit_target(repo: Path, ref: str, path: str) -> tuple[str, str | None]:
+    """(the catalog whose history is read, the team) for a path given to `fleet audit`: a team's
+    file in a catalog folder is read as its folder's history, narrowed to that team."""
+    folder, sep, name = path.rpartition("/teams/")
+    if sep and name.endswith(".yaml") and "/" not in name and is_folder(repo, ref, folder):
+        return folder, name.removesuffix(".yaml")
+    return path, None
+
+
+def catalog_history(repo: Path, path: str, ref: str) -> list[Change]:
+    """The history of a catalog: a file's (renames followed), or a folder's. A folder made by
+    `fleet split` from the file beside it (stacks/dev.yaml -> stacks/dev, the file deleted by the
+    commit that created the folder) continues that file's history: the access it granted before
+    the split is the baseline of the folder's."""
+    if not is_folder(repo, ref, path):
+        return list(history(repo, path, ref))
+    changes: list[Change] = list(folder_history(repo, path, ref))
+    if not changes:
+        return changes
+    split_at = changes[0].commit.sha
+    earlier = history(repo, f"{path}.yaml", ref)
+    ends = [i for i, c in enumerate(earlier) if c.commit.sha == split_at and c.status == "D"]
+    if ends:
+        changes = [*earlier[: ends[0]], *changes]
+    return changes
 
 
 class BlobReader:
@@ -223,13 +301,15 @@ class BlobReader:
         self.close()
 
 
-REGULAR_MODES = {"100644"}
-
-
 @dataclass(frozen=True)
 class Entry:
     mode: str
     path: str
+    object: str = ""  # the blob's (or tree's) id
+
+
+TREE_MODE = "040000"
+_MODE_KINDS = {LINK_MODE: "a symbolic link", "160000": "a submodule"}
 
 
 class GitTree:
@@ -244,7 +324,8 @@ class GitTree:
         for record in run(self.repo, *args, *(["--", pathspec] if pathspec else [])).split(b"\0"):
             if record:
                 meta, _, path = record.decode("utf-8", errors="replace").partition("\t")
-                out.append(Entry(meta.split(" ")[0], path))
+                fields = meta.split(" ")
+                out.append(Entry(fields[0], path, fields[2] if len(fields) > 2 else ""))
         return out
 
     def read(self, path: str) -> str | None:
@@ -257,3 +338,43 @@ class GitTree:
                 [f"{path}: is not a regular file (git mode {listed[0].mode}, a symbolic link?) [{RULE_REGULAR_FILE}]"]
             )
         return run(self.repo, "cat-file", "blob", f"{self.rev}:{path}").decode("utf-8", errors="replace")
+
+    def catalog(self, path: str, label: str | None = None) -> CatalogFiles | None:
+        """The catalog at `path` in this revision: a file, or a folder's files; None when the
+        path does not exist there. A link or submodule in a folder is listed, never followed
+        (the folder's rules refuse it); a one-file catalog that is not a regular file is refused."""
+        path = path.strip("/")
+        label = label or f"{self.rev[:12]}:{path}"
+        listed = [e for e in self.entries(path) if e.path == path]
+        if not listed:
+            return None
+        if listed[0].mode != TREE_MODE:
+            text = self.read(path)
+            assert text is not None
+            return CatalogFiles.single(label, text)
+        found = self.entries(path + "/", recursive=True)
+        if len(found) > MAX_FILES:
+            raise UnreadableFileError(f"{label}: more than {MAX_FILES:,} files in a catalog folder")
+        texts: dict[str, str] = {}
+        total = 0
+        with BlobReader(self.repo) as blobs:
+            for entry in found:
+                if entry.mode not in REGULAR_MODES:
+                    continue
+                data = blobs.read(entry.object)
+                total += len(data)
+                if total > MAX_BYTES:
+                    raise UnreadableFileError(f"{label}: more than {MAX_BYTES:,} bytes in the folder")
+                texts[entry.path] = decode(data, f"{label}/{entry.path.removeprefix(path + '/')}")
+        prefix = path + "/"
+        return CatalogFiles.of_folder(
+            label,
+            [
+                FolderEntry(e.path.removeprefix(prefix), texts[e.path])
+                if e.mode in REGULAR_MODES
+                else FolderEntry(
+                    e.path.removeprefix(prefix), None, _MODE_KINDS.get(e.mode, f"an entry of git mode {e.mode}")
+                )
+                for e in found
+            ],
+        )

@@ -18,14 +18,17 @@ from typing import Literal
 
 import yaml
 
+from fleet.apis import kubernetes
+from fleet.apis.kubernetes import RBAC, READ_VERBS
 from fleet.apis.pulumi_types import kubernetes_kind
 from fleet.catalog.location import (
     CATALOG_KEY,
     RULE_REGULAR_FILE,
     STACKS_DIR,
     PipelineError,
+    catalog_file_reasons,
     catalog_path,
-    catalog_path_reasons,
+    stacks_of,
 )
 from fleet.catalog.naming import (
     K8S_MANAGED_BY,
@@ -36,9 +39,9 @@ from fleet.catalog.naming import (
     esc_preview_environment,
 )
 from fleet.io import git
-from fleet.io.git import REGULAR_MODES, GitTree
+from fleet.io.git import REGULAR_MODES, TREE_MODE, GitTree
 from fleet.text import markdown as md
-from fleet.text.problems import CatalogError
+from fleet.text.problems import CatalogError, UnreadableFileError
 
 STACK_FILE = re.compile(r"Pulumi\.([A-Za-z0-9_-][A-Za-z0-9_.-]*)\.yaml")
 REVIEW_MARKER = "<!-- app-of-apps-review -->"
@@ -90,7 +93,11 @@ def stack_catalogs(tree: GitTree) -> dict[str, str]:
         config = data.get("config") if isinstance(data, dict) else None
         value = config.get(CATALOG_KEY) if isinstance(config, dict) else None
         try:
-            out[stack] = catalog_path(value if value is None or isinstance(value, str) else repr(value), stack)
+            out[stack] = catalog_path(
+                value if value is None or isinstance(value, str) else repr(value),
+                stack,
+                lambda path: any(e.path == path and e.mode == TREE_MODE for e in tree.entries(path)),
+            )
         except PipelineError as err:
             reasons += [f"{entry.path}: {r}" for r in err.reasons]
     if reasons:
@@ -118,7 +125,7 @@ def categorize(change: FileChange) -> Category:
     if path == "Pulumi.yaml" or STACK_FILE.fullmatch(path):
         return "stack-config"
     regular = {change.old_mode, change.new_mode} <= REGULAR_MODES | {_ABSENT}
-    if regular and not catalog_path_reasons(path):
+    if regular and not catalog_file_reasons(path):
         return "catalog"
     return "code"
 
@@ -152,6 +159,21 @@ class Classification:
         """True when the base's code with the head's stacks/ previews exactly this change."""
         return set(self.by_category) <= {"catalog"}
 
+    def stacks(self, *catalogs: Mapping[str, str]) -> dict[str, list[str]]:
+        """stack -> the changed files of its catalog (a one-file catalog, or any file of its
+        folder), for the stack -> catalog maps of the base and the head. A change to anything
+        but catalogs may change every stack: then every stack is listed, with those files."""
+        every = sorted({stack for mapping in catalogs for stack in mapping})
+        out: dict[str, list[str]] = {}
+        for change in self.changes:
+            if categorize(change) != "catalog":
+                touched = every
+            else:
+                touched = sorted({s for mapping in catalogs for s in stacks_of(change.path, mapping)})
+            for stack in touched:
+                out.setdefault(stack, []).append(change.path)
+        return dict(sorted(out.items()))
+
 
 # --- the review comment ----------------------------------------------------------------------
 
@@ -162,6 +184,7 @@ class Review:
     warnings: int
     invalid: tuple[str, ...]  # stacks whose head catalog is invalid; "(pipeline)" for a refusal
     classification: Classification
+    changed: tuple[str, ...] = ()  # the stacks this pull request changes (Classification.stacks)
 
 
 def _callouts(classification: Classification) -> list[str]:
@@ -190,7 +213,7 @@ def _callouts(classification: Classification) -> list[str]:
 def review(repo: Path, base: str, head: str) -> Review:
     """The comment: call-outs first, then `fleet diff` of every stack's catalog, base → head,
     each stack's catalog found through its Pulumi.<stack>.yaml on that side."""
-    from fleet.compiler import state_from_text
+    from fleet.compiler import state_from_files
     from fleet.reports import diff  # the review is the only caller that needs it
 
     classification = Classification(tuple(changed_files(repo, base, head)))
@@ -205,6 +228,13 @@ def review(repo: Path, base: str, head: str) -> Review:
             reasons += [f"{tree.rev[:12]}: {r}" for r in err.reasons]
             sides.append({})
     base_stacks, head_stacks = sides
+    changed = classification.stacks(base_stacks, head_stacks)
+    if changed:
+        lines += ["Stacks this pull request changes, and through which files:", ""]
+        lines += [
+            f"- {md.code(stack)}: {', '.join(md.code(p) for p in paths[:20])}" for stack, paths in changed.items()
+        ]
+        lines.append("")
     warnings = 0
     invalid: list[str] = []
     for stack in sorted(set(base_stacks) | set(head_stacks)):
@@ -213,12 +243,12 @@ def review(repo: Path, base: str, head: str) -> Review:
             path = stacks.get(stack)
             label = f"{tree.rev[:12]}:{path}" if path else f"{tree.rev[:12]}: no stack {stack}"
             try:
-                text = tree.read(path) if path else None
-                if path and text is None and tree is head_tree:
+                found = tree.catalog(path, label) if path else None
+                if path and found is None and tree is head_tree:
                     # `pulumi up` would stop on it: say so here, not after the merge.
                     invalid.append(stack)
                     reasons.append(f"Pulumi.{stack}.yaml names {path}, which does not exist at {tree.rev[:12]}")
-                loaded.append((state_from_text(text, label) if text is not None else None, label))
+                loaded.append((state_from_files(found) if found is not None else None, label))
             except CatalogError as err:
                 if tree is head_tree:
                     invalid.append(stack)
@@ -229,8 +259,8 @@ def review(repo: Path, base: str, head: str) -> Review:
                     "",
                 ]
                 loaded.append((None, label))
-            except PipelineError as err:
-                reasons += err.reasons
+            except (PipelineError, UnreadableFileError) as err:
+                reasons += err.reasons if isinstance(err, PipelineError) else [str(err)]
                 loaded.append((None, label))
         (old, old_label), (new, new_label) = loaded
         if old is None and new is None:
@@ -241,7 +271,7 @@ def review(repo: Path, base: str, head: str) -> Review:
     if reasons:
         invalid.append("(pipeline)")
         lines += ["#### Refused", "", *[f"- {md.text(r)}" for r in reasons], ""]
-    return Review("\n".join(lines).rstrip("\n") + "\n", warnings, tuple(invalid), classification)
+    return Review("\n".join(lines).rstrip("\n") + "\n", warnings, tuple(invalid), classification, tuple(changed))
 
 
 # --- the credentialed jobs' inputs -----------------------------------------------------------
@@ -250,7 +280,7 @@ def review(repo: Path, base: str, head: str) -> Review:
 def overlay(repo: Path, head: str, into: Path) -> list[str]:
     """Replace every catalog under `into`/stacks with the head's (regular files only)."""
     tree = GitTree(repo, head)
-    entries = [e for e in tree.entries(STACKS_DIR, recursive=True) if not catalog_path_reasons(e.path)]
+    entries = [e for e in tree.entries(STACKS_DIR, recursive=True) if not catalog_file_reasons(e.path)]
     bad = [e for e in entries if e.mode not in REGULAR_MODES]
     if bad:
         raise PipelineError(f"{e.path}: is not a regular file (git mode {e.mode}) [{RULE_REGULAR_FILE}]" for e in bad)
@@ -285,8 +315,6 @@ def preview_config(stack_file_text: str, stack: str) -> str:
 
 # --- the read-only Kubernetes identity of previews -------------------------------------------
 
-READ_VERBS = ("get", "list", "watch")
-
 
 def _api_resource(resource_type: str) -> tuple[str, str] | None:
     """'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding' -> ('rbac.authorization.k8s.io', 'rolebindings');
@@ -294,10 +322,9 @@ def _api_resource(resource_type: str) -> tuple[str, str] | None:
     found = kubernetes_kind(resource_type)
     if found is None:
         return None
-    group, kind, _variant = found
-    plural = kind.lower()
-    plural = plural[:-1] + "ies" if plural.endswith("y") else plural + "s"
-    return ("" if group == "core" else group), plural
+    group, name, _variant = found
+    kind = kubernetes.kind(group, name)
+    return kind.group, kind.plural
 
 
 def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object]]:
@@ -311,8 +338,8 @@ def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object
             by_group.setdefault(found[0], set()).add(found[1])
     labels = {K8S_MANAGED_BY: MANAGED_BY}
     role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
+        "apiVersion": kubernetes.CLUSTER_ROLE.api_version,
+        "kind": kubernetes.CLUSTER_ROLE.name,
         "metadata": {"name": PREVIEW_IDENTITY, "labels": labels},
         "rules": [
             {"apiGroups": [group], "resources": sorted(resources), "verbs": list(READ_VERBS)}
@@ -320,11 +347,11 @@ def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object
         ],
     }
     binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
+        "apiVersion": kubernetes.CLUSTER_ROLE_BINDING.api_version,
+        "kind": kubernetes.CLUSTER_ROLE_BINDING.name,
         "metadata": {"name": PREVIEW_IDENTITY, "labels": labels},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": PREVIEW_IDENTITY},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PREVIEW_KUBERNETES_GROUP}],
+        "roleRef": {"apiGroup": RBAC, "kind": kubernetes.CLUSTER_ROLE.name, "name": PREVIEW_IDENTITY},
+        "subjects": [{"apiGroup": RBAC, "kind": "Group", "name": PREVIEW_KUBERNETES_GROUP}],
     }
     return [role, binding]
 

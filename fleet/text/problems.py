@@ -25,6 +25,9 @@ def format_path(parts: Path) -> str:
 class Problem:
     path: str
     reason: str
+    # The file the path is in, when it is not the one the error is about: a catalog folder's
+    # problems each name their own file (stacks/dev/teams/payments.yaml), "" for the error's own.
+    source: str = ""
 
     @classmethod
     def at(cls, parts: Path, reason: str) -> Problem:
@@ -41,7 +44,7 @@ class CatalogError(Exception):
 
     def lines(self) -> list[str]:
         """One line per problem, safe for a terminal: a hostile catalog's characters are escaped."""
-        return [terminal.escape(f"{self.source}: {p.path}: {p.reason}") for p in self.problems]
+        return [terminal.escape(f"{p.source or self.source}: {p.path}: {p.reason}") for p in self.problems]
 
 
 class UnreadableFileError(Exception):
