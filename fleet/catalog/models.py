@@ -9,10 +9,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from fleet.apis import argocd_sync
 from fleet.catalog.naming import Names
@@ -797,6 +797,9 @@ class Catalog(Strict):
     """Code host handles (`@user`, `@organization/team`) who review the platform's files and the code: `.github/CODEOWNERS` gives them `*` and the environment's folder (`python -m fleet codeowners`, which requires it)."""
     teams: tuple[Team, ...]
     """The teams; names unique."""
+    # A partial catalog (fleet.compiler: some teams failed validation and are None): the names
+    # of those teams, so that a reference to one of them is not reported as a second mistake.
+    _unchecked_team_names: frozenset[str] = PrivateAttr(default=frozenset())
 
     def human_role_personas(self) -> list[str]:
         """Personas that get a SAML role per team: those with AWS policies, when SAML is set up.
@@ -821,6 +824,20 @@ class Catalog(Strict):
 
 
 T = TypeVar("T")
+
+
+def team_names(catalog: Catalog) -> list[str]:
+    """Every team's name, also of a team that failed validation (its own problem is reported;
+    a reference to it is not another), each once."""
+    names = [team.name for _, team in present(catalog.teams)]
+    return list(dict.fromkeys([*names, *sorted(catalog._unchecked_team_names)]))
+
+
+def with_unchecked_teams(catalog: Catalog, names: Iterable[str]) -> Catalog:
+    """The catalog, knowing the names of teams it holds as None (see `team_names`)."""
+    copy = catalog.model_copy()
+    copy._unchecked_team_names = catalog._unchecked_team_names | frozenset(names)
+    return copy
 
 
 def present(items: tuple[T | None, ...]) -> Iterator[tuple[int, T]]:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from fleet.catalog import tenancy
-from fleet.catalog.models import Catalog, present
+from fleet.catalog.models import Catalog, present, team_names
 from fleet.guardrails import argocd
 from fleet.guardrails.base import Rule
 from fleet.guardrails.catalog import REPO_ALLOW_LIST, RESERVED_NAMESPACE
@@ -28,7 +28,7 @@ def _problem(path: list[str | int], reason: str, rule: str) -> Problem:
 
 def namespace_ownership(catalog: Catalog) -> Iterator[Problem]:
     grants = catalog.cluster.namespace_grants
-    names = [team.name for _, team in present(catalog.teams)]
+    names = team_names(catalog)
     for t, team in present(catalog.teams):
         others = [name for name in names if name != team.name]
         for n, namespace in enumerate(team.namespaces):
