@@ -198,6 +198,9 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         production=catalog.deletion_protection,
         namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())),
         teams=tuple(team.name for team in catalog.teams),
+        ingress_domain=catalog.cluster.ingress_domain,
+        host_grants=tuple(sorted(catalog.cluster.host_grants.items())),
+        external_names=catalog.cluster.external_names,
     )
 
 

@@ -81,6 +81,20 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string"},
             "description": "The environment's team names: a namespace named after a longer team name is that team's",
         },
+        "ingressDomain": {
+            "type": "string",
+            "description": "Team <t> owns the hosts under <t>.<ingressDomain> in Ingresses and routes",
+        },
+        "hostGrants": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Hosts (exact, or *.<domain>) the platform grants to a team (host -> team)",
+        },
+        "externalNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The only external hosts an ExternalName Service may name (empty: none)",
+        },
         "requirePinnedRevisions": {
             "type": "boolean",
             "default": Settings.require_pinned_revisions,

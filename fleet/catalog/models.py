@@ -17,6 +17,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from fleet.apis import argocd_sync
 from fleet.catalog.naming import Names
 
+DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
+HOST_PATTERN = re.compile(
+    r"^(\*\.)?(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+)
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -147,6 +151,22 @@ class Cluster(Strict):
     """DNS labels: platform namespaces besides the built-in reserved ones. Never a team's; the only namespaces a NetworkPolicy may trust by name."""
     namespace_grants: dict[DnsLabel, DnsLabel] = {}
     """Namespace -> team: namespaces the platform gives a team although they are not named as the team's (a team's own are named `<team>` or `<team>-…`). The only way for a team to any other name."""
+    ingress_domain: (
+        Annotated[str, _matching(DNS_NAME, "a DNS name (lower-case labels separated by dots)"), _pattern(DNS_NAME)]
+        | None
+    ) = None
+    """The domain under which each team owns its hosts: team `payments` may claim `payments.<ingress_domain>` and its subdomains in Ingresses and HTTPRoutes. None: teams own only the hosts the platform grants."""
+    host_grants: dict[
+        Annotated[
+            str, _matching(HOST_PATTERN, "a host name, or *.<domain> for its subdomains"), _pattern(HOST_PATTERN)
+        ],
+        DnsLabel,
+    ] = {}
+    """Host -> team: hosts the platform gives a team besides its own under `ingress_domain`: an exact host, or `*.<domain>` for every subdomain of `<domain>`. Two teams never claim one host."""
+    external_names: tuple[
+        Annotated[str, _matching(DNS_NAME, "a DNS name (lower-case labels separated by dots)"), _pattern(DNS_NAME)], ...
+    ] = ()
+    """The only hosts an ExternalName Service in a team namespace may name (exact DNS names outside the cluster, such as a database endpoint). Empty: no ExternalName Services."""
 
 
 class SharedResource(Strict):

@@ -42,6 +42,11 @@ class Settings:
     # team's (<team>, <team>-…); and the teams the judge knows (a longer name owns its prefix).
     namespace_grants: tuple[tuple[str, str], ...] = ()
     teams: tuple[str, ...] = ()
+    # Hosts: each team's under <team>.<ingress_domain>, and the platform's grants (host, team);
+    # the only external hosts an ExternalName Service may name (empty: none).
+    ingress_domain: str | None = None
+    host_grants: tuple[tuple[str, str], ...] = ()
+    external_names: tuple[str, ...] = ()
 
     @property
     def grants(self) -> dict[str, str]:
@@ -61,6 +66,9 @@ class Settings:
             production=config.get("production") is True,
             namespace_grants=_pairs(config.get("namespaceGrants")),
             teams=tuple(str(t) for t in config.get("teams") or ()),
+            ingress_domain=str(config["ingressDomain"]) if config.get("ingressDomain") else None,
+            host_grants=_pairs(config.get("hostGrants")),
+            external_names=tuple(str(n) for n in config.get("externalNames") or ()),
         )
 
 
