@@ -254,6 +254,9 @@ EVERY_SETTING_SET = Settings(
     owned_resources=("arn:aws:s3:::acme-prod-checkout",),
     namespace_grants=(("legacy-billing", "payments"), ("shared-cache", "search")),
     teams=("payments", "search"),
+    ingress_domain="apps.acme.example",
+    host_grants=(("status.acme.example", "payments"),),
+    external_names=("db.partner.example",),
     require_pinned_revisions=True,
     production=True,
 )

@@ -108,6 +108,27 @@ class Settings:
         "The environment's team names: a namespace named after a longer team name is that team's",
         lambda catalog: tuple(team.name for team in catalog.teams),
     )
+    ingress_domain: str | None = _setting(
+        None,
+        "ingressDomain",
+        {"type": "string"},
+        "Team <t> owns the hosts under <t>.<ingressDomain> in Ingresses and routes",
+        lambda catalog: catalog.cluster.ingress_domain,
+    )
+    host_grants: tuple[tuple[str, str], ...] = _setting(
+        (),  # (host, team) pairs, sorted
+        "hostGrants",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        "Hosts (exact, or *.<domain>) the platform grants to a team (host -> team)",
+        lambda catalog: tuple(sorted(catalog.cluster.host_grants.items())),
+    )
+    external_names: tuple[str, ...] = _setting(
+        (),
+        "externalNames",
+        _STRINGS,
+        "The only external hosts an ExternalName Service may name (empty: none)",
+        lambda catalog: catalog.cluster.external_names,
+    )
     require_pinned_revisions: bool = _setting(
         False,
         "requirePinnedRevisions",
@@ -143,7 +164,7 @@ class Settings:
         out = {}
         for f in _configured():
             schema: dict[str, Any] = dict(f.metadata["schema"])
-            if schema["type"] not in ("array", "object"):
+            if schema["type"] not in ("array", "object") and f.default is not None:
                 schema["default"] = f.default
             out[f.metadata["key"]] = {**schema, "description": f.metadata["description"]}
         return out
@@ -169,7 +190,7 @@ def _from_config(setting: Field[Any], value: Any) -> Any:
         return tuple(sorted((str(k), str(v)) for k, v in value.items())) if isinstance(value, Mapping) else ()
     if kind == "boolean":
         return value is True
-    return str(value or setting.default)
+    return str(value) if value else setting.default
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,9 @@ ADMISSION_TYPES = (
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
 NAMESPACE_OWNERSHIP = "k8s-namespace-ownership"
+HOST_OWNERSHIP = "k8s-host-ownership"
+SERVICE_BOUNDARIES = "k8s-service-boundaries"
+ROUTE_TYPES = tuple(any_version(boundaries.GATEWAY_API, kind) for kind in boundaries.ROUTE_KINDS)
 
 
 def _rules(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -144,11 +147,26 @@ def _system_subjects(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
             yield f"subjects[{i}] is the built-in user {name!r}, never a team; bind the team's own group"
 
 
-def _service_boundaries(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+def _service_boundaries(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     if ips := boundaries.external_ips(props):
         yield f"spec.externalIPs {', '.join(ips)}: {boundaries.SERVICE_EXTERNAL_IPS}"
     if (target := boundaries.in_cluster_external_name(props)) is not None:
         yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_IN_CLUSTER}"
+    elif (target := boundaries.external_name_problem(props, settings.external_names)) is not None:
+        yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_NOT_ALLOWED}"
+
+
+def _host_ownership(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """Ingress and route hosts belong to the namespace's team (policy config `teams`,
+    `namespaceGrants`; without the team map, any team the namespace's name could carry)."""
+    namespace = str(metadata(props).get("namespace", ""))
+    teams = tenancy.namespace_teams(namespace, settings.teams, settings.grants) if namespace else []
+    hosts, everything = boundaries.claimed_hosts(props)
+    yield from everything
+    grants = dict(settings.host_grants)
+    for path, host in hosts:
+        if (reason := tenancy.host_problem(host, teams, settings.ingress_domain, grants)) is not None:
+            yield f"{path}: {reason} (namespace {namespace or '(none)'!r})"
 
 
 def _ingress_snippets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
@@ -416,11 +434,19 @@ RULES: tuple[Rule, ...] = (
         _network_policy_open,
     ),
     Rule(
-        "k8s-service-boundaries",
-        "Services claim no externalIPs and name no in-cluster ExternalName",
+        SERVICE_BOUNDARIES,
+        "Services claim no externalIPs; an ExternalName names only an external host the platform allows",
         "CVE-2020-8554, CVE-2021-25740",
         SERVICE_TYPES,
         _service_boundaries,
+    ),
+    Rule(
+        HOST_OWNERSHIP,
+        "Ingresses and routes claim only hosts their team owns (<team>.<ingress domain>, or granted), "
+        "each rule names one; no defaultBackend",
+        "Kubernetes Ingress docs (rules without host, defaultBackend); Gateway API HTTPRoute hostnames",
+        (*INGRESS_TYPES, *ROUTE_TYPES),
+        _host_ownership,
     ),
     Rule(
         "k8s-ingress-no-snippets",

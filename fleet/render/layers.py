@@ -270,7 +270,13 @@ def namespace_selector(ctx: _Ctx) -> dict[str, Any]:
 
 def tenancy(catalog: Catalog) -> boundaries.Tenancy:
     """The catalog's ownership facts, as the admission policy checks them."""
-    return boundaries.Tenancy(namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())))
+    cluster = catalog.cluster
+    return boundaries.Tenancy(
+        namespace_grants=tuple(sorted(cluster.namespace_grants.items())),
+        ingress_domain=cluster.ingress_domain,
+        host_grants=tuple(sorted(cluster.host_grants.items())),
+        external_names=tuple(sorted(cluster.external_names)),
+    )
 
 
 def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
