@@ -201,6 +201,11 @@ def settings_for(catalog: Catalog) -> guardrails.Settings:
         ingress_domain=catalog.cluster.ingress_domain,
         host_grants=tuple(sorted(catalog.cluster.host_grants.items())),
         external_names=catalog.cluster.external_names,
+        quota_ceiling=(
+            catalog.guardrails.quota_ceiling.cpu,
+            catalog.guardrails.quota_ceiling.memory,
+            catalog.guardrails.quota_ceiling.pods,
+        ),
     )
 
 

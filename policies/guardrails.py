@@ -95,6 +95,11 @@ CONFIG_SCHEMA = PolicyConfigSchema(
             "items": {"type": "string"},
             "description": "The only external hosts an ExternalName Service may name (empty: none)",
         },
+        "quotaCeiling": {
+            "type": "object",
+            "properties": {"cpu": {"type": "string"}, "memory": {"type": "string"}, "pods": {"type": "integer"}},
+            "description": "The most a ResourceQuota may grant (default: the catalog's default guardrails.quota_ceiling)",
+        },
         "requirePinnedRevisions": {
             "type": "boolean",
             "default": Settings.require_pinned_revisions,

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from fleet.apis.pulumi_types import kubernetes_kind
+from fleet.catalog.models import DEFAULT_QUOTA_CEILING
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
@@ -47,6 +48,12 @@ class Settings:
     ingress_domain: str | None = None
     host_grants: tuple[tuple[str, str], ...] = ()
     external_names: tuple[str, ...] = ()
+    # The most a ResourceQuota may grant: (cpu, memory, pods); the catalog's guardrails.quota_ceiling.
+    quota_ceiling: tuple[str, str, int] = (
+        DEFAULT_QUOTA_CEILING.cpu,
+        DEFAULT_QUOTA_CEILING.memory,
+        DEFAULT_QUOTA_CEILING.pods,
+    )
 
     @property
     def grants(self) -> dict[str, str]:
@@ -69,7 +76,20 @@ class Settings:
             ingress_domain=str(config["ingressDomain"]) if config.get("ingressDomain") else None,
             host_grants=_pairs(config.get("hostGrants")),
             external_names=tuple(str(n) for n in config.get("externalNames") or ()),
+            quota_ceiling=_ceiling(config.get("quotaCeiling"), cls.quota_ceiling),
         )
+
+
+def _ceiling(value: Any, default: tuple[str, str, int]) -> tuple[str, str, int]:
+    """Policy config `quotaCeiling` ({cpu, memory, pods}); what it leaves out keeps the default."""
+    if not isinstance(value, Mapping):
+        return default
+    pods = value.get("pods", default[2])
+    return (
+        str(value.get("cpu", default[0])),
+        str(value.get("memory", default[1])),
+        int(pods) if isinstance(pods, (int, float, str)) and str(pods).isdigit() else default[2],
+    )
 
 
 def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
