@@ -187,26 +187,8 @@ def load(path: str | Path) -> Catalog:
 
 
 def settings_for(catalog: Catalog) -> guardrails.Settings:
-    return guardrails.Settings(
-        allowed_repos=catalog.argocd.allowed_repos,
-        pod_security_floor=catalog.guardrails.pod_security_floor,
-        argocd_namespace=catalog.argocd.namespace,
-        account_ids=(catalog.aws.account_id,),
-        reserved_namespaces=catalog.cluster.reserved_namespaces,
-        allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
-        require_pinned_revisions=catalog.deletion_protection,
-        production=catalog.deletion_protection,
-        namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())),
-        teams=tuple(team.name for team in catalog.teams),
-        ingress_domain=catalog.cluster.ingress_domain,
-        host_grants=tuple(sorted(catalog.cluster.host_grants.items())),
-        external_names=catalog.cluster.external_names,
-        quota_ceiling=(
-            catalog.guardrails.quota_ceiling.cpu,
-            catalog.guardrails.quota_ceiling.memory,
-            catalog.guardrails.quota_ceiling.pods,
-        ),
-    )
+    """The guardrail settings the catalog gives (each setting says where: `Settings`)."""
+    return guardrails.Settings.from_catalog(catalog)
 
 
 def load_state(path: str | Path) -> tuple[Catalog, FleetState]:

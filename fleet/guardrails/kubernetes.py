@@ -168,7 +168,7 @@ QUOTA_KEYS = {
 }
 
 
-def quota_excess(hard: Mapping[str, Any], ceiling: tuple[str, str, int]) -> list[str]:
+def quota_excess(hard: Mapping[str, Any], ceiling: tuple[str, str, int | str]) -> list[str]:
     """The entries of a quota's `hard` that grant more than the platform's ceiling (an entry
     that is not a quantity grants an unknown amount: it is named too)."""
     out = []
@@ -185,7 +185,7 @@ def quota_excess(hard: Mapping[str, Any], ceiling: tuple[str, str, int]) -> list
 
 def _quota_ceiling(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     hard = spec(props).get("hard")
-    for excess in quota_excess(hard if isinstance(hard, Mapping) else {}, settings.quota_ceiling):
+    for excess in quota_excess(hard if isinstance(hard, Mapping) else {}, settings.ceiling):
         yield f"spec.hard: {excess} (guardrails.quota_ceiling; policy config quotaCeiling)"
 
 

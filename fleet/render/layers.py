@@ -650,9 +650,6 @@ def render(catalog: Catalog) -> FleetState:
         cluster_server=catalog.cluster.server,
         argocd_namespace=catalog.argocd.namespace,
         teams=tuple(_team(ctx, team) for team in catalog.teams),
-        personas={
-            name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
-        },
         cluster_objects=_admission(ctx),
         reader_objects=_status_reader(ctx),
         argocd_rbac=_argocd_rbac(ctx),
