@@ -371,6 +371,12 @@ def _scalar(value: Any) -> str:
     return _UNSAFE.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
+def scalar(value: str | int | bool | None) -> str:
+    """One value as YAML reads it back, unquoted when that is safe, for text written by hand
+    around it (comments kept): `fleet init` writes its values into its templates with this."""
+    return _scalar(value)
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
