@@ -945,3 +945,128 @@ def test_a_quota_raise_in_production_is_a_reviewer_warning() -> None:
     assert any(
         "quota_ceiling" in w.message for w in diff.compute(base, head, "b", "h").warnings if w.kind == "quota-raised"
     )
+
+
+# --- 5. the catalog path as Pulumi resolves config ----------------------------------------------
+FLEET = "app-of-apps:fleet"
+# (the way the path is set, stack file settings, project file, what the review and program read)
+RESOLVED = [
+    ("the stack file", {"config": {FLEET: "stacks/dev.yaml"}}, {}, "stacks/dev.yaml"),
+    (
+        "the stack file over the project file",
+        {"config": {FLEET: "stacks/a.yaml"}},
+        {"config": {FLEET: "stacks/b.yaml"}},
+        "stacks/a.yaml",
+    ),
+    ("project config, plain", {"config": {}}, {"config": {FLEET: "stacks/b.yaml"}}, "stacks/b.yaml"),
+    ("project config without the namespace", {}, {"config": {"fleet": "stacks/b.yaml"}}, "stacks/b.yaml"),
+    (
+        "project config, a declaration's value",
+        None,
+        {"config": {"fleet": {"type": "string", "value": "stacks/c.yaml"}}},
+        "stacks/c.yaml",
+    ),
+    (
+        "project config, a declaration's default",
+        None,
+        {"config": {FLEET: {"type": "string", "default": "stacks/d.yaml"}}},
+        "stacks/d.yaml",
+    ),
+    ("a declaration without a value", None, {"config": {FLEET: {"type": "string"}}}, None),
+    ("nowhere (the default path)", {"config": {"other:key": 1}}, {"name": "app-of-apps"}, None),
+]
+LOCATION_ATTEMPTS = [
+    ("stackConfigDir moves the stack files", {}, {"stackConfigDir": "config/"}, "stackConfigDir"),
+    ("the old config-directory form", {}, {"config": "config/"}, "moves the stack files"),
+    ("a stack key without its namespace", {"config": {"fleet": "stacks/x.yaml"}}, {}, "without its namespace"),
+    ("the project says it twice", {}, {"config": {FLEET: "stacks/a.yaml", "fleet": "stacks/b.yaml"}}, "both"),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack_settings", "project", "expected"), [r[1:] for r in RESOLVED], ids=[r[0] for r in RESOLVED]
+)
+def test_the_catalog_path_is_resolved_as_pulumi_resolves_config(
+    stack_settings: Any, project: Any, expected: Any
+) -> None:
+    from fleet.catalog.location import configured_catalog
+
+    assert configured_catalog(stack_settings, project, "dev") == expected
+
+
+@pytest.mark.parametrize(
+    ("stack_settings", "project", "phrase"), [a[1:] for a in LOCATION_ATTEMPTS], ids=[a[0] for a in LOCATION_ATTEMPTS]
+)
+def test_a_layout_that_hides_the_catalog_path_is_refused(stack_settings: Any, project: Any, phrase: str) -> None:
+    from fleet.catalog.location import RULE_CATALOG_CONFIG, PipelineError, configured_catalog
+
+    with pytest.raises(PipelineError) as refusal:
+        configured_catalog(stack_settings, project, "dev")
+    assert any(phrase in r and f"[{RULE_CATALOG_CONFIG}]" in r for r in refusal.value.reasons), refusal.value.reasons
+
+
+def test_the_review_follows_project_config_in_pulumi_yaml(tmp_path: Any) -> None:
+    """The attack: the stack file stops naming the catalog and Pulumi.yaml names another one;
+    the review diffs what the program will deploy, and calls the project file out."""
+    from fleet.io import git as gitio
+    from fleet.pipeline import steps as pipeline
+    from tests.conftest import BASE as CATALOG
+    from tests.test_pipeline import commit, git, shown
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    stack_settings = {"config": {"pulumi:disable-default-providers": ["*"], FLEET: "stacks/dev.yaml"}}
+    project = {"name": "app-of-apps", "runtime": "python"}
+    base = commit(
+        root,
+        {
+            "Pulumi.yaml": yaml.safe_dump(project),
+            "Pulumi.dev.yaml": yaml.safe_dump(stack_settings),
+            "stacks/dev.yaml": yaml.safe_dump(CATALOG),
+        },
+    )
+    other = copy.deepcopy(CATALOG)
+    other["teams"][1]["apps"].append(
+        {"name": "moved", "source": {"repo": "https://github.com/acme/search-deploy", "path": "moved"}}
+    )
+    head = commit(
+        root,
+        {
+            "Pulumi.yaml": yaml.safe_dump({**project, "config": {"fleet": {"value": "stacks/other.yaml"}}}),
+            "Pulumi.dev.yaml": yaml.safe_dump({"config": {"pulumi:disable-default-providers": ["*"]}}),
+            "stacks/other.yaml": yaml.safe_dump(other),
+        },
+    )
+    assert pipeline.stack_catalogs(gitio.GitTree(root, head)) == {"dev": "stacks/other.yaml"}
+    result = pipeline.review(root, base, head)
+    assert f"{head[:12]}:stacks/other.yaml" in shown(result.markdown)
+    assert "search-moved" in shown(result.markdown)
+    assert "Pulumi.yaml" in result.classification.by_category["stack-config"]
+    moved = commit(root, {"Pulumi.yaml": yaml.safe_dump({**project, "stackConfigDir": "elsewhere"})})
+    refused = pipeline.review(root, head, moved)
+    assert "(pipeline)" in refused.invalid
+    assert "pipeline-catalog-config" in shown(refused.markdown)
+
+
+def test_the_program_refuses_a_catalog_path_set_elsewhere(tmp_path: Any) -> None:
+    """An ESC environment's pulumiConfig, --config or PULUMI_CONFIG give the engine a value the
+    repository's files do not: refused before anything is registered; the files' own value runs."""
+    from tests.conftest import one_file_text
+    from tests.pulumi_harness import write_stack_file
+
+    (tmp_path / "stacks").mkdir()
+    for name in ("dev.yaml", "other.yaml"):
+        (tmp_path / "stacks" / name).write_text(one_file_text("dev"))
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    write_stack_file(tmp_path, "dev", fleet="stacks/dev.yaml")
+    elsewhere = run_program("dev", {"fleet": "stacks/other.yaml"}, program=tmp_path / "__main__.py")
+    assert "[pipeline-catalog-config]" in str(elsewhere.error)
+    assert elsewhere.registrations == []
+    (tmp_path / "Pulumi.dev.yaml").unlink()
+    (tmp_path / "Pulumi.yaml").write_text(
+        yaml.safe_dump({"name": "app-of-apps", "config": {"fleet": "stacks/other.yaml"}})
+    )
+    from_project = run_program("dev", program=tmp_path / "__main__.py")
+    assert from_project.error is None, from_project.error
+    assert from_project.registrations
