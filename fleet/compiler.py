@@ -2,71 +2,33 @@
 
 from __future__ import annotations
 
-import difflib
-import types
-import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from fleet import guardrails
-from fleet.catalog import checks
+from fleet.catalog import checks, suggest
 from fleet.catalog.folder import CatalogFiles, assemble, read_catalog, relocate
-from fleet.catalog.models import App, Catalog, Team
+from fleet.catalog.models import App, Catalog, Team, with_unchecked_teams
 from fleet.guardrails import limits
 from fleet.render.layers import render
 from fleet.render.resources import desired_resources
 from fleet.render.state import FleetState
 from fleet.text.problems import CatalogError, Problem, format_path
-from fleet.text.yaml_io import parse
+from fleet.text.yaml_io import locate, parse
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Optional / Annotated down to the type that holds the next path element."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        else:
-            return annotation
-
-
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """The field names allowed in the mapping at `loc` (for suggesting a misspelt one)."""
-    current: Any = Catalog
-    for part in loc:
-        current = _unwrap(current)
-        origin = typing.get_origin(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return []
-            current = field.annotation
-        elif origin in (tuple, list):
-            current = typing.get_args(current)[0]
-        elif origin is dict:
-            current = typing.get_args(current)[1]
-        else:
-            return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
 
 
 def _reason(error: dict[str, Any]) -> str:
     kind, loc, message = error["type"], error["loc"], error["msg"]
     if kind == "extra_forbidden":
         field = str(loc[-1])
-        allowed = _fields_at(tuple(loc[:-1]))
-        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
-        return f"unknown field {field!r}{hint}"
+        hint = suggest.suggest(tuple(loc[:-1]), field)
+        allowed = suggest.fields_at(tuple(loc[:-1]))
+        detail = f" ({hint.text})" if hint else f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return f"unknown field {field!r}{detail}"
     if kind == "missing":
         return "required field is missing"
     if kind == "literal_error":
@@ -92,6 +54,14 @@ def _problems(err: ValidationError) -> list[Problem]:
     failed_items = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
     failed_items |= {tuple(e["loc"][:i]) for e in errors for i, p in enumerate(e["loc"]) if isinstance(p, int)}
     errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in failed_items)]
+    # An unknown field that was meant to be another (`repoURL` for `source.repo`) is one
+    # mistake: its suggestion says so, and the missing field is not reported again.
+    hints = [
+        (tuple(e["loc"][:-1]), hint)
+        for e in errors
+        if e["type"] == "extra_forbidden" and (hint := suggest.suggest(tuple(e["loc"][:-1]), str(e["loc"][-1])))
+    ]
+    errors = [e for e in errors if not any(suggest.explained(loc, hint, e) for loc, hint in hints)]
     out = []
     for error in errors:
         loc = [part for part in error["loc"] if part != "[key]"]
@@ -128,11 +98,22 @@ def _partial(data: dict[str, Any]) -> Catalog | None:
     if not isinstance(raw_teams, list):
         return None
     teams: list[Team | None] = []
+    unchecked: list[str] = []
     for raw in raw_teams:
         raw_apps = raw.get("apps") if isinstance(raw, dict) else None
         apps = [_valid(App, app) for app in raw_apps] if isinstance(raw_apps, list) else []
-        teams.append(_valid(Team, raw, apps=tuple(apps)))
-    return _valid(Catalog, data, teams=tuple(teams))
+        team = _valid(Team, raw, apps=tuple(apps))
+        teams.append(team)
+        # `team: x` for `name: x` is suggested as such (fleet.catalog.suggest): the team is x.
+        named = (
+            next((raw[k] for k in ("name", "team") if isinstance(raw.get(k), str)), None)
+            if isinstance(raw, dict)
+            else None
+        )
+        if team is None and named is not None:
+            unchecked.append(named.strip())
+    catalog = _valid(Catalog, data, teams=tuple(teams))
+    return None if catalog is None else with_unchecked_teams(catalog, unchecked)
 
 
 def _checked(data: Any) -> tuple[Catalog | None, list[Problem]]:
@@ -149,7 +130,10 @@ def _checked(data: Any) -> tuple[Catalog | None, list[Problem]]:
     except ValidationError as err:
         catalog, problems = _partial(data), [*unsafe, *_problems(err)]
     if catalog is not None:
-        problems += [*checks.check(catalog), *guardrails.check_catalog(catalog)]
+        # A team or app whose name is already taken is one mistake: what else it declares is
+        # judged once it has a name of its own (its derived names would all collide, too).
+        distinct, duplicates = checks.distinct(catalog)
+        problems += [*duplicates, *checks.check(distinct), *guardrails.check_catalog(distinct)]
     return (None if problems else catalog), problems
 
 
@@ -170,7 +154,16 @@ def validate(data: Any, source: str) -> Catalog:
 
 def validate_files(files: CatalogFiles) -> Catalog:
     """A catalog file or folder, validated as one environment; a folder's problems are each
-    told in their own file (the platform file, or the team's)."""
+    told in their own file (the platform file, or the team's), every one with the line and
+    column where it is written."""
+    try:
+        return _validate_files(files)
+    except CatalogError as err:
+        texts = {files.file_label(e.path): e.text for e in files.entries if e.text is not None}
+        raise locate(err, texts) from None
+
+
+def _validate_files(files: CatalogFiles) -> Catalog:
     if not files.folder:
         text = files.text()
         assert text is not None
@@ -194,18 +187,8 @@ def load(path: str | Path) -> Catalog:
 
 
 def settings_for(catalog: Catalog) -> guardrails.Settings:
-    return guardrails.Settings(
-        allowed_repos=catalog.argocd.allowed_repos,
-        pod_security_floor=catalog.guardrails.pod_security_floor,
-        argocd_namespace=catalog.argocd.namespace,
-        account_ids=(catalog.aws.account_id,),
-        reserved_namespaces=catalog.cluster.reserved_namespaces,
-        allowed_managed_policy_arns=catalog.aws.allowed_managed_policy_arns,
-        require_pinned_revisions=catalog.deletion_protection,
-        production=catalog.deletion_protection,
-        namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())),
-        teams=tuple(team.name for team in catalog.teams),
-    )
+    """The guardrail settings the catalog gives (each setting says where: `Settings`)."""
+    return guardrails.Settings.from_catalog(catalog)
 
 
 def load_state(path: str | Path) -> tuple[Catalog, FleetState]:

@@ -29,70 +29,12 @@ from pulumi_policy import (
 )
 
 from fleet.guardrails import RESOURCE_RULES, STACK_RULES
-from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule, Settings, StackResource, StackRule
+from fleet.guardrails.base import Rule, Settings, StackResource, StackRule
 
 PACK_NAME = "app-of-apps-guardrails"
 
-CONFIG_SCHEMA = PolicyConfigSchema(
-    properties={
-        "allowedRepos": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Repository URL prefixes (ending in '/') or exact URLs that AppProjects may deploy from",
-        },
-        "podSecurityFloor": {
-            "type": "string",
-            "enum": list(POD_SECURITY_LEVELS),
-            "default": Settings.pod_security_floor,
-            "description": "The lowest Pod Security level a namespace may enforce",
-        },
-        "argocdNamespace": {
-            "type": "string",
-            "default": Settings.argocd_namespace,
-            "description": "Where Argo CD runs; never a deployment destination",
-        },
-        "accountIds": {
-            "type": "array",
-            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
-            "description": "The AWS accounts the stacks deploy into; trust policies and EKS access entries naming any other account are refused",
-        },
-        "reservedNamespaces": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Platform namespaces besides kube-*, default, Argo CD's and the well-known add-on ones",
-        },
-        "allowedManagedPolicyArns": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "The only managed policies a role may attach (empty: only administrator policies are refused)",
-        },
-        "ownedResources": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "ARN patterns (exact, or a prefix ending in '*') the stack's statements may name",
-        },
-        "namespaceGrants": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "Namespaces the platform grants to a team (namespace -> team) besides those named <team> or <team>-…",
-        },
-        "teams": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "The environment's team names: a namespace named after a longer team name is that team's",
-        },
-        "requirePinnedRevisions": {
-            "type": "boolean",
-            "default": Settings.require_pinned_revisions,
-            "description": "Applications must deploy a full commit SHA or a tag (set it for stacks with deletion protection)",
-        },
-        "production": {
-            "type": "boolean",
-            "default": Settings.production,
-            "description": "The stacks are production (deletion protection): Applications never skip schema validation (Validate=false)",
-        },
-    }
-)
+# Every setting's key, schema, default and meaning come from its one definition (Settings).
+CONFIG_SCHEMA = PolicyConfigSchema(properties=Settings.config_schema())
 
 Report = Callable[[str, str | None], None]
 

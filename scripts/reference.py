@@ -264,7 +264,7 @@ This page is generated from the argparse parsers in `fleet/cli/`.
 **Exit codes**, the same for every command: 0 done; 1 an invalid catalog (nothing written,
 nothing deployed), or a condition asked for with `--fail-on`, or (`promote`) a refusal; 2 a
 usage error, an unreadable file, or (`status`) a cluster that cannot be read; 3 (`promote`)
-nothing to promote. Errors are one line each, `FILE: path: reason`, never a traceback.
+nothing to promote. Errors are one line each, `FILE:LINE:COLUMN: path: reason`, never a traceback.
 """
 
 
@@ -458,6 +458,8 @@ def guardrails_page() -> str:
 SCHEMAS: dict[str, str] = {
     "catalog.v1.json": "a one-file catalog (`stacks/<env>.yaml`): generated from `fleet/catalog/models.py`; your editor checks "
     "the catalog against it as you type ([set-up](../team-guide.md#editor-set-up))",
+    "validate.v1.json": "`fleet validate --format json`: every catalog given, valid or with its problems (file, "
+    "line, column, path, reason, rule): generated from `fleet/reports/findings.py`",
     "platform.v1.json": "a catalog folder's platform file (`stacks/<env>/platform.yaml`): the catalog without "
     "`teams`, generated from `fleet/catalog/models.py`",
     "team.v1.json": "a catalog folder's team file (`stacks/<env>/teams/<team>.yaml`): one team, generated from "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,16 @@ ESO_CRDS = ROOT / "vendor" / "external-secrets"
 # The end-to-end tier (tests/e2e) needs a Pulumi CLI and a disposable cluster: `make test` never
 # collects it; `make e2e` (scripts/e2e.sh) sets APP_OF_APPS_E2E=1 and runs only it.
 collect_ignore = [] if os.environ.get("APP_OF_APPS_E2E") == "1" else ["e2e"]
+
+_PLACE = re.compile(r"(\S):[0-9]+:[0-9]+: ")
+
+
+def unplaced(text: str) -> str:
+    """Problem lines without the line and column after the file (`FILE:3:5: path: reason` ->
+    `FILE: path: reason`), for tests about the path and the reason; tests/test_errors.py checks
+    the places."""
+    return _PLACE.sub(r"\1: ", text)
+
 
 BASE: dict[str, Any] = {
     "environment": "dev",

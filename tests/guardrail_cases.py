@@ -147,6 +147,8 @@ def application(
 
 
 SETTINGS = {
+    "ingressDomain": "apps.acme.example",
+    "externalNames": ["db.prod.acme.example", "orders.abc123.eu-west-1.rds.amazonaws.com"],
     "allowedRepos": ["https://github.com/acme/"],
     "podSecurityFloor": "baseline",
     "argocdNamespace": "argocd",
@@ -1110,5 +1112,45 @@ STACK_CASES += [
         [(APP, "argocd/team-app", application(project_name="elsewhere", ns="payments"))],
         [(APP, "argocd/team-app", application(project_name="elsewhere", ns="elsewhere"))],
         "carries no ownership of team 'elsewhere'",
+    ),
+]
+
+
+# --- issue 21: ExternalName targets the platform allows; hosts the team owns ---------------------
+def _ingress(host: str | None, namespace: str = "team") -> dict[str, Any]:
+    rule: dict[str, Any] = {"http": {"paths": [{"path": "/", "pathType": "Prefix"}]}}
+    if host is not None:
+        rule["host"] = host
+    return {"metadata": {"name": "i", "namespace": namespace}, "spec": {"rules": [rule]}}
+
+
+RESOURCE_CASES += [
+    (
+        "k8s-service-boundaries",
+        K_SVC,
+        {"metadata": {"name": "s", "namespace": "team"}, "spec": {"type": "ExternalName", "externalName": "a.example"}},
+        {
+            "metadata": {"name": "s", "namespace": "team"},
+            "spec": {"type": "ExternalName", "externalName": "db.prod.acme.example"},
+        },
+        "external host the platform allows",
+    ),
+    (
+        "k8s-host-ownership",
+        K_ING,
+        _ingress("checkout.payments.apps.acme.example"),
+        _ingress("web.team.apps.acme.example"),
+        "a team claims only hosts under its own domain",
+    ),
+    ("k8s-host-ownership", K_ING, _ingress(None), _ingress("team.apps.acme.example"), "names no host"),
+    (
+        "k8s-host-ownership",
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+        {"metadata": {"name": "r", "namespace": "team"}, "spec": {"parentRefs": [{"name": "shared"}]}},
+        {
+            "metadata": {"name": "r", "namespace": "team"},
+            "spec": {"parentRefs": [{"name": "shared"}], "hostnames": ["api.team.apps.acme.example"]},
+        },
+        "every host of its Gateway",
     ),
 ]

@@ -545,7 +545,13 @@ def test_cli_prints_file_path_reason_and_exits_1(write_catalog) -> None:
     result = _cli("validate", str(path))
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert f"{path}: teams[0].descripton: unknown field 'descripton' (did you mean 'description'?)" in lines
+    # FILE:LINE:COLUMN, where the key is written (the file as the fixture wrote it).
+    (line,) = [n for n, text in enumerate(path.read_text().splitlines(), 1) if "descripton:" in text]
+    column = path.read_text().splitlines()[line - 1].index("descripton") + 1
+    assert (
+        f"{path}:{line}:{column}: teams[0].descripton: unknown field 'descripton' (did you mean 'description'?)"
+        in lines
+    )
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
 

@@ -43,6 +43,21 @@ def test_program_output_matches_the_schema(stack: str) -> None:
     assert apps["checkout"]["role_arn"].endswith(f":role/fleet/acme-{stack}-payments-checkout")
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_exported_output_is_the_model_the_readers_parse(stack: str) -> None:
+    """The program exports the model it builds (fleet_output), with the provider's ARNs in it;
+    a reader parses exactly that model back."""
+    from fleet.compiler import load_state
+    from fleet.contract.fleet_output import fleet_output, with_role_arns
+
+    _, state = load_state(ROOT / "stacks" / f"{stack}.yaml")
+    built = fleet_output(state)
+    assert platform_output(stack) == with_role_arns(built, {})
+    assert parse(with_role_arns(built, {}), stack) == built
+    moved = with_role_arns(built, {("payments", "checkout"): "arn:aws:iam::111111111111:role/elsewhere"})
+    assert parse(moved, stack).app("payments", "checkout").role_arn == "arn:aws:iam::111111111111:role/elsewhere"
+
+
 def test_schema_refuses_a_changed_shape() -> None:
     output = platform_output("dev")
     schema = json.loads(SCHEMA_FILE.read_text())

@@ -27,7 +27,7 @@ from fleet.io import git as gitio
 from fleet.pipeline import steps as pipeline
 from fleet.reports import plan
 from fleet.text.problems import CatalogError, UnreadableFileError, UsageError
-from tests.conftest import BASE, ROOT, catalog_path, one_file_text
+from tests.conftest import BASE, ROOT, catalog_path, one_file_text, unplaced
 from tests.pulumi_harness import run_program
 from tests.test_pipeline import commit, git, shown
 
@@ -55,7 +55,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def problems(path: Path) -> list[str]:
     with pytest.raises(CatalogError) as caught:
         load(path)
-    return caught.value.lines()
+    return [unplaced(line) for line in caught.value.lines()]
 
 
 # --- what a team file may say -----------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_every_problem_of_every_file_at_once_in_its_own_file(
     code, out, err = cli(capsys, "validate", str(folder))
     assert code == 1
     assert out == ""
-    lines = err.splitlines()
+    lines = unplaced(err).splitlines()
     assert (
         f"{folder}/teams/broken.yaml: name: duplicate key (lines 1 and 2); YAML would silently keep the last one"
         in lines
@@ -607,7 +607,7 @@ def test_the_review_diffs_a_folder_and_names_the_changed_stack(tmp_path: Path) -
     bad = commit(root, {"stacks/dev/teams/search.yaml": "name: search\norganization: evil\n"})
     refused = pipeline.review(root, head, bad)
     assert refused.invalid == ("dev",)
-    assert "teams/search.yaml: organization: is owned by the platform" in refused.markdown
+    assert "teams/search.yaml: organization: is owned by the platform" in unplaced(refused.markdown)
     linked = commit(root, {}, links={"stacks/dev/teams/search.yaml": "../../prod.yaml"})
     refused = pipeline.review(root, head, linked)
     assert refused.invalid == ("dev",)

@@ -241,3 +241,54 @@ def test_check_resources_on_rendered_state_is_clean() -> None:
     for path in STACKS:
         catalog, state = load_state(path)
         assert check_resources(desired_resources(state), settings_for(catalog)) == []
+
+
+# --- the settings: one definition, read from policy config and from a catalog ------------------
+EVERY_SETTING_SET = Settings(
+    allowed_repos=("https://github.com/acme/",),
+    pod_security_floor="restricted",
+    argocd_namespace="gitops",
+    account_ids=("111111111111", "222222222222"),
+    reserved_namespaces=("edge-proxy",),
+    allowed_managed_policy_arns=("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",),
+    owned_resources=("arn:aws:s3:::acme-prod-checkout",),
+    namespace_grants=(("legacy-billing", "payments"), ("shared-cache", "search")),
+    teams=("payments", "search"),
+    ingress_domain="apps.acme.example",
+    host_grants=(("status.acme.example", "payments"),),
+    external_names=("db.partner.example",),
+    require_pinned_revisions=True,
+    production=True,
+)
+
+
+def test_every_setting_reads_back_from_the_policy_config_it_writes() -> None:
+    import jsonschema
+
+    from fleet.guardrails.base import _configured
+
+    defaults = Settings()
+    assert [f.name for f in _configured() if getattr(EVERY_SETTING_SET, f.name) == getattr(defaults, f.name)] == []
+    config = EVERY_SETTING_SET.to_config()
+    jsonschema.validate(
+        config, {"type": "object", "properties": Settings.config_schema(), "additionalProperties": False}
+    )
+    assert Settings.from_config(config) == EVERY_SETTING_SET
+    assert Settings.from_config({}) == defaults
+
+
+def test_the_pack_takes_the_settings_schema() -> None:
+    import policies.guardrails as pack
+
+    assert pack.CONFIG_SCHEMA.properties == Settings.config_schema()
+    assert set(Settings.config_schema()) == set(EVERY_SETTING_SET.to_config())
+
+
+@pytest.mark.parametrize("catalog", STACKS, ids=lambda p: p.stem)
+def test_a_pack_configured_as_the_catalog_says_judges_as_the_catalog(catalog) -> None:
+    parsed, _ = load_state(catalog)
+    settings = settings_for(parsed)
+    assert Settings.from_config(settings.to_config()) == settings
+    assert settings.argocd_namespace == parsed.argocd.namespace
+    assert settings.require_pinned_revisions is settings.production is parsed.deletion_protection
+    assert settings.teams == tuple(t.name for t in parsed.teams)

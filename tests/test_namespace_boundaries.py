@@ -82,7 +82,7 @@ def service(**spec: Any) -> dict[str, Any]:
 def ingress(**annotations: str) -> dict[str, Any]:
     return {
         "metadata": {"name": "i", "namespace": "team", "annotations": annotations},
-        "spec": {"rules": [{"host": "team.example.com"}]},
+        "spec": {"rules": [{"host": "web.team.apps.acme.example"}]},
     }
 
 

@@ -337,8 +337,8 @@ def test_validate(installed: Installed, capsys: pytest.CaptureFixture[str], monk
     data["aws"]["account_id"] = "12"
     broken.write_text(yaml.safe_dump(data))
     done = _same(installed, capsys, monkeypatch, "validate", broken.name, code=1)
-    assert "broken.yaml: teams[0].owners[0]:" in done.stderr
-    assert "broken.yaml: aws.account_id:" in done.stderr
+    assert re.search(r"^broken\.yaml:[0-9]+:[0-9]+: teams\[0\]\.owners\[0\]: ", done.stderr, re.MULTILINE)
+    assert re.search(r"^broken\.yaml:[0-9]+:[0-9]+: aws\.account_id: ", done.stderr, re.MULTILINE)
 
 
 def test_python_dash_m_fleet_keeps_working(installed: Installed) -> None:

@@ -145,7 +145,7 @@ def test_the_recordings_hold_every_planned_kind(states: dict[str, FleetState]) -
     live = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in observed.objects}
     live |= {("AppProject", "argocd", p["metadata"]["name"]) for p in observed.projects}
     live |= {("Application", "argocd", a["metadata"]["name"]) for a in observed.applications}
-    listed = {kind for _, kind, _, _ in READ_KINDS} | {kind for _, kind, _ in ARGOCD_KINDS}
+    listed = {kind.name for kind in (*READ_KINDS, *ARGOCD_KINDS)}
     planned = {(m.kind, m.namespace, m.name) for m in states["prod"].manifests()}
     readable = {k for k in planned if k[0] in listed}
     assert readable <= live
@@ -473,8 +473,7 @@ def test_the_reader_may_only_get_and_list_what_it_lists(states: dict[str, FleetS
         for resource in rule["resources"]
         if rule["verbs"] == ["get", "list"]
     }
-    listed = {(v.rsplit("/", 1)[0] if "/" in v else "", p.rsplit("/", 1)[-1]) for p, _, v, _ in READ_KINDS}
-    listed |= {(v.split("/")[0], plural) for plural, _, v in ARGOCD_KINDS}
+    listed = {(kind.group, kind.plural) for kind in (*READ_KINDS, *ARGOCD_KINDS)}
     assert granted == listed
     assert not any(resource in ("secrets", "configmaps", "*") for _, resource in granted)
     for binding in ("ClusterRoleBinding", "RoleBinding"):

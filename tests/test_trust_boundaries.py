@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fleet.apis import aws_iam as iam_actions
+from fleet.apis.kubernetes import BUILT_IN_NAMESPACES
 from fleet.compiler import validate
 from fleet.guardrails import iam, iam_sources, reserved
 from fleet.text.problems import CatalogError
@@ -191,7 +192,7 @@ def test_legitimate_neighbour_is_accepted(mutate: Mutation) -> None:
 def test_every_built_in_reserved_namespace_is_refused_and_trusted() -> None:
     """The whole default list, not a sample: each is refused as a team namespace and accepted
     as a trusted ingress namespace."""
-    for name in sorted(reserved.ADDON_NAMESPACES | reserved.CLUSTER_NAMESPACES):
+    for name in sorted(reserved.ADDON_NAMESPACES | BUILT_IN_NAMESPACES):
         assert any("[k8s-reserved-namespace]" in line for line in problems(claim(name))), name
         assert problems(ingress_from(name)) == [], name
 

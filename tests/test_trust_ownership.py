@@ -466,3 +466,223 @@ def test_argocd_has_no_project_scoped_credentials_switch_yet() -> None:
     _, state = load_state(catalog_path("dev"))
     for t in state.teams:
         assert set(t.project.obj["spec"]) <= set(fields), t.name
+
+
+# --- 3. ExternalName targets and hosts ------------------------------------------------------------
+def hosts(domain: str | None = "apps.acme.example", **grants: str) -> Mutation:
+    def mutate(d: dict[str, Any]) -> None:
+        if domain:
+            d["cluster"]["ingress_domain"] = domain
+        d["cluster"]["host_grants"] = {k.replace("__", "*.").replace("_", "."): v for k, v in grants.items()}
+
+    return mutate
+
+
+def external(*names: str) -> Mutation:
+    return lambda d: d["cluster"].update(external_names=list(names))
+
+
+HOSTS = "k8s-host-ownership"
+HOST_ATTACKS: list[tuple[str, Mutation, str, str]] = [
+    (
+        "a grant to a team that does not exist",
+        hosts(shop_acme_example="ghost"),
+        "cluster.host_grants.shop.acme.example",
+        HOSTS,
+    ),
+    (
+        "a grant of another team's host",
+        hosts(checkout_payments_apps_acme_example="search"),
+        "cluster.host_grants.checkout.payments.apps.acme.example",
+        HOSTS,
+    ),
+    (
+        "a grant of a later team's host",
+        hosts(newteam_apps_acme_example="search"),
+        "cluster.host_grants.newteam.apps.acme.example",
+        HOSTS,
+    ),
+    (
+        "a grant of every team's hosts",
+        hosts(__apps_acme_example="search"),
+        "cluster.host_grants.*.apps.acme.example",
+        HOSTS,
+    ),
+    (
+        "a grant that overlaps another team's",
+        hosts(shop_acme_example="payments", __acme_example="search"),
+        "cluster.host_grants.shop.acme.example",
+        HOSTS,
+    ),
+    (
+        "an in-cluster name allowed for ExternalName",
+        external("checkout.payments.svc.cluster.local"),
+        "cluster.external_names[0]",
+        "k8s-service-boundaries",
+    ),
+]
+HOST_NEIGHBOURS: list[tuple[str, Mutation]] = [
+    ("a host granted to a team", hosts(shop_acme_example="payments")),
+    (
+        "a host and its subdomains granted to one team",
+        hosts(shop_acme_example="payments", __shop_acme_example="payments"),
+    ),
+    ("two teams, two hosts", hosts(shop_acme_example="payments", find_acme_example="search")),
+    ("the bare ingress domain granted", hosts(apps_acme_example="payments")),
+    ("grants without an ingress domain", hosts(None, shop_acme_example="payments")),
+    ("an external database", external("acme-dev-ledger.cluster-c1a2b3.eu-west-1.rds.amazonaws.com")),
+]
+
+
+@pytest.mark.parametrize(("mutate", "path", "rule"), [a[1:] for a in HOST_ATTACKS], ids=[a[0] for a in HOST_ATTACKS])
+def test_host_attempt_is_refused(mutate: Mutation, path: str, rule: str) -> None:
+    lines = problems(mutate)
+    assert refused(lines, path, rule), lines
+
+
+@pytest.mark.parametrize("mutate", [n[1] for n in HOST_NEIGHBOURS], ids=[n[0] for n in HOST_NEIGHBOURS])
+def test_host_neighbour_is_accepted(mutate: Mutation) -> None:
+    assert problems(mutate) == []
+
+
+SERVICE = "kubernetes:core/v1:Service"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+TENANCY = {
+    "teams": ["payments", "search"],
+    "ingressDomain": "apps.acme.example",
+    "hostGrants": {"shop.acme.example": "payments", "*.shop.acme.example": "payments"},
+    "externalNames": ["acme-dev-ledger.cluster-c1a2b3.eu-west-1.rds.amazonaws.com"],
+}
+
+
+def _external(name: str, namespace: str = "search") -> dict[str, Any]:
+    return {"metadata": {"name": "s", "namespace": namespace}, "spec": {"type": "ExternalName", "externalName": name}}
+
+
+def _ingress(
+    *rule_hosts: str | None, namespace: str = "search", tls: tuple[str, ...] = (), **spec: Any
+) -> dict[str, Any]:
+    rules = [{"host": h} if h is not None else {} for h in rule_hosts]
+    body: dict[str, Any] = {"rules": rules, **spec}
+    if tls:
+        body["tls"] = [{"hosts": list(tls), "secretName": "t"}]
+    return {"metadata": {"name": "i", "namespace": namespace}, "spec": body}
+
+
+def _route(*hostnames: str, namespace: str = "search") -> dict[str, Any]:
+    spec: dict[str, Any] = {"parentRefs": [{"name": "shared", "namespace": "gateway"}]}
+    if hostnames:
+        spec["hostnames"] = list(hostnames)
+    return {"metadata": {"name": "r", "namespace": namespace}, "spec": spec}
+
+
+# (attempt, policy, type, props, the message must say)
+PACK_HOST_ATTACKS = [
+    *[
+        (
+            f"ExternalName {name}",
+            "k8s-service-boundaries",
+            SERVICE,
+            _external(name),
+            "external host the platform allows",
+        )
+        for name in (
+            "checkout.payments",  # a search domain completes it to checkout.payments.svc.cluster.local
+            "10-0-0-5.payments.pod",
+            "pod-ip.nip.io",  # a public name that resolves to a pod IP
+            "acme-dev-ledger.cluster-c1a2b3.eu-west-1.rds.amazonaws.com.",  # not the allowed spelling
+        )
+    ],
+    ("another team's host", HOSTS, INGRESS, _ingress("checkout.payments.apps.acme.example"), "not 'search''s"),
+    ("a host granted to another team", HOSTS, INGRESS, _ingress("shop.acme.example"), "not 'search''s"),
+    ("a subdomain granted to another team", HOSTS, INGRESS, _ingress("m.shop.acme.example"), "not 'search''s"),
+    ("every team's hosts", HOSTS, INGRESS, _ingress("*.apps.acme.example"), "not 'search''s"),
+    ("a rule without a host", HOSTS, INGRESS, _ingress(None), "names no host"),
+    ("a default backend", HOSTS, INGRESS, _ingress(defaultBackend={"service": {"name": "s"}}), "defaultBackend"),
+    (
+        "a TLS host of another team",
+        HOSTS,
+        INGRESS,
+        _ingress("search.apps.acme.example", tls=("checkout.payments.apps.acme.example",)),
+        "spec.tls[0].hosts[0]",
+    ),
+    ("a route for another team's host", HOSTS, ROUTE, _route("api.payments.apps.acme.example"), "not 'search''s"),
+    ("a route for every host", HOSTS, ROUTE, _route(), "every host of its Gateway"),
+    (
+        "a look-alike domain",
+        HOSTS,
+        INGRESS,
+        _ingress("search.apps.acme.example.evil.example"),
+        "not 'search''s",
+    ),
+]
+PACK_HOST_NEIGHBOURS = [
+    ("an allowed external database", "k8s-service-boundaries", SERVICE, _external(TENANCY["externalNames"][0])),
+    (
+        "a ClusterIP Service",
+        "k8s-service-boundaries",
+        SERVICE,
+        {"metadata": {"name": "s"}, "spec": {"type": "ClusterIP"}},
+    ),
+    ("its own host", HOSTS, INGRESS, _ingress("search.apps.acme.example")),
+    ("its own subdomains", HOSTS, INGRESS, _ingress("*.search.apps.acme.example", "a.b.search.apps.acme.example")),
+    ("its own TLS host", HOSTS, INGRESS, _ingress("search.apps.acme.example", tls=("search.apps.acme.example",))),
+    ("a granted host", HOSTS, INGRESS, _ingress("shop.acme.example", "*.shop.acme.example", namespace="payments-jobs")),
+    ("a route for its own host", HOSTS, ROUTE, _route("api.search.apps.acme.example")),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "props", "phrase"),
+    [a[1:] for a in PACK_HOST_ATTACKS],
+    ids=[a[0] for a in PACK_HOST_ATTACKS],
+)
+def test_pack_refuses_hosts_and_external_names_not_owned(
+    policy: str, resource_type: str, props: dict[str, Any], phrase: str
+) -> None:
+    found = pack_resource_violations(policy, resource_type, props, TENANCY)
+    assert any(phrase in m for m in found), found
+
+
+@pytest.mark.parametrize(
+    ("policy", "resource_type", "props"),
+    [n[1:] for n in PACK_HOST_NEIGHBOURS],
+    ids=[n[0] for n in PACK_HOST_NEIGHBOURS],
+)
+def test_pack_admits_owned_hosts_and_allowed_external_names(
+    policy: str, resource_type: str, props: dict[str, Any]
+) -> None:
+    assert pack_resource_violations(policy, resource_type, props, TENANCY) == []
+
+
+def test_pack_without_config_refuses_every_external_name_and_stays_inside_the_namespace_name() -> None:
+    """Fail closed: no externalNames, no ExternalName; no team map, the teams the name carries."""
+    assert pack_resource_violations("k8s-service-boundaries", SERVICE, _external("db.example.com"), {})
+    config = {"ingressDomain": "apps.acme.example"}
+    own = _ingress("payments.apps.acme.example", namespace="payments-jobs")
+    assert pack_resource_violations(HOSTS, INGRESS, own, config) == []
+    jobs = _ingress("payments-jobs.apps.acme.example", namespace="payments-jobs")
+    assert pack_resource_violations(HOSTS, INGRESS, jobs, config) == []
+    other = _ingress("search.apps.acme.example", namespace="payments-jobs")
+    assert pack_resource_violations(HOSTS, INGRESS, other, config)
+
+
+def test_admission_policy_carries_the_hosts_and_external_names() -> None:
+    data = copy.deepcopy(BASE)
+    hosts(shop_acme_example="payments", __shop_acme_example="payments")(data)
+    external("acme-dev-ledger.cluster-c1a2b3.eu-west-1.rds.amazonaws.com")(data)
+    policy = render(validate(data, "catalog.yaml")).cluster_objects[0].obj
+    matched = {(r["apiGroups"][0], r["resources"][0]) for r in policy["spec"]["matchConstraints"]["resourceRules"]}
+    assert {("networking.k8s.io", "ingresses"), ("gateway.networking.k8s.io", "httproutes")} <= matched
+    expressions = {v["message"]: [] for v in policy["spec"]["validations"]}
+    for v in policy["spec"]["validations"]:
+        expressions[v["message"]].append(v["expression"])
+    external_rule = " ".join(expressions[boundaries.EXTERNAL_NAME_NOT_ALLOWED])
+    assert "['acme-dev-ledger.cluster-c1a2b3.eu-west-1.rds.amazonaws.com']" in external_rule
+    host_rules = " ".join(expressions[boundaries.HOST_NOT_OWNED])
+    assert "'.apps.acme.example'" in host_rules
+    assert "{'shop.acme.example': 'payments'}" in host_rules
+    assert "{'.shop.acme.example': 'payments'}" in host_rules
+    assert len(expressions[boundaries.HOST_NOT_OWNED]) == 3  # rule hosts, TLS hosts, route hostnames
+    assert expressions[boundaries.INGRESS_DEFAULT_BACKEND]

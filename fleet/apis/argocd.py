@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from fleet.apis.kubernetes import APP_PROJECT, APPLICATION
+
 POLICY_DEFAULT = "policy.default"
 
 
@@ -80,7 +82,5 @@ def scopes_value(scopes: Sequence[str]) -> str:
     return "[" + ", ".join(scopes) + "]"
 
 
-ARGOCD_KINDS: tuple[tuple[str, str, str], ...] = (
-    ("applications", "Application", "argoproj.io/v1alpha1"),
-    ("appprojects", "AppProject", "argoproj.io/v1alpha1"),
-)
+# Argo CD's kinds (in fleet.apis.kubernetes with every other kind the fleet knows).
+ARGOCD_KINDS = (APPLICATION, APP_PROJECT)

@@ -1,18 +1,99 @@
-"""Facts of the Kubernetes API that several modules need: what the status reader lists, verbs."""
+"""Facts of the Kubernetes API that several modules need: its API groups, the kinds the fleet
+renders, lists or reads (with their plural resource names), the read verbs, the namespaces of
+the cluster itself.
+
+A kind's plural is looked up here, never guessed: English plurals do not follow one rule
+(`endpoints`, `ingresses`, `networkpolicies`), and a wrong one in an RBAC rule grants nothing.
+"""
 
 from __future__ import annotations
 
-# (list path, kind, apiVersion, namespaced): everything the reader lists, and nothing else.
-# Secrets are not among them, and neither are ConfigMaps or workloads.
-CORE = ""
+from dataclasses import dataclass
+
+CORE = ""  # the core group ("v1"); pulumi-kubernetes writes it `core`
+NETWORKING = "networking.k8s.io"
+RBAC = "rbac.authorization.k8s.io"
+ADMISSION = "admissionregistration.k8s.io"
+DISCOVERY = "discovery.k8s.io"
+ARGO = "argoproj.io"
+EXTERNAL_SECRETS = "external-secrets.io"
+
+# What reads and nothing else: RBAC verbs that neither change an object nor act through it.
+READ_VERBS = ("get", "list", "watch")
+# Namespaces every cluster has, which belong to the cluster itself, never to a team.
+BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+# The label the API server sets on every namespace, holding its name.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
-READ_KINDS: tuple[tuple[str, str, str, bool], ...] = (
-    ("api/v1/namespaces", "Namespace", "v1", False),
-    ("api/v1/resourcequotas", "ResourceQuota", "v1", True),
-    ("api/v1/limitranges", "LimitRange", "v1", True),
-    ("api/v1/serviceaccounts", "ServiceAccount", "v1", True),
-    ("apis/networking.k8s.io/v1/networkpolicies", "NetworkPolicy", "networking.k8s.io/v1", True),
-    ("apis/rbac.authorization.k8s.io/v1/roles", "Role", "rbac.authorization.k8s.io/v1", True),
-    ("apis/rbac.authorization.k8s.io/v1/rolebindings", "RoleBinding", "rbac.authorization.k8s.io/v1", True),
+@dataclass(frozen=True)
+class Kind:
+    group: str  # CORE for the core group
+    version: str
+    name: str  # the kind, as in `kind:`
+    plural: str  # the resource, as in RBAC rules and API paths
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str | None = None) -> str:
+        """The API path that lists the kind: every object (`api/v1/namespaces`), or those of one
+        namespace (`apis/argoproj.io/v1alpha1/namespaces/argocd/applications`)."""
+        prefix = f"apis/{self.group}/{self.version}" if self.group else f"api/{self.version}"
+        return f"{prefix}/namespaces/{namespace}/{self.plural}" if namespace else f"{prefix}/{self.plural}"
+
+
+NAMESPACE = Kind(CORE, "v1", "Namespace", "namespaces", namespaced=False)
+RESOURCE_QUOTA = Kind(CORE, "v1", "ResourceQuota", "resourcequotas")
+LIMIT_RANGE = Kind(CORE, "v1", "LimitRange", "limitranges")
+SERVICE_ACCOUNT = Kind(CORE, "v1", "ServiceAccount", "serviceaccounts")
+CONFIG_MAP = Kind(CORE, "v1", "ConfigMap", "configmaps")
+NETWORK_POLICY = Kind(NETWORKING, "v1", "NetworkPolicy", "networkpolicies")
+ROLE = Kind(RBAC, "v1", "Role", "roles")
+ROLE_BINDING = Kind(RBAC, "v1", "RoleBinding", "rolebindings")
+CLUSTER_ROLE = Kind(RBAC, "v1", "ClusterRole", "clusterroles", namespaced=False)
+CLUSTER_ROLE_BINDING = Kind(RBAC, "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False)
+VALIDATING_ADMISSION_POLICY = Kind(
+    ADMISSION, "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", namespaced=False
 )
+VALIDATING_ADMISSION_POLICY_BINDING = Kind(
+    ADMISSION, "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", namespaced=False
+)
+# Custom resources: Argo CD's (vendor/argocd holds their CRDs) and the External Secrets Operator's.
+APPLICATION = Kind(ARGO, "v1alpha1", "Application", "applications")
+APP_PROJECT = Kind(ARGO, "v1alpha1", "AppProject", "appprojects")
+EXTERNAL_SECRET = Kind(EXTERNAL_SECRETS, "v1", "ExternalSecret", "externalsecrets")
+
+# Every kind the fleet renders, lists or reads.
+KINDS = (
+    NAMESPACE,
+    RESOURCE_QUOTA,
+    LIMIT_RANGE,
+    SERVICE_ACCOUNT,
+    CONFIG_MAP,
+    NETWORK_POLICY,
+    ROLE,
+    ROLE_BINDING,
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
+    VALIDATING_ADMISSION_POLICY,
+    VALIDATING_ADMISSION_POLICY_BINDING,
+    APPLICATION,
+    APP_PROJECT,
+    EXTERNAL_SECRET,
+)
+_BY_NAME = {(k.group, k.name): k for k in KINDS}
+
+# Everything `fleet status` lists cluster-wide, and nothing else: no Secrets, ConfigMaps or workloads.
+READ_KINDS = (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, SERVICE_ACCOUNT, NETWORK_POLICY, ROLE, ROLE_BINDING)
+
+
+def kind(group: str, name: str) -> Kind:
+    """The kind `name` of API group `group` (CORE or 'core' for the core group); LookupError
+    for a kind this table does not know (add it: a plural is never guessed)."""
+    found = _BY_NAME.get((CORE if group == "core" else group, name))
+    if found is None:
+        raise LookupError(f"kind {name} of API group {group or 'core'!r} is not in fleet.apis.kubernetes.KINDS")
+    return found

@@ -10,6 +10,20 @@ every kind.
 
 from __future__ import annotations
 
+from fleet.apis import kubernetes as k8s
+
+
+def kubernetes(api_version: str, kind: str) -> str:
+    """The token of a Kubernetes object: 'rbac.authorization.k8s.io/v1', 'Role' ->
+    'kubernetes:rbac.authorization.k8s.io/v1:Role'; 'v1', 'Namespace' -> 'kubernetes:core/v1:Namespace'."""
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{kind}"
+
+
+def _token(kind: k8s.Kind, variant: str = "") -> str:
+    return kubernetes(kind.api_version, kind.name + variant)
+
+
 # --- Okta -----------------------------------------------------------------------------------
 OKTA_GROUP = "okta:group/group:Group"
 OKTA_RULE = "okta:group/rule:Rule"
@@ -40,21 +54,23 @@ EKS_ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 EKS_ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 
 # --- Kubernetes -----------------------------------------------------------------------------
-NAMESPACE = "kubernetes:core/v1:Namespace"
-RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
-LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
-SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
-CONFIGMAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
-NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
-ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
-CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
-CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-VALIDATING_ADMISSION_POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
-VALIDATING_ADMISSION_POLICY_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding"
+# From the kinds (fleet.apis.kubernetes), e.g. 'kubernetes:core/v1:Namespace',
+# 'kubernetes:rbac.authorization.k8s.io/v1:Role', 'kubernetes:core/v1:ConfigMapPatch'.
+NAMESPACE = _token(k8s.NAMESPACE)
+RESOURCE_QUOTA = _token(k8s.RESOURCE_QUOTA)
+LIMIT_RANGE = _token(k8s.LIMIT_RANGE)
+SERVICE_ACCOUNT = _token(k8s.SERVICE_ACCOUNT)
+CONFIGMAP_PATCH = _token(k8s.CONFIG_MAP, "Patch")
+NETWORK_POLICY = _token(k8s.NETWORK_POLICY)
+ROLE = _token(k8s.ROLE)
+ROLE_BINDING = _token(k8s.ROLE_BINDING)
+CLUSTER_ROLE = _token(k8s.CLUSTER_ROLE)
+CLUSTER_ROLE_BINDING = _token(k8s.CLUSTER_ROLE_BINDING)
+VALIDATING_ADMISSION_POLICY = _token(k8s.VALIDATING_ADMISSION_POLICY)
+VALIDATING_ADMISSION_POLICY_BINDING = _token(k8s.VALIDATING_ADMISSION_POLICY_BINDING)
 # Argo CD's custom resources (registered as CustomResource, which takes the same token shape).
-APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+APP_PROJECT = _token(k8s.APP_PROJECT)
+APPLICATION = _token(k8s.APPLICATION)
 
 # --- Pulumi itself --------------------------------------------------------------------------
 STACK = "pulumi:pulumi:Stack"
@@ -93,13 +109,6 @@ SDK_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 _VARIANTS = ("Patch", "List")
-
-
-def kubernetes(api_version: str, kind: str) -> str:
-    """The token of a Kubernetes object: 'rbac.authorization.k8s.io/v1', 'Role' ->
-    'kubernetes:rbac.authorization.k8s.io/v1:Role'; 'v1', 'Namespace' -> 'kubernetes:core/v1:Namespace'."""
-    group_version = api_version if "/" in api_version else f"core/{api_version}"
-    return f"kubernetes:{group_version}:{kind}"
 
 
 def any_version(group: str, kind: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog.models import Catalog, present
+from fleet.catalog.models import App, Catalog, Team, present
 from fleet.catalog.naming import ARGOCD_APPLICATION_NAME_MAX, ARGOCD_DEFAULT_PROJECT, IAM_ROLE_NAME_MAX, partition
 from fleet.text.problems import Path, Problem
 
@@ -22,6 +22,35 @@ def _duplicates(
             yield Problem.at(path, f"{what} {value!r} {verb} at {Problem.at(first[key], '').path}")
         else:
             first[key] = path
+
+
+def distinct(catalog: Catalog) -> tuple[Catalog, list[Problem]]:
+    """Teams whose name an earlier team has, and apps whose name an earlier app of their team
+    has: the problems, and the catalog without them (None in their place, as for a malformed
+    team), for every other check to run on."""
+    problems = list(_duplicates([(t.name, ["teams", i, "name"]) for i, t in present(catalog.teams)], "team"))
+    seen: set[str] = set()
+    teams: list[Team | None] = []
+    for t, team in enumerate(catalog.teams):
+        if team is None or team.name in seen:
+            teams.append(None)
+            continue
+        seen.add(team.name)
+        apps = [(a.name, ["teams", t, "apps", i, "name"]) for i, a in present(team.apps)]
+        found = list(_duplicates(apps, "app"))
+        problems += found
+        if found:
+            names: set[str] = set()
+            kept: list[App | None] = []
+            for app in team.apps:
+                kept.append(None if app is None or app.name in names else app)
+                if app is not None:
+                    names.add(app.name)
+            team = team.model_copy(update={"apps": tuple(kept)})
+        teams.append(team)
+    if not problems:
+        return catalog, []
+    return catalog.model_copy(update={"teams": tuple(teams)}), problems
 
 
 def aws_settings(catalog: Catalog) -> Iterator[Problem]:
@@ -70,13 +99,11 @@ def teams_and_apps(catalog: Catalog) -> Iterator[Problem]:
                     ["teams", t, "apps", a, "aws"],
                     "grants nothing: add statements or managed_policy_arns, or remove the aws block (no role is created without it)",
                 )
-    yield from _duplicates([(t.name, ["teams", i, "name"]) for i, t in present(catalog.teams)], "team")
     claims: list[tuple[str, Path]] = []
     for t, team in present(catalog.teams):
         own = [(ns.name, ["teams", t, "namespaces", n, "name"]) for n, ns in enumerate(team.namespaces)]
         yield from _duplicates(own, "namespace")
         claims.extend({name: path for name, path in reversed(own)}.items())  # first of each name
-        yield from _duplicates([(a.name, ["teams", t, "apps", i, "name"]) for i, a in present(team.apps)], "app")
         names = {ns.name for ns in team.namespaces}
         for a, app in present(team.apps):
             if app.namespace is not None and app.namespace not in names:

@@ -17,6 +17,7 @@ Pure, but for `read_catalog`, which reads the disk (regular files only; no link 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -228,7 +229,7 @@ def _parsed(text: str, where: str, parse_yaml: Parse) -> tuple[Any, list[Problem
     try:
         return parse_yaml(text, where), []
     except CatalogError as err:
-        return None, [Problem(p.path, p.reason, where) for p in err.problems]
+        return None, [dataclasses.replace(p, source=where) for p in err.problems]  # lines and columns kept
 
 
 def platform_problems(data: dict[str, Any], where: str) -> list[Problem]:
@@ -368,7 +369,7 @@ def relocate(problems: Sequence[Problem], assembled: Assembled) -> list[Problem]
     for problem in problems:
         reason = _TEAM_REFERENCE.sub(reference, problem.reason)
         if problem.source:
-            out.append(Problem(problem.path, reason, problem.source))
+            out.append(dataclasses.replace(problem, reason=reason))
             continue
         match = _TEAM_PATH.match(problem.path)
         if match and int(match.group(1)) < len(files):

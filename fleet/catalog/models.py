@@ -9,14 +9,18 @@ from __future__ import annotations
 import ipaddress
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from fleet.apis import argocd_sync
 from fleet.catalog.naming import Names
 
+DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")
+HOST_PATTERN = re.compile(
+    r"^(\*\.)?(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+)
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
@@ -147,6 +151,22 @@ class Cluster(Strict):
     """DNS labels: platform namespaces besides the built-in reserved ones. Never a team's; the only namespaces a NetworkPolicy may trust by name."""
     namespace_grants: dict[DnsLabel, DnsLabel] = {}
     """Namespace -> team: namespaces the platform gives a team although they are not named as the team's (a team's own are named `<team>` or `<team>-…`). The only way for a team to any other name."""
+    ingress_domain: (
+        Annotated[str, _matching(DNS_NAME, "a DNS name (lower-case labels separated by dots)"), _pattern(DNS_NAME)]
+        | None
+    ) = None
+    """The domain under which each team owns its hosts: team `payments` may claim `payments.<ingress_domain>` and its subdomains in Ingresses and HTTPRoutes. None: teams own only the hosts the platform grants."""
+    host_grants: dict[
+        Annotated[
+            str, _matching(HOST_PATTERN, "a host name, or *.<domain> for its subdomains"), _pattern(HOST_PATTERN)
+        ],
+        DnsLabel,
+    ] = {}
+    """Host -> team: hosts the platform gives a team besides its own under `ingress_domain`: an exact host, or `*.<domain>` for every subdomain of `<domain>`. Two teams never claim one host."""
+    external_names: tuple[
+        Annotated[str, _matching(DNS_NAME, "a DNS name (lower-case labels separated by dots)"), _pattern(DNS_NAME)], ...
+    ] = ()
+    """The only hosts an ExternalName Service in a team namespace may name (exact DNS names outside the cluster, such as a database endpoint). Empty: no ExternalName Services."""
 
 
 class SharedResource(Strict):
@@ -777,6 +797,9 @@ class Catalog(Strict):
     """Code host handles (`@user`, `@organization/team`) who review the platform's files and the code: `.github/CODEOWNERS` gives them `*` and the environment's folder (`python -m fleet codeowners`, which requires it)."""
     teams: tuple[Team, ...]
     """The teams; names unique."""
+    # A partial catalog (fleet.compiler: some teams failed validation and are None): the names
+    # of those teams, so that a reference to one of them is not reported as a second mistake.
+    _unchecked_team_names: frozenset[str] = PrivateAttr(default=frozenset())
 
     def human_role_personas(self) -> list[str]:
         """Personas that get a SAML role per team: those with AWS policies, when SAML is set up.
@@ -801,6 +824,20 @@ class Catalog(Strict):
 
 
 T = TypeVar("T")
+
+
+def team_names(catalog: Catalog) -> list[str]:
+    """Every team's name, also of a team that failed validation (its own problem is reported;
+    a reference to it is not another), each once."""
+    names = [team.name for _, team in present(catalog.teams)]
+    return list(dict.fromkeys([*names, *sorted(catalog._unchecked_team_names)]))
+
+
+def with_unchecked_teams(catalog: Catalog, names: Iterable[str]) -> Catalog:
+    """The catalog, knowing the names of teams it holds as None (see `team_names`)."""
+    copy = catalog.model_copy()
+    copy._unchecked_team_names = catalog._unchecked_team_names | frozenset(names)
+    return copy
 
 
 def present(items: tuple[T | None, ...]) -> Iterator[tuple[int, T]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-READ = ("get", "list", "watch")
+from fleet.apis.kubernetes import READ_VERBS
+
 WRITE = ("create", "update", "patch", "delete", "deletecollection")
 # Argo CD actions that change what runs: `override` syncs manifests that are not in Git.
 ARGOCD_WRITE = ("create", "delete", "override", "update")
@@ -42,14 +43,14 @@ Rule = tuple[tuple[str, tuple[str, ...]], tuple[str, ...]]
 
 
 def _rules_for(level: str) -> list[Rule]:
-    view: list[Rule] = [(group_resources, READ) for group_resources in (*WORKLOADS, *OBSERVE)]
+    view: list[Rule] = [(group_resources, READ_VERBS) for group_resources in (*WORKLOADS, *OBSERVE)]
     if level == "view":
         return view
     edit = [*view, *[(gr, WRITE) for gr in WORKLOADS], *[(gr, ("get", "patch", "update")) for gr in SCALE]]
     if level == "edit":
         return edit
     if level == "admin":
-        return [*edit, *[(gr, READ + WRITE) for gr in SECRETS], *[(gr, ("create", "get")) for gr in INTERACTIVE]]
+        return [*edit, *[(gr, READ_VERBS + WRITE) for gr in SECRETS], *[(gr, ("create", "get")) for gr in INTERACTIVE]]
     raise ValueError(f"unknown persona level {level!r}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fleet.apis.kubernetes import ARGO
+
 # Kinds a team's Applications must never deploy, so the project blacklists them: what the
 # platform owns in a team namespace (quota, limits, network policy, RBAC, and each app's
 # ServiceAccount, which its IAM role trusts: a chart's ServiceAccount of the same name would
@@ -9,7 +11,6 @@ from __future__ import annotations
 # EndpointSlices: CVE-2021-25740), and Argo CD's own objects (an Application or ApplicationSet
 # in a team namespace could name another project). Charts use the platform's ServiceAccount
 # (`serviceAccount.create: false`, name `<app>`).
-ARGO = "argoproj.io"
 
 PLATFORM_OWNED_KINDS = (
     ("", "LimitRange"),

@@ -25,6 +25,6 @@ def json(model: BaseModel) -> None:
 
 
 def problems(error: CatalogError) -> None:
-    """Every problem of a catalog, one `FILE: path: reason` line each."""
+    """Every problem of a catalog, one `FILE:LINE:COLUMN: path: reason` line each."""
     for line in error.lines():
         err(line)

@@ -13,6 +13,7 @@ from fleet.cli import (
     convert,
     diff,
     guardrails,
+    init,
     pipeline,
     plan,
     promote,
@@ -21,7 +22,7 @@ from fleet.cli import (
 )
 
 # In the order `--help` lists them.
-COMMANDS = (validate, plan, access, guardrails, diff, status, audit, promote, convert, codeowners, pipeline)
+COMMANDS = (init, validate, plan, access, guardrails, diff, status, audit, promote, convert, codeowners, pipeline)
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
 

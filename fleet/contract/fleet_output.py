@@ -113,36 +113,36 @@ def parse(data: Any, source: str) -> FleetOutput:
         ) from None
 
 
-def fleet_output(state: FleetState) -> dict[str, Any]:
+def fleet_output(state: FleetState) -> FleetOutput:
     """The contract with the role ARNs the offline render computes (the real ones are equal)."""
-    teams: dict[str, Any] = {}
-    for team in state.teams:
-        teams[team.name] = {
-            "namespaces": list(team.namespaces),
-            "argocd_project": team.project.name,
-            "okta_groups": {group.persona: group.name for group in team.groups},
-            "apps": {
-                app.name: {
-                    "namespace": app.namespace,
-                    "service_account": app.service_account.name,
-                    "argocd_application": app.application.name,
-                    "role_arn": app.role.arn if app.role is not None else None,
-                }
-                for app in team.apps
-            },
-        }
-    return {
-        "version": VERSION,
-        "environment": state.environment,
-        "organization": state.organization,
-        "cluster": {"name": state.cluster_name, "server": state.cluster_server},
-        "teams": teams,
-    }
+    return FleetOutput(
+        version=VERSION,
+        environment=state.environment,
+        organization=state.organization,
+        cluster=ClusterOutput(name=state.cluster_name, server=state.cluster_server),
+        teams={
+            team.name: TeamOutput(
+                namespaces=list(team.namespaces),
+                argocd_project=team.project.name,
+                okta_groups={group.persona: group.name for group in team.groups},
+                apps={
+                    app.name: AppOutput(
+                        namespace=app.namespace,
+                        service_account=app.service_account.name,
+                        argocd_application=app.application.name,
+                        role_arn=app.role.arn if app.role is not None else None,
+                    )
+                    for app in team.apps
+                },
+            )
+            for team in state.teams
+        },
+    )
 
 
-def with_role_arns(output: dict[str, Any], arns: dict[tuple[str, str], str]) -> dict[str, Any]:
-    """The contract with role ARNs as the provider reported them."""
-    result = copy.deepcopy(output)
+def with_role_arns(output: FleetOutput, arns: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """The contract as the stack exports it, with role ARNs as the provider reported them."""
+    result = output.model_dump()
     for (team, app), arn in arns.items():
         result["teams"][team]["apps"][app]["role_arn"] = arn
     return result

@@ -11,37 +11,138 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleet.apis.pulumi_types import kubernetes_kind
+
+if TYPE_CHECKING:
+    from fleet.catalog.models import Catalog
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
 
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def _setting(
+    default: Any, key: str, schema: Mapping[str, Any], description: str, catalog: Callable[[Catalog], Any] | None
+) -> Any:
+    """One setting, said once: its default, its key and JSON schema in policy config (the pack's
+    CONFIG_SCHEMA), what it means, and where a catalog says it (None: a catalog does not)."""
+    return field(
+        default=default, metadata={"key": key, "schema": schema, "description": description, "catalog": catalog}
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What a platform team configures; the policy pack reads it from policy config."""
+    """What a platform team configures. The policy pack reads it from policy config
+    (`from_config`, its schema `config_schema`), `fleet validate` and the program from the
+    catalog (`from_catalog`): every setting names both below, nowhere else."""
 
-    allowed_repos: tuple[str, ...] = ()  # empty: only wildcards are refused
-    pod_security_floor: str = "baseline"
-    argocd_namespace: str = "argocd"
-    account_ids: tuple[str, ...] = ()  # the AWS accounts the stack deploys into; empty: unknown
+    allowed_repos: tuple[str, ...] = _setting(
+        (),  # empty: only wildcards are refused
+        "allowedRepos",
+        _STRINGS,
+        "Repository URL prefixes (ending in '/') or exact URLs that AppProjects may deploy from",
+        lambda catalog: catalog.argocd.allowed_repos,
+    )
+    pod_security_floor: str = _setting(
+        "baseline",
+        "podSecurityFloor",
+        {"type": "string", "enum": list(POD_SECURITY_LEVELS)},
+        "The lowest Pod Security level a namespace may enforce",
+        lambda catalog: catalog.guardrails.pod_security_floor,
+    )
+    argocd_namespace: str = _setting(
+        "argocd",
+        "argocdNamespace",
+        {"type": "string"},
+        "Where Argo CD runs; never a deployment destination",
+        lambda catalog: catalog.argocd.namespace,
+    )
+    account_ids: tuple[str, ...] = _setting(
+        (),  # empty: unknown
+        "accountIds",
+        {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}},
+        "The AWS accounts the stacks deploy into; trust policies and EKS access entries naming any other account are refused",
+        lambda catalog: (catalog.aws.account_id,),
+    )
     # Set by `judge` for a pulumi-kubernetes *Patch resource: a field it does not name stays as
     # it is, so a rule refuses what a patch sets, never what it leaves out.
     patch: bool = False
-    reserved_namespaces: tuple[str, ...] = ()  # besides the built-in ones (fleet.guardrails.reserved)
-    allowed_managed_policy_arns: tuple[str, ...] = ()  # empty: only administrator policies are refused
-    owned_resources: tuple[str, ...] = ()  # empty: ownership is judged by the catalog, not here
-    # Environments with deletion protection: Applications deploy one commit, never a branch.
-    require_pinned_revisions: bool = False
-    # The stack is production (deletion protection): Applications never skip schema validation.
-    production: bool = False
-    # Namespaces the platform grants to a team (namespace, team), besides those named as the
-    # team's (<team>, <team>-…); and the teams the judge knows (a longer name owns its prefix).
-    namespace_grants: tuple[tuple[str, str], ...] = ()
-    teams: tuple[str, ...] = ()
+    reserved_namespaces: tuple[str, ...] = _setting(
+        (),  # besides the built-in ones (fleet.guardrails.reserved)
+        "reservedNamespaces",
+        _STRINGS,
+        "Platform namespaces besides kube-*, default, Argo CD's and the well-known add-on ones",
+        lambda catalog: catalog.cluster.reserved_namespaces,
+    )
+    allowed_managed_policy_arns: tuple[str, ...] = _setting(
+        (),
+        "allowedManagedPolicyArns",
+        _STRINGS,
+        "The only managed policies a role may attach (empty: only administrator policies are refused)",
+        lambda catalog: catalog.aws.allowed_managed_policy_arns,
+    )
+    owned_resources: tuple[str, ...] = _setting(
+        (),
+        "ownedResources",
+        _STRINGS,
+        "ARN patterns (exact, or a prefix ending in '*') the stack's statements may name",
+        None,  # from a catalog: ownership is judged by the catalog rules, team by team
+    )
+    namespace_grants: tuple[tuple[str, str], ...] = _setting(
+        (),  # (namespace, team) pairs, sorted
+        "namespaceGrants",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        "Namespaces the platform grants to a team (namespace -> team) besides those named <team> or <team>-…",
+        lambda catalog: tuple(sorted(catalog.cluster.namespace_grants.items())),
+    )
+    teams: tuple[str, ...] = _setting(
+        (),  # the teams the judge knows: a longer name owns its prefix
+        "teams",
+        _STRINGS,
+        "The environment's team names: a namespace named after a longer team name is that team's",
+        lambda catalog: tuple(team.name for team in catalog.teams),
+    )
+    ingress_domain: str | None = _setting(
+        None,
+        "ingressDomain",
+        {"type": "string"},
+        "Team <t> owns the hosts under <t>.<ingressDomain> in Ingresses and routes",
+        lambda catalog: catalog.cluster.ingress_domain,
+    )
+    host_grants: tuple[tuple[str, str], ...] = _setting(
+        (),  # (host, team) pairs, sorted
+        "hostGrants",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        "Hosts (exact, or *.<domain>) the platform grants to a team (host -> team)",
+        lambda catalog: tuple(sorted(catalog.cluster.host_grants.items())),
+    )
+    external_names: tuple[str, ...] = _setting(
+        (),
+        "externalNames",
+        _STRINGS,
+        "The only external hosts an ExternalName Service may name (empty: none)",
+        lambda catalog: catalog.cluster.external_names,
+    )
+    require_pinned_revisions: bool = _setting(
+        False,
+        "requirePinnedRevisions",
+        {"type": "boolean"},
+        "Applications must deploy a full commit SHA or a tag (set it for stacks with deletion protection)",
+        lambda catalog: catalog.deletion_protection,
+    )
+    production: bool = _setting(
+        False,
+        "production",
+        {"type": "boolean"},
+        "The stacks are production (deletion protection): Applications never skip schema validation (Validate=false)",
+        lambda catalog: catalog.deletion_protection,
+    )
 
     @property
     def grants(self) -> dict[str, str]:
@@ -49,26 +150,47 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        return cls(
-            allowed_repos=tuple(config.get("allowedRepos") or ()),
-            pod_security_floor=str(config.get("podSecurityFloor") or cls.pod_security_floor),
-            argocd_namespace=str(config.get("argocdNamespace") or cls.argocd_namespace),
-            account_ids=tuple(str(a) for a in config.get("accountIds") or ()),
-            reserved_namespaces=tuple(str(n) for n in config.get("reservedNamespaces") or ()),
-            allowed_managed_policy_arns=tuple(str(a) for a in config.get("allowedManagedPolicyArns") or ()),
-            owned_resources=tuple(str(a) for a in config.get("ownedResources") or ()),
-            require_pinned_revisions=config.get("requirePinnedRevisions") is True,
-            production=config.get("production") is True,
-            namespace_grants=_pairs(config.get("namespaceGrants")),
-            teams=tuple(str(t) for t in config.get("teams") or ()),
-        )
+        """The settings a policy config gives; a key it lacks keeps its default."""
+        return cls(**{f.name: _from_config(f, config.get(f.metadata["key"])) for f in _configured()})
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> Settings:
+        """The settings a catalog gives (what it does not say keeps its default)."""
+        return cls(**{f.name: f.metadata["catalog"](catalog) for f in _configured() if f.metadata["catalog"]})
+
+    @classmethod
+    def config_schema(cls) -> dict[str, dict[str, Any]]:
+        """Policy config key -> its JSON schema (with the default of a single value, and what it means)."""
+        out = {}
+        for f in _configured():
+            schema: dict[str, Any] = dict(f.metadata["schema"])
+            if schema["type"] not in ("array", "object") and f.default is not None:
+                schema["default"] = f.default
+            out[f.metadata["key"]] = {**schema, "description": f.metadata["description"]}
+        return out
+
+    def to_config(self) -> dict[str, Any]:
+        """The policy config that gives these settings (what `from_config` reads back)."""
+        out: dict[str, Any] = {}
+        for f in _configured():
+            value, kind = getattr(self, f.name), f.metadata["schema"]["type"]
+            out[f.metadata["key"]] = list(value) if kind == "array" else dict(value) if kind == "object" else value
+        return out
 
 
-def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
-    """A config object of strings as sorted (key, value) pairs; anything else as none."""
-    if not isinstance(value, Mapping):
-        return ()
-    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+def _configured() -> list[Field[Any]]:
+    return [f for f in fields(Settings) if "key" in f.metadata]
+
+
+def _from_config(setting: Field[Any], value: Any) -> Any:
+    kind = setting.metadata["schema"]["type"]
+    if kind == "array":
+        return tuple(str(v) for v in value or ())
+    if kind == "object":  # a config object of strings as sorted (key, value) pairs; anything else as none
+        return tuple(sorted((str(k), str(v)) for k, v in value.items())) if isinstance(value, Mapping) else ()
+    if kind == "boolean":
+        return value is True
+    return str(value) if value else setting.default
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog.models import Catalog, Network, Source, Statement, Team, present
+from fleet.catalog.models import Catalog, Network, Source, Statement, Team, present, team_names
 from fleet.catalog.naming import partition
 from fleet.guardrails import argocd, argocd_rbac, iam, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
@@ -106,7 +106,7 @@ def resource_ownership(catalog: Catalog) -> Iterator[Problem]:
                 f"(teams[{o}].aws.owned_resources[{j}]); two teams never own the same resource",
                 iam.OWNERSHIP,
             )
-    teams = {team.name for _, team in present(catalog.teams)}
+    teams = set(team_names(catalog))
     for s, shared in enumerate(catalog.aws.shared_resources):
         if (problem := ownership.pattern_problem(shared.arn, part, None)) is not None:
             yield _problem(["aws", "shared_resources", s, "arn"], problem, iam.OWNERSHIP)

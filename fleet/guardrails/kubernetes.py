@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from fleet.apis.kubernetes import ADMISSION, BUILT_IN_NAMESPACES, NAMESPACE_NAME_LABEL, RBAC, READ_VERBS
 from fleet.apis.pulumi_types import LIMIT_RANGE, NAMESPACE, NETWORK_POLICY, RESOURCE_QUOTA, any_version
 from fleet.catalog import tenancy
 from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, TEAM_LABEL, Names
@@ -24,7 +25,6 @@ from fleet.guardrails.base import (
 from fleet.guardrails.reserved import is_reserved
 from fleet.render import boundaries
 
-RBAC = "rbac.authorization.k8s.io"
 # Every API version of each kind, and its Patch and List resources (see `kind`).
 ROLE_TYPES = (any_version(RBAC, "Role"), any_version(RBAC, "ClusterRole"))
 BINDING_TYPES = (any_version(RBAC, "RoleBinding"), any_version(RBAC, "ClusterRoleBinding"))
@@ -33,8 +33,8 @@ NETWORK_POLICY_TYPES = (any_version("networking.k8s.io", "NetworkPolicy"), any_v
 SERVICE_TYPES = (any_version("", "Service"),)
 INGRESS_TYPES = (any_version("networking.k8s.io", "Ingress"), any_version("extensions", "Ingress"))
 ESCALATING_VERBS = frozenset({"escalate", "bind", "impersonate"})
-READ_VERBS = frozenset({"get", "list", "watch", "*"})
-READ_ONLY = frozenset({"get", "list", "watch"})
+READ_ONLY = frozenset(READ_VERBS)
+READING = READ_ONLY | {"*"}  # what a rule reads with: the read verbs, or every verb
 # (apiGroup, resource) whose writers can point a Service at any IP of the cluster (CVE-2021-25740).
 ENDPOINT_RESOURCES = (("", "endpoints"), ("discovery.k8s.io", "endpointslices"))
 # Subjects that are not a team: every authenticated or anonymous caller, every ServiceAccount
@@ -43,18 +43,17 @@ SYSTEM_PREFIX = "system:"
 # Ingress from an ipBlock wider than this admits whole address spaces (0.0.0.0/1 + 128.0.0.0/1).
 WIDEST_INGRESS_PREFIX = {4: 8, 6: 32}
 AGGREGATE_TO_VIEW = "rbac.authorization.k8s.io/aggregate-to-view"
-ADMISSION = "admissionregistration.k8s.io"
 ADMISSION_TYPES = (
     any_version(ADMISSION, "ValidatingAdmissionPolicy"),
     any_version(ADMISSION, "ValidatingAdmissionPolicyBinding"),
 )
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # the API server sets it on every namespace
 # Labels that decide which namespaces the fleet's admission policy guards.
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
-# Namespaces of the cluster itself, never a team's; exempt from the team-namespace rules.
 NAMESPACE_OWNERSHIP = "k8s-namespace-ownership"
-SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+HOST_OWNERSHIP = "k8s-host-ownership"
+SERVICE_BOUNDARIES = "k8s-service-boundaries"
+ROUTE_TYPES = tuple(any_version(boundaries.GATEWAY_API, kind) for kind in boundaries.ROUTE_KINDS)
 
 
 def _rules(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -112,7 +111,7 @@ def _view_no_secrets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         return
     for i, rule in enumerate(_rules(props)):
         resources = {str(r) for r in as_list(rule.get("resources"))}
-        if ("secrets" in resources or "*" in resources) and {str(v) for v in as_list(rule.get("verbs"))} & READ_VERBS:
+        if ("secrets" in resources or "*" in resources) and {str(v) for v in as_list(rule.get("verbs"))} & READING:
             yield f"rules[{i}] lets a view role read secrets"
 
 
@@ -148,11 +147,26 @@ def _system_subjects(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
             yield f"subjects[{i}] is the built-in user {name!r}, never a team; bind the team's own group"
 
 
-def _service_boundaries(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+def _service_boundaries(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     if ips := boundaries.external_ips(props):
         yield f"spec.externalIPs {', '.join(ips)}: {boundaries.SERVICE_EXTERNAL_IPS}"
     if (target := boundaries.in_cluster_external_name(props)) is not None:
         yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_IN_CLUSTER}"
+    elif (target := boundaries.external_name_problem(props, settings.external_names)) is not None:
+        yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_NOT_ALLOWED}"
+
+
+def _host_ownership(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """Ingress and route hosts belong to the namespace's team (policy config `teams`,
+    `namespaceGrants`; without the team map, any team the namespace's name could carry)."""
+    namespace = str(metadata(props).get("namespace", ""))
+    teams = tenancy.namespace_teams(namespace, settings.teams, settings.grants) if namespace else []
+    hosts, everything = boundaries.claimed_hosts(props)
+    yield from everything
+    grants = dict(settings.host_grants)
+    for path, host in hosts:
+        if (reason := tenancy.host_problem(host, teams, settings.ingress_domain, grants)) is not None:
+            yield f"{path}: {reason} (namespace {namespace or '(none)'!r})"
 
 
 def _ingress_snippets(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
@@ -278,7 +292,7 @@ def _admission_boundaries(props: Mapping[str, Any], settings: Settings) -> Itera
 def _pod_security(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     meta = metadata(props)
     name = meta.get("name")
-    if str(name) in SYSTEM_NAMESPACES:
+    if str(name) in BUILT_IN_NAMESPACES:  # the cluster's own, never a team's: exempt
         return
     labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
     floor = POD_SECURITY_LEVELS.index(settings.pod_security_floor)
@@ -315,7 +329,7 @@ def _namespace_guards(resources: Sequence[StackResource], _: Settings) -> Iterat
         if r.type != NAMESPACE:
             continue
         name = str(metadata(r.props).get("name", r.name))
-        if name in SYSTEM_NAMESPACES:
+        if name in BUILT_IN_NAMESPACES:  # the cluster's own, never a team's: exempt
             continue
         missing = [
             label
@@ -420,11 +434,19 @@ RULES: tuple[Rule, ...] = (
         _network_policy_open,
     ),
     Rule(
-        "k8s-service-boundaries",
-        "Services claim no externalIPs and name no in-cluster ExternalName",
+        SERVICE_BOUNDARIES,
+        "Services claim no externalIPs; an ExternalName names only an external host the platform allows",
         "CVE-2020-8554, CVE-2021-25740",
         SERVICE_TYPES,
         _service_boundaries,
+    ),
+    Rule(
+        HOST_OWNERSHIP,
+        "Ingresses and routes claim only hosts their team owns (<team>.<ingress domain>, or granted), "
+        "each rule names one; no defaultBackend",
+        "Kubernetes Ingress docs (rules without host, defaultBackend); Gateway API HTTPRoute hostnames",
+        (*INGRESS_TYPES, *ROUTE_TYPES),
+        _host_ownership,
     ),
     Rule(
         "k8s-ingress-no-snippets",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fleet.apis.kubernetes import BUILT_IN_NAMESPACES
+
 # Exact names of the namespaces the common EKS add-ons are installed into (their charts'
 # documented defaults): ingress, certificates, secrets, autoscaling, observability, policy,
 # service mesh, GitOps, backup, storage, security agents.
@@ -126,14 +128,13 @@ RESERVED_PREFIXES = (
     "capi-",
 )
 RESERVED_SUFFIXES = ("-system",)
-CLUSTER_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
 def reserved_reason(namespace: str, argocd_namespace: str, extra: Iterable[str] = ()) -> str | None:
     """Why `namespace` belongs to the platform, or None when a team may own it."""
     if namespace == argocd_namespace:
         return f"the Argo CD namespace {namespace!r}: a project that deploys there can take over Argo CD"
-    if namespace in CLUSTER_NAMESPACES or namespace.startswith("kube-"):
+    if namespace in BUILT_IN_NAMESPACES or namespace.startswith("kube-"):
         return f"{namespace!r} belongs to the cluster itself"
     if namespace in set(extra):
         return f"{namespace!r} is reserved by cluster.reserved_namespaces"

@@ -1,4 +1,5 @@
-"""Ownership across teams, judged on the whole environment (issue 21): namespaces, repositories.
+"""Ownership across teams, judged on the whole environment (issue 21): namespaces, repositories,
+hosts.
 
 Each finding follows from who owns what (`fleet.catalog.tenancy`), never from a list of bad
 names: a namespace that carries no team's ownership is nobody's to claim, whatever it is called.
@@ -10,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from fleet.catalog import tenancy
-from fleet.catalog.models import Catalog, present
+from fleet.catalog.models import Catalog, present, team_names
 from fleet.guardrails import argocd
 from fleet.guardrails.base import Rule
 from fleet.guardrails.catalog import REPO_ALLOW_LIST, RESERVED_NAMESPACE
-from fleet.guardrails.kubernetes import NAMESPACE_OWNERSHIP
+from fleet.guardrails.kubernetes import HOST_OWNERSHIP, NAMESPACE_OWNERSHIP, SERVICE_BOUNDARIES
+from fleet.render import boundaries
 from fleet.text.problems import Path, Problem, format_path
 
 REPO_OWNED = "argocd-repo-owned"
@@ -26,7 +28,7 @@ def _problem(path: list[str | int], reason: str, rule: str) -> Problem:
 
 def namespace_ownership(catalog: Catalog) -> Iterator[Problem]:
     grants = catalog.cluster.namespace_grants
-    names = [team.name for _, team in present(catalog.teams)]
+    names = team_names(catalog)
     for t, team in present(catalog.teams):
         others = [name for name in names if name != team.name]
         for n, namespace in enumerate(team.namespaces):
@@ -95,6 +97,36 @@ def repository_ownership(catalog: Catalog) -> Iterator[Problem]:
             )
 
 
+def host_ownership(catalog: Catalog) -> Iterator[Problem]:
+    """The platform's host grants name existing teams, stay out of the teams' own domains, and
+    never give one host to two teams; the hosts ExternalName Services may name are external."""
+    cluster = catalog.cluster
+    names = {team.name for _, team in present(catalog.teams)}
+    grants = sorted(cluster.host_grants.items())
+    for i, (host, grantee) in enumerate(grants):
+        path: list[str | int] = ["cluster", "host_grants", host]
+        if grantee not in names:
+            yield _problem(path, f"{grantee!r} is not a team of this catalog", HOST_OWNERSHIP)
+        domain = cluster.ingress_domain
+        if domain and (tenancy.host_grant_overlap(host, f"*.{domain}")):
+            yield _problem(
+                path,
+                f"{host!r} lies under cluster.ingress_domain {domain!r}, where each team owns <team>.{domain}: "
+                "a grant there would give away a team's hosts (or a later team's)",
+                HOST_OWNERSHIP,
+            )
+        for other, other_team in grants[:i]:
+            if other_team != grantee and tenancy.host_grant_overlap(host, other):
+                yield _problem(
+                    path,
+                    f"{host!r} overlaps {other!r}, granted to team {other_team!r}: two teams never claim one host",
+                    HOST_OWNERSHIP,
+                )
+    for i, name in enumerate(cluster.external_names):
+        if boundaries.in_cluster_external_name({"spec": {"externalName": name}}) is not None:
+            yield _problem(["cluster", "external_names", i], boundaries.EXTERNAL_NAME_IN_CLUSTER, SERVICE_BOUNDARIES)
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         REPO_OWNED,
@@ -106,7 +138,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )  # the resource rule k8s-namespace-ownership is in fleet.guardrails.kubernetes
 
-CHECKS = (namespace_ownership, repository_ownership)
+CHECKS = (namespace_ownership, repository_ownership, host_ownership)
 
 
 def check(catalog: Catalog) -> list[Problem]:

@@ -1,7 +1,7 @@
 """The one part of `fleet status` that does I/O: list calls against an environment's API server.
 
 Read-only by construction: it only issues `list` requests, one per kind (paged), never one per
-app, for exactly the kinds in `fleet.status.report.READ_KINDS` (cluster-wide) and Argo CD's
+app, for exactly the kinds in `fleet.apis.kubernetes.READ_KINDS` (cluster-wide) and Argo CD's
 Applications and AppProjects (in the Argo CD namespace): what the `fleet-status` ClusterRole and
 Role grant. The official `kubernetes` client resolves the kubeconfig (contexts, TLS, tokens,
 exec plugins) and sends the requests; the lists are read raw and parsed with orjson, because its
@@ -141,13 +141,13 @@ def read(state: FleetState, target: Target) -> status.Observed:
     argocd: dict[str, list[dict[str, Any]]] = {}
     what = ""
     try:
-        for path, kind, api_version, _ in READ_KINDS:
-            what = path.rsplit("/", 1)[-1]
-            objects += status.items_of({"items": _page(get, f"/{path}")}, kind, api_version)
-        for plural, kind, api_version in ARGOCD_KINDS:
-            what = f"{plural}.{api_version.split('/')[0]} in namespace {state.argocd_namespace}"
-            page = _page(get, f"/apis/{api_version}/namespaces/{state.argocd_namespace}/{plural}")
-            argocd[kind] = status.items_of({"items": page}, kind, api_version)
+        for kind in READ_KINDS:
+            what = kind.plural
+            objects += status.items_of({"items": _page(get, f"/{kind.path()}")}, kind.name, kind.api_version)
+        for kind in ARGOCD_KINDS:
+            what = f"{kind.plural}.{kind.group} in namespace {state.argocd_namespace}"
+            page = _page(get, f"/{kind.path(state.argocd_namespace)}")
+            argocd[kind.name] = status.items_of({"items": page}, kind.name, kind.api_version)
     except ApiException as err:
         raise ReadError(_explain(err, what, where)) from None
     except (HTTPError, OSError) as err:

@@ -1,5 +1,6 @@
-"""Writing files so that a reader never sees half of one: the plan directory, swapped in whole,
-and single files replaced in one step (`replace_bytes`: an edited catalog, the IAM action cache).
+"""Writing files so that a reader never sees half of one: the plan directory swapped in whole
+(`write`), a new folder appearing whole (`write_tree`), single files replaced in one step
+(`replace_bytes`: an edited catalog, the IAM action cache) or created whole (`write_new`).
 
 Everything the tool writes goes through here (the CLI and the pipeline ask; the pure layers only
 return text).
@@ -76,14 +77,9 @@ def write(state: FleetState, out_dir: Path) -> dict[str, str]:
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(out_dir))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging: Path | None = out_dir.parent / f".{out_dir.name}.plan-{secrets.token_hex(4)}"
+    staging: Path | None = _staged(out_dir, "plan", content)
     assert staging is not None
-    staging.mkdir()
     try:
-        for relative, text in content.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_file(path, text)
         if not out_dir.exists():
             os.rename(staging, out_dir)
             staging = None
@@ -105,11 +101,25 @@ def write(state: FleetState, out_dir: Path) -> dict[str, str]:
     return content
 
 
-def replace_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace the file at `path` in one step: a reader sees all of the old content or all of
-    the new, never half (written beside it, then renamed over it; a link at `path` is replaced,
-    not followed). The new file gets `mode`, else the umask's default. The file beside it is
-    created afresh (never through a link someone left there) and removed if anything fails."""
+def _staged(out_dir: Path, purpose: str, texts: dict[str, str]) -> Path:
+    """A new folder beside `out_dir` holding these files (relative path -> text); removed again
+    if writing any of them fails (a full disk)."""
+    staging = out_dir.parent / f".{out_dir.name}.{purpose}-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        for relative, text in texts.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(path, text)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _beside(path: Path, data: bytes, mode: int | None = None) -> Path:
+    """A new file beside `path` holding `data` (with `mode`, else the umask's default): created
+    afresh, never through a link someone left there; removed again if writing it fails."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
@@ -117,6 +127,18 @@ def replace_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
             handle.write(data)
         if mode is not None:
             os.chmod(temporary, mode)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def replace_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace the file at `path` in one step: a reader sees all of the old content or all of
+    the new, never half (written beside it, then renamed over it; a link at `path` is replaced,
+    not followed). The new file gets `mode`, else the umask's default."""
+    temporary = _beside(path, data, mode)
+    try:
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -134,13 +156,8 @@ def write_tree(out_dir: Path, texts: dict[str, str]) -> None:
     beside `out_dir` first, then renamed into place. `out_dir` may exist only as an empty folder."""
     out_dir = Path(os.path.abspath(out_dir))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.new-{secrets.token_hex(4)}"
-    staging.mkdir()
+    staging = _staged(out_dir, "new", texts)
     try:
-        for relative, text in texts.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_file(path, text)
         if out_dir.is_dir() and not out_dir.is_symlink():
             out_dir.rmdir()  # empty, or this fails and nothing is replaced
         os.rename(staging, out_dir)
@@ -152,11 +169,8 @@ def write_tree(out_dir: Path, texts: dict[str, str]) -> None:
 def write_new(path: Path, text: str) -> None:
     """A new file, whole or not at all; never over an existing one (FileExistsError)."""
     path = Path(os.path.abspath(path))
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    temporary = _beside(path, text.encode("utf-8"))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
         os.link(temporary, path)  # never over an existing file or link
     finally:
         temporary.unlink(missing_ok=True)

@@ -18,6 +18,8 @@ from typing import Literal
 
 import yaml
 
+from fleet.apis import kubernetes
+from fleet.apis.kubernetes import RBAC, READ_VERBS
 from fleet.apis.pulumi_types import kubernetes_kind
 from fleet.catalog.location import (
     CATALOG_KEY,
@@ -313,8 +315,6 @@ def preview_config(stack_file_text: str, stack: str) -> str:
 
 # --- the read-only Kubernetes identity of previews -------------------------------------------
 
-READ_VERBS = ("get", "list", "watch")
-
 
 def _api_resource(resource_type: str) -> tuple[str, str] | None:
     """'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding' -> ('rbac.authorization.k8s.io', 'rolebindings');
@@ -322,10 +322,9 @@ def _api_resource(resource_type: str) -> tuple[str, str] | None:
     found = kubernetes_kind(resource_type)
     if found is None:
         return None
-    group, kind, _variant = found
-    plural = kind.lower()
-    plural = plural[:-1] + "ies" if plural.endswith("y") else plural + "s"
-    return ("" if group == "core" else group), plural
+    group, name, _variant = found
+    kind = kubernetes.kind(group, name)
+    return kind.group, kind.plural
 
 
 def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object]]:
@@ -339,8 +338,8 @@ def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object
             by_group.setdefault(found[0], set()).add(found[1])
     labels = {K8S_MANAGED_BY: MANAGED_BY}
     role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
+        "apiVersion": kubernetes.CLUSTER_ROLE.api_version,
+        "kind": kubernetes.CLUSTER_ROLE.name,
         "metadata": {"name": PREVIEW_IDENTITY, "labels": labels},
         "rules": [
             {"apiGroups": [group], "resources": sorted(resources), "verbs": list(READ_VERBS)}
@@ -348,11 +347,11 @@ def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object
         ],
     }
     binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
+        "apiVersion": kubernetes.CLUSTER_ROLE_BINDING.api_version,
+        "kind": kubernetes.CLUSTER_ROLE_BINDING.name,
         "metadata": {"name": PREVIEW_IDENTITY, "labels": labels},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": PREVIEW_IDENTITY},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": PREVIEW_KUBERNETES_GROUP}],
+        "roleRef": {"apiGroup": RBAC, "kind": kubernetes.CLUSTER_ROLE.name, "name": PREVIEW_IDENTITY},
+        "subjects": [{"apiGroup": RBAC, "kind": "Group", "name": PREVIEW_KUBERNETES_GROUP}],
     }
     return [role, binding]
 

@@ -15,6 +15,14 @@ judge any stack's resources at preview. Each check says why, in the words both r
 - ExternalName Services that name an in-cluster address (`*.svc`, `*.svc.<domain>`,
   `*.cluster.local`, an IP): through the shared ingress controller they proxy into another
   team's namespace, around its NetworkPolicy (the ExternalName flavour of CVE-2021-25740).
+  Since issue 21, by ownership rather than by the name's shape: an ExternalName Service names
+  one of the external hosts the platform allows (`cluster.external_names`), nothing else, since
+  any public name can resolve to a pod IP.
+- Hosts (issue 21): an Ingress (its rules and TLS hosts) or an HTTPRoute/GRPCRoute/TLSRoute
+  claims only hosts its namespace's team owns: under `<team>.<cluster.ingress_domain>`, or
+  granted to it (`cluster.host_grants`); every rule names a host (a rule without one, an
+  Ingress `defaultBackend` or a route without hostnames takes every host of the shared
+  controller or Gateway).
 """
 
 from __future__ import annotations
@@ -66,13 +74,33 @@ NAMESPACE_ADOPTED = (
 _IS_NAMESPACE = "request.kind.group == '' && request.kind.kind == 'Namespace'"
 
 
+EXTERNAL_NAME_NOT_ALLOWED = (
+    "an ExternalName Service names only an external host the platform allows (cluster.external_names): "
+    "any other name can resolve to another team's pods, which the shared ingress controller would then proxy into"
+)
+HOST_NOT_OWNED = (
+    "an Ingress or route claims only hosts its team owns (<team>.<cluster.ingress_domain> and its subdomains, "
+    "or cluster.host_grants), and every rule names one: two teams never share a host"
+)
+INGRESS_DEFAULT_BACKEND = (
+    "an Ingress may not set spec.defaultBackend: it would take the shared controller's requests for every host"
+)
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute")
+GATEWAY_API = "gateway.networking.k8s.io"
+_IS_ROUTE = f"request.kind.group == '{GATEWAY_API}' && request.kind.kind in {list(ROUTE_KINDS)!r}"
+
+
 @dataclass(frozen=True)
 class Tenancy:
     """What the admission policy needs to know of the catalog's ownership: the platform's
-    namespace grants (namespace, team). Not the team names: adding a team must not change a
-    cluster-wide object (the longest-name rule is judged offline and by the pack)."""
+    namespace grants (namespace, team), the ingress domain, host grants (host, team) and the
+    external hosts ExternalName Services may name. Not the team names: adding a team must not
+    change a cluster-wide object (the longest-name rule is judged offline and by the pack)."""
 
     namespace_grants: tuple[tuple[str, str], ...] = ()
+    ingress_domain: str | None = None
+    host_grants: tuple[tuple[str, str], ...] = ()
+    external_names: tuple[str, ...] = ()
 
 
 def _cel_string(value: str) -> str:
@@ -104,9 +132,59 @@ def namespace_validations(tenancy: Tenancy) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _cel_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_cel_string(v) for v in values) + "]"
+
+
+def _owned_host(host: str, tenancy: Tenancy) -> str:
+    """CEL: the namespace's team (its team label; '' without one) owns `host` (a CEL expression)."""
+    team = (
+        f"(has(namespaceObject.metadata.labels) && '{TEAM_LABEL}' in namespaceObject.metadata.labels ? "
+        f"namespaceObject.metadata.labels['{TEAM_LABEL}'] : '')"
+    )
+    exact = tuple((h, t) for h, t in tenancy.host_grants if not h.startswith("*."))
+    suffix = tuple((h[1:], t) for h, t in tenancy.host_grants if h.startswith("*."))
+    alternatives = []
+    if tenancy.ingress_domain:
+        domain = _cel_string("." + tenancy.ingress_domain)
+        alternatives.append(f"{host} == {team} + {domain} || {host}.endsWith('.' + {team} + {domain})")
+    if exact:
+        alternatives.append(f"({host} in {_cel_map(exact)} && {_cel_map(exact)}[{host}] == {team})")
+    if suffix:
+        alternatives.append(f"{_cel_map(suffix)}.exists(s, {_cel_map(suffix)}[s] == {team} && {host}.endsWith(s))")
+    return "(" + (" || ".join(alternatives) or "false") + ")"
+
+
+def tenancy_validations(tenancy: Tenancy) -> tuple[tuple[str, str], ...]:
+    """ExternalName targets and hosts, by what the platform allows and what the team owns."""
+    return (
+        (
+            f"!({_IS_SERVICE}) || !has(object.spec.externalName) || "
+            f"object.spec.externalName in {_cel_list(tenancy.external_names)}",
+            EXTERNAL_NAME_NOT_ALLOWED,
+        ),
+        (
+            f"!({_IS_INGRESS}) || !has(object.spec.rules) || "
+            f"object.spec.rules.all(r, has(r.host) && {_owned_host('r.host', tenancy)})",
+            HOST_NOT_OWNED,
+        ),
+        (
+            f"!({_IS_INGRESS}) || !has(object.spec.tls) || "
+            f"object.spec.tls.all(t, !has(t.hosts) || t.hosts.all(h, {_owned_host('h', tenancy)}))",
+            HOST_NOT_OWNED,
+        ),
+        (f"!({_IS_INGRESS}) || !has(object.spec.defaultBackend)", INGRESS_DEFAULT_BACKEND),
+        (
+            f"!({_IS_ROUTE}) || (has(object.spec.hostnames) && size(object.spec.hostnames) > 0 && "
+            f"object.spec.hostnames.all(h, {_owned_host('h', tenancy)}))",
+            HOST_NOT_OWNED,
+        ),
+    )
+
+
 def cel_validations(tenancy: Tenancy) -> tuple[tuple[str, str], ...]:
     """Every validation of the fleet's admission policy: (CEL expression, message)."""
-    return (*CEL_VALIDATIONS, *namespace_validations(tenancy))
+    return (*CEL_VALIDATIONS, *namespace_validations(tenancy), *tenancy_validations(tenancy))
 
 
 # (apiGroup, resource) the policy matches; writes only (CREATE, UPDATE).
@@ -114,6 +192,7 @@ MATCHED_RESOURCES: tuple[tuple[str, str], ...] = (
     ("", "services"),
     ("networking.k8s.io", "ingresses"),
     ("", "namespaces"),
+    *((GATEWAY_API, kind.lower() + "s") for kind in ROUTE_KINDS),
 )
 
 
@@ -154,3 +233,47 @@ def in_cluster_external_name(props: Mapping[str, Any]) -> str | None:
     except ValueError:
         return None
     return name
+
+
+# --- Python: the same judgements for the policy pack ------------------------------------------
+def external_name_problem(props: Mapping[str, Any], allowed: tuple[str, ...]) -> str | None:
+    """The ExternalName target if the platform does not allow it, else None."""
+    name = _spec(props).get("externalName")
+    if name is None or str(name) in allowed:
+        return None
+    return str(name)
+
+
+def claimed_hosts(props: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(field path, host) of every host an Ingress or route claims, and what claims every host
+    (a rule without a host, a defaultBackend, a route without hostnames)."""
+    body = _spec(props)
+    hosts: list[tuple[str, str]] = []
+    everything: list[str] = []
+    if "hostnames" in body or "parentRefs" in body:  # a Gateway API route
+        names = _items(body.get("hostnames"))
+        if not names:
+            everything.append("spec.hostnames is empty: the route takes every host of its Gateway")
+        hosts += [(f"spec.hostnames[{i}]", str(h)) for i, h in enumerate(names)]
+        return hosts, everything
+    if body.get("defaultBackend") is not None:
+        everything.append(f"spec.defaultBackend: {INGRESS_DEFAULT_BACKEND}")
+    for i, rule in enumerate(_items(body.get("rules"))):
+        host = rule.get("host") if isinstance(rule, Mapping) else None
+        if host:
+            hosts.append((f"spec.rules[{i}].host", str(host)))
+        else:
+            everything.append(f"spec.rules[{i}] names no host: it takes every host of the shared controller")
+    for i, tls in enumerate(_items(body.get("tls"))):
+        for j, host in enumerate(_items(tls.get("hosts") if isinstance(tls, Mapping) else None)):
+            hosts.append((f"spec.tls[{i}].hosts[{j}]", str(host)))
+    return hosts, everything
+
+
+def _items(value: Any) -> list[Any]:
+    if value is None or isinstance(value, (str, bytes, Mapping)):
+        return []
+    try:
+        return list(value)
+    except TypeError:
+        return []

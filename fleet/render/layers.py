@@ -12,7 +12,7 @@ from fleet.apis.argocd import (
     scopes_value,
 )
 from fleet.apis.argocd_sync import CREATE_NAMESPACE_OFF, RECIPIENT_SEPARATOR, subscribe_key
-from fleet.apis.kubernetes import READ_KINDS
+from fleet.apis.kubernetes import ADMISSION, APP_PROJECT, APPLICATION, NAMESPACE_NAME_LABEL, RBAC, READ_KINDS
 from fleet.catalog import personas
 from fleet.catalog.models import App, Catalog, IgnoreDifference, Namespace, Source, Sync, SyncWindow, Team
 from fleet.catalog.naming import (
@@ -44,11 +44,7 @@ from fleet.render import boundaries, iam_policies, repo_creds
 from fleet.render.state import AppState, FleetState, HumanRole, IamRole, Manifest, OktaGroup, PodIdentity, TeamState
 
 POD_SECURITY_VERSION = "v1.31"
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
-ARGOCD_API = "argoproj.io/v1alpha1"
-RBAC_API = "rbac.authorization.k8s.io"
-ADMISSION_API = "admissionregistration.k8s.io"
 # Argo CD deletes an Application's resources before the Application only with this finalizer.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # Container defaults so that pods without requests still fit the ResourceQuota.
@@ -241,7 +237,7 @@ def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
         persona_labels = {**labels, PERSONA_LABEL: persona_name}
         out.append(
             {
-                "apiVersion": f"{RBAC_API}/v1",
+                "apiVersion": f"{RBAC}/v1",
                 "kind": "Role",
                 "metadata": _meta(
                     Names.persona_role(persona_name),
@@ -253,12 +249,12 @@ def _namespaced(ctx: _Ctx, team: Team, ns: Namespace) -> list[Manifest]:
         )
         out.append(
             {
-                "apiVersion": f"{RBAC_API}/v1",
+                "apiVersion": f"{RBAC}/v1",
                 "kind": "RoleBinding",
                 "metadata": _meta(Names.persona_binding(persona_name), ns.name, persona_labels),
-                "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": Names.persona_role(persona_name)},
+                "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": Names.persona_role(persona_name)},
                 "subjects": [
-                    {"apiGroup": RBAC_API, "kind": "Group", "name": ctx.names.kubernetes_group(team.name, persona_name)}
+                    {"apiGroup": RBAC, "kind": "Group", "name": ctx.names.kubernetes_group(team.name, persona_name)}
                 ],
             }
         )
@@ -274,7 +270,13 @@ def namespace_selector(ctx: _Ctx) -> dict[str, Any]:
 
 def tenancy(catalog: Catalog) -> boundaries.Tenancy:
     """The catalog's ownership facts, as the admission policy checks them."""
-    return boundaries.Tenancy(namespace_grants=tuple(sorted(catalog.cluster.namespace_grants.items())))
+    cluster = catalog.cluster
+    return boundaries.Tenancy(
+        namespace_grants=tuple(sorted(cluster.namespace_grants.items())),
+        ingress_domain=cluster.ingress_domain,
+        host_grants=tuple(sorted(cluster.host_grants.items())),
+        external_names=tuple(sorted(cluster.external_names)),
+    )
 
 
 def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
@@ -284,7 +286,7 @@ def _admission(ctx: _Ctx) -> tuple[Manifest, ...]:
     and fleet Namespaces that do not carry their team's ownership or adopt an existing one."""
     name = ctx.names.admission_policy()
     labels = {K8S_MANAGED_BY: MANAGED_BY, **namespace_selector(ctx)["matchLabels"]}
-    api = f"{ADMISSION_API}/v1"
+    api = f"{ADMISSION}/v1"
     policy = {
         "apiVersion": api,
         "kind": "ValidatingAdmissionPolicy",
@@ -350,8 +352,8 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
     if team.sync_windows:
         spec["syncWindows"] = [_sync_window(team, window) for window in team.sync_windows]
     obj = {
-        "apiVersion": ARGOCD_API,
-        "kind": "AppProject",
+        "apiVersion": APP_PROJECT.api_version,
+        "kind": APP_PROJECT.name,
         "metadata": _meta(project, catalog.argocd.namespace, ctx.labels(team.name)),
         "spec": spec,
     }
@@ -462,8 +464,8 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
     if app.info:
         settings["info"] = [{"name": i.name, "value": i.value} for i in app.info]
     obj = {
-        "apiVersion": ARGOCD_API,
-        "kind": "Application",
+        "apiVersion": APPLICATION.api_version,
+        "kind": APPLICATION.name,
         "metadata": _meta(
             Names.application(team.name, app.name), catalog.argocd.namespace, ctx.labels(team.name, app.name), **extra
         ),
@@ -497,15 +499,14 @@ def _status_reader(ctx: _Ctx) -> tuple[Manifest, ...]:
         ACCESS_LEVEL_LABEL: "view",  # so that k8s-view-no-secrets judges it as a view role
     }
     by_group: dict[str, list[str]] = {}
-    for path, _, api_version, _ in READ_KINDS:
-        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
-        by_group.setdefault(group, []).append(path.rsplit("/", 1)[-1])
+    for kind in READ_KINDS:
+        by_group.setdefault(kind.group, []).append(kind.plural)
     verbs = ["get", "list"]
-    subjects = [{"apiGroup": RBAC_API, "kind": "Group", "name": name}]
+    subjects = [{"apiGroup": RBAC, "kind": "Group", "name": name}]
     argocd = ctx.catalog.argocd.namespace
     objects = [
         {
-            "apiVersion": f"{RBAC_API}/v1",
+            "apiVersion": f"{RBAC}/v1",
             "kind": "ClusterRole",
             "metadata": _meta(cluster_name, None, labels),
             "rules": [
@@ -514,29 +515,29 @@ def _status_reader(ctx: _Ctx) -> tuple[Manifest, ...]:
             ],
         },
         {
-            "apiVersion": f"{RBAC_API}/v1",
+            "apiVersion": f"{RBAC}/v1",
             "kind": "ClusterRoleBinding",
             "metadata": _meta(cluster_name, None, labels),
-            "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": cluster_name},
+            "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": cluster_name},
             "subjects": subjects,
         },
         {
-            "apiVersion": f"{RBAC_API}/v1",
+            "apiVersion": f"{RBAC}/v1",
             "kind": "Role",
             "metadata": _meta(name, argocd, labels),
             "rules": [
                 {
-                    "apiGroups": sorted({api_version.split("/")[0] for _, _, api_version in ARGOCD_KINDS}),
-                    "resources": sorted(plural for plural, _, _ in ARGOCD_KINDS),
+                    "apiGroups": sorted({kind.group for kind in ARGOCD_KINDS}),
+                    "resources": sorted(kind.plural for kind in ARGOCD_KINDS),
                     "verbs": verbs,
                 }
             ],
         },
         {
-            "apiVersion": f"{RBAC_API}/v1",
+            "apiVersion": f"{RBAC}/v1",
             "kind": "RoleBinding",
             "metadata": _meta(name, argocd, labels),
-            "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": name},
+            "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": name},
             "subjects": subjects,
         },
     ]
@@ -649,9 +650,6 @@ def render(catalog: Catalog) -> FleetState:
         cluster_server=catalog.cluster.server,
         argocd_namespace=catalog.argocd.namespace,
         teams=tuple(_team(ctx, team) for team in catalog.teams),
-        personas={
-            name: {"kubernetes": p.kubernetes, "argocd": list(p.argocd)} for name, p in sorted(catalog.personas.items())
-        },
         cluster_objects=_admission(ctx),
         reader_objects=_status_reader(ctx),
         argocd_rbac=_argocd_rbac(ctx),

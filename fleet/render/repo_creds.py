@@ -24,11 +24,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from fleet.apis.kubernetes import EXTERNAL_SECRET
 from fleet.catalog.models import Catalog, Team
 from fleet.catalog.naming import K8S_MANAGED_BY, MANAGED_BY, Names
 from fleet.render.state import Manifest, TeamState
 
-ESO_API = "external-secrets.io/v1"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 -- a label name, not a secret
 SECRET_TYPE = "repository"  # noqa: S105 -- project-scoped, exact URL (see the module docstring)
 KEY_FIELD = "githubAppPrivateKey"
@@ -60,8 +60,8 @@ def manifests(catalog: Catalog, team: Team, labels: dict[str, str]) -> tuple[Man
         if settings.github_api_url is not None:
             secret["githubAppEnterpriseBaseUrl"] = settings.github_api_url
         obj = {
-            "apiVersion": ESO_API,
-            "kind": "ExternalSecret",
+            "apiVersion": EXTERNAL_SECRET.api_version,
+            "kind": EXTERNAL_SECRET.name,
             "metadata": {"name": name, "namespace": catalog.argocd.namespace, "labels": labels},
             "spec": {
                 "refreshInterval": REFRESH,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fleet.catalog.naming import Names
@@ -132,7 +132,6 @@ class FleetState:
     cluster_server: str
     argocd_namespace: str
     teams: tuple[TeamState, ...]
-    personas: dict[str, Any] = field(default_factory=dict)  # persona -> {kubernetes, argocd}
     # Fleet-wide cluster-scoped objects (the admission policy and its binding), registered first.
     cluster_objects: tuple[Manifest, ...] = ()
     # The read-only access of `fleet status` (fleet-status ClusterRole, Role and bindings).

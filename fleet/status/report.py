@@ -347,7 +347,7 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
     live_apps = {str(a["metadata"]["name"]): a for a in observed.applications}
     live_projects = {str(p["metadata"]["name"]): p for p in observed.projects}
     team_namespaces = {ns: team.name for team in state.teams for ns in team.namespaces}
-    read_kinds = {kind for _, kind, _, _ in READ_KINDS}
+    read_kinds = {kind.name for kind in READ_KINDS}
 
     applications: list[ApplicationStatus] = []
     drift: list[ObjectDrift] = []

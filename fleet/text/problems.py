@@ -28,10 +28,28 @@ class Problem:
     # The file the path is in, when it is not the one the error is about: a catalog folder's
     # problems each name their own file (stacks/dev/teams/payments.yaml), "" for the error's own.
     source: str = ""
+    # Where in that file the path is written (1-based; 0: not known, such as a rendered
+    # resource): the field's key, or the list item; for a missing field, what holds it.
+    line: int = 0
+    column: int = 0
 
     @classmethod
     def at(cls, parts: Path, reason: str) -> Problem:
         return cls(format_path(parts), reason)
+
+    def file(self, default: str) -> str:
+        """The file this problem is in (`default`: the error's own)."""
+        return self.source or default
+
+    def location(self, default: str) -> str:
+        """`FILE:LINE:COLUMN`, or `FILE` alone when the position is not known."""
+        file = self.file(default)
+        return f"{file}:{self.line}:{self.column}" if self.line else file
+
+    def line_text(self, default: str) -> str:
+        """The contract line: `FILE:LINE:COLUMN: <path>: <reason>` (`FILE: <path>: <reason>`
+        when the position is not known), safe for a terminal."""
+        return terminal.escape(f"{self.location(default)}: {self.path}: {self.reason}")
 
 
 class CatalogError(Exception):
@@ -44,7 +62,7 @@ class CatalogError(Exception):
 
     def lines(self) -> list[str]:
         """One line per problem, safe for a terminal: a hostile catalog's characters are escaped."""
-        return [terminal.escape(f"{p.source or self.source}: {p.path}: {p.reason}") for p in self.problems]
+        return [p.line_text(self.source) for p in self.problems]
 
 
 class UnreadableFileError(Exception):

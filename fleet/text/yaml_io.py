@@ -10,11 +10,13 @@ therefore composed once, checked (keys, tags, scalars), and only then constructe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +62,18 @@ def normal_key(text: str) -> str:
     return unicodedata.normalize("NFKC", kept).strip()
 
 
+FILE_LEVEL = "(file)"  # the path of a problem of the file as a whole (its YAML, not a field)
+Child = tuple[yaml.Node, tuple[str | int, ...], Any]  # (node, path, where it is written)
+
+
 def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
+
+
+def _problem(path: tuple[str | int, ...] | str, reason: str, mark: Any) -> Problem:
+    """A problem at a mark of the file (PyYAML's are 0-based; ours, as editors show them, 1-based)."""
+    where = path if isinstance(path, str) else format_path(path)
+    return Problem(where, reason, line=int(mark.line) + 1, column=int(mark.column) + 1)
 
 
 def _construct_problem(loader: Any, node: yaml.Node, path: tuple[str | int, ...]) -> Problem | None:
@@ -71,7 +83,7 @@ def _construct_problem(loader: Any, node: yaml.Node, path: tuple[str | int, ...]
     except Exception as err:  # ValueError, KeyError, OverflowError, …: all bad input
         kind = _short_tag(node.tag)
         detail = "more than 4,300 digits" if "4300" in str(err) else "not readable as one"
-        return Problem(format_path(path), f"{node.value[:80]!r} is not a valid {kind} ({detail}; line {_line(node)})")
+        return _problem(path, f"{node.value[:80]!r} is not a valid {kind} ({detail})", node.start_mark)
     return None
 
 
@@ -80,15 +92,18 @@ def _check(loader: Any, root: yaml.Node) -> list[Problem]:
     each with the path and line of the offending node. Iterative: nesting depth is no limit."""
     found: list[Problem] = []
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    # (node, its path, where it is written: a mapping value's key, else the node itself; an
+    # alias is the node it names, so only its key tells where the alias is)
+    stack: list[Child] = [(root, (), root.start_mark)]
     while stack:
-        node, path = stack.pop()
+        node, path, mark = stack.pop()
         if id(node) in seen:
             found.append(
-                Problem(
-                    f"line {node.start_mark.line + 1} column {node.start_mark.column + 1}",
+                _problem(
+                    path,
                     "YAML anchors and aliases are not supported: write each value out, so that every "
                     "change shows in the diff of a pull request",
+                    mark,
                 )
             )
             continue
@@ -100,37 +115,36 @@ def _check(loader: Any, root: yaml.Node) -> list[Problem]:
                 else f"invalid YAML: could not determine a constructor for the tag {_short_tag(node.tag)!r}: "
                 "tags are not allowed, a catalog holds only strings, numbers, booleans, null, lists and mappings"
             )
-            found.append(Problem(format_path(path), f"{reason} (line {_line(node)})"))
+            found.append(_problem(path, reason, node.start_mark))
             continue
         if isinstance(node, yaml.ScalarNode):
             if node.tag != _STR and (problem := _construct_problem(loader, node, path)) is not None:
                 found.append(problem)
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, (*path, i)) for i, item in reversed(list(enumerate(node.value))))
+            stack.extend((item, (*path, i), item.start_mark) for i, item in reversed(list(enumerate(node.value))))
         elif isinstance(node, yaml.MappingNode):
             stack.extend(reversed(_mapping(loader, node, path, found)))
     return found
 
 
-def _mapping(
-    loader: Any, node: yaml.MappingNode, path: tuple[str | int, ...], found: list[Problem]
-) -> list[tuple[yaml.Node, tuple[str | int, ...]]]:
+def _mapping(loader: Any, node: yaml.MappingNode, path: tuple[str | int, ...], found: list[Problem]) -> list[Child]:
     """The children to check; duplicate and malformed keys go to `found`."""
-    children: list[tuple[yaml.Node, tuple[str | int, ...]]] = []
+    children: list[Child] = []
     first: dict[Any, tuple[int, str]] = {}
     for key_node, value_node in node.value:
         line = _line(key_node)
         if not isinstance(key_node, yaml.ScalarNode):
             found.append(
-                Problem(
-                    format_path(path),
-                    f"invalid YAML: found unhashable key: a key is a plain value, not a list or mapping (line {line})",
+                _problem(
+                    path,
+                    "invalid YAML: found unhashable key: a key is a plain value, not a list or mapping",
+                    key_node.start_mark,
                 )
             )
             continue
         key = str(key_node.value)
         if key_node.tag not in _CORE:
-            children.append((key_node, (*path, key)))  # reported as a tag problem
+            children.append((key_node, (*path, key), key_node.start_mark))  # reported as a tag problem
             continue
         if key_node.tag == _STR:
             identity: Any = ("str", normal_key(key))
@@ -151,14 +165,15 @@ def _mapping(
                     else f": {key!r} and {earlier[1]!r} are the same value"
                 )
             found.append(
-                Problem(
-                    format_path([*path, key]),
+                _problem(
+                    (*path, key),
                     f"duplicate key (lines {earlier[0]} and {line}){how}; YAML would silently keep the last one",
+                    key_node.start_mark,
                 )
             )
         else:
             first[identity] = (line, key)
-        children.append((value_node, (*path, key)))
+        children.append((value_node, (*path, key), key_node.start_mark))
     return children
 
 
@@ -220,11 +235,11 @@ def _syntax_problem(err: yaml.YAMLError, text: str) -> Problem:
         line = text.count("\n", 0, position) + 1
         column = position - (text.rfind("\n", 0, position) + 1) + 1
         char = err.character if isinstance(err.character, str) else chr(int(err.character))
-        return Problem(f"line {line} column {column}", f"{terminal.describe(char)} is not allowed in a catalog file")
+        reason = f"{terminal.describe(char)} is not allowed in a catalog file"
+        return Problem(FILE_LEVEL, reason, line=line, column=column)
     mark = getattr(err, "problem_mark", None)
-    where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(document)"
-    reason = getattr(err, "problem", None) or str(err)
-    return Problem(where, f"invalid YAML: {reason}")
+    reason = f"invalid YAML: {getattr(err, 'problem', None) or err}"
+    return _problem(FILE_LEVEL, reason, mark) if mark else Problem(FILE_LEVEL, reason)
 
 
 def parse(text: str, source: str) -> Any:
@@ -234,7 +249,7 @@ def parse(text: str, source: str) -> Any:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise CatalogError(source, [Problem("(top level)", "the file is empty")])
+            raise CatalogError(source, [Problem(FILE_LEVEL, "the file is empty", line=1, column=1)])
         found = _check(loader, node)
         if found:
             raise CatalogError(source, found)
@@ -242,9 +257,89 @@ def parse(text: str, source: str) -> Any:
     except yaml.YAMLError as err:  # syntax, unhashable keys, …
         raise CatalogError(source, [_syntax_problem(err, text)]) from None
     except RecursionError:
-        raise CatalogError(source, [Problem("(document)", "nested too deeply")]) from None
+        raise CatalogError(source, [Problem(FILE_LEVEL, "nested too deeply")]) from None
     finally:
         loader.dispose()
+
+
+_INDEX = re.compile(r"\[([0-9]+)\]")
+
+
+def _step(node: yaml.Node, rest: str) -> tuple[yaml.Node, Any, str] | None:
+    """One step down a path written as `format_path` writes it: (the child, where it is
+    written, the rest of the path), or None when `node` has no such child. A key is matched
+    against the keys the mapping really has (the longest that fits), so a key holding '.' or
+    '[' is found too."""
+    if isinstance(node, yaml.SequenceNode):
+        match = _INDEX.match(rest)
+        if match is None or int(match.group(1)) >= len(node.value):
+            return None
+        item = node.value[int(match.group(1))]
+        return item, item.start_mark, rest[match.end() :].removeprefix(".")
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    best: tuple[int, yaml.Node, yaml.Node] | None = None
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = str(key_node.value)
+        for token in (key, f"[{key}]"):  # format_path writes an integer key as [n]
+            fits = rest == token or (rest.startswith(token) and rest[len(token)] in ".[")
+            if fits and (best is None or len(token) > best[0]):
+                best = (len(token), key_node, value_node)
+    if best is None:
+        return None
+    length, key_node, value_node = best
+    return value_node, key_node.start_mark, rest[length:].removeprefix(".")
+
+
+def _position(root: yaml.Node, path: str) -> tuple[int, int] | None:
+    """Line and column of `path` in the tree: of the key of a mapping entry, of a list's item;
+    for a path that is not written (a missing field), of the nearest node that holds it."""
+    if path.startswith("(") and path != "(top level)":
+        return None  # (rendered) …: not a place in the file
+    node, mark, rest = root, root.start_mark, "" if path == "(top level)" else path
+    while rest:
+        step = _step(node, rest)
+        if step is None:
+            break
+        node, mark, rest = step
+    return int(mark.line) + 1, int(mark.column) + 1
+
+
+def positions(text: str, paths: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Where each path (`teams[3].apps[1].aws.statements[0].resources[0]`) is written in a
+    catalog's text, as (line, column), 1-based. Paths that name no place are left out; so is
+    everything when the text is not one YAML document (its own problems say where)."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    finally:
+        loader.dispose()
+    if root is None:
+        return {}
+    found = {path: _position(root, path) for path in set(paths)}
+    return {path: where for path, where in found.items() if where is not None}
+
+
+def locate(error: CatalogError, texts: Mapping[str, str]) -> CatalogError:
+    """The error with each problem's line and column filled in from the text of its file
+    (`texts`: file name -> text), and the problems in the order they are written: file by
+    file, top to bottom; those without a place (a rendered resource) after them."""
+    wanted: dict[str, set[str]] = {}
+    for problem in error.problems:
+        if not problem.line and problem.file(error.source) in texts:
+            wanted.setdefault(problem.file(error.source), set()).add(problem.path)
+    found = {file: positions(texts[file], paths) for file, paths in wanted.items()}
+    located = []
+    for problem in error.problems:
+        where = None if problem.line else found.get(problem.file(error.source), {}).get(problem.path)
+        located.append(problem if where is None else dataclasses.replace(problem, line=where[0], column=where[1]))
+    files = {file: i for i, file in enumerate(dict.fromkeys(p.file(error.source) for p in located))}
+    located.sort(key=lambda p: (files[p.file(error.source)], not p.line, p.line, p.column))
+    return CatalogError(error.source, located)
 
 
 # Plain (unquoted) only when YAML cannot read the string as anything else; else JSON quoting,
@@ -274,6 +369,12 @@ def _scalar(value: Any) -> str:
     if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         return text
     return _UNSAFE.sub(_escape, json.dumps(text, ensure_ascii=False))
+
+
+def scalar(value: str | int | bool | None) -> str:
+    """One value as YAML reads it back, unquoted when that is safe, for text written by hand
+    around it (comments kept): `fleet init` writes its values into its templates with this."""
+    return _scalar(value)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fleet.apis.kubernetes import READ_VERBS
 from fleet.catalog import personas
 from tests.conftest import ROOT, catalog_path
 from tests.e2e.engine import Workspace
@@ -30,7 +31,7 @@ PROBE_USER = "e2e-probe@acme.example"
 # A real member of an Okta group is also authenticated; what every authenticated user may do
 # (the bootstrap policy: self-reviews, discovery) is measured, not assumed.
 AUTHENTICATED = "system:authenticated"
-VERBS = frozenset(personas.READ) | frozenset(personas.WRITE)
+VERBS = frozenset(READ_VERBS) | frozenset(personas.WRITE)
 
 
 # --- the offline truth ------------------------------------------------------------------------

@@ -33,25 +33,37 @@ def fleet(kube: Kube) -> Iterator[dict[str, str]]:
     (the tier's other tests may deploy the real ones), a namespace that carries the selected
     labels and one that does not."""
     token = secrets.token_hex(3)
-    # the dev catalog with one platform grant (issue 21): jenkins-<token> is payments'.
+    # the dev catalog with platform grants of this run (issue 21): namespace jenkins-<token> is
+    # payments', host shop-<token>.acme.example is search's.
     data = catalog_data(read_catalog(catalog_path("dev")))
     data["cluster"]["namespace_grants"] = {f"jenkins-{token}": "payments"}
-    state = render(validate(data, "dev.yaml"))
+    data["cluster"]["host_grants"] = {f"shop-{token}.acme.example": "search"}
+    catalog = validate(data, "dev.yaml")
+    state = render(catalog)
     policy, binding = (copy.deepcopy(m.obj) for m in state.cluster_objects)
     name = f"e2e-{token}{Names.ADMISSION_POLICY_SUFFIX}"
     labels = {K8S_PART_OF: f"e2e-{token}", ENVIRONMENT_LABEL: "dev"}
     policy["metadata"]["name"] = binding["metadata"]["name"] = binding["spec"]["policyName"] = name
     binding["spec"]["matchResources"]["namespaceSelector"]["matchLabels"] = labels
-    guarded, outside = f"e2e-{token}-team", f"e2e-{token}-outside"
+    # The guarded namespace is team payments' (its name carries it, as the policy demands).
+    guarded, outside = f"payments-e2e-{token}", f"e2e-{token}-outside"
     kube.apply(f"{ADMISSION}/validatingadmissionpolicies/{name}", policy)
     kube.apply(f"{ADMISSION}/validatingadmissionpolicybindings/{name}", binding)
-    for namespace, namespace_labels in ((guarded, labels), (outside, {})):
+    for namespace, namespace_labels in ((guarded, {**labels, TEAM_LABEL: "payments"}), (outside, {})):
         kube.apply(
             f"/api/v1/namespaces/{namespace}",
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": namespace_labels}},
         )
     try:
-        yield {"guarded": guarded, "outside": outside, "policy": name, "token": token, **labels}
+        yield {
+            "guarded": guarded,
+            "outside": outside,
+            "policy": name,
+            "token": token,
+            "domain": str(catalog.cluster.ingress_domain),
+            "external": catalog.cluster.external_names[0],
+            **labels,
+        }
     finally:
         kube.delete(f"{ADMISSION}/validatingadmissionpolicybindings/{name}")
         kube.delete(f"{ADMISSION}/validatingadmissionpolicies/{name}")
@@ -64,7 +76,10 @@ def _service(namespace: str, **spec: Any) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/namespaces/{namespace}/services", body
 
 
-def _ingress(namespace: str, **annotations: str) -> tuple[str, dict[str, Any]]:
+OWN_HOST = "web.payments.apps.dev.acme.example"  # under payments.<stacks/dev.yaml's ingress_domain>
+
+
+def _ingress(namespace: str, host: str | None = OWN_HOST, **annotations: str) -> tuple[str, dict[str, Any]]:
     body = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -72,7 +87,7 @@ def _ingress(namespace: str, **annotations: str) -> tuple[str, dict[str, Any]]:
         "spec": {
             "rules": [
                 {
-                    "host": "team.example.com",
+                    **({"host": host} if host is not None else {}),
                     "http": {
                         "paths": [
                             {
@@ -157,7 +172,7 @@ def test_legitimate_services_and_ingresses_are_admitted(kube: Kube, fleet: dict[
     _refused(kube, _service(fleet["guarded"], externalIPs=["203.0.113.7"], ports=[{"port": 80}]), "externalIPs")
     for request in (
         _service(fleet["guarded"], type="ClusterIP", ports=[{"port": 80}], selector={"app": "x"}),
-        _service(fleet["guarded"], type="ExternalName", externalName="orders.abc123.eu-west-1.rds.amazonaws.com"),
+        _service(fleet["guarded"], type="ExternalName", externalName=fleet["external"]),
         _service(fleet["guarded"], type="LoadBalancer", ports=[{"port": 443}]),
         _ingress(fleet["guarded"], **{"nginx.ingress.kubernetes.io/ssl-redirect": "true"}),
         _ingress(fleet["guarded"]),
@@ -280,3 +295,60 @@ def test_an_existing_namespace_is_never_adopted(kube: Kube, fleet: dict[str, str
     finally:
         kube.delete(f"{path}/{existing}")
         kube.delete(f"{path}/{owned}")
+
+
+# --- issue 21: ExternalName targets the platform allows, hosts the team owns ---------------------
+@pytest.mark.parametrize(
+    "target",
+    ["checkout.payments", "10-0-0-5.payments.pod", "pod-ip.nip.io", "db.example.com"],
+)
+def test_external_names_the_platform_does_not_allow_are_refused(kube: Kube, fleet: dict[str, str], target: str) -> None:
+    request = _service(fleet["guarded"], type="ExternalName", externalName=target)
+    assert fleet["policy"] in _refused(kube, request, boundaries.EXTERNAL_NAME_NOT_ALLOWED)
+    assert _dry_run(kube, _service(fleet["outside"], type="ExternalName", externalName=target)) is None
+
+
+def _with(request: tuple[str, dict[str, Any]], **spec: Any) -> tuple[str, dict[str, Any]]:
+    path, body = request
+    body = copy.deepcopy(body)
+    body["spec"].update(spec)
+    return path, body
+
+
+def test_hosts_the_team_does_not_own_are_refused(kube: Kube, fleet: dict[str, str]) -> None:
+    guarded, token, domain = fleet["guarded"], fleet["token"], fleet["domain"]
+    attempts = [
+        (_ingress(guarded, f"checkout.search.{domain}"), boundaries.HOST_NOT_OWNED),
+        (_ingress(guarded, f"shop-{token}.acme.example"), boundaries.HOST_NOT_OWNED),  # granted to search
+        (_ingress(guarded, f"*.{domain}"), boundaries.HOST_NOT_OWNED),
+        (_ingress(guarded, f"payments.{domain}.evil.example"), boundaries.HOST_NOT_OWNED),
+        (_ingress(guarded, None), boundaries.HOST_NOT_OWNED),  # a rule for every host
+        (_with(_ingress(guarded), tls=[{"hosts": [f"search.{domain}"]}]), boundaries.HOST_NOT_OWNED),
+        (
+            _with(_ingress(guarded), defaultBackend={"service": {"name": "s", "port": {"number": 80}}}),
+            boundaries.INGRESS_DEFAULT_BACKEND,
+        ),
+    ]
+    for request, message in attempts:
+        assert fleet["policy"] in _refused(kube, request, message), request
+        assert (
+            _dry_run(kube, (request[0].replace(guarded, fleet["outside"]), _moved(request[1], fleet["outside"])))
+            is None
+        )
+
+
+def _moved(body: dict[str, Any], namespace: str) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    body["metadata"]["namespace"] = namespace
+    return body
+
+
+def test_hosts_the_team_owns_are_admitted(kube: Kube, fleet: dict[str, str]) -> None:
+    guarded, domain = fleet["guarded"], fleet["domain"]
+    _refused(kube, _ingress(guarded, f"search.{domain}"), boundaries.HOST_NOT_OWNED)  # the policy is live
+    for request in (
+        _ingress(guarded, f"payments.{domain}"),
+        _ingress(guarded, f"*.payments.{domain}"),
+        _with(_ingress(guarded), tls=[{"hosts": [OWN_HOST], "secretName": "t"}]),
+    ):
+        assert _dry_run(kube, request) is None, request
