@@ -1154,3 +1154,13 @@ RESOURCE_CASES += [
         "every host of its Gateway",
     ),
 ]
+
+RESOURCE_CASES += [
+    (
+        "k8s-quota-ceiling",
+        "kubernetes:core/v1:ResourceQuotaPatch",
+        {"metadata": {"name": "quota", "namespace": "team"}, "spec": {"hard": {"requests.cpu": "512"}}},
+        {"metadata": {"name": "quota", "namespace": "team"}, "spec": {"hard": {"requests.cpu": "8", "pods": "100"}}},
+        "above the platform's ceiling",
+    ),
+]

@@ -257,6 +257,7 @@ EVERY_SETTING_SET = Settings(
     ingress_domain="apps.acme.example",
     host_grants=(("status.acme.example", "payments"),),
     external_names=("db.partner.example",),
+    quota_ceiling=(("cpu", "16"), ("memory", "32Gi"), ("pods", "200")),
     require_pinned_revisions=True,
     production=True,
 )

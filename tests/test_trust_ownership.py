@@ -13,6 +13,7 @@ import yaml
 
 from fleet.catalog import tenancy
 from fleet.compiler import load_state, validate
+from fleet.pipeline import gate
 from fleet.render import boundaries
 from fleet.render.layers import render
 from fleet.text.problems import CatalogError
@@ -686,3 +687,261 @@ def test_admission_policy_carries_the_hosts_and_external_names() -> None:
     assert "{'.shop.acme.example': 'payments'}" in host_rules
     assert len(expressions[boundaries.HOST_NOT_OWNED]) == 3  # rule hosts, TLS hosts, route hostnames
     assert expressions[boundaries.INGRESS_DEFAULT_BACKEND]
+
+
+# --- 4. the warnings gate, quota ceilings and raises ------------------------------------------------
+HEAD, OLD = "b" * 40, "a" * 40
+LABEL = gate.LABEL
+ROLES = {"lead": "maintain", "owner": "admin", "author": "write"}
+# The head B arrived (its first workflow run) at 10:05, after commit A's runs.
+RUNS = [
+    {"head_sha": OLD, "created_at": "2026-03-01T10:00:00Z"},
+    {"head_sha": HEAD, "created_at": "2026-03-01T10:05:00Z"},
+    {"head_sha": HEAD, "created_at": "2026-03-01T10:06:00Z"},
+]
+
+
+def labelled(at: str, actor: str = "lead") -> dict[str, Any]:
+    return {"event": "labeled", "label": LABEL, "actor": actor, "created_at": at}
+
+
+def live(**over: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "head_sha": HEAD,
+        "labels": [],
+        "label_events": [],
+        "runs": RUNS,
+        "reviews": [],
+        "roles": ROLES,
+    }
+    return {**state, **over}
+
+
+def approval(
+    user: str, commit: str = HEAD, state: str = "APPROVED", at: str = "2026-03-01T10:10:00Z"
+) -> dict[str, Any]:
+    return {"user": user, "state": state, "commit_id": commit, "submitted_at": at}
+
+
+# (attempt, live state, what the refusal must say)
+GATE_ATTEMPTS = [
+    (
+        "a label added for the previous commit",
+        live(labels=[LABEL], label_events=[labelled("2026-03-01T10:02:00Z")]),
+        "earlier commit",
+    ),
+    (
+        "an old commit pushed again after the label",
+        live(
+            labels=[LABEL],
+            label_events=[labelled("2026-03-01T10:07:00Z")],
+            runs=[
+                *RUNS,
+                {"head_sha": OLD, "created_at": "2026-03-01T10:08:00Z"},
+                {"head_sha": HEAD, "created_at": "2026-03-01T10:09:00Z"},
+            ],
+        ),
+        "earlier commit",
+    ),
+    (
+        "the label in the event's snapshot, gone now",
+        live(labels=[], label_events=[labelled("2026-03-01T10:07:00Z")]),
+        "does not carry",
+    ),
+    (
+        "a label the author added",
+        live(labels=[LABEL], label_events=[labelled("2026-03-01T10:07:00Z", "author")]),
+        "does not maintain",
+    ),
+    ("an approval of the previous commit", live(reviews=[approval("lead", OLD)]), "need a maintainer"),
+    (
+        "an approval withdrawn later",
+        live(reviews=[approval("lead"), approval("lead", state="CHANGES_REQUESTED", at="2026-03-01T10:11:00Z")]),
+        "need a maintainer",
+    ),
+    ("an approval by a writer", live(reviews=[approval("author")]), "need a maintainer"),
+    (
+        "a run that reviewed a commit no longer the head",
+        live(head_sha="c" * 40, reviews=[approval("lead", "c" * 40)]),
+        "the run of the new head decides",
+    ),
+    (
+        "a label when the head's arrival is unknown",
+        live(labels=[LABEL], label_events=[labelled("2026-03-01T10:07:00Z")], runs=[]),
+        "unknown",
+    ),
+]
+GATE_NEIGHBOURS = [
+    ("no warnings", 0, live()),
+    ("a maintainer's approval of the head", 2, live(reviews=[approval("lead")])),
+    (
+        "an admin's label after the head arrived",
+        2,
+        live(labels=[LABEL], label_events=[labelled("2026-03-01T10:07:00Z", "owner")]),
+    ),
+    (
+        "the label removed by the push and added again",
+        2,
+        live(
+            labels=[LABEL],
+            label_events=[
+                labelled("2026-03-01T10:02:00Z"),
+                {
+                    "event": "unlabeled",
+                    "label": LABEL,
+                    "actor": "github-actions[bot]",
+                    "created_at": "2026-03-01T10:05:30Z",
+                },
+                labelled("2026-03-01T10:07:00Z"),
+            ],
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("state", "phrase"), [a[1:] for a in GATE_ATTEMPTS], ids=[a[0] for a in GATE_ATTEMPTS])
+def test_gate_refuses_an_acceptance_not_bound_to_the_live_head(state: dict[str, Any], phrase: str) -> None:
+    decision = gate.decide(HEAD, 2, state)
+    assert not decision.accepted
+    assert phrase in decision.reason, decision.reason
+    assert f"[{gate.RULE}]" in decision.reason
+
+
+@pytest.mark.parametrize(("warnings", "state"), [n[1:] for n in GATE_NEIGHBOURS], ids=[n[0] for n in GATE_NEIGHBOURS])
+def test_gate_accepts_what_a_maintainer_accepted_for_this_head(warnings: int, state: dict[str, Any]) -> None:
+    assert gate.decide(HEAD, warnings, state).accepted
+
+
+def test_gate_command_exits_one_when_refused(tmp_path: Any) -> None:
+    import json
+    import subprocess
+    import sys
+
+    state = tmp_path / "gate.json"
+    for body, code in ((live(reviews=[approval("lead")]), 0), (live(), 1)):
+        state.write_text(json.dumps(body))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fleet",
+                "pipeline",
+                "gate",
+                "--reviewed",
+                HEAD,
+                "--warnings",
+                "2",
+                "--state",
+                str(state),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == code, result.stdout + result.stderr
+
+
+def test_the_workflow_gate_reads_live_state_and_asks_fleet() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text())
+    steps = workflow["jobs"]["gate"]["steps"]
+    script = next(s["with"]["script"] for s in steps if "github-script" in s.get("uses", ""))
+    for call in ("pulls.get", "issues.listEvents", "pulls.listReviews", "actions.listWorkflowRuns"):
+        assert call in script, call
+    assert "context.payload.pull_request.labels" not in script  # never the event's snapshot
+    assert any("fleet pipeline gate" in s.get("run", "") for s in steps)
+    assert workflow["jobs"]["gate"]["permissions"]["actions"] == "read"
+
+
+def quota(path: str, **values: Any) -> Mutation:
+    def mutate(d: dict[str, Any]) -> None:
+        if path == "defaults":
+            d.setdefault("defaults", {})["quota"] = {"cpu": "4", "memory": "8Gi", "pods": 50, **values}
+        else:
+            team(d)["namespaces"] = [{"name": "payments", "quota": {"cpu": "4", "memory": "8Gi", "pods": 50, **values}}]
+
+    return mutate
+
+
+def ceiling(**values: Any) -> Mutation:
+    return lambda d: d.setdefault("guardrails", {}).update(
+        quota_ceiling={"cpu": "16", "memory": "32Gi", "pods": 200, **values}
+    )
+
+
+CEILING = "k8s-quota-ceiling"
+QUOTA_ATTEMPTS: list[tuple[str, Mutation, str, str]] = [
+    ("a namespace above the default ceiling", quota("ns", cpu="128"), "teams[0].namespaces[0].quota.cpu", CEILING),
+    (
+        "memory above the ceiling",
+        both(ceiling(), quota("ns", memory="33Gi")),
+        "teams[0].namespaces[0].quota.memory",
+        CEILING,
+    ),
+    (
+        "memory in another unit",
+        both(ceiling(), quota("ns", memory="40000M")),
+        "teams[0].namespaces[0].quota.memory",
+        CEILING,
+    ),
+    ("pods above the ceiling", both(ceiling(), quota("ns", pods=201)), "teams[0].namespaces[0].quota.pods", CEILING),
+    ("the defaults above the ceiling", both(ceiling(), quota("defaults", cpu="32")), "defaults.quota.cpu", CEILING),
+]
+QUOTA_NEIGHBOURS: list[tuple[str, Mutation]] = [
+    ("at the ceiling", both(ceiling(), quota("ns", cpu="16", memory="32Gi", pods=200))),
+    ("millicores under the ceiling", both(ceiling(), quota("ns", cpu="15500m"))),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "rule"), [a[1:] for a in QUOTA_ATTEMPTS], ids=[a[0] for a in QUOTA_ATTEMPTS]
+)
+def test_quota_attempt_is_refused(mutate: Mutation, path: str, rule: str) -> None:
+    lines = problems(mutate)
+    assert refused(lines, path, rule), lines
+
+
+@pytest.mark.parametrize("mutate", [n[1] for n in QUOTA_NEIGHBOURS], ids=[n[0] for n in QUOTA_NEIGHBOURS])
+def test_quota_neighbour_is_accepted(mutate: Mutation) -> None:
+    assert problems(mutate) == []
+
+
+def test_the_pack_holds_quotas_to_the_configured_ceiling() -> None:
+    quota_type = "kubernetes:core/v1:ResourceQuota"
+    body = {
+        "metadata": {"name": "q", "namespace": "payments"},
+        "spec": {"hard": {"limits.memory": "64Gi", "pods": "300"}},
+    }
+    config = {"quotaCeiling": {"cpu": "16", "memory": "32Gi", "pods": 200}}
+    found = pack_resource_violations(CEILING, quota_type, body, config)
+    assert len(found) == 2, found
+    assert pack_resource_violations(CEILING, quota_type, body, {}) == []  # the default ceiling allows it
+
+
+def _production(mutate: Mutation) -> tuple[Any, Any]:
+    base = copy.deepcopy(BASE)
+    base["deletion_protection"] = True
+    for t in base["teams"]:
+        for app in t["apps"]:
+            app["source"]["revision"] = "v1.0.0"
+    head = copy.deepcopy(base)
+    mutate(head)
+    sides = []
+    for data in (base, head):
+        catalog = validate(data, "catalog.yaml")
+        sides.append((catalog, render(catalog)))
+    return sides[0], sides[1]
+
+
+def test_a_quota_raise_in_production_is_a_reviewer_warning() -> None:
+    from fleet.reports import diff
+
+    base, head = _production(quota("ns", cpu="8", pods=60))
+    warnings = [w for w in diff.compute(base, head, "base", "head").warnings if w.kind == "quota-raised"]
+    assert [w.message for w in warnings] == ["ResourceQuota of payments/payments: cpu 4 → 8, pods 50 → 60"]
+    base, head = _production(quota("ns", cpu="2"))  # a cut is no warning
+    assert [w for w in diff.compute(base, head, "base", "head").warnings if w.kind == "quota-raised"] == []
+    base, head = _production(ceiling(cpu="128"))
+    assert any(
+        "quota_ceiling" in w.message for w in diff.compute(base, head, "b", "h").warnings if w.kind == "quota-raised"
+    )

@@ -1,6 +1,6 @@
 """Facts of the Kubernetes API that several modules need: its API groups, the kinds the fleet
 renders, lists or reads (with their plural resource names), the read verbs, the namespaces of
-the cluster itself.
+the cluster itself, what a quantity is worth.
 
 A kind's plural is looked up here, never guessed: English plurals do not follow one rule
 (`endpoints`, `ingresses`, `networkpolicies`), and a wrong one in an RBAC rule grants nothing.
@@ -8,7 +8,9 @@ A kind's plural is looked up here, never guessed: English plurals do not follow 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 CORE = ""  # the core group ("v1"); pulumi-kubernetes writes it `core`
 NETWORKING = "networking.k8s.io"
@@ -97,3 +99,34 @@ def kind(group: str, name: str) -> Kind:
     if found is None:
         raise LookupError(f"kind {name} of API group {group or 'core'!r} is not in fleet.apis.kubernetes.KINDS")
     return found
+
+
+# --- quantities (resource.Quantity): the status report compares them, the quota ceiling too ----------
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
+_SUFFIX = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+    **{s: Decimal(1024) ** (i + 1) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
+}
+
+
+def quantity(value: str) -> Decimal | None:
+    """A Kubernetes quantity's value: the API server stores canonical forms ('0.5' -> '500m')."""
+    match = _QUANTITY.match(value)
+    if match is None:
+        return None
+    number, suffix = match.group(1), match.group(2) or ""
+    try:
+        if suffix[:1] in ("e", "E"):
+            return Decimal(number + suffix)
+        return Decimal(number) * _SUFFIX[suffix]
+    except (InvalidOperation, KeyError):
+        return None

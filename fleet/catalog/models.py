@@ -768,10 +768,15 @@ class Team(Strict):
         return self.lifecycle == "decommissioning" or (app is not None and app.lifecycle == "decommissioning")
 
 
+DEFAULT_QUOTA_CEILING = Quota(cpu="64", memory="256Gi", pods=1000)
+
+
 class Guardrails(Strict):
     # A catalog may raise the floor, never lower it below baseline: the policy pack's default.
     pod_security_floor: Literal["baseline", "restricted"] = "baseline"
     """The lowest Pod Security level a namespace may have (never below `baseline`)."""
+    quota_ceiling: Quota = DEFAULT_QUOTA_CEILING
+    """The most any team namespace's quota (and `defaults.quota`) may grant: cpu, memory, pods. A team raises its quota up to it; the platform decides the ceiling (raising it in production is a reviewer warning)."""
 
 
 class Catalog(Strict):

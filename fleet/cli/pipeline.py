@@ -7,13 +7,16 @@ Exit (`fleet.cli.exits`) 0 done; 1 refused (an invalid head catalog, a catalog o
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import yaml
 
 from fleet.cli import exits
+from fleet.pipeline import gate
 from fleet.pipeline import steps as pipeline
+from fleet.text import terminal
 from fleet.text.problems import CatalogError, UnreadableFileError
 
 
@@ -52,6 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     m.add_argument("--github-output", type=Path, required=True, help="append comment=<JSON string> here")
     k = steps.add_parser("preview-role", help="the read-only ClusterRole (and binding) of the preview identity, YAML")
     k.add_argument("files", type=Path, nargs="+", help="every catalog the cluster serves")
+    g = steps.add_parser("gate", help="accept the review's warnings only as a maintainer accepted this head, read live")
+    g.add_argument("--reviewed", required=True, help="the head commit the review judged")
+    g.add_argument("--warnings", type=int, required=True, help="how many warnings the review found")
+    g.add_argument(
+        "--state", type=Path, required=True, help="the pull request's live state, JSON (see fleet.pipeline.gate)"
+    )
     d = steps.add_parser("drift-issues", help="an issue body for every stack whose LOGDIR/<stack>.outcome is a failure")
     d.add_argument("logdir", type=Path, help="holds <stack>.log and <stack>.outcome of each drift check")
     d.add_argument("--run-url", required=True, help="the workflow run the issues link to")
@@ -119,6 +128,14 @@ def _run(args: argparse.Namespace) -> int:
 
         types = {r.type for path in args.files for r in desired_resources(load_state(path)[1])}
         sys.stdout.write(yaml.safe_dump_all(pipeline.preview_cluster_role(types), sort_keys=False))
+    elif args.step == "gate":
+        try:
+            state = json.loads(args.state.read_text(encoding="utf-8"))
+        except ValueError as err:
+            raise UnreadableFileError(f"{args.state}: not JSON: {err}") from err
+        decision = gate.decide(args.reviewed, args.warnings, state if isinstance(state, dict) else {})
+        print(terminal.escape(decision.reason))
+        return exits.OK if decision.accepted else exits.REFUSED
     elif args.step == "preview-comment":
         results = _results(args.logdir)
         _append(args.github_output, {"comment": pipeline.preview_comment(results, args.mode, args.run_url)})

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fleet.apis.pulumi_types import kubernetes_kind
+from fleet.catalog.models import DEFAULT_QUOTA_CEILING
 
 if TYPE_CHECKING:
     from fleet.catalog.models import Catalog
@@ -129,6 +130,20 @@ class Settings:
         "The only external hosts an ExternalName Service may name (empty: none)",
         lambda catalog: catalog.cluster.external_names,
     )
+    quota_ceiling: tuple[tuple[str, str], ...] = _setting(
+        (),  # (resource, quantity) pairs, sorted; what it leaves out is the catalog's default ceiling
+        "quotaCeiling",
+        {
+            "type": "object",
+            "properties": {
+                "cpu": {"type": "string"},
+                "memory": {"type": "string"},
+                "pods": {"type": ["string", "integer"]},
+            },
+        },
+        "The most a ResourceQuota may grant ({cpu, memory, pods}); unset: the catalog's default guardrails.quota_ceiling",
+        lambda catalog: tuple(sorted((k, str(v)) for k, v in catalog.guardrails.quota_ceiling.model_dump().items())),
+    )
     require_pinned_revisions: bool = _setting(
         False,
         "requirePinnedRevisions",
@@ -147,6 +162,17 @@ class Settings:
     @property
     def grants(self) -> dict[str, str]:
         return dict(self.namespace_grants)
+
+    @property
+    def ceiling(self) -> tuple[str, str, int | str]:
+        """(cpu, memory, pods) the most a ResourceQuota may grant: the setting, else the
+        catalog's default ceiling."""
+        given = dict(self.quota_ceiling)
+        return (
+            given.get("cpu", DEFAULT_QUOTA_CEILING.cpu),
+            given.get("memory", DEFAULT_QUOTA_CEILING.memory),
+            given.get("pods", DEFAULT_QUOTA_CEILING.pods),
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fleet.catalog.models import Catalog, Network, Source, Statement, Team, present, team_names
+from fleet.catalog.models import Catalog, Network, Quota, Source, Statement, Team, present, team_names
 from fleet.catalog.naming import partition
-from fleet.guardrails import argocd, argocd_rbac, iam, ownership, reserved
+from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
 from fleet.text.problems import Path, Problem
 
@@ -164,6 +164,21 @@ def pod_security_floor(catalog: Catalog) -> Iterator[Problem]:
                 )
 
 
+def quota_ceiling(catalog: Catalog) -> Iterator[Problem]:
+    """Every quota the catalog sets stays under the platform's ceiling (guardrails.quota_ceiling)."""
+    ceiling = catalog.guardrails.quota_ceiling
+    limits = (ceiling.cpu, ceiling.memory, ceiling.pods)
+    quotas: list[tuple[Path, Quota | None]] = [(["defaults", "quota"], catalog.defaults.quota)]
+    for t, team in present(catalog.teams):
+        quotas += [(["teams", t, "namespaces", n, "quota"], ns.quota) for n, ns in enumerate(team.namespaces)]
+    for path, quota in quotas:
+        if quota is None:
+            continue
+        for field in ("cpu", "memory", "pods"):
+            for excess in kubernetes.quota_excess({field: getattr(quota, field)}, limits):
+                yield _problem([*path, field], f"{excess} (guardrails.quota_ceiling)", kubernetes.QUOTA_CEILING)
+
+
 def allow_list(catalog: Catalog) -> Iterator[Problem]:
     for r, entry in enumerate(catalog.argocd.allowed_repos):
         if (problem := argocd.repo_url_problem(entry)) is not None:
@@ -300,6 +315,7 @@ CHECKS = (
     reserved_namespaces,
     trusted_namespaces,
     pod_security_floor,
+    quota_ceiling,
     allow_list,
     app_sources,
     pinned_revisions,

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from fleet.apis.kubernetes import ADMISSION, BUILT_IN_NAMESPACES, NAMESPACE_NAME_LABEL, RBAC, READ_VERBS
+from fleet.apis.kubernetes import ADMISSION, BUILT_IN_NAMESPACES, NAMESPACE_NAME_LABEL, RBAC, READ_VERBS, quantity
 from fleet.apis.pulumi_types import LIMIT_RANGE, NAMESPACE, NETWORK_POLICY, RESOURCE_QUOTA, any_version
 from fleet.catalog import tenancy
 from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, TEAM_LABEL, Names
@@ -52,6 +52,7 @@ FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
 NAMESPACE_OWNERSHIP = "k8s-namespace-ownership"
 HOST_OWNERSHIP = "k8s-host-ownership"
+QUOTA_CEILING = "k8s-quota-ceiling"
 SERVICE_BOUNDARIES = "k8s-service-boundaries"
 ROUTE_TYPES = tuple(any_version(boundaries.GATEWAY_API, kind) for kind in boundaries.ROUTE_KINDS)
 
@@ -72,7 +73,7 @@ def _rbac_escalation(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         verbs = {str(v) for v in as_list(rule.get("verbs"))}
         if verbs & ESCALATING_VERBS:
             yield f"rules[{i}] grants {', '.join(sorted(verbs & ESCALATING_VERBS))}: a way around RBAC"
-        if "rbac.authorization.k8s.io" in as_list(rule.get("apiGroups")) and verbs - {"get", "list", "watch"}:
+        if RBAC in as_list(rule.get("apiGroups")) and verbs - READ_ONLY:
             yield f"rules[{i}] writes RBAC objects: the holder could grant itself anything"
 
 
@@ -154,6 +155,38 @@ def _service_boundaries(props: Mapping[str, Any], settings: Settings) -> Iterato
         yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_IN_CLUSTER}"
     elif (target := boundaries.external_name_problem(props, settings.external_names)) is not None:
         yield f"spec.externalName {target!r}: {boundaries.EXTERNAL_NAME_NOT_ALLOWED}"
+
+
+QUOTA_KEYS = {
+    "cpu": 0,
+    "requests.cpu": 0,
+    "limits.cpu": 0,
+    "memory": 1,
+    "requests.memory": 1,
+    "limits.memory": 1,
+    "pods": 2,
+}
+
+
+def quota_excess(hard: Mapping[str, Any], ceiling: tuple[str, str, int | str]) -> list[str]:
+    """The entries of a quota's `hard` that grant more than the platform's ceiling (an entry
+    that is not a quantity grants an unknown amount: it is named too)."""
+    out = []
+    for key, value in sorted(hard.items(), key=lambda item: str(item[0])):
+        index = QUOTA_KEYS.get(str(key))
+        if index is None:
+            continue
+        limit = ceiling[index]
+        granted, most = quantity(str(value)), quantity(str(limit))
+        if granted is None or most is None or granted > most:
+            out.append(f"{key} {value} is above the platform's ceiling {limit}")
+    return out
+
+
+def _quota_ceiling(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    hard = spec(props).get("hard")
+    for excess in quota_excess(hard if isinstance(hard, Mapping) else {}, settings.ceiling):
+        yield f"spec.hard: {excess} (guardrails.quota_ceiling; policy config quotaCeiling)"
 
 
 def _host_ownership(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -439,6 +472,13 @@ RULES: tuple[Rule, ...] = (
         "CVE-2020-8554, CVE-2021-25740",
         SERVICE_TYPES,
         _service_boundaries,
+    ),
+    Rule(
+        QUOTA_CEILING,
+        "a namespace's ResourceQuota grants no more than the platform's ceiling (cpu, memory, pods)",
+        "Kubernetes ResourceQuota docs; EKS Blueprints teams (quota per team namespace)",
+        (any_version("", "ResourceQuota"),),
+        _quota_ceiling,
     ),
     Rule(
         HOST_OWNERSHIP,

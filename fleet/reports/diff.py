@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from fleet.apis.kubernetes import quantity
 from fleet.apis.pulumi_types import CONFIGMAP_PATCH
-from fleet.catalog.models import Catalog, Network, SyncWindow, Team
+from fleet.catalog.models import Catalog, Network, Quota, SyncWindow, Team
 from fleet.render.resources import Resource, desired_resources
 from fleet.render.state import FleetState
 from fleet.reports import access
@@ -67,6 +68,7 @@ WarningKind = Literal[
     "self-heal-on",
     "replace-sync-option",
     "sync-window-removed",
+    "quota-raised",
 ]
 
 
@@ -576,6 +578,35 @@ def _windows(base: Catalog, head: Catalog) -> Iterator[Warning]:
                 )
 
 
+def _quota_text(quota: Quota) -> dict[str, str]:
+    return {"cpu": quota.cpu, "memory": quota.memory, "pods": str(quota.pods)}
+
+
+def _raised(old: Quota, new: Quota) -> list[str]:
+    out = []
+    for field, before in _quota_text(old).items():
+        after = _quota_text(new)[field]
+        was, now = quantity(before), quantity(after)
+        if was is None or now is None or now > was:
+            out.append(f"{field} {before} → {after}")
+    return out
+
+
+def _quotas(base: Catalog, head: Catalog) -> Iterator[Warning]:
+    """A namespace that exists on both sides and may now use more; a higher ceiling."""
+    old = {ns.name: ns.quota or base.defaults.quota for team in base.teams for ns in team.namespaces}
+    for team in head.teams:
+        for ns in team.namespaces:
+            if ns.name in old and (raised := _raised(old[ns.name], ns.quota or head.defaults.quota)):
+                yield Warning(
+                    kind="quota-raised", message=f"ResourceQuota of {team.name}/{ns.name}: {', '.join(raised)}"
+                )
+    if raised := _raised(base.guardrails.quota_ceiling, head.guardrails.quota_ceiling):
+        yield Warning(
+            kind="quota-raised", message=f"guardrails.quota_ceiling (every namespace's limit): {', '.join(raised)}"
+        )
+
+
 def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, FleetState]) -> list[Warning]:
     """The changes a production reviewer must see stated, each with its old and new value."""
     return [
@@ -587,6 +618,7 @@ def _reviewer_warnings(base: tuple[Catalog, FleetState], head: tuple[Catalog, Fl
         *_managed_policies(base[1], head[1]),
         *_sync_policies(base[1], head[1]),
         *_windows(base[0], head[0]),
+        *_quotas(base[0], head[0]),
     ]
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from fleet.apis.kubernetes import READ_KINDS
+from fleet.apis.kubernetes import READ_KINDS, quantity
 from fleet.catalog.naming import ARGOCD_DEFAULT_PROJECT
 from fleet.catalog.platform import PLATFORM_OWNED_KINDS
 from fleet.render.state import FleetState, Manifest
@@ -158,34 +157,6 @@ def items_of(list_response: Mapping[str, Any], kind: str, api_version: str) -> l
 
 
 # --- comparing a live object with the plan ----------------------------------------------------
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
-_SUFFIX = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal("1e3"),
-    "M": Decimal("1e6"),
-    "G": Decimal("1e9"),
-    "T": Decimal("1e12"),
-    "P": Decimal("1e15"),
-    "E": Decimal("1e18"),
-    **{s: Decimal(1024) ** (i + 1) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
-}
-
-
-def quantity(value: str) -> Decimal | None:
-    """A Kubernetes quantity's value: the API server stores canonical forms ('0.5' -> '500m')."""
-    match = _QUANTITY.match(value)
-    if match is None:
-        return None
-    number, suffix = match.group(1), match.group(2) or ""
-    try:
-        if suffix[:1] in ("e", "E"):
-            return Decimal(number + suffix)
-        return Decimal(number) * _SUFFIX[suffix]
-    except (InvalidOperation, KeyError):
-        return None
 
 
 def _empty(value: Any) -> bool:
