@@ -10,7 +10,7 @@ import pytest
 from fleet.catalog.naming import IRSA_ANNOTATION
 from fleet.compiler import load
 from fleet.render.layers import CASCADE_FINALIZER
-from tests.conftest import ROOT, one_file_text, shipped
+from tests.conftest import ROOT, catalog_path, one_file_text, shipped
 from tests.pulumi_harness import ProgramRun, run_program, write_stack_file
 
 COMPONENTS = {"app-of-apps:index:AppOfApps", "app-of-apps:index:Team", "app-of-apps:index:ChildApp"}
@@ -88,7 +88,7 @@ def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> 
     from fleet.render.layers import render
 
     name, run = stack
-    state = render(load(ROOT / "stacks" / f"{name}.yaml"))
+    state = render(load(catalog_path(name)))
     planned = Counter(f"{m.api_version}:{m.kind}" for m in state.manifests())
     registered = Counter(
         f"{r.inputs['apiVersion']}:{r.inputs['kind']}" for r in run.registrations if r.type.startswith("kubernetes:")

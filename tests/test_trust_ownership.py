@@ -17,7 +17,7 @@ from fleet.pipeline import gate
 from fleet.render import boundaries
 from fleet.render.layers import render
 from fleet.text.problems import CatalogError
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, catalog_path
 from tests.pulumi_harness import run_program
 from tests.test_guardrails import pack_resource_violations, pack_stack_violations
 
@@ -282,7 +282,7 @@ def test_admission_policy_knows_the_teams_and_grants() -> None:
 def test_projects_wait_for_their_namespaces_and_nothing_is_adopted() -> None:
     run = run_program("dev")
     assert run.error is None, run.error
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     namespaces = {r.inputs["metadata"]["name"]: r.urn for r in run.of_type(NAMESPACE)}
     projects = {r.inputs["metadata"]["name"]: r for r in run.of_type(PROJECT)}
     assert projects
@@ -464,7 +464,7 @@ def test_argocd_has_no_project_scoped_credentials_switch_yet() -> None:
     fields = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
     assert "permitOnlyProjectScopedClusters" in fields  # the lookup reads the real schema
     assert "permitOnlyProjectScopedCredentials" not in fields
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     for t in state.teams:
         assert set(t.project.obj["spec"]) <= set(fields), t.name
 
