@@ -462,7 +462,7 @@ def test_audit(
     log = _plain(_same(installed, capsys, monkeypatch, "audit", catalog, cwd=root).stdout)
     assert log.startswith(f"# Access audit: `{catalog}`")
     assert "| 2026-03-02 10:00 | `" in log
-    assert "| #7 | Alice | none recorded | +1 / -0 |" in log
+    assert "| #7 | Alice | not read (give the pull request's reviews" in log  # approvers: the review records only
     assert RULE in log
     as_json = json.loads(_same(installed, capsys, monkeypatch, "audit", catalog, "--format", "json", cwd=root).stdout)
     assert str(repo["head"]) in json.dumps(as_json)
