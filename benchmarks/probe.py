@@ -107,6 +107,8 @@ def program(catalog: str, record: str | None) -> dict[str, Any]:
     atexit.register(shutil.rmtree, project, ignore_errors=True)
     (project / "stacks").mkdir()
     shutil.copyfile(catalog, project / "stacks" / "dev.yaml")
+    # The catalog path where the program reads it: the stack file (anything else is refused).
+    (project / "Pulumi.dev.yaml").write_text("config:\n  app-of-apps:fleet: stacks/dev.yaml\n")
     os.chdir(project)
     pulumi.runtime.set_all_config({"app-of-apps:fleet": "stacks/dev.yaml"}, [])
     os.environ["KUBECONFIG"] = "/nonexistent"  # no ambient cluster: the run stays offline

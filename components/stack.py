@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pulumi
+import yaml
 
-from fleet.catalog.location import PipelineError, resolve_catalog
+from fleet.catalog.location import (
+    CATALOG_KEY,
+    PROJECT_FILE,
+    RULE_CATALOG_CONFIG,
+    PipelineError,
+    configured_catalog,
+    resolve_catalog,
+    stack_file,
+)
 from fleet.catalog.models import Catalog
 from fleet.compiler import load_state
 from fleet.io import iam_cache
@@ -14,11 +23,37 @@ from fleet.render.state import FleetState
 from fleet.text.problems import CatalogError, UnreadableFileError
 
 
+def _yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, yaml.YAMLError) as err:
+        raise pulumi.RunError(f"{path.name}: cannot read: {err}") from None
+
+
+def reviewed_setting(value: str | None, stack: str, root: Path) -> str | None:
+    """The catalog path the engine gave, if it is the one the repository's files give (the stack
+    file, then Pulumi.yaml's project config): a value from anywhere else (an ESC environment's
+    pulumiConfig, --config, PULUMI_CONFIG) is what the review could not see."""
+    files = configured_catalog(_yaml(root / stack_file(stack)), _yaml(root / PROJECT_FILE), stack)
+    if value != files:
+        raise PipelineError(
+            [
+                f"{CATALOG_KEY} is {value!r} here, but the repository's files ({stack_file(stack)}, then "
+                f"{PROJECT_FILE}) say {files!r}: it was set somewhere the review does not read (an ESC "
+                f"environment's pulumiConfig, --config, PULUMI_CONFIG); set it in {stack_file(stack)} "
+                f"[{RULE_CATALOG_CONFIG}]"
+            ]
+        )
+    return value
+
+
 def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
     iam_cache.install()
     try:
-        # Only a reviewed catalog: a file inside the repository's stacks/, links resolved.
-        resolved = resolve_catalog(config.get("fleet"), stack, Path.cwd())
+        # Only a reviewed catalog: named where the review reads it, a file or folder inside the
+        # repository's stacks/, links resolved.
+        root = Path.cwd()
+        resolved = resolve_catalog(reviewed_setting(config.get("fleet"), stack, root), stack, root)
     except PipelineError as err:
         raise pulumi.RunError("; ".join(err.reasons)) from None
     path = str(resolved.relative_to(Path.cwd().resolve()))

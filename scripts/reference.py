@@ -149,8 +149,12 @@ def catalog_rows(
 CATALOG_HEADER = """# The catalog
 
 One catalog per environment declares the whole fleet: the platform's sections (`cluster`,
-`aws`, `argocd`, `personas`, `defaults`, `guardrails`) and the teams. Its field names are a
-contract (version 1) that users, their pull requests, these docs and the tests rely on:
+`aws`, `argocd`, `personas`, `defaults`, `guardrails`) and the teams. It is a folder: the
+platform's file `stacks/<env>/platform.yaml` (every field below but `teams`) and one file per
+team, `stacks/<env>/teams/<team>.yaml` (the fields of a `teams[]` entry, at its top level); or,
+for a small fleet, one file `stacks/<env>.yaml` holding it all
+([catalog folders](../operator/catalog-folders.md)). Its field names are a contract (version 1)
+that users, their pull requests, these docs and the tests rely on:
 
 - **Fields are added, never renamed or removed.** A new field is optional, with a default that
   keeps every existing catalog meaning what it meant.
@@ -160,7 +164,7 @@ contract (version 1) that users, their pull requests, these docs and the tests r
   its description); the same descriptions reach your editor through the
   [JSON Schema](schemas.md).
 
-`stacks/dev.yaml` and `stacks/prod.yaml` are commented, realistic examples of every field.
+`stacks/dev/` and `stacks/prod/` are commented, realistic examples of every field.
 Types: a *DNS label* is lower-case letters, digits and `-`, at most 63 characters; a
 *quantity* is a Kubernetes quantity (`500m`, `4`, `8Gi`); ARNs are checked against the kind of
 ARN the field names. `teams[].apps[]` means "each app of each team"; `personas.<name>` "each
@@ -452,7 +456,7 @@ def guardrails_page() -> str:
 
 # --- the JSON Schemas ---------------------------------------------------------------------------
 SCHEMAS: dict[str, str] = {
-    "catalog.v1.json": "a catalog (`stacks/*.yaml`): generated from `fleet/catalog/models.py`; your editor checks "
+    "catalog.v1.json": "a one-file catalog (`stacks/<env>.yaml`): generated from `fleet/catalog/models.py`; your editor checks "
     "the catalog against it as you type ([set-up](../team-guide.md#editor-set-up))",
     "validate.v1.json": "`fleet validate --format json`: every catalog given, valid or with its problems (file, "
     "line, column, path, reason, rule): generated from `fleet/reports/findings.py`",

@@ -20,7 +20,7 @@ for env in dev prod; do
   kubeconfig="$(ENGINE_DIR="$dir" ETCD_PORT=$port ETCD_PEER_PORT=$((port + 1)) API_PORT=$((port + 2)) \
     KCM_PORT=$((port + 3)) "$KIT/apiserver.sh" start | tail -1)"
   port=$((port + 10))
-  (cd "$ROOT" && "$PYTHON" -m tests.status_scenario "stacks/$env.yaml" --kubeconfig "$kubeconfig" \
+  (cd "$ROOT" && "$PYTHON" -m tests.status_scenario "$(cd "$ROOT" && if [ -d "stacks/$env" ]; then echo "stacks/$env"; else echo "stacks/$env.yaml"; fi)" --kubeconfig "$kubeconfig" \
     --record "tests/data/status/$env.json")
   echo "recorded tests/data/status/$env.json" >&2
 done

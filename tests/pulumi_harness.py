@@ -8,6 +8,7 @@ accept it silently while the real engine fails).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import runpy
 from collections import Counter
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -122,6 +124,38 @@ class ProgramRun:
         return {r.urn: r for r in self.registrations}
 
 
+def _config_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def files_config(directory: Path, project: str, stack: str) -> dict[str, str]:
+    """The config the engine reads from the project's files, as the CLI does: Pulumi.yaml's
+    project-level config (a plain value, or a declaration's value, else its default; a key
+    without a namespace is the project's), then Pulumi.<stack>.yaml's on top. A test's own
+    `config` goes over both, like --config or an ESC environment's pulumiConfig."""
+    out: dict[str, str] = {}
+    project_file, stack_file = directory / "Pulumi.yaml", directory / f"Pulumi.{stack}.yaml"
+    declared = (yaml.safe_load(project_file.read_text()) or {}).get("config") if project_file.is_file() else None
+    for key, entry in (declared if isinstance(declared, dict) else {}).items():
+        name = key if ":" in key else f"{project}:{key}"
+        if isinstance(entry, dict):
+            if "value" in entry or "default" in entry:
+                out[name] = _config_text(entry.get("value", entry.get("default")))
+        else:
+            out[name] = _config_text(entry)
+    settings = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else None
+    for key, value in ((settings or {}).get("config") or {}).items():
+        if not (isinstance(value, dict) and "secure" in value):
+            out[key] = _config_text(value)
+    return out
+
+
+def write_stack_file(directory: Path, stack: str, **config: Any) -> None:
+    """Pulumi.<stack>.yaml in `directory` with `<project>:<key>` config, as `pulumi config set` writes it."""
+    body = {"config": {f"{PROJECT}:{k}": v for k, v in config.items()}}
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(body))
+
+
 def run_program(
     stack: str,
     config: dict[str, str] | None = None,
@@ -136,7 +170,8 @@ def run_program(
     asyncio.set_event_loop(loop)
     pulumi.runtime.settings.reset_options()
     pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in (config or {}).items()}, [])
+    files = files_config(program.parent, project, stack)
+    pulumi.runtime.set_all_config({**files, **{f"{project}:{k}": v for k, v in (config or {}).items()}}, [])
     mocks = RecordingMocks(stack_outputs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from fleet.apis import argocd_sync
-from fleet.compiler import state_from_text
+from fleet.compiler import load_state, state_from_text
 from fleet.guardrails import Settings
 from fleet.guardrails.argocd_sync import RULES
 from fleet.render.state import FleetState, Manifest
@@ -205,7 +205,7 @@ def test_sync_windows_are_rendered_over_the_teams_own_applications_by_name() -> 
 def test_the_shipped_catalogs_use_the_settings(path: Any) -> None:
     """Realistic uses in stacks/: server-side apply for a chart with large CRDs, the replica count
     an HPA owns, retries by default, subscriptions, info, and (prod) a weekend freeze."""
-    state = state_from_text(path.read_text(), str(path))[1]
+    state = load_state(path)[1]
     gateway = application(state, "payments", "gateway")["spec"]["syncPolicy"]
     assert "ServerSideApply=true" in gateway["syncOptions"]
     query_api = application(state, "search", "query-api")["spec"]

@@ -175,7 +175,9 @@ def test_every_change_of_the_catalog_with_exactly_the_access_it_changed(history,
     merge = entries[c["merge"]]
     assert merge["access"] == [{"principal": CHECKOUT_ROLE, "kind": "iam-role", "gained": [PUT], "lost": []}]
     assert merge["pull_request"] == 12
-    assert merge["approvers"] == ["Bob <bob@acme.example>", "Carol <carol@acme.example>"]
+    # The commit's trailers are claims: without the code host's review records, no approvers.
+    assert merge["claimed_approvers"] == ["Bob <bob@acme.example>", "Carol <carol@acme.example>"]
+    assert (merge["approvers"], merge["review_records"]) == ([], "not-read")
     assert [m["commit"] for m in merge["merged_commits"]] == [c["branch"]]
     assert merge["merged_commits"][0]["author"]["name"] == "Dave"
     assert merge["committed_at"] == "2026-01-11T15:00:00+00:00"
@@ -191,7 +193,8 @@ def test_every_change_of_the_catalog_with_exactly_the_access_it_changed(history,
 
     members = entries[c["members"]]
     assert members["pull_request"] == 14
-    assert members["approvers"] == ["Erin <erin@acme.example>"]
+    assert members["claimed_approvers"] == ["Erin <erin@acme.example>"]
+    assert members["approvers"] == []
     assert members["access"] == [
         {"principal": "acme-dev-payments-developer", "kind": "okta-group", "gained": [], "lost": [PAYMENTS_RULE]},
         {"principal": "acme-dev-search-viewer", "kind": "okta-group", "gained": [SEARCH_RULE], "lost": []},
@@ -208,7 +211,8 @@ def test_every_change_of_the_catalog_with_exactly_the_access_it_changed(history,
     added = entries[c["add"]]
     assert added["change"] == "added"
     assert added["pull_request"] is None
-    assert added["approvers"] == []
+    assert added["approvers"] == added["claimed_approvers"] == []
+    assert added["review_records"] == "no-pull-request"
     assert all(a["lost"] == [] for a in added["access"])
 
 
@@ -266,7 +270,9 @@ def test_csv_has_one_row_per_grant_or_revocation(history, capsys, monkeypatch) -
             "author": "Alice <alice@acme.example>",
             "committer": "Merger <merger@acme.example>",
             "change_authors": "Dave <dave@acme.example>",
-            "approvers": "Bob <bob@acme.example>; Carol <carol@acme.example>",
+            "approvers": "",
+            "review_records": "not-read",
+            "claimed_approvers": "Bob <bob@acme.example>; Carol <carol@acme.example>",
             "catalog_path": "stacks/dev.yaml",
             "principal_kind": "iam-role",
             "principal": CHECKOUT_ROLE,

@@ -12,6 +12,7 @@ import pytest
 
 from fleet.compiler import validate
 from fleet.text.problems import CatalogError
+from fleet.text.yaml_io import parse
 from tests.conftest import BASE, ROOT, one_file_text, shipped
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -482,10 +483,11 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_duplicate_yaml_keys_are_refused(write_catalog) -> None:
     text = one_file_text("dev").replace("      - name: ledger\n", "      - name: ledger\n        name: ledger2\n", 1)
+    payments = [t["name"] for t in parse(one_file_text("dev"), "dev")["teams"]].index("payments")
     path = write_catalog(text)
     result = _cli("validate", str(path))
     assert result.returncode == 1
-    assert "teams[0].apps[1].name: duplicate key (lines" in result.stderr
+    assert f"teams[{payments}].apps[1].name: duplicate key (lines" in result.stderr
     assert "Traceback" not in result.stderr
 
 

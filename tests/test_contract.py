@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from fleet.contract.fleet_output import ContractError, json_schema, parse
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path
 from tests.pulumi_harness import ProgramRun, eks_endpoint, kubeconfig_for, run_program
 
 SCHEMA_FILE = ROOT / "schemas" / "fleet-output.v1.json"
@@ -50,7 +50,7 @@ def test_the_exported_output_is_the_model_the_readers_parse(stack: str) -> None:
     from fleet.compiler import load_state
     from fleet.contract.fleet_output import fleet_output, with_role_arns
 
-    _, state = load_state(ROOT / "stacks" / f"{stack}.yaml")
+    _, state = load_state(catalog_path(stack))
     built = fleet_output(state)
     assert platform_output(stack) == with_role_arns(built, {})
     assert parse(with_role_arns(built, {}), stack) == built

@@ -16,7 +16,7 @@ from fleet.compiler import load, load_state, validate
 from fleet.render.layers import CASCADE_FINALIZER, POD_SECURITY_VERSION, render
 from fleet.render.state import FleetState
 from fleet.reports import access, plan
-from tests.conftest import BASE, ROOT, catalog_path, shipped
+from tests.conftest import BASE, ROOT, STACKS, catalog_path, shipped
 
 
 def state_for(data: dict[str, Any]) -> FleetState:
@@ -232,7 +232,7 @@ def test_access_matrix_reads_the_rendered_objects() -> None:
 def test_access_json_is_the_matrix_model_and_reads_back_into_it() -> None:
     """access.json is the typed matrix as data: Argo CD's `global` under its own name, and the
     file read back gives the same matrix (the file's shape is the model's)."""
-    matrix = access.matrix(load_state(ROOT / "stacks" / "dev.yaml")[1])
+    matrix = access.matrix(load_state(catalog_path("dev"))[1])
     text = plan.to_json(matrix)
     data = json.loads(text)
     assert set(data) == {
@@ -433,7 +433,7 @@ def test_yaml_emitter_round_trips_every_manifest_and_tricky_strings() -> None:
 
     from fleet.text.yaml_io import dump
 
-    for path in (ROOT / "stacks").glob("*.yaml"):
+    for path in STACKS:
         for manifest in render(load(path)).manifests():
             assert pyyaml.safe_load(dump(manifest.obj)) == manifest.obj
     rng = random.Random(20261127)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from scripts import generate_docs
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path
 
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "examples" not in p.parts)
@@ -228,7 +228,7 @@ def test_the_status_example_is_what_the_code_prints_for_the_recordings() -> None
     page = (DOCS / "operator" / "status.md").read_text()
     shown = re.search(r"<!-- status-scenario -->\n````markdown\n(.*?)^````", page, re.DOTALL | re.MULTILINE)
     assert shown is not None
-    envs = [status.environment(load_state(ROOT / "stacks" / f"{e}.yaml")[1], recorded(e)) for e in ("dev", "prod")]
+    envs = [status.environment(load_state(catalog_path(e))[1], recorded(e)) for e in ("dev", "prod")]
     assert matches(shown.group(1), formats.markdown(status.report(envs)))
 
 

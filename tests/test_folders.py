@@ -28,7 +28,7 @@ from fleet.pipeline import steps as pipeline
 from fleet.reports import plan
 from fleet.text.problems import CatalogError, UnreadableFileError, UsageError
 from tests.conftest import BASE, ROOT, catalog_path, one_file_text, unplaced
-from tests.pulumi_harness import run_program
+from tests.pulumi_harness import run_program, write_stack_file
 from tests.test_pipeline import commit, git, shown
 
 ENVIRONMENTS = ("dev", "prod")
@@ -550,12 +550,15 @@ def test_the_program_deploys_a_folder(tmp_path: Path) -> None:
     write_folder(project / "stacks" / "dev", copy.deepcopy(BASE))
     (project / "stacks" / "dev.yaml").write_text(yaml.safe_dump(BASE))
     (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    folder_run = run_program("dev", {"fleet": "stacks/dev"}, program=project / "__main__.py")
+    write_stack_file(project, "dev", fleet="stacks/dev")
+    folder_run = run_program("dev", program=project / "__main__.py")
     assert folder_run.error is None, folder_run.error
-    file_run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=project / "__main__.py")
+    write_stack_file(project, "dev", fleet="stacks/dev.yaml")
+    file_run = run_program("dev", program=project / "__main__.py")
     assert sorted(r.urn for r in folder_run.registrations) == sorted(r.urn for r in file_run.registrations)
     (project / "stacks" / "dev" / "teams" / "search.yaml").write_text("name: search\norganization: evil\n")
-    refused = run_program("dev", {"fleet": "stacks/dev"}, program=project / "__main__.py")
+    write_stack_file(project, "dev", fleet="stacks/dev")
+    refused = run_program("dev", program=project / "__main__.py")
     assert refused.error is not None
     assert refused.registrations == []
 

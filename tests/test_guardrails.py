@@ -164,7 +164,7 @@ def test_program_registrations_pass_the_pack(stack: str) -> None:
     os.environ["MOCK_ACCOUNT"] = {"dev": "111111111111", "prod": "222222222222"}[stack]
     run = run_program(stack)
     assert run.error is None, run.error
-    catalog, _ = load_state(ROOT / "stacks" / f"{stack}.yaml")
+    catalog, _ = load_state(catalog_path(stack))
     settings = settings_for(catalog)
     config = {
         "allowedRepos": list(settings.allowed_repos),

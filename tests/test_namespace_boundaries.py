@@ -21,7 +21,7 @@ from fleet.guardrails import RESOURCE_RULES, Settings
 from fleet.guardrails.argocd import PLATFORM_OWNED_KINDS
 from fleet.render import boundaries
 from fleet.render.layers import render, tenancy
-from tests.conftest import ROOT, catalog_path
+from tests.conftest import catalog_path
 from tests.guardrail_cases import (
     APP,
     BLACKLIST,
@@ -1051,7 +1051,7 @@ def test_admission_policy_is_rendered_bound_and_scoped_to_the_fleet() -> None:
 
 def test_every_project_blacklists_every_platform_kind() -> None:
     for path in ("dev", "prod"):
-        _, state = load_state(ROOT / "stacks" / f"{path}.yaml")
+        _, state = load_state(catalog_path(path))
         for team in state.teams:
             listed = {(k["group"], k["kind"]) for k in team.project.obj["spec"]["namespaceResourceBlacklist"]}
             assert listed == set(PLATFORM_OWNED_KINDS)

@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -38,7 +39,13 @@ import fleet
 from fleet.catalog.naming import esc_preview_environment
 from fleet.cli.main import run
 from fleet.cli.parser import COMMAND
-from tests.conftest import ROOT, STACKS
+from tests.conftest import ROOT, STACKS, one_file_text
+
+
+def _data(catalog: Path) -> dict[str, Any]:
+    """A shipped catalog (a folder or one file) as one file's data."""
+    return yaml.safe_load(one_file_text(catalog.stem))
+
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # The only modules that may import an extra's packages: everything else runs on the core alone.
@@ -193,8 +200,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         assert process.returncode == 0, output
     work = base / "work"
     work.mkdir()
-    for catalog in STACKS:
-        shutil.copy(catalog, work)
+    for catalog in STACKS:  # a folder (stacks/<env>/) or one file
+        if catalog.is_dir():
+            shutil.copytree(catalog, work / catalog.name)
+        else:
+            shutil.copy(catalog, work)
     home = base / "home"  # no ~/.kube/config, no user cache: only what the commands make
     home.mkdir()
     env = {
@@ -322,7 +332,7 @@ def test_validate(installed: Installed, capsys: pytest.CaptureFixture[str], monk
             rf"{catalog.name}: valid: \d+ teams, \d+ apps, \d+ namespaces, \d+ IAM roles\n", done.stdout
         )
     broken = installed.work / "broken.yaml"
-    data = yaml.safe_load(STACKS[0].read_text())
+    data = _data(STACKS[0])
     data["teams"][0]["owners"] = ["not-an-address"]
     data["aws"]["account_id"] = "12"
     broken.write_text(yaml.safe_dump(data))
@@ -342,7 +352,7 @@ def test_python_dash_m_fleet_keeps_working(installed: Installed) -> None:
 
 def test_plan(installed: Installed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for catalog in STACKS:
-        environment = yaml.safe_load(catalog.read_text())["environment"]
+        environment = _data(catalog)["environment"]
         done, written = _same_files(
             installed,
             capsys,
@@ -352,18 +362,18 @@ def test_plan(installed: Installed, capsys: pytest.CaptureFixture[str], monkeypa
         )
         tree = _tree(written)
         assert done.stdout.endswith(f"wrote {len(tree)} files to {written}\n")
-        assert done.stdout.startswith(f"{yaml.safe_load(catalog.read_text())['organization']}/{environment}: ")
+        assert done.stdout.startswith(f"{_data(catalog)['organization']}/{environment}: ")
         assert {"access.md", "access.json", "access.html"} <= set(tree), sorted(tree)
         assert any(name.startswith("kubernetes/") for name in tree)
     # '{environment}' in --out is the catalog's environment.
     done = installed.run("plan", STACKS[0].name, "--out", "plans/{environment}")
     assert done.returncode == 0, done.stderr
-    assert (installed.work / "plans" / yaml.safe_load(STACKS[0].read_text())["environment"] / "access.md").is_file()
+    assert (installed.work / "plans" / _data(STACKS[0])["environment"] / "access.md").is_file()
 
 
 def test_access(installed: Installed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     catalog = STACKS[0].name
-    organization = yaml.safe_load(STACKS[0].read_text())["organization"]
+    organization = _data(STACKS[0])["organization"]
     markdown = _same(installed, capsys, monkeypatch, "access", catalog).stdout
     assert markdown.startswith("# Access: ")
     as_json = json.loads(_same(installed, capsys, monkeypatch, "access", catalog, "--format", "json").stdout)
@@ -407,22 +417,32 @@ def _git(repo: Path, env: dict[str, str], *args: str, date: str = "2026-03-02T10
 
 @pytest.fixture(scope="module")
 def repo(installed: Installed) -> dict[str, str | Path]:
-    """The project's layout: Pulumi.<stack>.yaml naming stacks/<stack>.yaml. Two commits: the
+    """The project's layout: Pulumi.<stack>.yaml naming its catalog under stacks/. Two commits: the
     shipped catalogs, then a pull request that gives an auditors' group read access."""
     root = _outside_the_checkout(installed.work / "repo")
     (root / "stacks").mkdir(parents=True)
     _git(root, installed.env, "init", "-q", "-b", "main")
-    for catalog in STACKS:
-        shutil.copy(catalog, root / "stacks")
+    for catalog in STACKS:  # a folder (stacks/<env>/) or one file
+        if catalog.is_dir():
+            shutil.copytree(catalog, root / "stacks" / catalog.name)
+        else:
+            shutil.copy(catalog, root / "stacks")
         shutil.copy(ROOT / f"Pulumi.{catalog.stem}.yaml", root)
     _git(root, installed.env, "add", "-A")
     _git(root, installed.env, "commit", "-q", "-m", "The fleet as shipped (#1)", date="2026-03-01T10:00:00+00:00")
     base = _git(root, installed.env, "rev-parse", "HEAD")
-    changed = root / "stacks" / STACKS[0].name
-    data = yaml.safe_load(changed.read_text())
-    team = data["teams"][-1]
-    team.setdefault("members", {})["viewer"] = 'user.department == "Audit"'
-    changed.write_text(yaml.safe_dump(data, sort_keys=False))
+    shipped = root / "stacks" / STACKS[0].name
+    platform = yaml.safe_load((shipped / "platform.yaml").read_text()) if shipped.is_dir() else None
+    data = platform or yaml.safe_load(shipped.read_text())
+    if shipped.is_dir():  # the last team's own file
+        changed = sorted((shipped / "teams").glob("*.yaml"))[-1]
+        team = yaml.safe_load(changed.read_text())
+        team.setdefault("members", {})["viewer"] = 'user.department == "Audit"'
+        changed.write_text(yaml.safe_dump(team, sort_keys=False))
+    else:
+        team = data["teams"][-1]
+        team.setdefault("members", {})["viewer"] = 'user.department == "Audit"'
+        shipped.write_text(yaml.safe_dump(data, sort_keys=False))
     _git(root, installed.env, "commit", "-q", "-am", f"Let auditors read {team['name']} (#7)")
     head = _git(root, installed.env, "rev-parse", "HEAD")
     group = f"{data['organization']}-{data['environment']}-{team['name']}-viewer"
@@ -442,7 +462,7 @@ def test_audit(
     log = _plain(_same(installed, capsys, monkeypatch, "audit", catalog, cwd=root).stdout)
     assert log.startswith(f"# Access audit: `{catalog}`")
     assert "| 2026-03-02 10:00 | `" in log
-    assert "| #7 | Alice | none recorded | +1 / -0 |" in log
+    assert "| #7 | Alice | not read (give the pull request's reviews" in log  # approvers: the review records only
     assert RULE in log
     as_json = json.loads(_same(installed, capsys, monkeypatch, "audit", catalog, "--format", "json", cwd=root).stdout)
     assert str(repo["head"]) in json.dumps(as_json)
@@ -469,8 +489,9 @@ def test_diff_against_a_revision(
 
 
 def test_promote(installed: Installed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    target = STACKS[-1]
-    text = target.read_text()
+    shipped = STACKS[-1]
+    target = Path(f"{shipped.stem}.yaml")  # promoted as one file (a folder joined, every comment kept)
+    text = one_file_text(shipped.stem)
     data = yaml.safe_load(text)
     team, app = next((t, a) for t in data["teams"] for a in t.get("apps", []) if a.get("source", {}).get("revision"))
     old = app["source"]["revision"]
@@ -538,7 +559,8 @@ def test_pipeline_steps(
         "overlay",
         lambda out: ["pipeline", "overlay", "--repo", root, "--head", head, "--into", out],
     )
-    assert overlay.stdout.startswith(f"overlay: {len(STACKS)} catalog(s) from {head[:12]}:")
+    files = [f for s in STACKS for f in (sorted(s.rglob("*.yaml")) if s.is_dir() else [s])]
+    assert overlay.stdout.startswith(f"overlay: {len(files)} catalog(s) from {head[:12]}:")
     assert _tree(overlaid / "stacks") == _tree(root / "stacks")
     for stack in stacks:
         _, written = _same_files(
@@ -612,7 +634,7 @@ def test_status_without_its_extra_then_without_a_cluster(installed: Installed) -
     assert (without.returncode, without.stdout) == (2, "")
     assert without.stderr.startswith("error: reading a cluster needs the Kubernetes client"), without.stderr
     assert hint in without.stderr
-    source = yaml.safe_load(STACKS[0].read_text())
+    source = _data(STACKS[0])
     team = source["teams"][0]
     selection = f"{team['name']}/{team['apps'][0]['name']}"
     promote = installed.run("promote", selection, "--from", catalog, "--to", STACKS[-1].name, "--require-healthy")

@@ -14,7 +14,7 @@ import yaml
 from fleet.catalog import location, naming
 from fleet.io import git as gitio
 from fleet.pipeline import steps as pipeline
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, STACKS
 from tests.test_markdown import _LIVE, render
 
 STACK_FILE = {"config": {"pulumi:disable-default-providers": ["*"], "app-of-apps:fleet": "stacks/dev.yaml"}}
@@ -259,7 +259,7 @@ def test_the_preview_identity_reads_exactly_what_the_program_manages_and_nothing
     from fleet.guardrails.base import StackResource
     from fleet.render.resources import desired_resources
 
-    for catalog in sorted((ROOT / "stacks").glob("*.yaml")):
+    for catalog in STACKS:
         parsed, state = load_state(catalog)
         resources = desired_resources(state)
         role, binding = pipeline.preview_cluster_role(r.type for r in resources)

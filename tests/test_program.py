@@ -10,8 +10,8 @@ import pytest
 from fleet.catalog.naming import IRSA_ANNOTATION
 from fleet.compiler import load
 from fleet.render.layers import CASCADE_FINALIZER
-from tests.conftest import ROOT, one_file_text, shipped
-from tests.pulumi_harness import ProgramRun, run_program
+from tests.conftest import ROOT, catalog_path, one_file_text, shipped
+from tests.pulumi_harness import ProgramRun, run_program, write_stack_file
 
 COMPONENTS = {"app-of-apps:index:AppOfApps", "app-of-apps:index:Team", "app-of-apps:index:ChildApp"}
 PROVIDERS = {"pulumi:providers:aws", "pulumi:providers:kubernetes", "pulumi:providers:okta"}
@@ -88,7 +88,7 @@ def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> 
     from fleet.render.layers import render
 
     name, run = stack
-    state = render(load(ROOT / "stacks" / f"{name}.yaml"))
+    state = render(load(catalog_path(name)))
     planned = Counter(f"{m.api_version}:{m.kind}" for m in state.manifests())
     registered = Counter(
         f"{r.inputs['apiVersion']}:{r.inputs['kind']}" for r in run.registrations if r.type.startswith("kubernetes:")
@@ -220,8 +220,13 @@ def test_outputs_contract(stack: tuple[str, ProgramRun]) -> None:
     assert payments["apps"]["settlement"]["role_arn"] is None
 
 
-def test_stack_name_mismatch_is_refused_before_any_registration() -> None:
-    run = run_program("prod", {"fleet": shipped("dev")})
+def test_stack_name_mismatch_is_refused_before_any_registration(tmp_path) -> None:
+    # A project whose prod stack file names the dev catalog.
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "dev.yaml").write_text(one_file_text("dev"))
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    write_stack_file(tmp_path, "prod", fleet="stacks/dev.yaml")
+    run = run_program("prod", program=tmp_path / "__main__.py")
     assert run.error is not None
     assert "does not match the stack 'prod'" in str(run.error)
     assert run.registrations == []
@@ -232,7 +237,8 @@ def test_invalid_catalog_registers_nothing(tmp_path) -> None:
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "dev.yaml").write_text(one_file_text("dev").replace("s3:GetObject", "s3:*", 1))
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=tmp_path / "__main__.py")
+    write_stack_file(tmp_path, "dev", fleet="stacks/dev.yaml")
+    run = run_program("dev", program=tmp_path / "__main__.py")
     assert run.error is not None
     assert "problem(s) in the catalog; nothing was deployed" in str(run.error)
     assert run.registrations == []
@@ -247,7 +253,8 @@ def test_a_catalog_outside_stacks_is_refused_before_any_registration(tmp_path, w
     (tmp_path / "project" / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (tmp_path / "project" / "stacks" / "link.yaml").symlink_to(outside)
     value = {"absolute": str(outside), "parent": "../dev.yaml", "link": "stacks/link.yaml"}[where]
-    run = run_program("dev", {"fleet": value}, program=tmp_path / "project" / "__main__.py")
+    write_stack_file(tmp_path / "project", "dev", fleet=value)
+    run = run_program("dev", program=tmp_path / "project" / "__main__.py")
     assert run.error is not None
     assert "[pipeline-catalog-in-stacks]" in str(run.error)
     assert run.registrations == []

@@ -34,7 +34,7 @@ from fleet.status import formats as status_formats
 from fleet.status import html as status_html
 from fleet.status import report as status
 from tests import status_scenario as scenario
-from tests.conftest import ROOT, shipped
+from tests.conftest import ROOT, catalog_path, shipped
 from tests.test_access_html import chromium, needs_chromium
 from tests.test_markdown import _LIVE, render
 
@@ -55,7 +55,7 @@ def recorded(environment: str) -> status.Observed:
 
 @pytest.fixture(scope="module")
 def states() -> dict[str, FleetState]:
-    return {env: load_state(ROOT / "stacks" / f"{env}.yaml")[1] for env in ("dev", "prod")}
+    return {env: load_state(catalog_path(env))[1] for env in ("dev", "prod")}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from fleet.pipeline import gate
 from fleet.render import boundaries
 from fleet.render.layers import render
 from fleet.text.problems import CatalogError
-from tests.conftest import BASE, ROOT
+from tests.conftest import BASE, ROOT, catalog_path
 from tests.pulumi_harness import run_program
 from tests.test_guardrails import pack_resource_violations, pack_stack_violations
 
@@ -282,7 +282,7 @@ def test_admission_policy_knows_the_teams_and_grants() -> None:
 def test_projects_wait_for_their_namespaces_and_nothing_is_adopted() -> None:
     run = run_program("dev")
     assert run.error is None, run.error
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     namespaces = {r.inputs["metadata"]["name"]: r.urn for r in run.of_type(NAMESPACE)}
     projects = {r.inputs["metadata"]["name"]: r for r in run.of_type(PROJECT)}
     assert projects
@@ -464,7 +464,7 @@ def test_argocd_has_no_project_scoped_credentials_switch_yet() -> None:
     fields = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
     assert "permitOnlyProjectScopedClusters" in fields  # the lookup reads the real schema
     assert "permitOnlyProjectScopedCredentials" not in fields
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     for t in state.teams:
         assert set(t.project.obj["spec"]) <= set(fields), t.name
 
@@ -945,3 +945,344 @@ def test_a_quota_raise_in_production_is_a_reviewer_warning() -> None:
     assert any(
         "quota_ceiling" in w.message for w in diff.compute(base, head, "b", "h").warnings if w.kind == "quota-raised"
     )
+
+
+# --- 5. the catalog path as Pulumi resolves config ----------------------------------------------
+FLEET = "app-of-apps:fleet"
+# (the way the path is set, stack file settings, project file, what the review and program read)
+RESOLVED = [
+    ("the stack file", {"config": {FLEET: "stacks/dev.yaml"}}, {}, "stacks/dev.yaml"),
+    (
+        "the stack file over the project file",
+        {"config": {FLEET: "stacks/a.yaml"}},
+        {"config": {FLEET: "stacks/b.yaml"}},
+        "stacks/a.yaml",
+    ),
+    ("project config, plain", {"config": {}}, {"config": {FLEET: "stacks/b.yaml"}}, "stacks/b.yaml"),
+    ("project config without the namespace", {}, {"config": {"fleet": "stacks/b.yaml"}}, "stacks/b.yaml"),
+    (
+        "project config, a declaration's value",
+        None,
+        {"config": {"fleet": {"type": "string", "value": "stacks/c.yaml"}}},
+        "stacks/c.yaml",
+    ),
+    (
+        "project config, a declaration's default",
+        None,
+        {"config": {FLEET: {"type": "string", "default": "stacks/d.yaml"}}},
+        "stacks/d.yaml",
+    ),
+    ("a declaration without a value", None, {"config": {FLEET: {"type": "string"}}}, None),
+    ("nowhere (the default path)", {"config": {"other:key": 1}}, {"name": "app-of-apps"}, None),
+]
+LOCATION_ATTEMPTS = [
+    ("stackConfigDir moves the stack files", {}, {"stackConfigDir": "config/"}, "stackConfigDir"),
+    ("the old config-directory form", {}, {"config": "config/"}, "moves the stack files"),
+    ("a stack key without its namespace", {"config": {"fleet": "stacks/x.yaml"}}, {}, "without its namespace"),
+    ("the project says it twice", {}, {"config": {FLEET: "stacks/a.yaml", "fleet": "stacks/b.yaml"}}, "both"),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack_settings", "project", "expected"), [r[1:] for r in RESOLVED], ids=[r[0] for r in RESOLVED]
+)
+def test_the_catalog_path_is_resolved_as_pulumi_resolves_config(
+    stack_settings: Any, project: Any, expected: Any
+) -> None:
+    from fleet.catalog.location import configured_catalog
+
+    assert configured_catalog(stack_settings, project, "dev") == expected
+
+
+@pytest.mark.parametrize(
+    ("stack_settings", "project", "phrase"), [a[1:] for a in LOCATION_ATTEMPTS], ids=[a[0] for a in LOCATION_ATTEMPTS]
+)
+def test_a_layout_that_hides_the_catalog_path_is_refused(stack_settings: Any, project: Any, phrase: str) -> None:
+    from fleet.catalog.location import RULE_CATALOG_CONFIG, PipelineError, configured_catalog
+
+    with pytest.raises(PipelineError) as refusal:
+        configured_catalog(stack_settings, project, "dev")
+    assert any(phrase in r and f"[{RULE_CATALOG_CONFIG}]" in r for r in refusal.value.reasons), refusal.value.reasons
+
+
+def test_the_review_follows_project_config_in_pulumi_yaml(tmp_path: Any) -> None:
+    """The attack: the stack file stops naming the catalog and Pulumi.yaml names another one;
+    the review diffs what the program will deploy, and calls the project file out."""
+    from fleet.io import git as gitio
+    from fleet.pipeline import steps as pipeline
+    from tests.conftest import BASE as CATALOG
+    from tests.test_pipeline import commit, git, shown
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    stack_settings = {"config": {"pulumi:disable-default-providers": ["*"], FLEET: "stacks/dev.yaml"}}
+    project = {"name": "app-of-apps", "runtime": "python"}
+    base = commit(
+        root,
+        {
+            "Pulumi.yaml": yaml.safe_dump(project),
+            "Pulumi.dev.yaml": yaml.safe_dump(stack_settings),
+            "stacks/dev.yaml": yaml.safe_dump(CATALOG),
+        },
+    )
+    other = copy.deepcopy(CATALOG)
+    other["teams"][1]["apps"].append(
+        {"name": "moved", "source": {"repo": "https://github.com/acme/search-deploy", "path": "moved"}}
+    )
+    head = commit(
+        root,
+        {
+            "Pulumi.yaml": yaml.safe_dump({**project, "config": {"fleet": {"value": "stacks/other.yaml"}}}),
+            "Pulumi.dev.yaml": yaml.safe_dump({"config": {"pulumi:disable-default-providers": ["*"]}}),
+            "stacks/other.yaml": yaml.safe_dump(other),
+        },
+    )
+    assert pipeline.stack_catalogs(gitio.GitTree(root, head)) == {"dev": "stacks/other.yaml"}
+    result = pipeline.review(root, base, head)
+    assert f"{head[:12]}:stacks/other.yaml" in shown(result.markdown)
+    assert "search-moved" in shown(result.markdown)
+    assert "Pulumi.yaml" in result.classification.by_category["stack-config"]
+    moved = commit(root, {"Pulumi.yaml": yaml.safe_dump({**project, "stackConfigDir": "elsewhere"})})
+    refused = pipeline.review(root, head, moved)
+    assert "(pipeline)" in refused.invalid
+    assert "pipeline-catalog-config" in shown(refused.markdown)
+
+
+def test_the_program_refuses_a_catalog_path_set_elsewhere(tmp_path: Any) -> None:
+    """An ESC environment's pulumiConfig, --config or PULUMI_CONFIG give the engine a value the
+    repository's files do not: refused before anything is registered; the files' own value runs."""
+    from tests.conftest import one_file_text
+    from tests.pulumi_harness import write_stack_file
+
+    (tmp_path / "stacks").mkdir()
+    for name in ("dev.yaml", "other.yaml"):
+        (tmp_path / "stacks" / name).write_text(one_file_text("dev"))
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    write_stack_file(tmp_path, "dev", fleet="stacks/dev.yaml")
+    elsewhere = run_program("dev", {"fleet": "stacks/other.yaml"}, program=tmp_path / "__main__.py")
+    assert "[pipeline-catalog-config]" in str(elsewhere.error)
+    assert elsewhere.registrations == []
+    (tmp_path / "Pulumi.dev.yaml").unlink()
+    (tmp_path / "Pulumi.yaml").write_text(
+        yaml.safe_dump({"name": "app-of-apps", "config": {"fleet": "stacks/other.yaml"}})
+    )
+    from_project = run_program("dev", program=tmp_path / "__main__.py")
+    assert from_project.error is None, from_project.error
+    assert from_project.registrations
+
+
+# --- 6. audit approvers come from the code host's review records --------------------------------
+LEAD = "Lead <lead@acme.example>"
+
+
+@pytest.fixture(scope="module")
+def grant_history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A team member's own squash-merged commit widens their access and names the platform lead
+    as its reviewer in a trailer (pull request #21); a legitimate one follows (#22)."""
+    from tests.test_audit import Repo, with_put
+
+    repo = Repo(tmp_path_factory.mktemp("grants"))
+    repo.write("stacks/dev.yaml", BASE)
+    repo.commit("Add the dev catalog", "2026-01-05T09:00:00+00:00")
+    repo.write("stacks/dev.yaml", with_put(BASE))
+    hostile = repo.commit(
+        f"checkout writes its bucket (#21)\n\nReviewed-by: {LEAD}", "2026-01-06T09:00:00+00:00", who="Mallory"
+    )
+    repo.write("stacks/dev.yaml", BASE)
+    honest = repo.commit("checkout reads only (#22)", "2026-01-07T09:00:00+00:00", who="Dave")
+    # Squashed #23, whose body (its commits' messages) claims to be #22, the approved one.
+    repo.write("stacks/dev.yaml", with_put(BASE))
+    borrowed = repo.commit(
+        "checkout writes again (#23)\n\n* widen\n\nPR: #22", "2026-01-08T09:00:00+00:00", who="Mallory"
+    )
+    return {"repo": repo.root, "hostile": hostile, "honest": honest, "borrowed": borrowed}
+
+
+def review(user: str, state: str, at: str, commit: str = "c" * 40) -> dict[str, Any]:
+    """One item as GitHub's reviews API returns it (with the fields the audit does not read)."""
+    return {
+        "id": 1,
+        "user": {"login": user, "type": "User"},
+        "state": state,
+        "submitted_at": at,
+        "commit_id": commit,
+        "body": "",
+    }
+
+
+def audited(history: dict[str, Any], capsys: Any, monkeypatch: Any, records: Any, tmp: Any) -> dict[str, Any]:
+    import json
+
+    from tests.test_audit import audit_cli
+
+    path = tmp / "reviews.json"
+    path.write_text(json.dumps(records))
+    out = audit_cli(
+        history["repo"],
+        "stacks/dev.yaml",
+        "--format",
+        "json",
+        "--reviews",
+        str(path),
+        capsys=capsys,
+        monkeypatch=monkeypatch,
+    )
+    return {e["commit"]: e for e in json.loads(out)["entries"]}
+
+
+# (attempt, pull request #21's review records, who the audit may name as approvers)
+APPROVAL_ATTEMPTS = [
+    ("a trailer naming the lead, no review at all", {"21": []}, []),
+    ("a trailer and only a comment by the lead", {"21": [review("lead", "COMMENTED", "2026-01-06T08:00:00Z")]}, []),
+    (
+        "an approval the lead withdrew",
+        {
+            "21": [
+                review("lead", "APPROVED", "2026-01-06T08:00:00Z"),
+                review("lead", "CHANGES_REQUESTED", "2026-01-06T08:30:00Z"),
+            ]
+        },
+        [],
+    ),
+    ("an approval that was dismissed", {"21": [review("lead", "DISMISSED", "2026-01-06T08:00:00Z")]}, []),
+    ("the records of another pull request", {"22": [review("lead", "APPROVED", "2026-01-06T08:00:00Z")]}, []),
+    (
+        "a colleague approved, not the lead",
+        {"21": [review("mallory-friend", "APPROVED", "2026-01-06T08:00:00Z")]},
+        ["mallory-friend"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"), [a[1:] for a in APPROVAL_ATTEMPTS], ids=[a[0] for a in APPROVAL_ATTEMPTS]
+)
+def test_a_trailer_is_a_claim_and_only_the_review_records_approve(
+    grant_history: dict[str, Any], capsys: Any, monkeypatch: Any, tmp_path: Any, records: Any, expected: list[str]
+) -> None:
+    entry = audited(grant_history, capsys, monkeypatch, records, tmp_path)[grant_history["hostile"]]
+    assert entry["pull_request"] == 21
+    assert entry["approvers"] == expected
+    assert entry["claimed_approvers"] == [LEAD]
+    assert entry["review_records"] == ("read" if "21" in records else "not-read")
+
+
+def test_a_recorded_approval_is_the_approver(
+    grant_history: dict[str, Any], capsys: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    records = {
+        "22": [
+            review("lead", "COMMENTED", "2026-01-07T07:00:00Z"),
+            review("lead", "APPROVED", "2026-01-07T08:00:00Z", "d" * 40),
+        ]
+    }
+    entry = audited(grant_history, capsys, monkeypatch, records, tmp_path)[grant_history["honest"]]
+    assert entry["approvers"] == ["lead"]
+    assert entry["approvals"] == [{"user": "lead", "submitted_at": "2026-01-07T08:00:00Z", "commit": "d" * 40}]
+    assert entry["claimed_approvers"] == []
+
+
+def test_the_markdown_shows_trailers_as_claims(
+    grant_history: dict[str, Any], capsys: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    import json
+
+    from tests.test_audit import audit_cli
+
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps({"21": []}))
+    text = audit_cli(
+        grant_history["repo"], "stacks/dev.yaml", "--reviews", str(path), capsys=capsys, monkeypatch=monkeypatch
+    )
+    assert "claimed in the commit's trailers, not approvers" in text
+    assert "not read (give the pull request's reviews" in text  # #22: no records given
+
+
+@pytest.mark.parametrize(
+    ("records", "path"),
+    [
+        ({"twenty-one": []}, "twenty-one"),
+        ({"21": {"state": "APPROVED"}}, "21"),
+        ({"21": [{"state": "APPROVED"}]}, "21[0]"),
+        ([{"pull_request": 21, "reviews": [{"user": {"login": "lead"}}]}], "[0][0]"),
+    ],
+)
+def test_a_malformed_reviews_file_is_refused_naming_the_place(
+    grant_history: dict[str, Any], capsys: Any, monkeypatch: Any, tmp_path: Any, records: Any, path: str
+) -> None:
+    import json
+
+    from fleet.cli.main import run
+
+    file = tmp_path / "reviews.json"
+    file.write_text(json.dumps(records))
+    monkeypatch.chdir(grant_history["repo"])
+    capsys.readouterr()
+    assert run(["audit", "stacks/dev.yaml", "--reviews", str(file)]) == 1
+    err = capsys.readouterr().err
+    assert f"{file}: {path}: " in err, err
+
+
+def test_the_reviews_are_read_through_the_api_page_by_page(
+    grant_history: dict[str, Any], capsys: Any, monkeypatch: Any
+) -> None:
+    """The same records through GitHub's REST API (a local server answering as it does)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlparse
+
+    from tests.test_audit import audit_cli
+
+    pages = {
+        ("21", "1"): [review(f"bot-{i}", "COMMENTED", "2026-01-06T07:00:00Z") for i in range(100)],
+        ("21", "2"): [review("lead", "APPROVED", "2026-01-06T08:00:00Z")],
+    }
+    asked: list[tuple[str, str | None]] = []
+
+    class GitHub(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            number = url.path.split("/")[-2]
+            page = parse_qs(url.query).get("page", ["1"])[0]
+            asked.append((self.path, self.headers.get("Authorization")))
+            body = json.dumps(pages.get((number, page), [])).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GitHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("GITHUB_TOKEN", "read-only-token")
+        out = audit_cli(
+            grant_history["repo"],
+            "stacks/dev.yaml",
+            "--format",
+            "json",
+            "--github",
+            "acme/fleet",
+            capsys=capsys,
+            monkeypatch=monkeypatch,
+        )
+    finally:
+        server.shutdown()
+    entries = {e["commit"]: e for e in json.loads(out)["entries"]}
+    assert entries[grant_history["hostile"]]["approvers"] == ["lead"]
+    assert entries[grant_history["honest"]]["review_records"] == "read"
+    assert ("/repos/acme/fleet/pulls/21/reviews?per_page=100&page=2", "Bearer read-only-token") in asked
+
+
+def test_a_trailer_cannot_borrow_another_pull_requests_approvals(
+    grant_history: dict[str, Any], capsys: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    records = {"22": [review("lead", "APPROVED", "2026-01-07T08:00:00Z")], "23": []}
+    entry = audited(grant_history, capsys, monkeypatch, records, tmp_path)[grant_history["borrowed"]]
+    assert entry["pull_request"] == 23  # GitHub's number in the squash subject, not the body's trailer
+    assert entry["approvers"] == []

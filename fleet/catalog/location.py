@@ -84,6 +84,62 @@ def stacks_of(path: str, catalogs: Mapping[str, str]) -> list[str]:
     )
 
 
+PROJECT_FILE = "Pulumi.yaml"
+# The catalog path is read from the repository's own files the way Pulumi reads config; a value
+# from anywhere else (an ESC environment's pulumiConfig, --config, --config-file, PULUMI_CONFIG)
+# is refused, since the review cannot see it.
+RULE_CATALOG_CONFIG = "pipeline-catalog-config"
+
+
+def stack_file(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def configured_catalog(stack_settings: object, project: object, stack: str) -> str | None:
+    """`app-of-apps:fleet` as Pulumi resolves it from the repository's files: the stack file
+    (`Pulumi.<stack>.yaml`, key `app-of-apps:fleet`) first, then the project file's
+    project-level config (`Pulumi.yaml`, key `app-of-apps:fleet` or `fleet`: a plain value, or
+    the `value`, else the `default`, of a declaration), which Pulumi uses for every stack that
+    does not set the key; None when neither does (the default path). PipelineError for a layout
+    that moves the stack files away from where the review reads them, or says it twice."""
+    reasons: list[str] = []
+    project = project if isinstance(project, Mapping) else {}
+    if project.get("stackConfigDir") is not None or isinstance(project.get("config"), str):
+        field = "stackConfigDir" if project.get("stackConfigDir") is not None else "config"
+        reasons.append(
+            f"{PROJECT_FILE}: {field} moves the stack files out of the repository's root, where the review "
+            f"reads {stack_file(stack)} [{RULE_CATALOG_CONFIG}]"
+        )
+    settings = stack_settings if isinstance(stack_settings, Mapping) else {}
+    config = settings.get("config") if isinstance(settings.get("config"), Mapping) else {}
+    short = CATALOG_KEY.split(":", 1)[1]
+    if short in config:
+        reasons.append(
+            f"{stack_file(stack)}: config key {short!r} without its namespace: write {CATALOG_KEY} [{RULE_CATALOG_CONFIG}]"
+        )
+    declared = project.get("config") if isinstance(project.get("config"), Mapping) else {}
+    both = [key for key in (CATALOG_KEY, short) if key in declared]
+    if len(both) > 1:
+        reasons.append(f"{PROJECT_FILE}: config sets both {CATALOG_KEY} and {short} [{RULE_CATALOG_CONFIG}]")
+    if reasons:
+        raise PipelineError(reasons)
+    if CATALOG_KEY in config:
+        return _text(config[CATALOG_KEY])
+    if not both:
+        return None
+    entry = declared[both[0]]
+    if isinstance(entry, Mapping):
+        for field in ("value", "default"):
+            if field in entry:
+                return _text(entry[field])
+        return None
+    return _text(entry)
+
+
 def catalog_path(value: str | None, stack: str, is_folder: Callable[[str], bool] = lambda _: False) -> str:
     """The repository-relative catalog path of a stack (`app-of-apps:fleet`; by default the
     folder stacks/<stack> when `is_folder` says it exists, else stacks/<stack>.yaml), refused

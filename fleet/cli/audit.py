@@ -4,6 +4,7 @@ review, from the catalog's Git history (or, with --as-of, the access in effect a
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -28,6 +29,19 @@ def add_parser(sub: Any) -> None:
         "--as-of", help="instead: the access matrix in effect at this date or time (YYYY-MM-DD: end of day, UTC)"
     )
     p.add_argument("--ref", default="HEAD", help="the branch whose first-parent history is read (default HEAD)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--reviews",
+        metavar="FILE",
+        help="the pull requests' reviews, exported from GitHub's reviews API (JSON: number -> reviews): "
+        "the only source of approvers; commit trailers are shown as claims",
+    )
+    who.add_argument(
+        "--github",
+        metavar="OWNER/REPO",
+        help="read each pull request's reviews from GitHub's API instead (token: $GITHUB_TOKEN; "
+        "API: $GITHUB_API_URL, default https://api.github.com)",
+    )
     p.add_argument(
         "--format",
         choices=("md", "json", "csv"),
@@ -51,9 +65,25 @@ def _moment(option: str, value: str | None, end_of_day: bool) -> datetime | None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _reviews_file(path: str) -> dict[int, list[Any]]:
+    from fleet.history import reviews
+    from fleet.text.problems import CatalogError
+    from fleet.text.yaml_io import read_text
+
+    try:
+        data = json.loads(read_text(path))
+    except ValueError as err:
+        raise UsageError(f"{path}: not JSON: {err}") from None
+    records, problems = reviews.parse(data)
+    if problems:
+        raise CatalogError(path, problems)
+    return records
+
+
 def run(args: argparse.Namespace) -> int:
     from fleet.history import audit  # only this command needs them
     from fleet.io import git as gitlog
+    from fleet.io import github
 
     if args.as_of and (args.since or args.until):
         raise UsageError("--as-of is one moment; it does not combine with --since or --until")
@@ -75,7 +105,13 @@ def run(args: argparse.Namespace) -> int:
             else:
                 out(audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report))
             return exits.OK
-        log = audit.build_log(changes, blobs.read, path, ref, since, until, team)
+        records = None
+        if args.reviews:
+            records = _reviews_file(args.reviews)
+        elif args.github:
+            numbers = {n for c in changes for n in [audit.pull_request_of(c)] if n is not None}
+            records = github.reviews_of(args.github, sorted(numbers))
+        log = audit.build_log(changes, blobs.read, path, ref, since, until, team, records)
     if args.format == "json":
         output.json(log)
     else:

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from fleet import guardrails
-from fleet.cli import exits
+from fleet.cli import exits, people
 from fleet.text import markdown as md
 
 
@@ -18,6 +18,17 @@ def add_parser(sub: Any) -> None:
 
 def _md(text: str) -> str:
     return md.cell(text, escape="*")  # our own prose: its asterisks are wildcards, not emphasis
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    """(rule id, what it checks, where, anchor) of every rule, in the order of the table."""
+    out = []
+    for rule in guardrails.RESOURCE_RULES:
+        kinds = ", ".join(sorted({t.rsplit(":", 1)[-1] + ("*" if "/*:" in t else "") for t in rule.types}))
+        out.append((rule.id, rule.rationale, kinds, rule.anchor))
+    out += [(r.id, r.rationale, "the whole stack", r.anchor) for r in guardrails.STACK_RULES]
+    out += [(r.id, r.rationale, "the catalog", r.anchor) for r in guardrails.CATALOG_RULES]
+    return out
 
 
 def guardrail_table() -> str:
@@ -36,5 +47,8 @@ def guardrail_table() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(guardrail_table())
+    if people.for_people(sys.stdout):  # a table that fits the terminal; Markdown elsewhere
+        people.table(people.console(sys.stdout), ("rule id", "checks", "where", "anchor"), rows(), title="Guardrails")
+    else:
+        sys.stdout.write(guardrail_table())
     return exits.OK

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.catalog.folder import PLATFORM_FILE, TEAMS_DIR, team_of
-from fleet.cli import exits
+from fleet.cli import exits, people
 from fleet.compiler import load_state
 from fleet.render.state import FleetState
 from fleet.reports import findings
@@ -76,7 +76,9 @@ def judge(path: Path) -> findings.FileResult:
 
 def run(args: argparse.Namespace) -> int:
     results = [judge(path) for path in dict.fromkeys(catalog_of(path) for path in args.files)]
-    if args.format == "text":
+    if args.format == "text" and (people.for_people(sys.stdout) or people.for_people(sys.stderr)):
+        people.validate(results, people.console(sys.stdout), people.console(sys.stderr))
+    elif args.format == "text":
         out, err = findings.text(results)
         sys.stdout.write(out)
         sys.stderr.write(err)

@@ -85,7 +85,7 @@ def _rbac_escalation(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         verbs = {str(v) for v in as_list(rule.get("verbs"))}
         if verbs & ESCALATING_VERBS:
             yield f"rules[{i}] grants {', '.join(sorted(verbs & ESCALATING_VERBS))}: a way around RBAC"
-        if "rbac.authorization.k8s.io" in as_list(rule.get("apiGroups")) and verbs - {"get", "list", "watch"}:
+        if RBAC in as_list(rule.get("apiGroups")) and verbs - READ_ONLY:
             yield f"rules[{i}] writes RBAC objects: the holder could grant itself anything"
 
 

@@ -34,6 +34,7 @@ from fleet.catalog.folder import Entry as FolderEntry
 from fleet.catalog.location import LINK_MODE, REGULAR_MODES
 from fleet.catalog.models import Catalog
 from fleet.compiler import shape_problems
+from fleet.history import reviews
 from fleet.history.commits import Change, Commit, FolderChange, Person
 from fleet.render.layers import render
 from fleet.reports import access, diff
@@ -247,6 +248,14 @@ class MergedCommit(_Model):
     subject: str
 
 
+class Approval(_Model):
+    """An approval the code host recorded for the pull request (its reviews API)."""
+
+    user: str
+    submitted_at: str
+    commit: str  # the commit the reviewer approved
+
+
 class CatalogFile(_Model):
     """A file of the catalog a commit changed: the one file, or a platform or team file of a folder."""
 
@@ -264,7 +273,14 @@ class Entry(_Model):
     committer: Person
     committed_at: str  # ISO 8601, when it reached the audited branch
     pull_request: int | None
-    approvers: list[str]  # Reviewed-by / Approved-by trailers of the commit or the commits it merged
+    # Who approved: only what the code host recorded for the pull request (its reviews, read
+    # from an exported file or its API). `review_records` says whether they were read.
+    approvers: list[str]
+    approvals: list[Approval]
+    review_records: Literal["read", "not-read", "no-pull-request"]
+    # Reviewed-by / Approved-by trailers of the commit or the commits it merged: written by the
+    # commit's author, so claims, never approvers.
+    claimed_approvers: list[str]
     merged_commits: list[MergedCommit]  # for a merge: its own commits that touched the catalog
     path: str
     change: Literal["added", "modified", "renamed", "deleted"]
@@ -311,11 +327,27 @@ _STATUS: dict[str, Literal["added", "modified", "renamed", "deleted"]] = {
 }
 
 
-def _approvers(change: Change) -> list[str]:
+def _claimed(change: Change) -> list[str]:
     seen: dict[str, None] = {}
     for commit in (change.commit, *change.merged):
         seen.update(dict.fromkeys(commit.approvers))
     return list(seen)
+
+
+def _approvals(
+    number: int | None, records: reviews.Records | None
+) -> tuple[list[Approval], Literal["read", "not-read", "no-pull-request"]]:
+    if number is None:
+        return [], "no-pull-request"
+    if records is None or number not in records:
+        return [], "not-read"
+    found = reviews.approvers(records[number])
+    return [Approval(user=r.user, submitted_at=r.submitted_at, commit=r.commit) for r in found], "read"
+
+
+def pull_request_of(change: Change) -> int | None:
+    """The pull request a change came through: its own, or that of a commit it merged."""
+    return _pull_request(change)
 
 
 def _pull_request(change: Change) -> int | None:
@@ -331,8 +363,12 @@ def _files(change: Change) -> list[CatalogFile]:
     return [CatalogFile(path=change.path, change=_STATUS.get(change.status, "modified"))]
 
 
-def _entry(change: Change, snapshot: Snapshot, access_changes: list[diff.AccessChange]) -> Entry:
+def _entry(
+    change: Change, snapshot: Snapshot, access_changes: list[diff.AccessChange], records: reviews.Records | None
+) -> Entry:
     commit: Commit = change.commit
+    number = _pull_request(change)
+    approvals, read = _approvals(number, records)
     return Entry(
         commit=commit.sha,
         subject=commit.subject,
@@ -340,8 +376,11 @@ def _entry(change: Change, snapshot: Snapshot, access_changes: list[diff.AccessC
         authored_at=commit.authored_at.isoformat(),
         committer=commit.committer,
         committed_at=commit.committed_at.isoformat(),
-        pull_request=_pull_request(change),
-        approvers=_approvers(change),
+        pull_request=number,
+        approvers=[a.user for a in approvals],
+        approvals=approvals,
+        review_records=read,
+        claimed_approvers=_claimed(change),
         merged_commits=[MergedCommit(commit=m.sha, author=m.author, subject=m.subject) for m in change.merged],
         path=change.path,
         change=_STATUS.get(change.status, "modified"),
@@ -444,6 +483,7 @@ def build_log(
     since: datetime | None = None,
     until: datetime | None = None,
     team: str | None = None,
+    records: reviews.Records | None = None,
 ) -> AuditLog:
     """Every change of the catalog committed in [since, until], each with the access it changed.
     With `team` (the audit of a team's file): the commits that changed that team's declaration
@@ -481,7 +521,7 @@ def build_log(
                 found = diff.access_changes(previous, granted)
                 previous = granted
             if team is None or found or _touches(changes[i], team, last, snapshot):
-                entries.append(_entry(changes[i], snapshot, found))
+                entries.append(_entry(changes[i], snapshot, found, records))
             if snapshot.readable:
                 last = snapshot
     return AuditLog(
@@ -580,6 +620,8 @@ CSV_COLUMNS = (
     "committer",
     "change_authors",
     "approvers",
+    "review_records",
+    "claimed_approvers",
     "catalog_path",
     "principal_kind",
     "principal",
@@ -624,6 +666,8 @@ def log_csv(log: AuditLog) -> str:
                         _who(e.committer),
                         "; ".join(_who(p) for p in change_authors(e)),
                         "; ".join(e.approvers),
+                        e.review_records,
+                        "; ".join(e.claimed_approvers),
                         e.path,
                         change.kind,
                         change.principal,
@@ -653,6 +697,15 @@ def _by(entry: Entry) -> str:
     return f"{names} (merged by {entry.author.name})" if entry.merged_commits else names
 
 
+def _approved(entry: Entry) -> str:
+    """The approvers as the code host recorded them, or why there are none to show."""
+    if entry.review_records == "no-pull-request":
+        return "none (no pull request)"
+    if entry.review_records == "not-read":
+        return "not read (give the pull request's reviews: --reviews FILE or --github OWNER/REPO)"
+    return ", ".join(f"{a.user} ({a.commit[:12]})" if a.commit else a.user for a in entry.approvals) or "none"
+
+
 def log_markdown(log: AuditLog) -> str:
     span = f"from {log.since or 'the first commit'} to {log.until or 'the last'}"
     changed = [e for e in log.entries if e.access]
@@ -676,7 +729,7 @@ def log_markdown(log: AuditLog) -> str:
         lines.append(
             f"| {utc(datetime.fromisoformat(e.committed_at)):%Y-%m-%d %H:%M} | `{e.commit[:12]}` "
             f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {md.cell(_by(e))} "
-            f"| {md.cell(', '.join(e.approvers)) or 'none recorded'} | {effect} |"
+            f"| {md.cell(_approved(e))} | {effect} |"
         )
     for e in log.entries:
         lines += ["", f"## `{e.commit[:12]}` {md.cell(e.subject)}", ""]
@@ -685,7 +738,11 @@ def log_markdown(log: AuditLog) -> str:
         )
         if e.pull_request is not None:
             lines.append(f"- pull request #{e.pull_request}")
-        lines.append(f"- approvers: {md.cell(', '.join(e.approvers)) or 'none recorded'}")
+        lines.append(f"- approvers (the code host's review records): {md.cell(_approved(e))}")
+        if e.claimed_approvers:
+            lines.append(
+                f"- claimed in the commit's trailers, not approvers: {md.cell(', '.join(e.claimed_approvers))}"
+            )
         for m in e.merged_commits:
             lines.append(f"- merged `{m.commit[:12]}` {md.cell(m.subject)} ({md.cell(m.author.name)})")
         where = f"{md.code(e.previous_path)} → {md.code(e.path)}" if e.previous_path else md.code(e.path)

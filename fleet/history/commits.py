@@ -43,11 +43,16 @@ class Commit:
     pr_trailers: tuple[str, ...]
 
     def pull_request(self) -> int | None:
-        for value in self.pr_trailers:
-            if match := _TRAILER_PR.match(value.strip()):
-                return int(match.group(1))
+        """The pull request the commit came through: what GitHub wrote first (the merge subject,
+        the number it appends to a squash subject), a trailer only when neither says. A squash
+        commit's body holds its commits' messages, so a trailer there is the author's word: it
+        never outranks GitHub's, or an author could point the audit at another pull request's
+        approvals."""
         for pattern in (_MERGE_SUBJECT, _SQUASH_SUBJECT):
             if match := pattern.search(self.subject):
+                return int(match.group(1))
+        for value in self.pr_trailers:
+            if match := _TRAILER_PR.match(value.strip()):
                 return int(match.group(1))
         return None
 

@@ -142,22 +142,17 @@ def _raw_entries(rest: str) -> Iterator[tuple[str, str, str, str, str | None, st
             i += 2
 
 
+def _first_parent_log(repo: Path, ref: str, renames: str, paths: tuple[str, ...] = ()) -> str:
+    """`git log` of the first-parent chain of `ref`: each commit's fields (_FORMAT) and its raw
+    diff against its first parent (a merge: everything it brought), `renames` `-M` or `--no-renames`."""
+    options = ("--first-parent", "--diff-merges=first-parent", "--raw", "--no-abbrev", renames, "-z")
+    return _text(repo, "log", *options, f"--format={_FORMAT}", ref, "--", *paths)
+
+
 def history(repo: Path, path: str, ref: str) -> list[FileChange]:
     """Every first-parent commit of `ref` that changed `path` (following renames backwards),
     oldest first. Empty when the path was never tracked on that history."""
-    out = _text(
-        repo,
-        "log",
-        "--first-parent",
-        "--diff-merges=first-parent",
-        "--raw",
-        "--no-abbrev",
-        "-M",
-        "-z",
-        f"--format={_FORMAT}",
-        ref,
-        "--",
-    )
+    out = _first_parent_log(repo, ref, "-M")
     changes: list[FileChange] = []
     current = path
     for commit, rest in _commits(out):
@@ -211,20 +206,7 @@ def folder_history(repo: Path, folder: str, ref: str) -> list[FolderChange]:
     """Every first-parent commit of `ref` that changed a file under `folder`, oldest first, each
     with the whole folder after it (built up change by change: each diff is against the first
     parent, so the folder's state carries over the commits that did not touch it)."""
-    out = _text(
-        repo,
-        "log",
-        "--first-parent",
-        "--diff-merges=first-parent",
-        "--raw",
-        "--no-abbrev",
-        "--no-renames",
-        "-z",
-        f"--format={_FORMAT}",
-        ref,
-        "--",
-        f"{folder}/",
-    )
+    out = _first_parent_log(repo, ref, "--no-renames", paths=(f"{folder}/",))
     state: dict[str, tuple[str, str]] = {}
     changes: list[FolderChange] = []
     for commit, rest in reversed(list(_commits(out))):
@@ -293,6 +275,8 @@ class BlobReader:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
     def __enter__(self) -> BlobReader:
         return self

@@ -22,12 +22,13 @@ from fleet.apis import kubernetes
 from fleet.apis.kubernetes import RBAC, READ_VERBS
 from fleet.apis.pulumi_types import kubernetes_kind
 from fleet.catalog.location import (
-    CATALOG_KEY,
+    PROJECT_FILE,
     RULE_REGULAR_FILE,
     STACKS_DIR,
     PipelineError,
     catalog_file_reasons,
     catalog_path,
+    configured_catalog,
     stacks_of,
 )
 from fleet.catalog.naming import (
@@ -76,6 +77,13 @@ def stack_catalogs(tree: GitTree) -> dict[str, str]:
     really deploys, not a glob of stacks/). Every refusal at once."""
     out: dict[str, str] = {}
     reasons: list[str] = []
+    project: object = {}
+    try:
+        project = yaml.safe_load(tree.read(PROJECT_FILE) or "") or {}
+    except PipelineError as err:
+        reasons += err.reasons
+    except yaml.YAMLError as err:
+        reasons.append(f"{PROJECT_FILE}: not YAML: {err}")
     for entry in tree.entries():
         match = STACK_FILE.fullmatch(entry.path)
         if not match:
@@ -90,11 +98,11 @@ def stack_catalogs(tree: GitTree) -> dict[str, str]:
         except yaml.YAMLError as err:
             reasons.append(f"{entry.path}: not YAML: {err}")
             continue
-        config = data.get("config") if isinstance(data, dict) else None
-        value = config.get(CATALOG_KEY) if isinstance(config, dict) else None
         try:
+            # The stack file, then the project's config (Pulumi.yaml), as Pulumi resolves it.
+            value = configured_catalog(data, project, stack)
             out[stack] = catalog_path(
-                value if value is None or isinstance(value, str) else repr(value),
+                value,
                 stack,
                 lambda path: any(e.path == path and e.mode == TREE_MODE for e in tree.entries(path)),
             )

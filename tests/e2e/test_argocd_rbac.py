@@ -2,7 +2,7 @@
 field manager `app-of-apps`, the keys another manager wrote left as they were, and a second
 `pulumi up` that changes nothing.
 
-The program is a small Pulumi project in a temporary folder that renders stacks/dev.yaml with
+The program is a small Pulumi project in a temporary folder that renders the dev catalog with
 the project's own `fleet` and registers the patch through `components.register`, exactly as
 AppOfApps does, into a namespace of this run (standing in for Argo CD's), so that it cannot
 collide with the tier's other tests.
@@ -35,18 +35,19 @@ PROGRAM = textwrap.dedent(
 
     import pulumi
     import pulumi_kubernetes as kubernetes
-    import yaml
 
     from components.register import register
+    from fleet.catalog.folder import catalog_data, read_catalog
     from fleet.render import resources
     from fleet.compiler import validate
     from fleet.render.layers import render
 
     root = os.environ["APP_OF_APPS_ROOT"]
-    with open(os.path.join(root, "stacks", "dev.yaml"), encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+    catalog = os.path.join(root, "stacks", "dev")  # the folder, or the one file beside it
+    catalog = catalog if os.path.isdir(catalog) else catalog + ".yaml"
+    data = catalog_data(read_catalog(catalog))
     data["argocd"]["namespace"] = pulumi.Config().require("namespace")
-    state = render(validate(data, "stacks/dev.yaml"))
+    state = render(validate(data, catalog))
     with open(os.environ["KUBECONFIG"], encoding="utf-8") as f:
         provider = kubernetes.Provider("cluster", kubeconfig=f.read())
     parent = pulumi.ComponentResource(

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from fleet.compiler import load_state
-from tests.conftest import ARGOCD_CRDS, ROOT
+from tests.conftest import ARGOCD_CRDS, catalog_path
 from tests.e2e.kube import Kube, KubeError
 
 # Create nothing, and refuse a field the schema does not know (instead of dropping it).
@@ -39,7 +39,7 @@ def test_the_api_server_judges_external_secrets_by_the_vendored_schema(kube: Kub
     """The real schema, not a stand-in: the rendered ExternalSecret is accepted field for field,
     a wrong enum value and a misspelt field are refused by the API server itself."""
     assert "ExternalSecret" in {r["kind"] for r in kube.get("/apis/external-secrets.io/v1")["resources"]}
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     rendered = next(m.obj for team in state.teams for m in team.repo_credentials)
     path = kube.path_of(rendered["apiVersion"], rendered["kind"], namespace=rendered["metadata"]["namespace"])
     accepted = kube.request("POST", path, rendered, query=DRY_RUN_STRICT)

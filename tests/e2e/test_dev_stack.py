@@ -21,12 +21,12 @@ import yaml
 
 from fleet.apis.kubernetes import READ_VERBS
 from fleet.catalog import personas
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube
 
 STACK = "dev"
-CATALOG = ROOT / "stacks" / f"{STACK}.yaml"
+CATALOG = catalog_path(STACK)  # the folder, or the one file
 PROBE_USER = "e2e-probe@acme.example"
 # A real member of an Okta group is also authenticated; what every authenticated user may do
 # (the bootstrap policy: self-reviews, discovery) is measured, not assumed.

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from fleet.catalog.folder import catalog_data, read_catalog
 from fleet.catalog.naming import ENVIRONMENT_LABEL, K8S_PART_OF, TEAM_LABEL, Names
 from fleet.compiler import load_state, validate
 from fleet.render import boundaries
 from fleet.render.layers import render
-from fleet.text.yaml_io import parse, read_text
-from tests.conftest import ROOT
+from tests.conftest import catalog_path
 from tests.e2e.kube import Kube, KubeError
 
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
@@ -29,13 +29,13 @@ ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 
 @pytest.fixture(scope="module")
 def fleet(kube: Kube) -> Iterator[dict[str, str]]:
-    """The rendered admission policy and binding of stacks/dev.yaml under a name of this run
+    """The rendered admission policy and binding of the dev catalog under a name of this run
     (the tier's other tests may deploy the real ones), a namespace that carries the selected
     labels and one that does not."""
     token = secrets.token_hex(3)
-    # stacks/dev.yaml with platform grants of this run (issue 21): namespace jenkins-<token> is
+    # the dev catalog with platform grants of this run (issue 21): namespace jenkins-<token> is
     # payments', host shop-<token>.acme.example is search's.
-    data = parse(read_text(ROOT / "stacks" / "dev.yaml"), "dev.yaml")
+    data = catalog_data(read_catalog(catalog_path("dev")))
     data["cluster"]["namespace_grants"] = {f"jenkins-{token}": "payments"}
     data["cluster"]["host_grants"] = {f"shop-{token}.acme.example": "search"}
     catalog = validate(data, "dev.yaml")
@@ -182,7 +182,7 @@ def test_legitimate_services_and_ingresses_are_admitted(kube: Kube, fleet: dict[
 
 def test_personas_cannot_write_endpoints(kube: Kube, fleet: dict[str, str]) -> None:
     """The rendered persona Roles, bound in a guarded namespace, judged by the API server's RBAC."""
-    _, state = load_state(ROOT / "stacks" / "dev.yaml")
+    _, state = load_state(catalog_path("dev"))
     namespace = fleet["guarded"]
     roles = {m.name: m.obj for m in state.manifests() if m.kind == "Role" and m.namespace == "payments"}
     groups = {}

@@ -14,7 +14,7 @@ import pytest
 from fleet.compiler import load
 from fleet.render.layers import render
 from fleet.render.resources import desired_resources
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path, one_file_text, shipped
 from tests.e2e.engine import Workspace
 
 # The stacks the repository ships: a Pulumi.<stack>.yaml naming its catalog.
@@ -23,7 +23,7 @@ STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 
 def planned(stack: str) -> set[tuple[str, str]]:
     """(type, logical name) of every custom resource the offline plan says the program registers."""
-    return {r.key for r in desired_resources(render(load(ROOT / "stacks" / f"{stack}.yaml")))}
+    return {r.key for r in desired_resources(render(load(catalog_path(stack))))}
 
 
 def created(preview: dict[str, Any]) -> set[tuple[str, str]]:
@@ -73,7 +73,7 @@ def test_preview_with_the_policy_pack_passes(platform: Workspace, stack: str) ->
 
 
 def test_a_catalog_that_breaks_a_guardrail_stops_the_real_preview(platform: Workspace) -> None:
-    catalog = (ROOT / "stacks" / "dev.yaml").read_text()
+    catalog = one_file_text("dev")
     broken = catalog.replace("s3:GetObject", "s3:*", 1)
     assert broken != catalog
     (platform.dir / "stacks" / "dev-broken.yaml").write_text(broken)
@@ -81,7 +81,7 @@ def test_a_catalog_that_breaks_a_guardrail_stops_the_real_preview(platform: Work
     try:
         result = platform.pulumi("preview", "--stack", "dev", check=False)
     finally:
-        platform.pulumi("config", "set", "--stack", "dev", "app-of-apps:fleet", "stacks/dev.yaml")
+        platform.pulumi("config", "set", "--stack", "dev", "app-of-apps:fleet", shipped("dev"))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "[iam-no-wildcard-action]" in output, output[-3000:]

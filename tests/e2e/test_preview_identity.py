@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fleet.catalog.folder import catalog_data, read_catalog
 from fleet.catalog.naming import PREVIEW_IDENTITY, PREVIEW_KUBERNETES_GROUP
 from fleet.compiler import load_state
 from fleet.pipeline import steps as pipeline
 from fleet.render.resources import desired_resources
-from tests.conftest import STACKS
+from tests.conftest import STACKS, shipped
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube
 
@@ -130,11 +131,11 @@ def test_a_refreshing_preview_runs_with_the_read_only_identity(
     stack_file = ws.dir / "Pulumi.dev.yaml"
     config = yaml.safe_load(stack_file.read_text())
     config.pop("environment", None)
-    stack_file.write_text(yaml.safe_dump(config))
-    catalog = yaml.safe_load((ws.dir / "stacks" / "dev.yaml").read_text())
+    catalog = catalog_data(read_catalog(ws.dir / shipped("dev")))  # the folder or the one file, as one file's data
     for team in catalog["teams"]:
         team.pop("github_app", None)  # the External Secrets CRDs are not installed here
-    ws.write_catalog("dev.yaml", catalog)
+    config["config"]["app-of-apps:fleet"] = ws.write_catalog("dev-preview.yaml", catalog)
+    stack_file.write_text(yaml.safe_dump(config))
     exec_config, admin_token = _exec_kubeconfig(Path(kubeconfig), tmp_path / "exec-kubeconfig")
     kube.apply(
         "/api/v1/namespaces/e2e-preview", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e2e-preview"}}

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tests import status_scenario as scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, one_file_text
 from tests.e2e.test_status_live import WITH_TROUBLE, fleet_env  # noqa: F401 - the scenario, written live
 
-PROD = ROOT / "stacks" / "prod.yaml"
+PROD = one_file_text("prod").encode()  # the shipped prod catalog as one file
 
 
 def promote(env: dict[str, Any], target: Path, app: str) -> subprocess.CompletedProcess[str]:
@@ -30,21 +30,19 @@ def promote(env: dict[str, Any], target: Path, app: str) -> subprocess.Completed
 
 def test_the_commit_that_is_healthy_in_the_source_is_what_reaches_prod(fleet_env, tmp_path: Path) -> None:  # noqa: F811
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD)
     result = promote(fleet_env, target, "payments/checkout")
     assert result.returncode == 0, result.stderr
     assert f"promoted payments/checkout: v2.14.0 -> {scenario.REV_A}" in result.stderr
-    changed = [
-        (a, b) for a, b in zip(PROD.read_bytes().splitlines(), target.read_bytes().splitlines(), strict=True) if a != b
-    ]
+    changed = [(a, b) for a, b in zip(PROD.splitlines(), target.read_bytes().splitlines(), strict=True) if a != b]
     assert changed == [(b"          revision: v2.14.0", b"          revision: " + scenario.REV_A.encode())]
 
 
 def test_an_out_of_sync_source_is_refused(fleet_env, tmp_path: Path) -> None:  # noqa: F811
     target = tmp_path / "prod.yaml"
-    target.write_bytes(PROD.read_bytes())
+    target.write_bytes(PROD)
     result = promote(fleet_env, target, "payments/ledger")
     assert result.returncode == 1
     assert "OutOfSync" in result.stderr
     assert "(--require-healthy)" in result.stderr
-    assert target.read_bytes() == PROD.read_bytes()
+    assert target.read_bytes() == PROD

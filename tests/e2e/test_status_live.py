@@ -1,7 +1,7 @@
 """`fleet status` against a real kube-apiserver, run as a subject bound only to `fleet-status`.
 
 Two environments on one API server (each with its own namespaces and Argo CD namespace, both
-derived from stacks/dev.yaml): the plan is applied, Application statuses are written as Argo CD
+derived from the dev catalog): the plan is applied, Application statuses are written as Argo CD
 would (Synced/Healthy, OutOfSync, Degraded with a condition, Progressing, and one absent), and
 in the first an undeclared Application, one in the default project, an undeclared AppProject,
 a hand-raised quota and a hand-made RoleBinding. `fleet status` must report exactly those, in
@@ -27,7 +27,7 @@ from fleet.catalog.naming import Names
 from fleet.compiler import load_state
 from fleet.render.state import FleetState
 from tests import status_scenario as scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, catalog_path
 
 WITH_TROUBLE, CLEAN = "st1", "st2"
 AS = ("--as", "fleet-ci", "--as-group", Names.STATUS_READER)
@@ -44,7 +44,7 @@ def fleet_env(
     try:
         for env in (WITH_TROUBLE, CLEAN):
             path = folder / f"{env}.yaml"
-            path.write_text(yaml.safe_dump(scenario.derive(ROOT / "stacks" / "dev.yaml", env), sort_keys=False))
+            path.write_text(yaml.safe_dump(scenario.derive(catalog_path("dev"), env), sort_keys=False))
             catalogs[env], states[env] = path, load_state(path)[1]
             trouble = env == WITH_TROUBLE
             scenario.write(
