@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from typing import Any
 
 import jsonschema
@@ -329,14 +330,16 @@ def test_the_program_refuses_declared_clusters_it_cannot_reach_yet(tmp_path) -> 
     """Until the program has a Kubernetes provider per cluster, a catalog declaring clusters is
     refused before any registration rather than half-deployed to one cluster."""
     from tests.conftest import ROOT
-    from tests.pulumi_harness import run_program
+    from tests.pulumi_harness import run_program, write_stack_file
 
-    (tmp_path / "stacks").mkdir()
-    data = yaml.safe_load((ROOT / "stacks" / "dev.yaml").read_text())
+    shutil.copytree(ROOT / "stacks" / "dev", tmp_path / "stacks" / "dev")
+    platform = tmp_path / "stacks" / "dev" / "platform.yaml"
+    data = yaml.safe_load(platform.read_text())
     data["clusters"] = [EAST, WEST]
-    (tmp_path / "stacks" / "dev.yaml").write_text(yaml.safe_dump(data))
+    platform.write_text(yaml.safe_dump(data))
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    run = run_program("dev", {"fleet": "stacks/dev.yaml"}, program=tmp_path / "__main__.py")
+    write_stack_file(tmp_path, "dev", fleet="stacks/dev")
+    run = run_program("dev", program=tmp_path / "__main__.py")
     assert run.error is not None
     assert "clusters: the program deploys to one cluster" in str(run.error)
     assert run.registrations == []
