@@ -183,6 +183,13 @@ def clusters(catalog: Catalog) -> Iterator[Problem]:
         "EKS cluster",
         verb="is already declared",
     )
+    if len(catalog.clusters) > 1 and catalog.aws.workload_identity == "irsa":
+        # IRSA trusts one OIDC provider, and each EKS cluster has its own.
+        yield Problem.at(
+            ["aws", "workload_identity"],
+            "irsa trusts the one OIDC provider of aws.oidc_provider_arn, but the environment declares "
+            f"{len(catalog.clusters)} clusters, each with its own: use pod-identity",
+        )
     known = [c.name for c in catalog.clusters]
     for t, team in present(catalog.teams):
         for n, ns in enumerate(team.namespaces):

@@ -192,6 +192,10 @@ class TargetCluster(Strict):
         None
     )
     """The cluster's CA certificate, PEM then base64 (`aws eks describe-cluster … certificateAuthority.data`); none: the system's roots. Public data, never a key."""
+    context: (
+        Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
+    ) = None
+    """The kubeconfig context the program deploys to this cluster through, and `fleet status` reads it through (no spaces); none: a context named like the cluster. Only a name: each machine keeps its own kubeconfig, and the program deploys only if that context's server is `server`."""
 
 
 class SharedResource(Strict):
@@ -850,8 +854,8 @@ class Catalog(Strict):
     def targets(self) -> tuple[Target, ...]:
         """The clusters of the environment: those of `clusters`, or the one of `cluster`."""
         if not self.clusters:
-            return (Target(None, self.cluster.server, self.cluster.name),)
-        return tuple(Target(c.name, c.server, c.eks_cluster_name) for c in self.clusters)
+            return (Target(None, self.cluster.server, self.cluster.name, self.aws.region, self.cluster.context),)
+        return tuple(Target(c.name, c.server, c.eks_cluster_name, c.region, c.context or c.name) for c in self.clusters)
 
     def namespace_targets(self, namespace: Namespace) -> tuple[Target, ...]:
         """The clusters a namespace exists on (unknown names left out: the checks report them)."""
@@ -888,6 +892,8 @@ class Target:
     name: str | None
     server: str
     eks_cluster_name: str
+    region: str  # the EKS cluster's region (aws.region for the one cluster of `cluster`)
+    context: str | None = None  # the kubeconfig context that reaches it (None: the current one)
 
 
 T = TypeVar("T")
