@@ -538,3 +538,93 @@ def test_secrets_that_are_no_cluster_are_not_judged_and_unreadable_config_is_ref
     assert _judge(unreadable) == [
         "config is not a JSON object: Argo CD could not read it, and the guardrail cannot judge it"
     ]
+
+
+# --- fleet status reads each cluster ------------------------------------------------------------
+def _observed_on_two_clusters(state: FleetState) -> Any:
+    """What the reader would list: each declared cluster's planned objects (as the API server
+    serves them), the Applications (Synced/Healthy) and AppProjects on Argo CD's cluster."""
+    from fleet.apis.kubernetes import READ_KINDS
+    from fleet.status import report as status
+    from tests.status_scenario import application_status
+
+    kinds = {kind.name for kind in READ_KINDS}
+    objects: dict[str, list[dict[str, Any]]] = {"east": [], "west": []}
+    applications, projects = [], []
+    for cluster, manifest in state.placed():
+        if cluster is not None and manifest.kind in kinds:
+            objects[cluster].append(copy.deepcopy(manifest.obj))
+        elif manifest.kind == "Application":
+            live = copy.deepcopy(manifest.obj)
+            live["status"] = application_status("Synced", "Healthy", "a" * 40, "Succeeded", [])
+            applications.append(live)
+        elif manifest.kind == "AppProject":
+            projects.append(copy.deepcopy(manifest.obj))
+    return status.Observed(
+        context="argocd",
+        server="https://argocd.example",
+        observed_at="2026-12-04T23:00:00Z",
+        objects=(),
+        applications=tuple(applications),
+        projects=tuple(projects),
+        clusters=tuple(
+            status.ClusterObserved(
+                name=name,
+                context=name,
+                server=EAST["server"] if name == "east" else WEST["server"],
+                objects=tuple(objs),
+            )
+            for name, objs in objects.items()
+        ),
+    )
+
+
+def test_status_reads_each_cluster_one_row_per_app_per_cluster() -> None:
+    from fleet.status import formats
+    from fleet.status import report as status
+
+    state = render(catalog())
+    observed = _observed_on_two_clusters(state)
+    env = status.environment(state, observed)
+    assert env.drift == []
+    assert env.unexpected == []
+    assert [c.name for c in env.clusters] == ["east", "west"]
+    rows = [(a.team, a.app, a.cluster, a.verdict) for a in env.applications if a.team == "payments"]
+    assert ("payments", "checkout", "east", "healthy") in rows
+    assert ("payments", "checkout", "west", "healthy") in rows
+    text = formats.markdown(status.report([env]))
+    assert "| payments/checkout | east | Synced | Healthy |" in text.replace("\\", "")
+    assert "| payments/checkout | west | Synced | Healthy |" in text.replace("\\", "")
+    assert 'cluster="west"' in formats.openmetrics(status.report([env]))
+
+
+def test_status_names_the_cluster_of_a_missing_or_unexpected_object() -> None:
+    from fleet.status import report as status
+
+    state = render(catalog())
+    observed = _observed_on_two_clusters(state)
+    west = next(c for c in observed.clusters if c.name == "west")
+    east = next(c for c in observed.clusters if c.name == "east")
+    kept = tuple(
+        o for o in west.objects if not (o["kind"] == "ResourceQuota" and o["metadata"]["namespace"] == "payments")
+    )
+    assert len(kept) == len(west.objects) - 1
+    stray = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "by-hand", "namespace": "payments"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [],
+    }
+    clusters = (
+        status.ClusterObserved(east.name, east.context, east.server, (*east.objects, stray)),
+        status.ClusterObserved(west.name, west.context, west.server, kept),
+    )
+    env = status.environment(state, status.Observed(**{**observed.__dict__, "clusters": clusters}))
+    assert [(d.kind, d.namespace, d.cluster, d.state) for d in env.drift] == [
+        ("ResourceQuota", "payments", "west", "missing")
+    ]
+    assert [(u.kind, u.name, u.cluster, u.reason) for u in env.unexpected] == [
+        ("RoleBinding", "by-hand", "east", "not-in-plan")
+    ]
+    assert "on cluster east" in env.unexpected[0].message
