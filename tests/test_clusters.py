@@ -156,16 +156,37 @@ def test_each_object_is_one_resource_per_cluster_it_goes_to() -> None:
     assert state.aws_regions() == ("eu-central-1",)
 
 
-def test_irsa_with_several_clusters_is_refused() -> None:
+def test_irsa_needs_each_clusters_oidc_provider_and_trusts_exactly_those() -> None:
     data = catalog()
     data["aws"]["workload_identity"] = "irsa"
     data["aws"]["oidc_provider_arn"] = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
-    assert problems(data) == [
-        "aws.workload_identity: irsa trusts the one OIDC provider of aws.oidc_provider_arn, but the environment "
-        "declares 2 clusters, each with its own: use pod-identity"
+    assert sorted(problems(data)) == [
+        f"clusters[{i}].oidc_provider_arn: required when aws.workload_identity is irsa (each EKS cluster has its own "
+        "OIDC provider)"
+        for i in (0, 1)
     ]
-    data["clusters"] = [EAST]  # one declared cluster: its OIDC provider is the one
-    assert render(data).clusters == ("east",)
+    east = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EAST"
+    west = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/WEST"
+    data["clusters"][0]["oidc_provider_arn"] = east
+    data["clusters"][1]["oidc_provider_arn"] = east
+    assert problems(data) == [
+        f"clusters[1].oidc_provider_arn: OIDC provider {east!r} is already the OIDC provider of the cluster at "
+        "clusters[0].oidc_provider_arn"
+    ]
+    data["clusters"][1]["oidc_provider_arn"] = west
+    payments = team(render(data), "payments")
+    role = payments.apps[0].role
+    assert role is not None
+    assert payments.apps[0].pod_identities == ()
+    statements = role.trust_policy["Statement"]
+    assert [(s["Sid"], s["Principal"]["Federated"]) for s in statements] == [("EksIrsa1", east), ("EksIrsa2", west)]
+    assert statements[1]["Condition"]["StringEquals"] == {
+        "oidc.eks.eu-central-1.amazonaws.com/id/WEST:aud": "sts.amazonaws.com",
+        "oidc.eks.eu-central-1.amazonaws.com/id/WEST:sub": "system:serviceaccount:payments:checkout",
+    }
+    data["teams"][0]["apps"][0]["clusters"] = ["west"]  # on one cluster: that cluster's provider only
+    (statement,) = team(render(data), "payments").apps[0].role.trust_policy["Statement"]
+    assert (statement["Sid"], statement["Principal"]["Federated"]) == ("EksIrsa", west)
 
 
 def test_namespaces_and_apps_name_their_clusters() -> None:

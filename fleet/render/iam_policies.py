@@ -72,12 +72,14 @@ def pod_identity_trust(
     )
 
 
-def irsa_trust(oidc_provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict[str, Any]:
-    """IRSA: the cluster's OIDC provider, pinned to one ServiceAccount (`sub`) and STS (`aud`)."""
+def irsa_trust(providers: Sequence[tuple[str, str]], namespace: str, service_account: str) -> dict[str, Any]:
+    """IRSA: the OIDC provider of each cluster the app runs on ((ARN, issuer) pairs; one
+    statement each, Sids EksIrsa, or EksIrsa1, EksIrsa2 … for several), pinned to one
+    ServiceAccount (`sub`) and STS (`aud`)."""
     return _document(
         [
             {
-                "Sid": "EksIrsa",
+                "Sid": "EksIrsa" if len(providers) == 1 else f"EksIrsa{i}",
                 "Effect": "Allow",
                 "Principal": {"Federated": oidc_provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
@@ -88,6 +90,7 @@ def irsa_trust(oidc_provider_arn: str, issuer: str, namespace: str, service_acco
                     }
                 },
             }
+            for i, (oidc_provider_arn, issuer) in enumerate(providers, start=1)
         ]
     )
 

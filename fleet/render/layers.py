@@ -587,8 +587,9 @@ def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
     if app.aws is not None:
         name = ctx.names.workload_role(team.name, app.name)
         if aws.workload_identity == "irsa":
-            assert aws.oidc_provider_arn is not None
-            trust = iam_policies.irsa_trust(aws.oidc_provider_arn, aws.oidc_issuer, namespace, sa_name)
+            # The OIDC provider of each EKS cluster the app runs on (the checks require them).
+            providers = [(t.oidc_provider_arn, t.oidc_issuer) for t in targets if t.oidc_provider_arn is not None]
+            trust = iam_policies.irsa_trust(providers, namespace, sa_name)
         else:
             # The EKS clusters the app runs on, each by ARN (its region is part of it).
             arns = [Names.cluster_arn(aws.account_id, t.region, t.eks_cluster_name) for t in targets]
