@@ -335,6 +335,9 @@ def _api_resource(resource_type: str) -> tuple[str, str] | None:
     return kind.group, kind.plural
 
 
+SECRETS = ("", "secrets")
+
+
 def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object]]:
     """A ClusterRole that reads (get, list, watch) exactly the kinds the program manages, and its
     binding to the preview identity's group. pulumi-kubernetes previews with a server-side
@@ -342,7 +345,10 @@ def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object
     by_group: dict[str, set[str]] = {}
     for resource_type in resource_types:
         found = _api_resource(resource_type)
-        if found:
+        # Never Secrets, although the program manages Argo CD's cluster Secrets: a ClusterRole
+        # reading them would read every Secret of every namespace. Those few (no credential in
+        # them) are diffed against the stack's state, never read live, by the preview identity.
+        if found and found != SECRETS:
             by_group.setdefault(found[0], set()).add(found[1])
     labels = {K8S_MANAGED_BY: MANAGED_BY}
     role = {
