@@ -21,6 +21,7 @@ from fleet.orchestration import (
     Change,
     Outcome,
     blocked_by,
+    changed_stacks,
     changes_from,
     plain_table,
     plan_run,
@@ -85,26 +86,29 @@ def test_an_unknown_team_is_a_usage_error_naming_the_teams() -> None:
 def test_changed_files_select_stacks_through_the_pipeline_categories(
     changes: list[Change], selected: tuple[str, ...]
 ) -> None:
-    plan = plan_run("preview", "dev", TEAMS, changes=changes, catalog="stacks/dev", since="main")
+    changed, _ = changed_stacks("dev", TEAMS, "stacks/dev", changes)
+    plan = plan_run("preview", "dev", TEAMS, changed=changed, since="main")
     assert plan.selected == tuple(s for s in EVERY if s in selected)
     assert all(why == "nothing it deploys changed since main" for _, why in plan.skipped)
     assert {s for s, _ in plan.skipped} == set(EVERY) - set(selected)
 
 
 def test_a_one_file_catalog_changed_means_every_stack() -> None:
-    plan = plan_run("up", "dev", TEAMS, changes=[catalog_change("stacks/dev.yaml")], catalog="stacks/dev.yaml")
-    assert plan.selected == EVERY
+    changed, _ = changed_stacks("dev", TEAMS, "stacks/dev.yaml", [catalog_change("stacks/dev.yaml")])
+    assert plan_run("up", "dev", TEAMS, changed=changed).selected == EVERY
 
 
 def test_a_removed_team_file_is_reported_not_run() -> None:
-    plan = plan_run("up", "dev", TEAMS, changes=[catalog_change("stacks/dev/teams/gone.yaml")], catalog="stacks/dev")
+    changed, removed = changed_stacks("dev", TEAMS, "stacks/dev", [catalog_change("stacks/dev/teams/gone.yaml")])
+    plan = plan_run("up", "dev", TEAMS, changed=changed, removed=removed)
     assert plan.selected == ()
     assert plan.removed == ("dev.gone",)
 
 
 def test_teams_and_changed_since_intersect() -> None:
     changes = [catalog_change("stacks/dev/teams/payments.yaml"), catalog_change("stacks/dev/teams/search.yaml")]
-    plan = plan_run("up", "dev", TEAMS, only=["search", "identity"], changes=changes, catalog="stacks/dev")
+    changed, _ = changed_stacks("dev", TEAMS, "stacks/dev", changes)
+    plan = plan_run("up", "dev", TEAMS, only=["search", "identity"], changed=changed, since="main")
     assert plan.selected == ("dev.search",)
     assert dict(plan.skipped)["dev.identity"].startswith("nothing it deploys changed")
     assert dict(plan.skipped)["dev.payments"] == "not in --teams"

@@ -29,6 +29,7 @@ from fleet.orchestration import (
     Change,
     Operation,
     RunPlan,
+    changed_stacks,
     exit_failed,
     plain_table,
     plan_run,
@@ -141,14 +142,17 @@ def run(args: argparse.Namespace) -> int:
     root, relative = project_of(args.catalog)
     catalog = load(args.catalog)  # the whole environment, every check that spans teams, first
     _check_stack_file(root, catalog.environment, relative)
-    changes = _changes(root, args.changed_since) if args.changed_since else None
+    teams = [team.name for team in catalog.teams]
+    changed, removed = None, ()
+    if args.changed_since:
+        changed, removed = changed_stacks(catalog.environment, teams, relative, _changes(root, args.changed_since))
     plan = plan_run(
         args.operation,
         catalog.environment,
-        [team.name for team in catalog.teams],
+        teams,
         only=args.teams,
-        changes=changes,
-        catalog=relative,
+        changed=changed,
+        removed=removed,
         since=args.changed_since or "",
     )
     _confirm(plan, args.yes)

@@ -21,7 +21,7 @@ environment's catalog selects none of this one's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
@@ -124,22 +124,20 @@ def plan_run(
     teams: Sequence[str],
     *,
     only: Sequence[str] | None = None,
-    changes: Iterable[Change] | None = None,
-    catalog: str = "",
+    changed: Collection[str] | None = None,
+    removed: Sequence[str] = (),
     since: str = "",
 ) -> RunPlan:
     """The stacks to run, stage by stage, and why each other stack of the environment does not.
-    `only`: the names of `--teams`; `changes`: the files changed since revision `since`, with
-    `catalog` the environment's catalog path they are matched against."""
+    `only`: the names of `--teams`; `changed`: the stacks the files changed since revision
+    `since` may change (None: no such narrowing); `removed`: stacks of teams the catalog no longer has."""
     platform = platform_stack(environment)
     team_stacks = [team_stack(environment, t) for t in sorted(teams)]
     skipped: dict[str, str] = {}
-    removed: tuple[str, ...] = ()
     if only is not None:
         chosen = _chosen(environment, teams, only)
         skipped |= {s: "not in --teams" for s in [platform, *team_stacks] if s not in chosen}
-    if changes is not None:
-        changed, removed = changed_stacks(environment, teams, catalog, changes)
+    if changed is not None:
         skipped |= {
             s: f"nothing it deploys changed since {since}"
             for s in [platform, *team_stacks]
@@ -153,7 +151,7 @@ def plan_run(
         environment,
         tuple(stage for stage in stages if stage),
         tuple((s, skipped[s]) for s in _ordered(skipped, environment)),
-        removed,
+        tuple(sorted(removed)),
     )
 
 
