@@ -23,5 +23,6 @@ def test_benchmark_runs_and_the_floor_replays_every_registration(tmp_path) -> No
     assert "command: " in result.stdout
     summary = json.loads((tmp_path / "results.json").read_text())
     (size,) = summary["results"]
-    assert size["program"]["registrations"] == size["floor"]["registrations"] > 100
+    assert size["program"]["registrations"] == size["floor"]["registrations"] == size["bare"]["registrations"] > 100
+    assert size["program_bare_cpu_ratio"] > 0
     assert size["program_floor_ratio"] > 0
