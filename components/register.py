@@ -2,8 +2,8 @@
 
 Every resource is registered as a plain `pulumi.CustomResource` with its type token and the
 inputs the renderer produced, named as the engine names them: what the SDK classes send, without
-their per-resource cost (typed input and output translation walks every nested value, about a
-third of the program's time at 1,000 apps; benchmarks/RESULTS.md). What the classes add to the
+their per-resource cost (typed input and output translation walks every nested value: 44 -> 36 s
+of CPU at 1,000 apps under the mock engine; benchmarks/RESULTS.md). What the classes add to the
 request is added here too: each package's version and plugin download URL, and the outputs the
 program reads (an IAM role's `arn`; `id` and the inputs are always there). The classes' other
 addition, aliases to the `v1alpha1`/`v1beta1` tokens of RBAC, NetworkPolicy and admission types,
@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 
 from components import history
+from components.providers import Reach
 from fleet.apis import pulumi_types
 from fleet.render.resources import Resource
 
@@ -41,12 +42,16 @@ def register(
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
     aliases: Sequence[pulumi.Alias] = (),
+    reach: Reach | None = None,
     **wired: Any,
 ) -> pulumi.CustomResource:
-    """Register `resource` under `parent`; `wired` replaces inputs known only at deployment."""
+    """Register `resource` under `parent`; `wired` replaces inputs known only at deployment.
+    With `reach`, a resource placed on a declared cluster or in another region goes through that
+    cluster's or region's explicit provider (else the parent's, for Argo CD's cluster and aws.region)."""
     defaults = package_options(resource.type.split(":", 1)[0])
     opts = pulumi.ResourceOptions(
         parent=parent,
+        provider=reach.provider_of(resource) if reach is not None else None,
         protect=resource.protect,
         retain_on_delete=resource.retain_on_delete,
         depends_on=list(depends_on),
