@@ -19,9 +19,10 @@ What it measures, each a fresh process timed from start to exit:
   stack's own seconds from the orchestrator's summary;
 - pr: a pull request that changes one team (an app's revision in its file) on the deployed
   split fleet: `python -m fleet preview CATALOG --teams T`;
-- startup: where one stack's time goes before and after its resources (engine start, language
-  host and program, resources, exit), from the engine's events as the Automation API reports
-  them, and the program's imports and catalog load alone in a fresh interpreter.
+- startup (a team's and the platform's stack; startup-single: the one stack): where one
+  stack's preview goes before and after its resources (engine start, language host and
+  program, resources, exit), from the engine's events as the Automation API reports them, and
+  (also alone, program-start) the program's imports and catalog load in a fresh interpreter.
 
 Every (mode, fleet, parallel) starts from an empty cluster and an empty backend. With
 `--lock FILE` (the machine's e2e lock) the lock is held while a measurement runs and released
@@ -335,6 +336,13 @@ def startup(project: Project, stack: str) -> dict[str, Any]:
         end = marks.get(b)
         out[name] = round(end - start, 2) if start is not None and end is not None else None
     out["exit"] = round(ended - marks["summary"], 2) if "summary" in marks else None
+    out.update(program_start(project))
+    return out
+
+
+def program_start(project: Project) -> dict[str, Any]:
+    """The program's imports, then its load of the environment's catalog (validated, rendered,
+    judged: what every stack of the environment pays), in a fresh interpreter, no engine."""
     code = (
         "import time; t = time.perf_counter()\n"
         "import pulumi, pulumi_aws, pulumi_kubernetes, pulumi_okta\n"
@@ -346,8 +354,7 @@ def startup(project: Project, stack: str) -> dict[str, Any]:
     )
     _, result = project.timed([sys.executable, "-c", code])
     imports, load = (float(x) for x in result.stdout.split())
-    out["program_imports"], out["catalog_load"] = imports, load
-    return out
+    return {"program_imports": imports, "catalog_load": load}
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -358,7 +365,12 @@ def main() -> None:
     parser.add_argument("--parallel", default="1,2,4")
     parser.add_argument("--pr", default="200", help="fleet sizes (teams) of the one-team pull request ('' for none)")
     parser.add_argument("--startup", default="40", help="fleet sizes (teams) of the start-up breakdown ('' for none)")
-    parser.add_argument("--order", default="single,split,pr,startup")
+    parser.add_argument(
+        "--startup-single",
+        default="",
+        help="fleet sizes (teams) of the start-up breakdown of the one stack ('' for none)",
+    )
+    parser.add_argument("--order", default="single,split,pr,startup,startup-single")
     parser.add_argument("--lock", type=Path, default=None, help="hold this lock while each measurement runs")
     parser.add_argument("--kit", type=Path, default=ROOT.parent / "shared" / "engine")
     parser.add_argument("--engine-dir", type=Path, default=Path(os.environ.get("ENGINE_DIR", Path.home() / "engine")))
@@ -435,6 +447,18 @@ def main() -> None:
                         }
 
                     measure("startup", teams, None, breakdown)
+            elif mode == "startup-single":
+                for teams in sizes(args.startup_single):
+
+                    def single_breakdown(project: Project) -> dict[str, Any]:
+                        project.pulumi("stack", "init", STACK)
+                        project.pulumi("up", "--yes", "--skip-preview", "--stack", STACK)
+                        return {"single_stack": startup(project, STACK)}
+
+                    measure("startup-single", teams, None, single_breakdown)
+            elif mode == "program-start":
+                for teams in sizes(args.startup):
+                    measure("program-start", teams, None, program_start)
     finally:
         kit.apiserver("reset")
     print(f"wrote {args.out / 'results.json'}")
