@@ -180,6 +180,17 @@ class Project:
             capture_output=True,
         )
         self.folder = folder
+        self.prepare_stacks()
+
+    def prepare_stacks(self) -> None:
+        """Each split stack's configuration from the environment's stack file, as the project
+        prepares it (`fleet.io.stacks.prepare`, where the project has it)."""
+        try:
+            from fleet.io.stacks import prepare
+        except ImportError:
+            return
+        for stack in (platform_stack(STACK), *(team_stack(STACK, team) for team in self.teams)):
+            prepare(self.ws.dir, stack)
 
     @property
     def env(self) -> dict[str, str]:
