@@ -12,6 +12,7 @@ from fleet.cli import (
     codeowners,
     convert,
     diff,
+    explain,
     guardrails,
     init,
     pipeline,
@@ -22,7 +23,21 @@ from fleet.cli import (
 )
 
 # In the order `--help` lists them.
-COMMANDS = (init, validate, plan, access, guardrails, diff, status, audit, promote, convert, codeowners, pipeline)
+COMMANDS = (
+    init,
+    validate,
+    plan,
+    access,
+    guardrails,
+    explain,
+    diff,
+    status,
+    audit,
+    promote,
+    convert,
+    codeowners,
+    pipeline,
+)
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
 

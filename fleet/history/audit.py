@@ -484,10 +484,12 @@ def build_log(
     until: datetime | None = None,
     team: str | None = None,
     records: reviews.Records | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AuditLog:
     """Every change of the catalog committed in [since, until], each with the access it changed.
     With `team` (the audit of a team's file): the commits that changed that team's declaration
-    or its access (a platform change of a persona changes every team's), and only its access."""
+    or its access (a platform change of a persona changes every team's), and only its access.
+    `progress(done, total)` is told of each commit read (the shell draws it)."""
     if not changes:
         raise UsageError(f"{catalog}: never tracked on {ref}")
     first = utc(changes[0].commit.committed_at)
@@ -513,7 +515,9 @@ def build_log(
             if snapshot.grants is not None:
                 previous, last = _grants(snapshot, team) or {}, snapshot
                 break
-        for i in inside:
+        for done, i in enumerate(inside):
+            if progress is not None:
+                progress(done, len(inside))
             snapshot = versions.snapshot(changes[i])
             found: list[diff.AccessChange] = []
             granted = _grants(snapshot, team)
