@@ -138,7 +138,9 @@ def judge_catalog(fragment: str, rule_id: str) -> list[str]:
 
 def judge(kind: str, rule: Any, example: Any) -> list[str]:
     """What a guardrail says of one of its examples (empty: it passes)."""
-    if kind == "resource":
+    if kind == "resource":  # a fix may be another type of resource, which the rule does not judge
+        if not rule.applies_to(example["type"]):
+            return []
         return list(rule.judge(example["type"], example["inputs"], settings()))
     if kind == "stack":
         return [f"{r.type} {r.name}: {message}" for r, message in rule.check(_stack(example), settings())]
