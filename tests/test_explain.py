@@ -196,3 +196,14 @@ def test_explain_list_names_every_rule(capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     for rule_id in explain.rule_ids():
         assert f"| `{rule_id}` |" in out
+
+
+def test_validates_own_rules_refuse_their_example_and_pass_the_fix() -> None:
+    own = [r for r in explain.rule_ids() if explain.explain(r).kind == "validate"]
+    assert {"catalog-contract", "catalog-team-name-platform"} <= set(own)
+    for rule_id in own:
+        found = explain.explain(rule_id)
+        assert found.says, rule_id
+        assert found.reason, rule_id
+        fixed = yaml.safe_load((EXAMPLES / f"{rule_id}.yaml").read_text())["fixed"]
+        validate(explain.merge(explain.base_catalog(), yaml.safe_load(fixed)), "catalog.yaml")

@@ -18,6 +18,7 @@ from fleet.cli import (
     pipeline,
     plan,
     promote,
+    stacks,
     status,
     validate,
 )
@@ -31,6 +32,7 @@ COMMANDS = (
     guardrails,
     explain,
     diff,
+    stacks,
     status,
     audit,
     promote,

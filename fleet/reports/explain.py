@@ -189,11 +189,11 @@ def explain(rule_id: str) -> Explanation:
             data["fix"],
             data["fixed"],
         )
-    # validate's own rule (catalog-contract): a catalog fragment, judged as the catalog rules are
+    # validate's own rules (catalog-contract, a name check): a catalog fragment, judged as the catalog rules are
     return Explanation(
         wanted,
         "validate",
-        findings.rationale(wanted) or "",
+        data.get("reason") or findings.rationale(wanted) or "",
         "",
         "the catalog",
         data["refused"],
