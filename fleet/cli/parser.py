@@ -10,6 +10,7 @@ from fleet.cli import (
     access,
     audit,
     codeowners,
+    completion,
     convert,
     diff,
     explain,
@@ -39,6 +40,7 @@ COMMANDS = (
     convert,
     codeowners,
     pipeline,
+    completion,
 )
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
