@@ -171,3 +171,18 @@ def test_a_quick_run_shows_no_progress(colour_wanted: None) -> None:
         shown.update(1, 2)
     assert tty.getvalue() == ""
     assert not shown.shown
+
+
+def test_plans_summary_at_a_terminal_is_the_same_lines_coloured(colour_wanted: None) -> None:
+    from fleet.reports import plan
+
+    _, state = load_state(catalog_path("dev"))
+    said = f"{plan.summary(state)}\nwrote 89 files to build/plan/dev\n"
+    stream = Terminal()
+    screen.summary(screen.console(stream, width=60, soft_wrap=True), said)
+    assert ANSI.search(stream.getvalue())
+    assert ANSI.sub("", stream.getvalue()) == said  # never cut at the width, nothing added
+    hostile = Terminal()
+    screen.summary(screen.console(hostile, soft_wrap=True), "x\x1b[2J\n  okta  \x1b]0;t\x07\n")
+    assert "\x1b[2J" not in hostile.getvalue()
+    assert "\\x1b]0;t\\x07" in ANSI.sub("", hostile.getvalue())

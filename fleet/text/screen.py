@@ -352,6 +352,21 @@ class Progress:
                 self._live.stop()
 
 
+def summary(out: Console, text: str) -> None:
+    """A summary such as `plan`'s: its first line in bold, each indented `label  value` line with
+    its label in colour, a last `wrote …` line in green; the words as they are."""
+    rows = text.rstrip("\n").split("\n")
+    for i, row in enumerate(rows):
+        label = re.match(r"^(  )(\S+)(\s+)(.*)$", row)
+        if i == 0:
+            out.print(Text(safe(row), style="bold"))
+        elif label:
+            indent, name, gap, rest = label.groups()
+            out.print(Text.assemble(indent, (safe(name), "cyan"), gap, safe(rest)))
+        else:
+            out.print(Text(safe(row), style="green" if row.startswith("wrote ") else None))
+
+
 def lines(out: Console, items: Sequence[tuple[str, str]]) -> None:
     """A few lines, each with its style (a verdict, a note): the text escaped, never markup."""
     for text, style in items:
@@ -368,5 +383,6 @@ __all__: list[str] = [
     "rendered",
     "safe",
     "show",
+    "summary",
     "table",
 ]
