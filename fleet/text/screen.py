@@ -126,8 +126,8 @@ def _until(tokens: list[Token], start: int, closing: str) -> int:
 
 class _Table:
     """A Markdown table drawn to fit: columns side by side where they fit (long cells wrap in
-    their column); where they would be too narrow to read, one record per row (its first cell,
-    then each other column's header and value)."""
+    their column, every word whole); where they would be too narrow to read, one record per row
+    (its first cell, then each other column's header and value)."""
 
     MIN_COLUMN = 16  # below this, side by side is harder to read than records
 
@@ -136,21 +136,30 @@ class _Table:
         self.rows = rows
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if len(self.headers) > 2 and len(self.headers) * self.MIN_COLUMN > options.max_width:
-            yield from self._records()
+        words = sum(self._longest_word(i) + 3 for i in range(len(self.headers)))
+        if len(self.headers) > 2 and max(words, len(self.headers) * self.MIN_COLUMN) > options.max_width:
+            yield from self._records()  # side by side, some column could not show its longest word
             return
         shown = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold", pad_edge=False)
-        # The first column names the row (a group, a rule, an app): kept whole where it can be.
+        # The first column names the row (a group, a rule, an app): kept whole where the other
+        # columns still fit (each needs at least its longest word, and the space between columns).
         first = max((cell_len(row[0].plain) for row in self.rows if row), default=0)
+        others = sum(self._longest_word(i) + 3 for i in range(1, len(self.headers)))
+        least = min(first, options.max_width - others - 1)
         for i, header in enumerate(self.headers):
-            least = min(first, options.max_width // 4) if i == 0 else None
-            shown.add_column(header, overflow="fold", min_width=least)
+            shown.add_column(header, overflow="fold", min_width=least if i == 0 and least > 0 else None)
         for row in self.rows:
             shown.add_row(*row)
         yield shown
 
+    def _longest_word(self, column: int) -> int:
+        cells = [self.headers[column], *(row[column] for row in self.rows if len(row) > column)]
+        return max((cell_len(word) for cell in cells for word in cell.plain.split()), default=1)
+
     def _records(self) -> Iterator[RenderableType]:
-        for row in self.rows:
+        for number, row in enumerate(self.rows):
+            if number:
+                yield Text("")
             first = row[0].copy() if row else Text()
             first.stylize("bold cyan")
             yield first
