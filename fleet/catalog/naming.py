@@ -205,6 +205,13 @@ class Names:
     def logical_pod_identity(namespace: str, service_account: str) -> str:
         return f"{namespace}/{service_account}"
 
+    @staticmethod
+    def logical_on_cluster(logical: str, cluster: str | None) -> str:
+        """One object placed on several of the environment's clusters: one resource each,
+        `<logical>@<cluster>` (`@` is in no Kubernetes name, so it cannot collide). None: the one
+        cluster of `cluster`, or Argo CD's, named as before clusters could be declared."""
+        return logical if cluster is None else f"{logical}@{cluster}"
+
 
 # --- the deployment pipeline (Pulumi project, ESC environments) -------------------------------
 PROJECT = "app-of-apps"  # the Pulumi project name (Pulumi.yaml), also the ESC project

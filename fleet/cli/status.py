@@ -35,8 +35,8 @@ def add_parser(sub: Any) -> None:
     output.add_format(
         p,
         ("text", "md", "json", "html", "openmetrics"),
-        "text: for people (drawn to fit the terminal, the default there); md: pull requests and issues (the default elsewhere); json: schemas/status.v1.json; "
-        "html: one self-contained page; openmetrics: for a textfile collector or a scrape",
+        "text: for people (drawn to fit the terminal, the default there); md: pull requests and issues (the "
+        "default elsewhere); json: schemas/status.v1.json; html: one self-contained page; openmetrics: for a textfile collector or a scrape",
     )
     p.add_argument(
         "--fail-on",
@@ -74,6 +74,8 @@ def _read(catalog: Any, state: Any, args: argparse.Namespace, contexts: dict[str
         context=contexts.get(state.environment) or catalog.cluster.context,
         as_user=args.as_user,
         as_group=args.as_group,
+        # Each declared cluster through its own context (the catalog's, default its name).
+        clusters=tuple((t.name, t.context or t.name) for t in catalog.targets() if t.name is not None),
     )
     try:
         observed = status_reader.read(state, target)
