@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 MANAGED_BY = "app-of-apps"
 LABEL_DOMAIN = "app-of-apps.io"
@@ -24,6 +25,10 @@ K8S_PART_OF = "app.kubernetes.io/part-of"
 K8S_NAME = "app.kubernetes.io/name"
 # AWS tag keys on every role (and Pod Identity association).
 TAG_ENVIRONMENT, TAG_MANAGED_BY, TAG_TEAM, TAG_APP, TAG_PERSONA = "environment", "managed-by", "team", "app", "persona"
+# Argo CD reads a Secret in its namespace with this label as a cluster it may deploy to.
+ARGOCD_SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 -- a label name, not a secret
+ARGOCD_CLUSTER_SECRET_TYPE = "cluster"  # noqa: S105 -- a label value, not a secret
+CLUSTER_LABEL = f"{LABEL_DOMAIN}/cluster"
 # Argo CD's built-in project, which allows everything: never a team's project name.
 ARGOCD_DEFAULT_PROJECT = "default"
 # Argo CD's global RBAC settings; the fleet owns some of its keys through a server-side apply
@@ -139,8 +144,23 @@ class Names:
         return team
 
     @staticmethod
-    def application(team: str, app: str) -> str:
-        return f"{team}-{app}"
+    def application(team: str, app: str, cluster: str | None = None) -> str:
+        """`<team>-<app>`, and `-<cluster>` when the environment declares its clusters (one
+        Application per cluster). A per-cluster name longer than Argo CD's limit keeps a stable
+        hash suffix of the whole name, so that it stays unique."""
+        name = f"{team}-{app}"
+        if cluster is None:
+            return name
+        name = f"{name}-{cluster}"
+        if len(name) <= ARGOCD_APPLICATION_NAME_MAX:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        return f"{name[: ARGOCD_APPLICATION_NAME_MAX - 9].rstrip('-')}-{digest}"
+
+    @staticmethod
+    def cluster_secret(cluster: str) -> str:
+        """Argo CD's declarative cluster Secret of one of the environment's clusters."""
+        return f"cluster-{cluster}"
 
     @staticmethod
     def repo_credential(team: str, repo_url: str) -> str:
@@ -214,6 +234,68 @@ def esc_environment(stack: str) -> str:
 def esc_preview_environment(stack: str) -> str:
     """The stack's read-only ESC environment, for previews and drift."""
     return f"{PROJECT}/{stack}-preview"
+
+
+# --- stacks: a platform stack and a stack per team in each environment ----------------------
+PLATFORM_STACK_SUFFIX = "platform"  # never a team's name: its stack would collide
+STACK_SEPARATOR = "."
+# The rule id of the refusal of a team named like the platform stack.
+RULE_TEAM_NAME_PLATFORM = "catalog-team-name-platform"
+
+StackKind = Literal["environment", "platform", "team"]
+
+
+@dataclass(frozen=True)
+class StackScope:
+    """What one Pulumi stack of the project holds: the whole environment (the stack named like the
+    environment, `dev`: every resource in one stack, the shape before teams had stacks), the
+    environment's platform part (`dev.platform`), or one team's part (`dev.payments`)."""
+
+    environment: str
+    team: str | None
+    kind: StackKind
+
+    @property
+    def stack(self) -> str:
+        if self.kind == "environment":
+            return self.environment
+        if self.kind == "platform":
+            return platform_stack(self.environment)
+        assert self.team is not None
+        return team_stack(self.environment, self.team)
+
+    def holds_platform(self) -> bool:
+        return self.kind in ("environment", "platform")
+
+    def holds_team(self, team: str) -> bool:
+        return self.kind == "environment" or self.team == team
+
+
+def platform_stack(environment: str) -> str:
+    """The stack of the environment's cluster-wide and shared objects."""
+    return f"{environment}{STACK_SEPARATOR}{PLATFORM_STACK_SUFFIX}"
+
+
+def team_stack(environment: str, team: str) -> str:
+    """The stack of one team's objects in one environment."""
+    return f"{environment}{STACK_SEPARATOR}{team}"
+
+
+def stack_scope(stack: str) -> StackScope:
+    """What a stack name holds. Environments and teams are DNS labels (no dots), so the first dot
+    separates them; ValueError for a name that is neither `<env>`, `<env>.platform` nor
+    `<env>.<team>`. A fully qualified name (`org/project/dev.payments`) is read by its last part."""
+    name = stack.rsplit("/", 1)[-1]
+    environment, dot, rest = name.partition(STACK_SEPARATOR)
+    if not environment or (dot and (not rest or STACK_SEPARATOR in rest)):
+        raise ValueError(
+            f"stack {stack!r} is neither <environment>, <environment>.{PLATFORM_STACK_SUFFIX} nor <environment>.<team>"
+        )
+    if not dot:
+        return StackScope(environment, None, "environment")
+    if rest == PLATFORM_STACK_SUFFIX:
+        return StackScope(environment, None, "platform")
+    return StackScope(environment, rest, "team")
 
 
 # The read-only Kubernetes identity of previews: the AWS role app-of-apps-preview maps to this
