@@ -29,7 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     r.add_argument("--head", required=True, help="the head revision (the pull request's commit)")
     r.add_argument("--out", type=Path, required=True, help="the comment, Markdown")
     r.add_argument(
-        "--github-output", type=Path, help="append catalog_only, warnings, invalid and stacks (the changed ones) here"
+        "--github-output",
+        type=Path,
+        help="append catalog_only, warnings, invalid, and the plan: stacks, removed, any, matrix, platform_E, teams_E, any_E",
     )
     o = steps.add_parser("overlay", help="replace stacks/ here with the head's catalogs (regular files only)")
     o.add_argument("--repo", type=Path, required=True, help="a clone holding the head revision")
@@ -37,6 +39,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     o.add_argument("--into", type=Path, default=Path(), help="the checkout whose stacks/ is replaced")
     s = steps.add_parser("stacks", help="the stacks of this checkout, one a line (from Pulumi.<stack>.yaml)")
     s.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml files are read")
+    x = steps.add_parser(
+        "matrix", help="the stacks a run covers, as JSON and as the CI matrix (fleet.pipeline.affected)"
+    )
+    x.add_argument("--repo", type=Path, default=Path(), help="a clone holding both revisions (read as git objects)")
+    x.add_argument("--head", default="HEAD", help="the revision that runs (default HEAD)")
+    x.add_argument(
+        "--base",
+        help="the revision before the change (a push's `before`): only the stacks the change affects; "
+        "without it, or when it is not an ancestor of --head (all zeros, history rewritten), every stack",
+    )
+    x.add_argument(
+        "--environments",
+        default="",
+        help="comma-separated environments that get platform_E/teams_E/any_E outputs even when nothing of theirs runs",
+    )
+    x.add_argument("--github-output", type=Path, help="append stacks, matrix, platform_E, teams_E and any_E here")
     w = steps.add_parser("catalog", help="the catalog (a file or a folder) STACK deploys, from its Pulumi.<stack>.yaml")
     w.add_argument("stack", help="the stack: Pulumi.<stack>.yaml is read")
     w.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml is read")
@@ -94,18 +112,24 @@ def _run(args: argparse.Namespace) -> int:
                     "catalog_only": result.classification.catalog_only,
                     "warnings": result.warnings,
                     "invalid": list(result.invalid),
-                    "stacks": list(result.changed),
+                    **result.plan.outputs(),
                 },
             )
         kind = "catalogs only" if result.classification.catalog_only else "changes more than catalogs"
         print(
-            f"review: {kind}; stacks changed: {', '.join(result.changed) or 'none'}; {result.warnings} warning(s); "
+            f"review: {kind}; stacks changed: {', '.join(result.plan.stacks) or 'none'}; {result.warnings} warning(s); "
             f"invalid: {', '.join(result.invalid) or 'none'}"
         )
         return exits.REFUSED if result.invalid else exits.OK
     if args.step == "overlay":
         written = pipeline.overlay(args.repo, args.head, args.into)
         print(f"overlay: {len(written)} catalog(s) from {args.head[:12]}: {', '.join(written)}")
+    elif args.step == "matrix":
+        plan = pipeline.run_plan(args.repo, args.head, args.base or None)
+        outputs = plan.outputs([e for e in args.environments.split(",") if e])
+        if args.github_output:
+            _append(args.github_output, outputs)
+        print(json.dumps(outputs, indent=2))
     elif args.step == "stacks":
         for stack in sorted(pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))):
             print(stack)
