@@ -377,6 +377,12 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "built-in project",
     ),
     (
+        "team named platform",
+        lambda d: d["teams"][1].update(name="platform", namespaces=[{"name": "search"}]),
+        "teams[1].name",
+        "[catalog-team-name-platform]",
+    ),
+    (
         "duplicate owner",
         lambda d: d["teams"][0].update(owners=["alice@acme.example", "alice@acme.example"]),
         "teams[0].owners",

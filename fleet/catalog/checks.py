@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleet.catalog.models import App, Catalog, Team, present
-from fleet.catalog.naming import ARGOCD_APPLICATION_NAME_MAX, ARGOCD_DEFAULT_PROJECT, IAM_ROLE_NAME_MAX, partition
+from fleet.catalog.naming import (
+    ARGOCD_APPLICATION_NAME_MAX,
+    ARGOCD_DEFAULT_PROJECT,
+    IAM_ROLE_NAME_MAX,
+    PLATFORM_STACK_SUFFIX,
+    RULE_TEAM_NAME_PLATFORM,
+    partition,
+    platform_stack,
+    team_stack,
+)
 from fleet.text.problems import Path, Problem
 
 
@@ -92,6 +101,14 @@ def teams_and_apps(catalog: Catalog) -> Iterator[Problem]:
             yield Problem.at(
                 ["teams", t, "name"],
                 "'default' is Argo CD's built-in project, which may deploy anything anywhere; choose another team name",
+            )
+        if team.name == PLATFORM_STACK_SUFFIX:
+            yield Problem.at(
+                ["teams", t, "name"],
+                f"{PLATFORM_STACK_SUFFIX!r} names the environment's platform stack "
+                f"({platform_stack(catalog.environment)}), so the team's stack "
+                f"({team_stack(catalog.environment, team.name)}) would be the same; choose another team name "
+                f"[{RULE_TEAM_NAME_PLATFORM}]",
             )
         for a, app in present(team.apps):
             if app.aws is not None and not app.aws.statements and not app.aws.managed_policy_arns:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 MANAGED_BY = "app-of-apps"
 LABEL_DOMAIN = "app-of-apps.io"
@@ -198,6 +199,68 @@ def esc_environment(stack: str) -> str:
 def esc_preview_environment(stack: str) -> str:
     """The stack's read-only ESC environment, for previews and drift."""
     return f"{PROJECT}/{stack}-preview"
+
+
+# --- stacks: a platform stack and a stack per team in each environment ----------------------
+PLATFORM_STACK_SUFFIX = "platform"  # never a team's name: its stack would collide
+STACK_SEPARATOR = "."
+# The rule id of the refusal of a team named like the platform stack.
+RULE_TEAM_NAME_PLATFORM = "catalog-team-name-platform"
+
+StackKind = Literal["environment", "platform", "team"]
+
+
+@dataclass(frozen=True)
+class StackScope:
+    """What one Pulumi stack of the project holds: the whole environment (the stack named like the
+    environment, `dev`: every resource in one stack, the shape before teams had stacks), the
+    environment's platform part (`dev.platform`), or one team's part (`dev.payments`)."""
+
+    environment: str
+    team: str | None
+    kind: StackKind
+
+    @property
+    def stack(self) -> str:
+        if self.kind == "environment":
+            return self.environment
+        if self.kind == "platform":
+            return platform_stack(self.environment)
+        assert self.team is not None
+        return team_stack(self.environment, self.team)
+
+    def holds_platform(self) -> bool:
+        return self.kind in ("environment", "platform")
+
+    def holds_team(self, team: str) -> bool:
+        return self.kind == "environment" or self.team == team
+
+
+def platform_stack(environment: str) -> str:
+    """The stack of the environment's cluster-wide and shared objects."""
+    return f"{environment}{STACK_SEPARATOR}{PLATFORM_STACK_SUFFIX}"
+
+
+def team_stack(environment: str, team: str) -> str:
+    """The stack of one team's objects in one environment."""
+    return f"{environment}{STACK_SEPARATOR}{team}"
+
+
+def stack_scope(stack: str) -> StackScope:
+    """What a stack name holds. Environments and teams are DNS labels (no dots), so the first dot
+    separates them; ValueError for a name that is neither `<env>`, `<env>.platform` nor
+    `<env>.<team>`. A fully qualified name (`org/project/dev.payments`) is read by its last part."""
+    name = stack.rsplit("/", 1)[-1]
+    environment, dot, rest = name.partition(STACK_SEPARATOR)
+    if not environment or (dot and (not rest or STACK_SEPARATOR in rest)):
+        raise ValueError(
+            f"stack {stack!r} is neither <environment>, <environment>.{PLATFORM_STACK_SUFFIX} nor <environment>.<team>"
+        )
+    if not dot:
+        return StackScope(environment, None, "environment")
+    if rest == PLATFORM_STACK_SUFFIX:
+        return StackScope(environment, None, "platform")
+    return StackScope(environment, rest, "team")
 
 
 # The read-only Kubernetes identity of previews: the AWS role app-of-apps-preview maps to this
