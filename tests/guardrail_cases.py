@@ -160,10 +160,11 @@ SETTINGS = {
     "accountIds": ["111111111111"],
     "requirePinnedRevisions": True,
     "production": True,
+    "permissionsBoundaryArns": ["arn:aws:iam::111111111111:policy/fleet-boundary"],
 }
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
-RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
+RESOURCE_CASES: list[tuple[str, str, dict[str, Any], Any, str]] = [  # good: inputs, or (type, inputs)
     (
         "iam-no-wildcard-action",
         ROLE_POLICY,
@@ -1162,5 +1163,119 @@ RESOURCE_CASES += [
         {"metadata": {"name": "quota", "namespace": "team"}, "spec": {"hard": {"requests.cpu": "512"}}},
         {"metadata": {"name": "quota", "namespace": "team"}, "spec": {"hard": {"requests.cpu": "8", "pods": "100"}}},
         "above the platform's ceiling",
+    ),
+]
+
+
+# --- issue 21, class 7: what the pack judges in any stack ----------------------------------------
+def _user_binding(role: str, subject_kind: str = "User") -> dict[str, Any]:
+    body = binding("ClusterRoleBinding", "ClusterRole", role)
+    subject: dict[str, Any] = {"kind": subject_kind, "name": "mallory"}
+    if subject_kind == "ServiceAccount":
+        subject["namespace"] = "team"
+    else:
+        subject["apiGroup"] = "rbac.authorization.k8s.io"
+    return {**body, "subjects": [subject]}
+
+
+def _in_namespace(kind: str, namespace: str) -> dict[str, Any]:
+    body = binding(kind, "Role", "app-operator")
+    return {**body, "metadata": {"name": "b", "namespace": namespace}}
+
+
+def _cluster_role(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "r"},
+        "rules": rules,
+    }
+
+
+def _external_secret(namespace: str = "team", team: str | None = "team", **spec: Any) -> dict[str, Any]:
+    labels = {"app-of-apps.io/team": team} if team else {}
+    body = {
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "platform-secrets"},
+        "data": [{"secretKey": "k", "remoteRef": {"key": "acme/dev/team/db"}}],
+        **spec,
+    }
+    return {"metadata": {"name": "e", "namespace": namespace, "labels": labels}, "spec": body}
+
+
+ES = "kubernetes:external-secrets.io/v1:ExternalSecret"
+RESOURCE_CASES += [
+    (
+        "k8s-no-builtin-cluster-bindings",
+        K_CRB,
+        _user_binding("view"),
+        binding("RoleBinding", "ClusterRole", "view"),
+        "every namespace",
+    ),
+    (
+        "k8s-no-builtin-cluster-bindings",
+        K_CRB,
+        _user_binding("edit", "ServiceAccount"),
+        _user_binding("acme-dev-fleet-status"),
+        "ServiceAccount",
+    ),
+    (
+        "k8s-binding-namespace",
+        K_RB,
+        _in_namespace("RoleBinding", "kube-system"),
+        _in_namespace("RoleBinding", "team"),
+        "cluster itself",
+    ),
+    (
+        "k8s-rbac-node-and-token-access",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        _cluster_role([{"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}]),
+        _cluster_role([{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}]),
+        "kubelet",
+    ),
+    (
+        "k8s-rbac-node-and-token-access",
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+        _cluster_role([{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
+        k8s_role([{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
+        "ClusterRole",
+    ),
+    (
+        "k8s-helm-release-opaque",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "redis", "namespace": "team"},
+        ("kubernetes:helm.sh/v4:Chart", {"chart": "redis", "namespace": "team"}),
+        "v4:Chart",
+    ),
+    (
+        "k8s-external-secret-scoped",
+        ES,
+        _external_secret(dataFrom=[{"find": {"name": {"regexp": ".*"}}}]),
+        _external_secret(),
+        "whole store",
+    ),
+    (
+        "iam-no-users",
+        "aws:iam/accessKey:AccessKey",
+        {"user": "ci"},
+        (
+            ROLE,
+            {
+                "name": "ci",
+                "assumeRolePolicy": "{}",
+                "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
+            },
+        ),
+        "long-lived",
+    ),
+    (
+        "iam-permissions-boundary",
+        ROLE,
+        {"name": "r", "assumeRolePolicy": "{}"},
+        {
+            "name": "r",
+            "assumeRolePolicy": "{}",
+            "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
+        },
+        "not one of the platform's boundaries",
     ),
 ]

@@ -84,7 +84,18 @@ def test_rule_fails_bad_and_passes_good(
     settings = Settings.from_config(SETTINGS)
     failures = list(rule.judge(resource_type, bad, settings))
     assert any(phrase in f for f in failures), failures
-    assert list(rule.judge(resource_type, good, settings)) == []
+    if isinstance(good, tuple):  # the neighbour is another kind, which this rule leaves alone
+        assert not rule.applies_to(good[0])
+    else:
+        assert list(rule.judge(resource_type, good, settings)) == []
+
+
+def _neighbour(resource_type: str, good: Any) -> tuple[str, dict[str, Any]]:
+    """The legitimate neighbour: of the same type, or (type, inputs) for a rule that refuses a
+    whole type (an IAM user, a Helm v3 Release), where the neighbour is what to use instead."""
+    if isinstance(good, tuple):
+        return good
+    return resource_type, good
 
 
 @pytest.mark.parametrize(("rule_id", "resource_type", "bad", "good", "phrase"), RESOURCE_CASES, ids=CASE_IDS)
@@ -92,7 +103,8 @@ def test_pack_policy_fails_bad_and_passes_good(
     rule_id: str, resource_type: str, bad: dict[str, Any], good: dict[str, Any], phrase: str
 ) -> None:
     assert any(phrase in m for m in pack_resource_violations(rule_id, resource_type, bad, SETTINGS))
-    assert pack_resource_violations(rule_id, resource_type, good, SETTINGS) == []
+    good_type, good = _neighbour(resource_type, good)
+    assert pack_resource_violations(rule_id, good_type, good, SETTINGS) == []
 
 
 @pytest.mark.parametrize(
@@ -258,6 +270,8 @@ EVERY_SETTING_SET = Settings(
     host_grants=(("status.acme.example", "payments"),),
     external_names=("db.partner.example",),
     quota_ceiling=(("cpu", "16"), ("memory", "32Gi"), ("pods", "200")),
+    team="payments",
+    permissions_boundary_arns=("arn:aws:iam::111111111111:policy/fleet-workload-boundary",),
     require_pinned_revisions=True,
     production=True,
 )

@@ -87,7 +87,12 @@ def ingress(**annotations: str) -> dict[str, Any]:
 
 
 def trust(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"name": "r", "assumeRolePolicy": json.dumps(doc(*statements))}
+    # With the platform's permissions boundary (SETTINGS: permissionsBoundaryArns), as the program's roles.
+    return {
+        "name": "r",
+        "assumeRolePolicy": json.dumps(doc(*statements)),
+        "permissionsBoundary": SETTINGS["permissionsBoundaryArns"][0],
+    }
 
 
 def assume(principal: Any, **extra: Any) -> dict[str, Any]:
@@ -1145,7 +1150,14 @@ def test_no_rule_raises_on_malformed_inputs() -> None:
             False,
         ),
         # Nothing says which account is this one: only wildcards can be judged.
-        (trust(assume({"AWS": "arn:aws:iam::999999999999:role/x"})), False),
+        (
+            {
+                k: v
+                for k, v in trust(assume({"AWS": "arn:aws:iam::999999999999:role/x"})).items()
+                if k != "permissionsBoundary"
+            },
+            False,
+        ),
     ],
 )
 def test_without_configured_accounts_the_roles_own_inputs_name_the_account(

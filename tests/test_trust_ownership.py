@@ -1286,3 +1286,298 @@ def test_a_trailer_cannot_borrow_another_pull_requests_approvals(
     entry = audited(grant_history, capsys, monkeypatch, records, tmp_path)[grant_history["borrowed"]]
     assert entry["pull_request"] == 23  # GitHub's number in the squash subject, not the body's trailer
     assert entry["approvers"] == []
+
+
+# --- 7. the pack judges every kind, with the team map as its config ------------------------------
+RBAC_API = "rbac.authorization.k8s.io"
+K = "kubernetes:rbac.authorization.k8s.io/v1:"
+TEAM_STACK = {"team": "search", "teams": ["payments", "search"], "argocdNamespace": "argocd"}
+
+
+def _crb(role: str, kind: str, name: str = "mallory") -> dict[str, Any]:
+    subject: dict[str, Any] = {"kind": kind, "name": name}
+    subject.update({"namespace": "search"} if kind == "ServiceAccount" else {"apiGroup": RBAC_API})
+    return {
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "b"},
+        "roleRef": {"apiGroup": RBAC_API, "kind": "ClusterRole", "name": role},
+        "subjects": [subject],
+    }
+
+
+def _rb(namespace: str) -> dict[str, Any]:
+    return {
+        "kind": "RoleBinding",
+        "metadata": {"name": "b", "namespace": namespace},
+        "roleRef": {"apiGroup": RBAC_API, "kind": "Role", "name": "reader"},
+        "subjects": [{"apiGroup": RBAC_API, "kind": "Group", "name": "oidc:acme-dev-search-developer"}],
+    }
+
+
+def _rules(kind: str, *rules: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "r", **({"namespace": namespace} if namespace else {})}
+    return {"kind": kind, "metadata": meta, "rules": list(rules)}
+
+
+def _rule(group: str, resource: str, *verbs: str) -> dict[str, Any]:
+    return {"apiGroups": [group], "resources": [resource], "verbs": list(verbs)}
+
+
+def _secret(namespace: str, key: str, **spec: Any) -> dict[str, Any]:
+    body = {
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "platform-secrets"},
+        "data": [{"secretKey": "k", "remoteRef": {"key": key}}],
+        **spec,
+    }
+    return {"metadata": {"name": "e", "namespace": namespace}, "spec": body}
+
+
+SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+# (probe, type, inputs, config, rule id it must produce)
+PROBES = [
+    *[
+        (f"ClusterRoleBinding of {r} to a {k}", K + "ClusterRoleBinding", _crb(r, k), {}, rule)
+        for r, k, rule in [
+            ("view", "User", "k8s-no-builtin-cluster-bindings"),
+            ("edit", "ServiceAccount", "k8s-no-builtin-cluster-bindings"),
+            ("admin", "User", "k8s-no-builtin-cluster-bindings"),
+            ("view", "Group", "k8s-no-power-bindings") if False else ("edit", "Group", "k8s-no-power-bindings"),
+        ]
+    ],
+    ("RoleBinding into kube-system", K + "RoleBinding", _rb("kube-system"), {}, "k8s-binding-namespace"),
+    (
+        "RoleBinding into another team's namespace",
+        K + "RoleBinding",
+        _rb("payments-jobs"),
+        TEAM_STACK,
+        "k8s-binding-namespace",
+    ),
+    (
+        "RoleBinding into Argo CD's namespace from a team's stack",
+        K + "RoleBinding",
+        _rb("argocd"),
+        TEAM_STACK,
+        "k8s-binding-namespace",
+    ),
+    (
+        "nodes/proxy",
+        K + "ClusterRole",
+        _rules("ClusterRole", _rule("", "nodes/proxy", "get")),
+        {},
+        "k8s-rbac-node-and-token-access",
+    ),
+    (
+        "serviceaccounts/token",
+        K + "Role",
+        _rules("Role", _rule("", "serviceaccounts/token", "create"), namespace="search"),
+        {},
+        "k8s-rbac-node-and-token-access",
+    ),
+    (
+        "CSR approval",
+        K + "ClusterRole",
+        _rules("ClusterRole", _rule("certificates.k8s.io", "certificatesigningrequests/approval", "update")),
+        {},
+        "k8s-rbac-node-and-token-access",
+    ),
+    (
+        "signer approval",
+        K + "ClusterRole",
+        _rules("ClusterRole", _rule("certificates.k8s.io", "signers", "approve")),
+        {},
+        "k8s-rbac-node-and-token-access",
+    ),
+    (
+        "webhook configurations",
+        K + "ClusterRole",
+        _rules("ClusterRole", _rule("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "create")),
+        {},
+        "k8s-rbac-node-and-token-access",
+    ),
+    (
+        "cluster-wide pods/exec",
+        K + "ClusterRole",
+        _rules("ClusterRole", _rule("", "pods/exec", "create")),
+        {},
+        "k8s-rbac-node-and-token-access",
+    ),
+    (
+        "a helm.sh/v3 Release",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "anything", "namespace": "kube-system"},
+        {},
+        "k8s-helm-release-opaque",
+    ),
+    (
+        "an IAM role without the boundary",
+        "aws:iam/role:Role",
+        {"name": "r", "assumeRolePolicy": "{}"},
+        {"permissionsBoundaryArns": ["arn:aws:iam::111111111111:policy/b"]},
+        "iam-permissions-boundary",
+    ),
+    ("an IAM user", "aws:iam/user:User", {"name": "ci"}, {}, "iam-no-users"),
+    ("an IAM access key", "aws:iam/accessKey:AccessKey", {"user": "ci"}, {}, "iam-no-users"),
+    (
+        "an AppProject reaching another team's namespace",
+        "kubernetes:argoproj.io/v1alpha1:AppProject",
+        _project("search", "payments"),
+        {},
+        "argocd-project-destinations",
+    ),
+    (
+        "another team's AppProject in a team's stack",
+        "kubernetes:argoproj.io/v1alpha1:AppProject",
+        _project("payments", "payments"),
+        TEAM_STACK,
+        "argocd-project-destinations",
+    ),
+    (
+        "an Application in another stack's project",
+        "kubernetes:argoproj.io/v1alpha1:Application",
+        _application("payments", "search"),
+        TEAM_STACK,
+        "argocd-application-project",
+    ),
+    (
+        "an ExternalSecret reading another team's key",
+        SECRET,
+        _secret("search", "acme/dev/payments/db"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+    ),
+    (
+        "an ExternalSecret searching the whole store",
+        SECRET,
+        _secret("search", "acme/dev/search/db", dataFrom=[{"find": {"path": "acme"}}]),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+    ),
+    (
+        "an ExternalSecret making a repo-creds template",
+        SECRET,
+        _secret(
+            "argocd",
+            "acme/dev/argocd/github-app/search",
+            target={"template": {"metadata": {"labels": {"argocd.argoproj.io/secret-type": "repo-creds"}}}},
+        ),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+    ),
+]
+PROBE_NEIGHBOURS = [
+    (
+        "a ClusterRoleBinding of the fleet's reader",
+        K + "ClusterRoleBinding",
+        _crb("acme-dev-fleet-status", "Group"),
+        {},
+    ),
+    ("a RoleBinding of view in its namespace", K + "RoleBinding", _rb("search-jobs"), TEAM_STACK),
+    (
+        "exec in its own namespace's Role",
+        K + "Role",
+        _rules("Role", _rule("", "pods/exec", "create"), namespace="search"),
+        {},
+    ),
+    ("reading nodes", K + "ClusterRole", _rules("ClusterRole", _rule("", "nodes", "get", "list")), {}),
+    (
+        "a bounded role",
+        "aws:iam/role:Role",
+        {"name": "r", "assumeRolePolicy": "{}", "permissionsBoundary": "arn:aws:iam::111111111111:policy/b"},
+        {"permissionsBoundaryArns": ["arn:aws:iam::111111111111:policy/b"]},
+    ),
+    ("a Helm v4 Chart", "kubernetes:helm.sh/v4:Chart", {"chart": "redis", "namespace": "search"}, {}),
+    (
+        "its own Application",
+        "kubernetes:argoproj.io/v1alpha1:Application",
+        _application("search", "search-jobs"),
+        TEAM_STACK,
+    ),
+    ("its own ExternalSecret", SECRET, _secret("search", "acme/dev/search/db"), TEAM_STACK),
+    (
+        "the program's repository credential",
+        SECRET,
+        {
+            **_secret("argocd", "acme/dev/argocd/github-app/search"),
+            "metadata": {"name": "e", "namespace": "argocd", "labels": {TEAM_LABEL: "search"}},
+        },
+        TEAM_STACK,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "config", "rule"), [p[1:] for p in PROBES], ids=[p[0] for p in PROBES]
+)
+def test_the_pack_refuses_every_probe(
+    resource_type: str, props: dict[str, Any], config: dict[str, Any], rule: str
+) -> None:
+    assert pack_resource_violations(rule, resource_type, props, config), rule
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "config"), [n[1:] for n in PROBE_NEIGHBOURS], ids=[n[0] for n in PROBE_NEIGHBOURS]
+)
+def test_the_probes_neighbours_pass_the_whole_pack(
+    resource_type: str, props: dict[str, Any], config: dict[str, Any]
+) -> None:
+    from pulumi_policy import ResourceValidationPolicy
+
+    from tests.test_guardrails import PACK
+
+    found = {
+        policy: messages
+        for policy, check in PACK.items()
+        if isinstance(check, ResourceValidationPolicy)
+        and (messages := pack_resource_violations(policy, resource_type, props, config))
+    }
+    assert found == {}
+
+
+def _rbac(csv: str) -> list[tuple[str, str, dict[str, Any]]]:
+    project = {
+        "metadata": {"name": "search", "namespace": "argocd"},
+        "spec": {"roles": [{"name": "developer", "groups": ["acme-dev-search-developer"], "policies": []}]},
+    }
+    configmap = {"metadata": {"name": "argocd-rbac-cm", "namespace": "argocd"}, "data": {"policy.csv": csv}}
+    return [
+        (PROJECT, "argocd/search", project),
+        ("kubernetes:core/v1:ConfigMapPatch", "argocd/argocd-rbac-cm", configmap),
+    ]
+
+
+RBAC_PROBES = [
+    ("quoted fields", 'p, "acme-dev-search-developer", "applications", get, "*/*", allow'),
+    ("a quoted group in a g line", 'g, "acme-dev-search-developer", role:readonly'),
+    ("a named other project", "p, acme-dev-search-developer, applications, sync, payments/*, allow"),
+    ("projects", "p, acme-dev-search-developer, projects, update, search, allow"),
+    ("clusters", "p, acme-dev-search-developer, clusters, get, *, allow"),
+    ("repositories", "p, acme-dev-search-developer, repositories, create, *, allow"),
+    ("a glob resource reaching repositories", "p, acme-dev-search-developer, repo*, get, *, allow"),
+]
+RBAC_NEIGHBOURS = [
+    ("its own project", "p, acme-dev-search-developer, applications, get, search/*, allow"),
+    ("a deny", "p, acme-dev-search-developer, applications, get, */*, deny"),
+    ("a platform group", "g, acme-platform-admins, role:admin"),
+    ("a comment", "# p, acme-dev-search-developer, applications, get, */*, allow"),
+]
+
+
+@pytest.mark.parametrize("csv", [p[1] for p in RBAC_PROBES], ids=[p[0] for p in RBAC_PROBES])
+def test_argocd_rbac_lines_are_read_as_argo_cd_reads_them(csv: str) -> None:
+    found = pack_stack_violations("argocd-rbac-no-cross-project", _rbac(csv), {})
+    assert any("acme-dev-search-developer" in m for m, _ in found), found
+
+
+@pytest.mark.parametrize("csv", [n[1] for n in RBAC_NEIGHBOURS], ids=[n[0] for n in RBAC_NEIGHBOURS])
+def test_argocd_rbac_neighbours_pass(csv: str) -> None:
+    assert pack_stack_violations("argocd-rbac-no-cross-project", _rbac(csv), {}) == []
+
+
+def test_policy_lines_follow_argo_cds_reader() -> None:
+    from fleet.apis.argocd import policy_lines
+
+    assert policy_lines('p, "a,b", x \r\n  # c\n\ng, q , r ') == [["p", "a,b", "x"], ["g", "q ", "r"]]
+    # A stray character after a closing quote: Argo CD's reader refuses the line (and the policy);
+    # here it stays one field, which names no subject.
+    assert policy_lines('g, "q" x, r') == [['g, "q" x, r']]
+    assert policy_lines("p, a\u2028b, c") == [["p", "a\u2028b", "c"]]  # only "\n" ends a line

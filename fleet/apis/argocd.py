@@ -7,6 +7,7 @@ same policy with Casbin and Argo CD's model; a test proves the two agree on the 
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -68,13 +69,22 @@ def glob_match(value: str, pattern: str) -> bool:
         return value == pattern
 
 
-def policy_lines(csv: str) -> list[list[str]]:
-    """`policy.csv` as Casbin reads it: one rule a line, fields split on commas, `#` comments."""
-    return [
-        [field.strip() for field in line.split(",")]
-        for line in csv.splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
+def policy_lines(csv_text: str) -> list[list[str]]:
+    """`policy.csv` as Argo CD loads it (argo-cd util/rbac `loadPolicyLine`): split on "\n" only,
+    each line trimmed, blank and `#` lines skipped, the rest read by a CSV reader that trims the
+    space before a field and honours quotes (`"role:admin"` is role:admin; `"a,b"` one field).
+    A line the CSV reader refuses (a stray quote) makes Argo CD refuse the whole policy: it is
+    kept as one field, which grants nothing here either."""
+    out = []
+    for raw in csv_text.split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            out.append(next(csv.reader([line], skipinitialspace=True, strict=True)))
+        except csv.Error:
+            out.append([line])
+    return out
 
 
 def scopes_value(scopes: Sequence[str]) -> str:

@@ -111,6 +111,8 @@ def owned_destination_problem(namespace: str, project: str, settings: Settings) 
 
 def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     project = str(metadata(props).get("name", ""))
+    if settings.team and project not in (settings.team, ARGOCD_DEFAULT_PROJECT):
+        yield f"AppProject {project!r} in team {settings.team!r}'s stack: a team's stack holds only its own project"
     for i, destination in enumerate(as_list(spec(props).get("destinations"))):
         if not isinstance(destination, Mapping):
             continue
@@ -347,6 +349,11 @@ def _application_project(props: Mapping[str, Any], settings: Settings) -> Iterat
         return
     if (problem := project_problem(body.get("project"))) is not None:
         yield problem
+    elif settings.team and str(body.get("project")) != settings.team:
+        yield (
+            f"project {body.get('project')!r} is another team's: an Application of team {settings.team!r}'s "
+            f"stack belongs to project {settings.team!r}"
+        )
 
 
 def _templates(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -1,6 +1,6 @@
 """Argo CD's global RBAC (argocd-rbac-cm): deny by default, and no team group reaching across projects.
 
-Pure line parsing and glob matching, no Casbin: the policy pack's environment has neither the
+Lines read as Argo CD reads them (quotes honoured), glob matching, no Casbin: the policy pack's environment has neither the
 `casbin` package nor the vendored model. The report side (`fleet.reports.argocd_policy`) evaluates the
 same policy with Casbin and Argo CD's model; a test proves the two agree on the built-in roles.
 """
@@ -47,9 +47,16 @@ def _roles_of(subject: str, links: Sequence[tuple[str, str]]) -> set[str]:
     return held
 
 
-def cross_project_grants(csv: str, group: str) -> Iterator[str]:
+# Argo CD's global resources (not `<project>/<object>`): a team reaches them only through its
+# AppProject, never through policy.csv.
+GLOBAL_RESOURCES = ("projects", "clusters", "repositories", "write-repositories", "accounts", "certificates", "gpgkeys")
+
+
+def cross_project_grants(csv: str, group: str, own_project: str | None = None) -> Iterator[str]:
     """Allow rules of `policy.csv` (and the built-in roles it assigns) that give `group` a
-    project resource in every project (a glob project part), as readable text."""
+    project resource in every project (a glob project part), in a project other than
+    `own_project` (when known), or a global resource (projects, clusters, repositories, …), as
+    readable text. The policy is read as Argo CD reads it (`policy_lines`: quotes honoured)."""
     lines = policy_lines(csv)
     links = [(p[1], p[2]) for p in lines if len(p) >= 3 and p[0] == "g"] + list(BUILTIN_ROLE_LINKS)
     held = _roles_of(group, links)
@@ -58,12 +65,18 @@ def cross_project_grants(csv: str, group: str) -> Iterator[str]:
     for subject, resource, action, obj in grants:
         if subject not in held:
             continue
+        via = "" if subject == group else f" through {subject}"
+        builtin = subject in BUILTIN_PROJECT_GRANTS
+        if not builtin and any(glob_match(resource, r) or glob_match(r, resource) for r in GLOBAL_RESOURCES):
+            yield f"{resource} {action} on {obj}{via} (a global resource)"
+            continue
         if not any(glob_match(r, resource) for r in PROJECT_RESOURCES):
             continue
         project = obj.split("/", 1)[0]
         if any(c in project for c in "*?[{") or obj == "*":
-            via = "" if subject == group else f" through {subject}"
             yield f"{resource} {action} on {obj}{via}"
+        elif own_project is not None and project != own_project:
+            yield f"{resource} {action} on {obj}{via} (project {project!r}, not {own_project!r})"
 
 
 def _is_rbac_configmap(props: Mapping[str, Any]) -> bool:
@@ -95,22 +108,21 @@ def _default_deny(props: Mapping[str, Any], settings: Settings) -> Iterator[str]
 
 
 def _cross_project(resources: Sequence[StackResource], _: Settings) -> Iterator[tuple[StackResource, str]]:
-    team_groups = sorted(
-        {
-            str(group)
-            for r in resources
-            if r.type.endswith(":AppProject")
-            for role in as_list(spec(r.props).get("roles"))
-            if isinstance(role, Mapping)
-            for group in as_list(role.get("groups"))
-        }
-    )
+    projects: dict[str, str] = {}  # team group -> its project
+    for r in resources:
+        if not r.type.endswith(":AppProject"):
+            continue
+        for role in as_list(spec(r.props).get("roles")):
+            if isinstance(role, Mapping):
+                for group in as_list(role.get("groups")):
+                    projects.setdefault(str(group), str(metadata(r.props).get("name", "")))
+    team_groups = sorted(projects)
     for r in resources:
         if not (r.type.startswith("kubernetes:core/") and ":ConfigMap" in r.type) or not _is_rbac_configmap(r.props):
             continue
         csv = str(_data(r.props).get(POLICY_CSV, ""))
         for group in team_groups:
-            for grant in cross_project_grants(csv, group):
+            for grant in cross_project_grants(csv, group, projects[group] or None):
                 yield (
                     r,
                     f"policy.csv gives team group {group} {grant}: every team's applications; teams get Argo CD access through their own AppProject only",

@@ -158,6 +158,21 @@ class Settings:
         "The stacks are production (deletion protection): Applications never skip schema validation (Validate=false)",
         lambda catalog: catalog.deletion_protection,
     )
+    team: str | None = _setting(
+        None,
+        "team",
+        {"type": "string"},
+        "The team whose stack this is (a policy group per team stack): its RoleBindings, AppProject and "
+        "Applications stay inside that team's namespaces and project",
+        None,  # a catalog holds every team: the platform stack's resources are judged by the catalog rules
+    )
+    permissions_boundary_arns: tuple[str, ...] = _setting(
+        (),
+        "permissionsBoundaryArns",
+        _STRINGS,
+        "Every IAM role carries one of these permissions boundaries (empty: not judged)",
+        None,  # from a catalog: the workload and human boundaries are applied by the program itself
+    )
 
     @property
     def grants(self) -> dict[str, str]:

@@ -471,7 +471,57 @@ def _eks_access(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
                 yield f"accessScope namespace {namespace!r}: {reason}"
 
 
+IAM_USER_TYPES = tuple(
+    f"aws:iam/{module}:{kind}"
+    for module, kind in (
+        ("user", "User"),
+        ("accessKey", "AccessKey"),
+        ("userLoginProfile", "UserLoginProfile"),
+        ("userPolicy", "UserPolicy"),
+        ("userPolicyAttachment", "UserPolicyAttachment"),
+        ("userGroupMembership", "UserGroupMembership"),
+        ("serviceSpecificCredential", "ServiceSpecificCredential"),
+        ("signingCertificate", "SigningCertificate"),
+        ("sshKey", "SshKey"),
+    )
+)
+
+
+def _no_users(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    yield (
+        "IAM users and their keys are long-lived credentials outside Okta and the workload identities: "
+        "people assume their persona's SAML role, workloads their app's role"
+    )
+
+
+def _boundary(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    if not settings.permissions_boundary_arns:
+        return
+    boundary = props.get("permissionsBoundary")
+    if settings.patch and boundary is None:
+        return
+    if str(boundary or "") not in settings.permissions_boundary_arns:
+        yield (
+            f"permissionsBoundary {boundary or '(none)'!r} is not one of the platform's boundaries "
+            f"({', '.join(settings.permissions_boundary_arns)}): without it the role can reach other teams' resources"
+        )
+
+
 RULES: tuple[Rule, ...] = (
+    Rule(
+        "iam-no-users",
+        "no IAM users, access keys or login profiles: people use SAML roles, workloads their app's role",
+        "Checkov CKV_AWS_273 (IAM users), CIS AWS Foundations 1.x (no long-lived keys)",
+        IAM_USER_TYPES,
+        _no_users,
+    ),
+    Rule(
+        "iam-permissions-boundary",
+        "every IAM role carries one of the platform's permissions boundaries (config permissionsBoundaryArns)",
+        "AWS IAM permissions boundaries (delegated role creation)",
+        ("aws:iam/role:Role",),
+        _boundary,
+    ),
     Rule(
         WILDCARD_ACTION,
         "no '*', 'service:*' or partial wildcard actions, no Allow+NotAction",

@@ -22,7 +22,7 @@ from fleet.guardrails.base import (
     metadata,
     spec,
 )
-from fleet.guardrails.reserved import is_reserved
+from fleet.guardrails.reserved import is_reserved, reserved_reason
 from fleet.render import boundaries
 
 # Every API version of each kind, and its Patch and List resources (see `kind`).
@@ -50,6 +50,8 @@ ADMISSION_TYPES = (
 # Labels that decide which namespaces the fleet's admission policy guards.
 FLEET_LABELS = (K8S_PART_OF, ENVIRONMENT_LABEL)
 BUILTIN_POWER_ROLES = frozenset({"cluster-admin", "admin", "edit"})
+# The built-in aggregated roles: bound cluster-wide, even view reads every namespace's objects.
+BUILTIN_ROLES = BUILTIN_POWER_ROLES | {"view"}
 NAMESPACE_OWNERSHIP = "k8s-namespace-ownership"
 HOST_OWNERSHIP = "k8s-host-ownership"
 QUOTA_CEILING = "k8s-quota-ceiling"
@@ -127,6 +129,127 @@ def _no_power_bindings(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
         yield f"binds cluster-admin (subjects: {', '.join(map(str, groups)) or 'none'})"
     elif props.get("kind") != "RoleBinding" and groups:  # the rule sees only bindings; no kind: a ClusterRoleBinding
         yield f"binds the built-in ClusterRole {ref.get('name')} cluster-wide to groups {', '.join(map(str, groups))}"
+
+
+def _no_builtin_cluster_bindings(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    """A ClusterRoleBinding of a built-in aggregated role (admin, edit, view) to anyone: users,
+    groups and ServiceAccounts alike get it in every namespace, every team's included."""
+    ref = props.get("roleRef") if isinstance(props.get("roleRef"), Mapping) else {}
+    if props.get("kind") == "RoleBinding" or metadata(props).get("namespace"):
+        return
+    if ref.get("kind") != "ClusterRole" or str(ref.get("name")) not in BUILTIN_ROLES - {"cluster-admin"}:
+        return
+    subjects = [
+        f"{s.get('kind')} {s.get('name')}"
+        for s in as_list(props.get("subjects"))
+        if isinstance(s, Mapping) and s.get("kind") in ("User", "ServiceAccount")
+    ]
+    if subjects:
+        yield f"binds the built-in ClusterRole {ref.get('name')} in every namespace to {', '.join(subjects)}"
+
+
+def _binding_namespace(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """A RoleBinding lands in the cluster's own namespaces (kube-system, kube-public,
+    kube-node-lease, default) never; with the stack's team known (policy config `team`), only in
+    a namespace that carries that team's ownership (the platform's stack, which binds its
+    read-only reader in Argo CD's namespace, runs without `team`)."""
+    namespace = metadata(props).get("namespace")
+    if props.get("kind") == "ClusterRoleBinding" or not namespace:
+        return
+    namespace = str(namespace)
+    if namespace in BUILT_IN_NAMESPACES or namespace.startswith("kube-"):
+        yield f"a RoleBinding in {namespace!r}, which belongs to the cluster itself"
+    elif settings.team and (
+        reason := reserved_reason(namespace, settings.argocd_namespace, settings.reserved_namespaces)
+    ):
+        yield f"a RoleBinding of team {settings.team!r}'s stack in {reason}"
+    elif settings.team and (
+        problem := tenancy.ownership_problem(namespace, settings.team, settings.grants, settings.teams)
+    ):
+        yield f"a RoleBinding of team {settings.team!r}'s stack outside its namespaces: {problem}"
+
+
+# (group, resource, verbs) a Role or ClusterRole never grants: each reaches past the namespace.
+DANGEROUS = (
+    ("", "nodes/proxy", None, "the kubelet API of the nodes: exec in any pod on them"),
+    ("", "serviceaccounts/token", ("create", "*"), "tokens of any ServiceAccount in the namespace"),
+    ("certificates.k8s.io", "certificatesigningrequests/approval", ("update", "patch", "*"), "approving certificates"),
+    ("certificates.k8s.io", "signers", ("approve", "sign", "*"), "approving or signing certificates"),
+    *(
+        (
+            ADMISSION,
+            resource,
+            ("create", "update", "patch", "delete", "deletecollection", "*"),
+            "the cluster's admission",
+        )
+        for resource in (
+            "validatingwebhookconfigurations",
+            "mutatingwebhookconfigurations",
+            "validatingadmissionpolicies",
+            "validatingadmissionpolicybindings",
+            "mutatingadmissionpolicies",
+            "mutatingadmissionpolicybindings",
+        )
+    ),
+)
+EXEC_RESOURCES = ("pods/exec", "pods/attach", "pods/portforward")
+
+
+def _reaching_rules(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    cluster_wide = not metadata(props).get("namespace") and props.get("kind") != "Role"
+    for i, rule in enumerate(_rules(props)):
+        groups = {str(g) for g in as_list(rule.get("apiGroups"))}
+        resources = {str(r) for r in as_list(rule.get("resources"))}
+        verbs = {str(v) for v in as_list(rule.get("verbs"))}
+        for group, resource, wanted, why in DANGEROUS:
+            if group in groups and resource in resources and (wanted is None or verbs & set(wanted)):
+                yield f"rules[{i}] grants {resource} ({', '.join(sorted(verbs))}): {why}"
+        if cluster_wide and "" in groups and (found := sorted(resources & set(EXEC_RESOURCES))):
+            yield f"rules[{i}] grants {', '.join(found)} in a ClusterRole: a shell in every namespace's pods once bound cluster-wide"
+
+
+def _helm_release(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    yield (
+        "a helm.sh/v3 Release renders its objects inside the provider, where no policy sees them; "
+        "use kubernetes:helm.sh/v4:Chart, whose every object is registered and judged"
+    )
+
+
+def _external_secret(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """An ExternalSecret reads only its team's keys, one by one, and never makes a credential
+    template that serves every repository under a prefix."""
+    body = spec(props)
+    for i, source in enumerate(as_list(body.get("dataFrom"))):
+        if isinstance(source, Mapping) and source.get("find") is not None:
+            yield f"spec.dataFrom[{i}].find searches the whole store: name each key"
+    target = body.get("target") if isinstance(body.get("target"), Mapping) else {}
+    template = target.get("template") if isinstance(target.get("template"), Mapping) else {}
+    template_meta = template.get("metadata") if isinstance(template.get("metadata"), Mapping) else {}
+    labels = template_meta.get("labels") if isinstance(template_meta.get("labels"), Mapping) else {}
+    if str(labels.get("argocd.argoproj.io/secret-type", "")) == "repo-creds":
+        yield "spec.target.template makes a repo-creds template: it serves every repository under its URL prefix, other teams' included"
+    meta = metadata(props)
+    own = meta.get("labels", {}).get(TEAM_LABEL) if isinstance(meta.get("labels"), Mapping) else None
+    namespace = str(meta.get("namespace", ""))
+    teams = [str(own)] if own else tenancy.namespace_teams(namespace, settings.teams, settings.grants)
+    others = set(settings.teams) - set(teams)
+    keys = [
+        (f"spec.data[{i}].remoteRef.key", d.get("remoteRef"))
+        for i, d in enumerate(as_list(body.get("data")))
+        if isinstance(d, Mapping)
+    ]
+    keys += [
+        (f"spec.dataFrom[{i}].extract.key", d.get("extract"))
+        for i, d in enumerate(as_list(body.get("dataFrom")))
+        if isinstance(d, Mapping)
+    ]
+    for path, ref in keys:
+        key = str(ref.get("key", "")) if isinstance(ref, Mapping) else ""
+        segments = set(key.strip("/").split("/")) if key else set()
+        if key and teams and not segments & set(teams):
+            yield f"{path} {key!r} is not under team {' or '.join(repr(t) for t in teams)}'s name in the store"
+        elif segments & others:
+            yield f"{path} {key!r} names another team's key ({', '.join(sorted(segments & others))})"
 
 
 def _system_subjects(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
@@ -423,6 +546,41 @@ RULES: tuple[Rule, ...] = (
         "Trivy KSV-0111, KICS 249328b8",
         BINDING_TYPES,
         _no_power_bindings,
+    ),
+    Rule(
+        "k8s-no-builtin-cluster-bindings",
+        "no ClusterRoleBinding of the built-in admin, edit or view to users or ServiceAccounts (every namespace)",
+        "Kubernetes RBAC good practices (user-facing roles); Trivy KSV-0111",
+        BINDING_TYPES,
+        _no_builtin_cluster_bindings,
+    ),
+    Rule(
+        "k8s-binding-namespace",
+        "RoleBindings never in kube-system or the cluster's other namespaces; in a team's stack (config team), only in its namespaces",
+        "Kubernetes RBAC good practices; argo-cd projects.md (destinations)",
+        BINDING_TYPES,
+        _binding_namespace,
+    ),
+    Rule(
+        "k8s-rbac-node-and-token-access",
+        "no nodes/proxy, serviceaccounts/token, certificate approval, admission configuration writes; no exec in ClusterRoles",
+        "Kubernetes RBAC good practices (privilege escalation risks); Trivy KSV-0047/0053, kube-bench 5.1",
+        ROLE_TYPES,
+        _reaching_rules,
+    ),
+    Rule(
+        "k8s-helm-release-opaque",
+        "no helm.sh/v3 Release: what it renders is invisible to the pack (the v4 Chart registers every object)",
+        "pulumi-kubernetes helm.sh/v3 Release and helm.sh/v4 Chart docs",
+        ("kubernetes:helm.sh/v3:Release",),
+        _helm_release,
+    ),
+    Rule(
+        "k8s-external-secret-scoped",
+        "ExternalSecrets read their team's keys one by one: no dataFrom.find, no repo-creds template, no other team's key",
+        "External Secrets Operator ExternalSecret spec; argo-cd declarative-setup.md (repo-creds templates)",
+        (any_version("external-secrets.io", "ExternalSecret"),),
+        _external_secret,
     ),
     Rule(
         "k8s-no-system-group-bindings",
