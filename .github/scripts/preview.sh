@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# pulumi preview of every stack (from its Pulumi.<stack>.yaml) with the stack's READ-ONLY ESC
-# environment and the guardrail policy pack. One log and one outcome per stack in $1; exits
-# non-zero when any preview failed, after all of them ran. Called by preview.yml and drift.yml
-# (with --refresh --expect-no-changes as extra arguments).
+# pulumi preview of the stacks in $STACKS (space-separated: one matrix job's `stacks`, as
+# `python -m fleet pipeline matrix` or the review wrote them), each with the READ-ONLY ESC
+# environment of its environment (`fleet pipeline preview-config`) and the guardrail policy pack.
+# One log and one outcome per stack in $1; exits non-zero when any preview failed, after all of
+# them ran. Called by preview.yml and drift.yml (with --refresh --expect-no-changes as extra arguments).
 set -uo pipefail
+set -f  # stack names are words, never globs
 logs="$1"; shift
+: "${STACKS:?the stacks to preview, space-separated}"
 mkdir -p "$logs" build/pulumi
 status=0
-for stack in $(.venv/bin/python -m fleet pipeline stacks); do
+for stack in $STACKS; do
+  case "$stack" in
+    *[!a-z0-9.-]*) echo "refused: '$stack' is not a stack name" >&2; exit 2 ;;
+  esac
   config="build/pulumi/Pulumi.${stack}.preview.yaml"
   if .venv/bin/python -m fleet pipeline preview-config "$stack" --out "$config" > "$logs/$stack.log" 2>&1 &&
      pulumi preview --stack "${PULUMI_ORG}/app-of-apps/${stack}" --config-file "$config" \

@@ -21,7 +21,9 @@ from fleet.text.problems import CatalogError, UnreadableFileError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("pipeline", help="the CI steps: review, overlay, stacks, preview-config, comments")
+    p = sub.add_parser(
+        "pipeline", help="the CI steps: review, matrix, overlay, stacks, stack-file, preview-config, comments"
+    )
     steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
     r = steps.add_parser("review", help="classify a pull request and write the review comment")
     r.add_argument("--repo", type=Path, default=Path(), help="a clone holding both revisions (read as git objects)")
@@ -58,8 +60,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     w = steps.add_parser("catalog", help="the catalog (a file or a folder) STACK deploys, from its Pulumi.<stack>.yaml")
     w.add_argument("stack", help="the stack: Pulumi.<stack>.yaml is read")
     w.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml is read")
+    f = steps.add_parser(
+        "stack-file",
+        help="the stack file STACK takes its config from: Pulumi.<stack>.yaml, else its environment's Pulumi.<env>.yaml",
+    )
+    f.add_argument("stack", help="a stack: dev, dev.platform, dev.<team>")
     c = steps.add_parser("preview-config", help="the read-only stack file for `pulumi preview --config-file`")
-    c.add_argument("stack", help="the stack: Pulumi.<stack>.yaml is read")
+    c.add_argument("stack", help="the stack: its stack file (see stack-file) is read")
     c.add_argument("--out", type=Path, required=True, help="the read-only stack file to write")
     m = steps.add_parser("preview-comment", help="the preview comment from LOGDIR/<stack>.log and .outcome")
     m.add_argument("logdir", type=Path, help="holds <stack>.log and <stack>.outcome of each preview")
@@ -101,6 +108,13 @@ def _results(logdir: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _stack_file(stack: str) -> str:
+    try:
+        return pipeline.stack_file_of(stack, lambda path: Path(path).is_file())
+    except ValueError as err:
+        raise pipeline.PipelineError([str(err)]) from err
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.step == "review":
         result = pipeline.review(args.repo, args.base, args.head)
@@ -138,14 +152,16 @@ def _run(args: argparse.Namespace) -> int:
         if args.stack not in catalogs:
             raise pipeline.PipelineError([f"no stack {args.stack!r}: there is no Pulumi.{args.stack}.yaml"])
         print(catalogs[args.stack])
+    elif args.step == "stack-file":
+        print(_stack_file(args.stack))
     elif args.step == "preview-config":
-        source = Path(f"Pulumi.{args.stack}.yaml")
+        source = _stack_file(args.stack)
         try:
-            text = source.read_text(encoding="utf-8")
+            text = Path(source).read_text(encoding="utf-8")
         except OSError as err:
             raise UnreadableFileError(f"{source}: cannot read: {err.strerror or err}") from err
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(pipeline.preview_config(text, args.stack), encoding="utf-8")
+        args.out.write_text(pipeline.preview_config(text, args.stack, source), encoding="utf-8")
     elif args.step == "preview-role":
         from fleet.compiler import load_state
         from fleet.render.resources import desired_resources

@@ -10,7 +10,7 @@ and a symbolic link is seen as one (and refused), never followed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,6 +29,7 @@ from fleet.catalog.location import (
     catalog_file_reasons,
     catalog_path,
     configured_catalog,
+    stack_file,
 )
 from fleet.catalog.naming import (
     K8S_MANAGED_BY,
@@ -352,20 +353,33 @@ def overlay(repo: Path, head: str, into: Path) -> list[str]:
     return written
 
 
-def preview_config(stack_file_text: str, stack: str) -> str:
+def stack_file_of(stack: str, exists: Callable[[str], bool]) -> str:
+    """The stack file a stack takes its configuration from: its own `Pulumi.<stack>.yaml` when
+    the repository has one, else its environment's reviewed `Pulumi.<env>.yaml` (a platform or
+    team stack, `dev.payments`, runs with dev's). ValueError for a name that is no stack of ours."""
+    own = stack_file(stack)
+    if exists(own):
+        return own
+    return stack_file(stack_scope(stack).environment)
+
+
+def preview_config(stack_file_text: str, stack: str, source: str | None = None) -> str:
     """The stack file for a read-only run (`pulumi preview --config-file`): the same config, but
-    importing the stack's read-only ESC environment instead of the deployer's."""
+    importing the read-only ESC environment of the stack's environment instead of the deployer's.
+    `source`: the stack file it was read from (default Pulumi.<stack>.yaml)."""
+    source = source or stack_file(stack)
+    environment = stack_scope(stack).environment
     data = yaml.safe_load(stack_file_text) or {}
     imports = data.get("environment")
-    if imports != [esc_environment(stack)]:
+    if imports != [esc_environment(environment)]:
         raise PipelineError(
             [
-                f"Pulumi.{stack}.yaml: environment must import exactly [{esc_environment(stack)}], "
+                f"{source}: environment must import exactly [{esc_environment(environment)}], "
                 f"not {imports!r} [pipeline-esc-environment]"
             ]
         )
-    data["environment"] = [esc_preview_environment(stack)]
-    header = f"# Generated from Pulumi.{stack}.yaml for a read-only run: only the ESC environment differs.\n"
+    data["environment"] = [esc_preview_environment(environment)]
+    header = f"# Generated from {source} for a read-only run of {stack}: only the ESC environment differs.\n"
     return header + yaml.safe_dump(data, sort_keys=False)
 
 
