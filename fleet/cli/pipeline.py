@@ -22,7 +22,7 @@ from fleet.text.problems import CatalogError, UnreadableFileError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "pipeline", help="the CI steps: review, matrix, overlay, stacks, stack-file, preview-config, comments"
+        "pipeline", help="the CI steps: review, matrix, overlay, stacks, stack-file, preview-config, comments, engine"
     )
     steps = p.add_subparsers(dest="step", required=True, metavar="STEP")
     r = steps.add_parser("review", help="classify a pull request and write the review comment")
@@ -57,6 +57,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="comma-separated environments that get platform_E/teams_E/any_E outputs even when nothing of theirs runs",
     )
     x.add_argument("--github-output", type=Path, help="append stacks, matrix, platform_E, teams_E and any_E here")
+    e = steps.add_parser(
+        "engine",
+        help="the same stacks on another engine: Pulumi Deployments settings or Kubernetes Operator Stack objects",
+    )
+    e.add_argument("engine", choices=("deployments", "operator"), help="which engine")
+    e.add_argument("environment", help="the environment: its Pulumi.<env>.yaml and catalog are read")
+    e.add_argument("--repo", type=Path, default=Path(), help="the checkout whose HEAD is read (as git objects)")
+    e.add_argument("--branch", default="main", help="the branch the engine deploys (default main)")
+    e.add_argument("--repository", help="deployments: the GitHub repository, OWNER/NAME")
+    e.add_argument("--organization", help="operator: the Pulumi organization of the stacks")
+    e.add_argument("--repo-url", help="operator: the repository's clone URL (spec.projectRepo)")
+    e.add_argument("--namespace", help="operator: the namespace of the environment's Stack objects")
+    e.add_argument("--service-account", help="operator: the ServiceAccount the stacks' workspaces run as")
+    e.add_argument("--token-secret", help="operator: the Secret whose key accessToken holds the Pulumi access token")
     w = steps.add_parser("catalog", help="the catalog (a file or a folder) STACK deploys, from its Pulumi.<stack>.yaml")
     w.add_argument("stack", help="the stack: Pulumi.<stack>.yaml is read")
     w.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml is read")
@@ -115,6 +129,45 @@ def _stack_file(stack: str) -> str:
         raise pipeline.PipelineError([str(err)]) from err
 
 
+def _engine(args: argparse.Namespace) -> None:
+    from fleet.pipeline import engines
+
+    tree = pipeline.GitTree(args.repo, "HEAD")
+    environments = pipeline.environments(tree)
+    if args.environment not in environments:
+        raise pipeline.PipelineError(
+            [f"no environment {args.environment!r}: there is no Pulumi.{args.environment}.yaml at HEAD"]
+        )
+    environment = environments[args.environment]
+    needed = (
+        ("repository",)
+        if args.engine == "deployments"
+        else ("organization", "repo_url", "namespace", "service_account", "token_secret")
+    )
+    missing = [f"--{name.replace('_', '-')}" for name in needed if not getattr(args, name)]
+    if missing:
+        raise UnreadableFileError(f"pipeline engine {args.engine}: give {', '.join(missing)}")
+    if args.engine == "deployments":
+        settings = {
+            stack: engines.deployment_settings(stack, environments, args.repository, args.branch)
+            for stack in environment.stacks()
+        }
+        print(json.dumps(settings, indent=2))
+        return
+    stack_settings = yaml.safe_load(tree.read(f"Pulumi.{args.environment}.yaml") or "") or {}
+    objects = engines.operator_stacks(
+        environment,
+        stack_settings,
+        organization=args.organization,
+        repo_url=args.repo_url,
+        branch=args.branch,
+        namespace=args.namespace,
+        service_account=args.service_account,
+        token_secret=args.token_secret,
+    )
+    sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False))
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.step == "review":
         result = pipeline.review(args.repo, args.base, args.head)
@@ -152,6 +205,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.stack not in catalogs:
             raise pipeline.PipelineError([f"no stack {args.stack!r}: there is no Pulumi.{args.stack}.yaml"])
         print(catalogs[args.stack])
+    elif args.step == "engine":
+        _engine(args)
     elif args.step == "stack-file":
         print(_stack_file(args.stack))
     elif args.step == "preview-config":
