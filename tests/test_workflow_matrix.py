@@ -263,6 +263,12 @@ def fake_pulumi(tmp_path: Path) -> tuple[dict[str, str], Path]:
     script.write_text(
         "#!/usr/bin/env bash\n"
         f'echo "$*" >> {calls}\n'
+        # the project's stacks: dev.identity is new (not created yet)
+        'if [ "$1 $2" = "stack ls" ]; then\n'
+        '  echo \'[{"name": "acme/app-of-apps/dev.platform"}, {"name": "dev.payments"}, {"name": "dev.search"}]\'\n'
+        "  exit 0\n"
+        "fi\n"
+        'if [ "$1 $2" = "stack select" ]; then exit 0; fi\n'
         'case "$*" in *app-of-apps/dev.search*) echo "error: boom"; exit 255 ;; esac\n'
         'echo "Resources: 5 unchanged"\n'
     )
@@ -283,14 +289,20 @@ def test_up_deploys_each_stack_with_its_environment_s_stack_file_and_goes_on_aft
     env, calls = fake_pulumi
     result = _bash("up.sh", env={**env, "STACKS": "dev.platform dev.search dev.payments"})
     assert result.returncode == 1, result.stdout + result.stderr
-    lines = calls.read_text().splitlines()
+    every = calls.read_text().splitlines()
+    lines = [line for line in every if line.startswith("up ")]
     assert [line.split("--stack ")[1].split(" ")[0] for line in lines] == [
         "acme/app-of-apps/dev.platform",
         "acme/app-of-apps/dev.search",
         "acme/app-of-apps/dev.payments",  # after dev.search failed
     ]
+    # each stack is selected, created when it is new (a new team's first deploy), before its update
+    selects = [line for line in every if line.startswith("stack select")]
+    assert selects == [
+        f"stack select --create --stack acme/app-of-apps/{s} --non-interactive"
+        for s in ("dev.platform", "dev.search", "dev.payments")
+    ]
     for line in lines:
-        assert line.startswith("up ")
         assert "--config-file Pulumi.dev.yaml" in line
         assert "--policy-pack policies" in line
         assert "--yes --non-interactive" in line
@@ -306,11 +318,27 @@ def test_preview_keeps_a_log_and_an_outcome_per_stack_with_the_read_only_config(
     assert (logs / "dev.payments.outcome").read_text().strip() == "no error"
     assert (logs / "dev.search.outcome").read_text().strip().startswith("failed")
     assert "error: boom" in (logs / "dev.search.log").read_text()
-    for line in calls.read_text().splitlines():
+    previews = [line for line in calls.read_text().splitlines() if line.startswith("preview ")]
+    assert len(previews) == 2
+    for line in previews:
         config = line.split("--config-file ")[1].split(" ")[0]
         assert config.endswith(".preview.yaml")
         assert line.endswith("--refresh")
         assert yaml.safe_load((ROOT / config).read_text())["environment"] == ["app-of-apps/dev-preview"]
+
+
+def test_preview_says_a_new_stack_is_new_instead_of_failing(
+    fake_pulumi: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    """A pull request adding a team: its stack does not exist before the first deploy, and a
+    read-only token cannot create it."""
+    env, calls = fake_pulumi
+    logs = tmp_path / "logs"
+    result = _bash("preview.sh", str(logs), env={**env, "STACKS": "dev.identity dev.payments"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (logs / "dev.identity.outcome").read_text().startswith("new stack")
+    assert (logs / "dev.payments.outcome").read_text().strip() == "no error"
+    assert not [line for line in calls.read_text().splitlines() if "dev.identity" in line]
 
 
 @pytest.mark.parametrize("script", ["up.sh", "preview.sh", "status.sh"])

@@ -17,6 +17,11 @@ for stack in $STACKS; do
     status=1
     continue
   fi
+  # A new team's stack is created by its first deploy.
+  if ! pulumi stack select --create --stack "${PULUMI_ORG}/app-of-apps/${stack}" --non-interactive; then
+    status=1
+    continue
+  fi
   pulumi up --stack "${PULUMI_ORG}/app-of-apps/${stack}" --config-file "$config" \
     --policy-pack policies --diff --yes --non-interactive --color never || status=1
 done
