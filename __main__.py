@@ -8,6 +8,9 @@ from components.stack import load_catalog
 
 config = pulumi.Config()
 catalog, state = load_catalog(config, pulumi.get_stack())
-explicit = providers.build(config, catalog, cluster.read(config, catalog))
-fleet = AppOfApps("fleet", state, pulumi.ResourceOptions(providers=explicit))
+inputs = cluster.read(config, catalog)
+explicit = providers.build(config, catalog, inputs)
+# One more provider per declared cluster and per other region the environment uses.
+reach = providers.reach(config, catalog, inputs, state.placed_clusters(), state.aws_regions())
+fleet = AppOfApps("fleet", state, pulumi.ResourceOptions(providers=explicit), reach)
 pulumi.export("fleet", fleet.contract)

@@ -10,8 +10,10 @@ from fleet.cli import (
     access,
     audit,
     codeowners,
+    completion,
     convert,
     diff,
+    explain,
     guardrails,
     init,
     pipeline,
@@ -29,6 +31,7 @@ COMMANDS = (
     plan,
     access,
     guardrails,
+    explain,
     diff,
     stacks,
     status,
@@ -37,6 +40,7 @@ COMMANDS = (
     convert,
     codeowners,
     pipeline,
+    completion,
 )
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
