@@ -416,3 +416,9 @@ def test_destroy_may_name_a_team_the_catalog_no_longer_has() -> None:
         plan_run("up", "dev", TEAMS, only=["gone"])
     with pytest.raises(UsageError, match=r"--teams: \.\./x: no such team"):
         plan_run("destroy", "dev", TEAMS, only=["../x"])
+
+
+def test_every_output_the_page_shows_is_checked_by_the_e2e_tier() -> None:
+    from tests.e2e import test_fleet_stacks
+
+    assert set(test_fleet_stacks.shown()) == set(test_fleet_stacks.DOC_COMMANDS)

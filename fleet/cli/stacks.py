@@ -181,5 +181,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _prepare() -> Any:
-    """The stacks helper's preparation of a stack's configuration, when the project has one."""
-    return None
+    """Each platform and team stack's configuration, written from the environment's reviewed stack file."""
+    from fleet.io.stacks import prepare
+
+    return prepare
