@@ -1,13 +1,22 @@
-"""app-of-apps: one catalog per environment → Okta, IAM, Kubernetes and Argo CD, all derived alike."""
+"""app-of-apps: one catalog per environment → Okta, IAM, Kubernetes and Argo CD, all derived alike.
+
+The stack's name says which part it registers (fleet.catalog.naming.stack_scope): `dev` the whole
+environment, `dev.platform` its shared objects, `dev.<team>` one team's (fleet.render.partition).
+"""
 
 import pulumi
 
-from components import cluster, providers
+from components import cluster, platform, providers
 from components.app_of_apps import AppOfApps
-from components.stack import load_catalog
+from components.stack import load_catalog, scope_of, stack_part
+from fleet.contract.platform_output import OUTPUT, platform_output
 
 config = pulumi.Config()
+scope = scope_of(pulumi.get_stack())
 catalog, state = load_catalog(config, pulumi.get_stack())
-explicit = providers.build(config, catalog, cluster.read(config, catalog))
-fleet = AppOfApps("fleet", state, pulumi.ResourceOptions(providers=explicit))
+held = stack_part(state, scope)
+explicit = providers.build(config, catalog, cluster.read(config, catalog), platform.read(scope, state))
+fleet = AppOfApps("fleet", held, pulumi.ResourceOptions(providers=explicit))
 pulumi.export("fleet", fleet.contract)
+if scope.holds_platform():
+    pulumi.export(OUTPUT, platform_output(state))

@@ -72,8 +72,18 @@ def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provi
     )
 
 
-def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> list[pulumi.ProviderResource]:
-    gate = cluster.verified
+def _both(first: pulumi.Output[bool] | None, second: pulumi.Output[bool] | None) -> pulumi.Output[bool] | None:
+    if first is None or second is None:
+        return first if second is None else second
+    return pulumi.Output.all(first, second).apply(lambda pair: all(pair))
+
+
+def build(
+    config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs, platform: pulumi.Output[bool] | None = None
+) -> list[pulumi.ProviderResource]:
+    """The providers; with `platform` (a team stack's check of its platform stack) and the
+    cluster stack's check, each waits for both."""
+    gate = _both(cluster.verified, platform)
     assume_role = config.get("awsAssumeRoleArn")
     aws_provider = aws.Provider(
         "aws",

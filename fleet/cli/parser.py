@@ -17,12 +17,27 @@ from fleet.cli import (
     pipeline,
     plan,
     promote,
+    split_stack,
     status,
     validate,
 )
 
 # In the order `--help` lists them.
-COMMANDS = (init, validate, plan, access, guardrails, diff, status, audit, promote, convert, codeowners, pipeline)
+COMMANDS = (
+    init,
+    validate,
+    plan,
+    access,
+    guardrails,
+    diff,
+    status,
+    audit,
+    promote,
+    convert,
+    codeowners,
+    pipeline,
+    split_stack,
+)
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 
 
