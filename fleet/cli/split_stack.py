@@ -55,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.environment!r}: give the single stack's name, the environment (dev)")
     try:
         teams = teams_of(args.root, args.environment)
-        moved = stacks.split(stacks.Cli(args.root, log=out), args.environment, teams, args.check_preview)
+        moved = stacks.split(
+            stacks.Cli(args.root, log=lambda line: out(line + "\n")), args.environment, teams, args.check_preview
+        )
     except (PipelineError, MigrationError) as refusal:
         for reason in refusal.reasons:
             err(f"{args.environment}: {reason}")
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         err(f"{args.environment}: {failure}")
         return exits.REFUSED
     for stack, count in moved.items():
-        out(f"{stack}: {count} resources")
+        out(f"{stack}: {count} resources\n")
     out(
         f"{args.environment}: empty. Preview every new stack (`pulumi preview -s {args.environment}.platform`, …: "
         f"no changes), then `pulumi stack rm {args.environment}`"

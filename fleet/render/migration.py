@@ -129,11 +129,21 @@ def plan(deployment: Mapping[str, Any], environment: str, teams: Iterable[str]) 
     return Plan(environment, {s: moves[s] for s in ordered if moves.get(s)}, copy.deepcopy(components[0]))
 
 
+def _under_component(urn: str, stack: str) -> str:
+    """`urn` with the AppOfApps component first in its type chain (as the program registers it)."""
+    head, project, chain, name = urn.split("::", 3)
+    if chain.split("$")[0] == COMPONENT_TYPE:
+        return urn
+    return "::".join([head, project, f"{COMPONENT_TYPE}${chain}", name])
+
+
 def adopt(deployment: Mapping[str, Any], component: Mapping[str, Any], stack: str) -> dict[str, Any]:
     """The deployment of a new stack after `pulumi state move`, with its own AppOfApps component
-    (a copy of the source's, without outputs) right after its root, and every resource the move
-    re-parented to the root (its URN says it was the component's child) under it again.
-    Idempotent: a stack that has its component is returned unchanged but for those parents."""
+    (a copy of the source's, without outputs) right after its root, and every moved resource
+    under it again: the move re-parents a resource whose parent stays behind to the stack's root
+    and (since Pulumi 3.2xx) drops that parent from the type chain of its URN and its children's;
+    both come back, with every reference to them (parents, dependencies, property dependencies,
+    deleted-with). Idempotent."""
     out = copy.deepcopy(dict(deployment))
     inner = out.get("deployment", out)
     resources: list[dict[str, Any]] = inner.get("resources") or []
@@ -150,13 +160,31 @@ def adopt(deployment: Mapping[str, Any], component: Mapping[str, Any], stack: st
         }
         adopted.update(urn=mine, parent=root_urn)
         resources.insert(resources.index(roots[0]) + 1, adopted)
-    prefix = f"urn:pulumi:{stack}::{PROJECT}::{COMPONENT_TYPE}$"
+    renamed: dict[str, str] = {}
     for resource in resources:
-        urn = resource["urn"]
-        # a direct child of the component: its type chain has the component's and its own only
-        direct = urn.startswith(prefix) and "$" not in urn[len(prefix) :].split("::")[0]
-        if direct and resource.get("parent") == root_urn:
-            resource["parent"] = mine
+        kind = resource.get("type", "")
+        if resource["urn"] in (root_urn, mine) or kind == ROOT_TYPE or kind.startswith(PROVIDER_PREFIX):
+            continue
+        renamed[resource["urn"]] = _under_component(resource["urn"], stack)
+
+    def moved(urn: str) -> str:
+        return renamed.get(urn, urn)
+
+    for resource in resources:
+        resource["urn"] = moved(resource["urn"])
+        parent = resource.get("parent")
+        if parent == root_urn and resource["urn"] in renamed.values():
+            resource["parent"] = mine  # a direct child of the component
+        elif parent:
+            resource["parent"] = moved(parent)
+        if resource.get("dependencies"):
+            resource["dependencies"] = [moved(u) for u in resource["dependencies"]]
+        if resource.get("propertyDependencies"):
+            resource["propertyDependencies"] = {
+                key: [moved(u) for u in urns] for key, urns in resource["propertyDependencies"].items()
+            }
+        if resource.get("deletedWith"):
+            resource["deletedWith"] = moved(resource["deletedWith"])
     inner["resources"] = resources
     return out
 

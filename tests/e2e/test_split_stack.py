@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from fleet.catalog.naming import platform_stack, team_stack
 from fleet.compiler import load
@@ -164,3 +165,34 @@ def test_the_team_stacks_export_the_contract_in_slices(migrated: dict[str, Any])
     payments = ws.outputs(team_stack(ENV, "payments"))["fleet"]
     assert list(payments["teams"]) == ["payments"]
     assert ws.outputs(platform_stack(ENV))["platform"]["teams"] == sorted(TEAMS)
+
+
+def test_the_example_team_service_reads_its_teams_stack(
+    migrated: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """examples/team-service, pointed at the payments team's own stack as its Pulumi.dev.yaml
+    says (the local backend calls its organization `organization`), previews the app's role."""
+    dev = migrated["ws"]
+    config = yaml.safe_load((ROOT / "examples" / "team-service" / f"Pulumi.{ENV}.yaml").read_text())["config"]
+    reference = config["team-service:platformStack"]
+    assert reference.split("/")[2] == team_stack(ENV, config["team-service:team"])
+    ws = Workspace.of(
+        ROOT / "examples" / "team-service",
+        tmp_path_factory.mktemp("team") / "team-service",
+        {**dev.env, "PYTHONPATH": str(ROOT)},
+        venv="venv",
+        backend=dev.backend,
+    )
+    ws.init(ENV, {})
+    try:
+        ws.pulumi("config", "set", "--stack", ENV, "platformStack", "organization/" + reference.split("/", 1)[1])
+        expected = dev.outputs(reference.split("/")[2])["fleet"]["teams"][config["team-service:team"]]["apps"][
+            config["team-service:app"]
+        ]
+        preview = json.loads(ws.pulumi("preview", "--stack", ENV, "--json").stdout)
+        (config_map,) = [s for s in preview["steps"] if s["urn"].endswith("::platform")]
+        data = config_map["newState"]["inputs"]["data"]
+        assert data["AWS_ROLE_ARN"] == expected["role_arn"]
+        assert data["ARGOCD_APPLICATION"] == expected["argocd_application"]
+    finally:
+        ws.remove(ENV)
