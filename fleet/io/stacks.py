@@ -105,8 +105,8 @@ class Cli:
 def split(cli: Cli, environment: str, teams: list[str], check_preview: bool = True) -> dict[str, int]:
     """Move the single stack `environment` into its platform and team stacks (created where
     missing, their files written by `prepare`): each destination's URNs through
-    `pulumi state move`, then its AppOfApps component adopted, then the old stack emptied to its
-    root. Nothing is created, updated, replaced or deleted anywhere but in the state. With
+    `pulumi state move`, then its AppOfApps component adopted, then the providers it lacks
+    registered (an update targeting only them), then the old stack emptied to its root. Nothing is created, updated, replaced or deleted anywhere but in the state. With
     `check_preview`, first `pulumi preview --expect-no-changes` of the old stack: a state that
     differs from the catalog is not moved. The number of resources each stack received."""
     if check_preview:
@@ -124,6 +124,16 @@ def split(cli: Cli, environment: str, teams: list[str], check_preview: bool = Tr
         cli("state", "move", "--source", environment, "--dest", stack, "--yes", *urns)
         cli.import_(stack, migration.adopt(cli.export(stack), planned.component, stack))
         moved[stack] = len(urns)
+    for stack in planned.moves:  # the platform first: a team stack's update reads its outputs
+        state = cli.export(stack)
+        missing = migration.missing_providers(source, state, stack)
+        if missing:
+            # The providers the program registers but no moved resource used: registered by an
+            # update that targets only them (and the stack's outputs); a provider is
+            # configuration, its creation touches nothing.
+            cli.log(f"register {len(missing)} providers in {stack}: {', '.join(u.split('::')[-1] for u in missing)}")
+            targets = [arg for urn in [migration.root_urn(state), *missing] for arg in ("--target", urn)]
+            cli("up", "--yes", "--skip-preview", "--stack", stack, *targets)
     cli.log(f"empty {environment}: its component and providers leave the state (no object is touched)")
     cli.import_(environment, migration.emptied(cli.export(environment), environment))
     return moved

@@ -189,6 +189,26 @@ def adopt(deployment: Mapping[str, Any], component: Mapping[str, Any], stack: st
     return out
 
 
+def providers(deployment: Mapping[str, Any]) -> list[str]:
+    """The URNs of the providers a stack's state holds."""
+    return [r["urn"] for r in _resources(deployment) if r.get("type", "").startswith(PROVIDER_PREFIX)]
+
+
+def missing_providers(source: Mapping[str, Any], deployment: Mapping[str, Any], stack: str) -> list[str]:
+    """The providers of the old stack that a new stack's state lacks, by their URN there: the
+    move copies only those its resources use, but the program registers them all (the platform
+    stack's AWS provider, which checks the cluster's endpoint, has no resource of its own)."""
+    present = set(providers(deployment))
+    return [urn for urn in (rename(u, stack) for u in providers(source)) if urn not in present]
+
+
+def root_urn(deployment: Mapping[str, Any]) -> str:
+    roots = [r["urn"] for r in _resources(deployment) if r.get("type") == ROOT_TYPE and not r.get("parent")]
+    if len(roots) != 1:
+        raise MigrationError([f"the state has {len(roots)} root stack resources, not one"])
+    return roots[0]
+
+
 def leftovers(deployment: Mapping[str, Any], environment: str) -> list[str]:
     """What the old stack still holds besides its root, the AppOfApps component and providers."""
     root = component_urn(environment)
