@@ -7,7 +7,17 @@ from typing import Any
 
 import pytest
 
-from fleet.render.migration import MigrationError, adopt, component_urn, emptied, leftovers, plan, rename
+from fleet.render.migration import (
+    MigrationError,
+    adopt,
+    component_urn,
+    emptied,
+    leftovers,
+    missing_providers,
+    plan,
+    rename,
+    root_urn,
+)
 
 ENV = "dev"
 P = "app-of-apps"
@@ -153,3 +163,18 @@ def test_the_old_stack_is_emptied_only_when_nothing_else_is_left() -> None:
 
 def test_rename_changes_only_the_stack() -> None:
     assert rename(urn(APP, "payments/checkout"), "dev.payments") == urn(APP, "payments/checkout", "dev.payments")
+
+
+def test_the_providers_a_new_stack_lacks_are_named_in_it() -> None:
+    source = deployment()
+    source["deployment"]["resources"].insert(
+        2, {"urn": urn("pulumi:providers:aws", "aws"), "type": "pulumi:providers:aws", "custom": True, "id": "id-2"}
+    )
+    moved = moved_to("dev.payments", "payments", rechained=True)
+    moved["deployment"]["resources"].append(
+        {"urn": urn("pulumi:providers:kubernetes", "kubernetes", "dev.payments"), "type": "pulumi:providers:kubernetes"}
+    )
+    assert missing_providers(source, moved, "dev.payments") == [urn("pulumi:providers:aws", "aws", "dev.payments")]
+    assert root_urn(moved) == f"urn:pulumi:dev.payments::{P}::pulumi:pulumi:Stack::{P}-dev.payments"
+    with pytest.raises(MigrationError, match="0 root stack resources"):
+        root_urn({"deployment": {"resources": []}})
