@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -22,6 +23,7 @@ from fleet.catalog.naming import (
 from fleet.compiler import load_state
 from fleet.contract.fleet_output import fleet_output, merge
 from fleet.contract.platform_output import platform_output, problems
+from fleet.io.stacks import prepare
 from fleet.render.partition import UnknownTeamError, changed_stacks, digests, part, partition, stacks
 from fleet.render.resources import Resource, desired_resources
 from fleet.render.state import FleetState, TeamState
@@ -357,3 +359,29 @@ def test_a_badly_named_stack_is_refused() -> None:
     assert run.error is not None
     assert "neither <environment>" in str(run.error)
     assert run.registrations == []
+
+
+def test_prepare_writes_a_split_stacks_file_and_keeps_its_salt(tmp_path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "Pulumi.dev.search.yaml").write_text(
+        "encryptionsalt: v1:salt\nconfig:\n  app-of-apps:fleet: stacks/x\n"
+    )
+    written = prepare(tmp_path, "dev.search")
+    assert written == tmp_path / "Pulumi.dev.search.yaml"
+    text = written.read_text()
+    assert text.startswith("# Written from Pulumi.dev.yaml by `python -m fleet` before each run of stack dev.search")
+    data = yaml.safe_load(text)
+    assert data["encryptionsalt"] == "v1:salt"
+    assert data["config"] == yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    assert prepare(tmp_path, "dev") == tmp_path / "Pulumi.dev.yaml"  # the reviewed file is left alone
+    assert (tmp_path / "Pulumi.dev.yaml").read_text() == (ROOT / "Pulumi.dev.yaml").read_text()
+    with pytest.raises(PipelineError, match=r"Pulumi\.prod\.yaml: no such file"):
+        prepare(tmp_path, "prod.search")
+
+
+def test_split_stack_files_are_not_committed() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "Pulumi.dev.payments.yaml"], cwd=ROOT, check=False
+    ).returncode
+    assert ignored == 0
+    assert subprocess.run(["git", "check-ignore", "-q", "Pulumi.dev.yaml"], cwd=ROOT, check=False).returncode == 1
