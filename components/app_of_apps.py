@@ -26,7 +26,12 @@ class AppOfApps(pulumi.ComponentResource):
             guards.append(register(spec, self, depends_on=guards))
         if (rbac := resources.argocd_rbac(state)) is not None:
             register(rbac, self)  # Argo CD's own RBAC: deny by default, platform roles, SSO scopes
-        teams = {team.name: Team(team, pulumi.ResourceOptions(parent=self, depends_on=guards)) for team in state.teams}
+        # The environment's clusters, as Argo CD reaches them; the Applications name their servers.
+        secrets = [register(spec, self) for spec in resources.cluster_secrets(state)]
+        teams = {
+            team.name: Team(team, pulumi.ResourceOptions(parent=self, depends_on=[*guards, *secrets]))
+            for team in state.teams
+        }
         # The read-only access of `fleet status`: cluster-level, so it belongs to no team.
         for spec in resources.reader_resources(state):
             register(spec, self)

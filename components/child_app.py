@@ -41,7 +41,8 @@ class ChildApp(pulumi.ComponentResource):
 
         # Pods get their credentials when they start: the Application syncs only once the
         # ServiceAccount, the role with its policies and the association exist.
-        register(planned.application, self, depends_on=[project, namespace, *identity])
+        for application in planned.applications:
+            register(application, self, depends_on=[project, namespace, *identity])
         self.register_outputs(
             {"role_arn": self.role_arn, "namespace": app.namespace, "service_account": app.service_account.name}
         )

@@ -256,15 +256,18 @@ def _command(name: str, helptext: str, parser: argparse.ArgumentParser, level: i
 CLI_HEADER = """# Command line
 
 `python -m fleet COMMAND`, or `app-of-apps COMMAND` where the package is installed (`make plan`
-puts it on `.venv/bin`; `app-of-apps --version` prints the version). Every command but `status`
-and `promote --require-healthy` is offline: it reads files (and, for `diff` and `audit`, Git),
-needs no credentials and touches no network; those two need the extra `app-of-apps[status]`.
+puts it on `.venv/bin`; `app-of-apps --version` prints the version). Every command but `status`,
+`promote --require-healthy` and the stack commands (`preview`, `up`, `refresh`, `destroy`) is
+offline: it reads files (and, for `diff` and `audit`, Git), needs no credentials and touches no
+network; `status` and `promote --require-healthy` need the extra `app-of-apps[status]`, the stack
+commands the extra `app-of-apps[pulumi]` and the `pulumi` CLI.
 This page is generated from the argparse parsers in `fleet/cli/`.
 
 **Exit codes**, the same for every command: 0 done; 1 an invalid catalog (nothing written,
 nothing deployed), or a condition asked for with `--fail-on`, or (`promote`) a refusal; 2 a
 usage error, an unreadable file, or (`status`) a cluster that cannot be read; 3 (`promote`)
-nothing to promote. Errors are one line each, `FILE:LINE:COLUMN: path: reason`, never a traceback.
+nothing to promote; 4 (the stack commands) at least one stack failed. Errors are one line each,
+`FILE:LINE:COLUMN: path: reason`, never a traceback.
 """
 
 

@@ -805,6 +805,28 @@ RESOURCE_CASES += [
         "configuration-snippet",
     ),
     (
+        "argocd-cluster-no-static-credentials",
+        "kubernetes:core/v1:Secret",
+        {
+            "metadata": {"name": "cluster-east", "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
+            "stringData": {
+                "name": "east",
+                "server": "https://east.example",
+                "config": '{"bearerToken": "eyJhbGciOi", "tlsClientConfig": {"insecure": false}}',
+            },
+        },
+        {
+            "metadata": {"name": "cluster-east", "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
+            "stringData": {
+                "name": "east",
+                "server": "https://east.example",
+                "config": '{"awsAuthConfig": {"clusterName": "east", "roleARN": "arn:aws:iam::111111111111:role/argocd"}, '
+                '"tlsClientConfig": {"insecure": false}}',
+            },
+        },
+        "config.bearerToken",
+    ),
+    (
         "argocd-applicationset-project",
         APPSET,
         app_set("default"),

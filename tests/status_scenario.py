@@ -61,7 +61,7 @@ def hand_edited_namespace(state: FleetState) -> str:
 
 def others(state: FleetState) -> dict[str, Written]:
     """Every other environment: all Synced and Healthy; on dev's revision, but ledger on C."""
-    names = [app.application.name for team in state.teams for app in team.apps]
+    names = [m.name for team in state.teams for app in team.apps for m in app.applications]
     return {n: ("Synced", "Healthy", REV_C if n == "payments-ledger" else REV_A, "Succeeded", []) for n in names}
 
 
@@ -153,7 +153,11 @@ class Cluster:
 
 def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], hand_edits: bool) -> None:
     """Apply the rendered plan, then write what Argo CD and a human would."""
-    absent = {name for name in (app.application.name for t in state.teams for app in t.apps) if name not in written}
+    absent = {
+        name
+        for name in (m.name for t in state.teams for app in t.apps for m in app.applications)
+        if name not in written
+    }
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": state.argocd_namespace}})
     for manifest in state.manifests():
         if manifest.kind == "Application" and manifest.name in absent:
@@ -162,8 +166,7 @@ def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], h
             continue  # a kind whose CRD this cluster lacks (ExternalSecret): fleet status never reads it
         cluster.apply(manifest.obj)
     for team in state.teams:
-        for app in team.apps:
-            name = app.application.name
+        for name in (m.name for app in team.apps for m in app.applications):
             if name in written:
                 live = cluster.get("argoproj.io/v1alpha1", "Application", name, state.argocd_namespace)
                 live["status"] = application_status(*written[name])

@@ -309,7 +309,7 @@ def rendered(mutate: Mutation) -> tuple[dict[str, Any], dict[str, Any]]:
     mutate(data)
     state = render(validate(data, "catalog.yaml"))
     team = state.teams[0]
-    return team.apps[0].application.obj, team.project.obj
+    return team.apps[0].applications[0].obj, team.project.obj
 
 
 def test_helm_chart_renders_argo_cd_fields() -> None:
@@ -353,7 +353,7 @@ def test_shipped_catalogs_have_a_helm_app_and_a_multi_source_app() -> None:
     from tests.conftest import STACKS
 
     for path in STACKS:
-        apps = [a.application.obj["spec"] for t in render(load(path)).teams for a in t.apps]
+        apps = [a.applications[0].obj["spec"] for t in render(load(path)).teams for a in t.apps]
         assert any(s.get("source", {}).get("chart") for s in apps), path
         assert any(any(x.get("ref") for x in s.get("sources", [])) for s in apps), path
 

@@ -53,7 +53,7 @@ def problems(data: dict[str, Any]) -> list[str]:
 
 
 def application(state: FleetState, team: str, app: str) -> dict[str, Any]:
-    (found,) = [a.application.obj for t in state.teams if t.name == team for a in t.apps if a.name == app]
+    (found,) = [a.applications[0].obj for t in state.teams if t.name == team for a in t.apps if a.name == app]
     return found
 
 
@@ -590,7 +590,7 @@ def test_the_safe_neighbour_is_rendered_and_valid(mutate: Mutation) -> None:
     for team in state.teams:
         valid_argocd(team.project.obj)
         for app in team.apps:
-            valid_argocd(app.application.obj)
+            valid_argocd(app.applications[0].obj)
 
 
 # --- the resource rule: any stack's Application ---------------------------------------------------
@@ -638,7 +638,7 @@ def test_rendered_objects_of_the_cases_reach_the_crd_referee() -> None:
     """The referee is real: a misspelt Argo CD field of the new ones is caught."""
     data = catalog()
     checkout(data)["sync"] = {"retry": {"limit": 1, "backoff": {"max_duration": "1m"}}}
-    obj: Manifest = next(a.application for t in render(data).teams for a in t.apps if a.name == "checkout")
+    obj: Manifest = next(a.applications[0] for t in render(data).teams for a in t.apps if a.name == "checkout")
     typo = copy.deepcopy(obj.obj)
     typo["spec"]["syncPolicy"]["retry"]["backoff"]["maxDurations"] = "1m"
     assert unknown_fields(typo, argocd_schema("Application")) == [".spec.syncPolicy.retry.backoff.maxDurations"]

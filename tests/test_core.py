@@ -61,7 +61,7 @@ def test_defaults_are_applied() -> None:
     quota = next(m for m in payments.namespaced_objects if m.kind == "ResourceQuota").obj
     assert quota["spec"]["hard"]["requests.cpu"] == "4"
     assert quota["spec"]["hard"]["pods"] == "50"
-    app = payments.apps[0].application.obj
+    app = payments.apps[0].applications[0].obj
     assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert app["spec"]["source"]["targetRevision"] == "HEAD"
     assert "finalizers" not in app["metadata"]
@@ -84,8 +84,8 @@ def test_overrides_and_team_namespaces() -> None:
     app = team.apps[0]
     assert app.namespace == "payments-jobs"
     assert app.service_account.namespace == "payments-jobs"
-    assert app.application.obj["spec"]["destination"]["namespace"] == "payments-jobs"
-    assert app.application.obj["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
+    assert app.applications[0].obj["spec"]["destination"]["namespace"] == "payments-jobs"
+    assert app.applications[0].obj["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
     project = team.project.obj["spec"]
     assert [d["namespace"] for d in project["destinations"]] == ["payments-web", "payments-jobs"]
 
@@ -145,8 +145,8 @@ def test_deletion_protection_and_decommissioning() -> None:
     retired = payments.apps[0]
     assert retired.role is not None
     assert not retired.role.protect
-    assert "automated" not in retired.application.obj["spec"]["syncPolicy"]
-    assert retired.application.obj["metadata"]["finalizers"] == [CASCADE_FINALIZER]
+    assert "automated" not in retired.applications[0].obj["spec"]["syncPolicy"]
+    assert retired.applications[0].obj["metadata"]["finalizers"] == [CASCADE_FINALIZER]
     assert not any(g.protect for g in search.groups)
     assert not any(m.protect for m in search.namespace_objects)
     assert search.apps[0].decommissioning

@@ -72,6 +72,15 @@ PLATFORM_VALUES: dict[str, Any] = {
     "organization": "evil",
     "deletion_protection": False,
     "cluster": {"name": "other"},
+    "clusters": [
+        {
+            "name": "evil",
+            "server": "https://evil.example",
+            "region": "eu-west-1",
+            "eks_cluster_name": "evil",
+            "argocd_role_arn": "arn:aws:iam::111111111111:role/evil",
+        }
+    ],
     "argocd": {"allowed_repos": ["https://evil.example/"]},
     "personas": {"god": {"kubernetes": "admin"}},
     "defaults": {"pod_security": "privileged"},

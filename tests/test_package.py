@@ -49,7 +49,7 @@ def _data(catalog: Path) -> dict[str, Any]:
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # The only modules that may import an extra's packages: everything else runs on the core alone.
-EXTRA_MODULES = {"status": {"fleet.io.cluster"}, "pulumi": {"fleet.io.platform_stack"}}
+EXTRA_MODULES = {"status": {"fleet.io.cluster"}, "pulumi": {"fleet.io.platform_stack", "fleet.io.automation"}}
 
 
 def _pins(path: Path) -> dict[str, str]:

@@ -577,3 +577,44 @@ def test_the_catalog_names_the_context(write_catalog: Any, base: dict[str, Any])
     result = fleet("validate", str(write_catalog(base)))
     assert result.returncode == 1
     assert "cluster.context: 'two words' is not a context name" in result.stderr
+
+
+# --- several clusters: one row per app per cluster, ready only when every cluster is ------------
+def _on_clusters(
+    env: status.EnvironmentStatus, app: str, *rows: tuple[str, str, str | None]
+) -> status.EnvironmentStatus:
+    """`env` with `app`'s one row replaced by one per (cluster, verdict, revision)."""
+    (row,) = [a for a in env.applications if a.app == app]
+    placed = [
+        row.model_copy(update={"application": f"{row.application}-{c}", "cluster": c, "verdict": v, "revision": r})
+        for c, v, r in rows
+    ]
+    others = [a for a in env.applications if a.app != app]
+    return env.model_copy(update={"applications": [*others, *placed]})
+
+
+def test_a_planned_application_carries_its_cluster(dev: status.EnvironmentStatus) -> None:
+    assert {a.cluster for a in dev.applications} == {None}  # the shipped catalogs declare no clusters
+
+
+def test_ready_asks_every_cluster(dev: status.EnvironmentStatus) -> None:
+    both = _on_clusters(dev, "checkout", ("east", "healthy", scenario.REV_A), ("west", "healthy", scenario.REV_A))
+    assert status.ready(both, "payments", "checkout", scenario.REV_A).ok
+    one_down = _on_clusters(dev, "checkout", ("east", "healthy", scenario.REV_A), ("west", "degraded", scenario.REV_A))
+    verdict = status.ready(one_down, "payments", "checkout", scenario.REV_A)
+    assert not verdict.ok
+    assert "payments-checkout-west" in verdict.reason
+    behind = _on_clusters(dev, "checkout", ("east", "healthy", scenario.REV_A), ("west", "healthy", scenario.REV_B))
+    assert not status.ready(behind, "payments", "checkout", scenario.REV_A).ok
+    split = status.ready(behind, "payments", "checkout")
+    assert not split.ok
+    assert "on its clusters, not one revision" in split.reason
+
+
+def test_the_report_shows_an_app_on_several_clusters_as_one_cell_per_environment(
+    dev: status.EnvironmentStatus, prod: status.EnvironmentStatus
+) -> None:
+    both = _on_clusters(dev, "checkout", ("east", "healthy", scenario.REV_A), ("west", "degraded", scenario.REV_B))
+    (row,) = [r for r in status.report([both, prod]).apps if r.app == "checkout"]
+    assert row.environments["dev"].verdict == "degraded"
+    assert row.environments["dev"].revision is None  # the clusters disagree

@@ -52,6 +52,7 @@ RESOURCE_QUOTA = Kind(CORE, "v1", "ResourceQuota", "resourcequotas")
 LIMIT_RANGE = Kind(CORE, "v1", "LimitRange", "limitranges")
 SERVICE_ACCOUNT = Kind(CORE, "v1", "ServiceAccount", "serviceaccounts")
 CONFIG_MAP = Kind(CORE, "v1", "ConfigMap", "configmaps")
+SECRET = Kind(CORE, "v1", "Secret", "secrets")  # only Argo CD's cluster Secrets, which hold no credential
 NETWORK_POLICY = Kind(NETWORKING, "v1", "NetworkPolicy", "networkpolicies")
 ROLE = Kind(RBAC, "v1", "Role", "roles")
 ROLE_BINDING = Kind(RBAC, "v1", "RoleBinding", "rolebindings")
@@ -75,6 +76,7 @@ KINDS = (
     LIMIT_RANGE,
     SERVICE_ACCOUNT,
     CONFIG_MAP,
+    SECRET,
     NETWORK_POLICY,
     ROLE,
     ROLE_BINDING,

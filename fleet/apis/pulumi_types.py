@@ -60,6 +60,7 @@ NAMESPACE = _token(k8s.NAMESPACE)
 RESOURCE_QUOTA = _token(k8s.RESOURCE_QUOTA)
 LIMIT_RANGE = _token(k8s.LIMIT_RANGE)
 SERVICE_ACCOUNT = _token(k8s.SERVICE_ACCOUNT)
+SECRET = _token(k8s.SECRET)  # Argo CD's declarative cluster Secrets
 CONFIGMAP_PATCH = _token(k8s.CONFIG_MAP, "Patch")
 NETWORK_POLICY = _token(k8s.NETWORK_POLICY)
 ROLE = _token(k8s.ROLE)
@@ -92,6 +93,7 @@ SDK_CLASSES: dict[str, tuple[str, str]] = {
     RESOURCE_QUOTA: ("pulumi_kubernetes.core.v1", "ResourceQuota"),
     LIMIT_RANGE: ("pulumi_kubernetes.core.v1", "LimitRange"),
     SERVICE_ACCOUNT: ("pulumi_kubernetes.core.v1", "ServiceAccount"),
+    SECRET: ("pulumi_kubernetes.core.v1", "Secret"),
     CONFIGMAP_PATCH: ("pulumi_kubernetes.core.v1", "ConfigMapPatch"),
     NETWORK_POLICY: ("pulumi_kubernetes.networking.v1", "NetworkPolicy"),
     ROLE: ("pulumi_kubernetes.rbac.v1", "Role"),

@@ -150,7 +150,9 @@ def derived_names(catalog: Catalog) -> Iterator[Problem]:
         for persona in human:
             roles.append((names.human_role(team.name, persona), ["teams", t, "name"]))
         for a, app in present(team.apps):
-            applications.append((names.application(team.name, app.name), ["teams", t, "apps", a, "name"]))
+            # Once per distinct cluster name (a cluster declared twice is reported on its own).
+            for cluster in dict.fromkeys(target.name for target in catalog.app_targets(team, app)):
+                applications.append((names.application(team.name, app.name, cluster), ["teams", t, "apps", a, "name"]))
             if app.aws is not None:
                 roles.append((names.workload_role(team.name, app.name), ["teams", t, "apps", a, "name"]))
     for role, path in roles:
@@ -169,5 +171,56 @@ def derived_names(catalog: Catalog) -> Iterator[Problem]:
     yield from _duplicates(applications, "derived Argo CD Application name")
 
 
+def _unknown_clusters(names: tuple[str, ...], known: list[str], path: Path, where: str) -> Iterator[Problem]:
+    for i, name in enumerate(names):
+        if name in known:
+            continue
+        if not known:
+            yield Problem.at(
+                [*path, i],
+                f"unknown cluster {name!r}: the environment declares no clusters (the platform's `clusters`)",
+            )
+        else:
+            yield Problem.at([*path, i], f"unknown cluster {name!r}; {where}: {', '.join(known)}")
+
+
+def clusters(catalog: Catalog) -> Iterator[Problem]:
+    """The environment's clusters are unique by name, server and EKS cluster; a namespace or app
+    names only clusters the environment declares, and an app only clusters hosting its namespace."""
+    declared = list(enumerate(catalog.clusters))
+    yield from _duplicates([(c.name, ["clusters", i, "name"]) for i, c in declared], "cluster name")
+    yield from _duplicates(
+        [(c.server.rstrip("/"), ["clusters", i, "server"]) for i, c in declared],
+        "cluster server",
+        fold_case=True,
+        verb="is already the server of the cluster",
+    )
+    yield from _duplicates(
+        [(f"{c.region}/{c.eks_cluster_name}", ["clusters", i, "eks_cluster_name"]) for i, c in declared],
+        "EKS cluster",
+        verb="is already declared",
+    )
+    known = [c.name for c in catalog.clusters]
+    for t, team in present(catalog.teams):
+        for n, ns in enumerate(team.namespaces):
+            path = ["teams", t, "namespaces", n, "clusters"]
+            yield from _unknown_clusters(ns.clusters, known, path, "the environment's clusters")
+        for a, app in present(team.apps):
+            path = ["teams", t, "apps", a, "clusters"]
+            unknown = [name for name in app.clusters if name not in known]
+            yield from _unknown_clusters(app.clusters, known, path, "the environment's clusters")
+            namespace = next((ns for ns in team.namespaces if ns.name == team.app_namespace(app)), None)
+            if namespace is None:
+                continue
+            hosts = [target.name for target in catalog.namespace_targets(namespace)]
+            for i, name in enumerate(app.clusters):
+                if name not in unknown and name not in hosts:
+                    yield Problem.at(
+                        [*path, i],
+                        f"cluster {name!r} does not host the app's namespace {namespace.name!r} "
+                        f"(it is on: {', '.join(str(h) for h in hosts)})",
+                    )
+
+
 def check(catalog: Catalog) -> list[Problem]:
-    return [*aws_settings(catalog), *teams_and_apps(catalog), *derived_names(catalog)]
+    return [*aws_settings(catalog), *teams_and_apps(catalog), *clusters(catalog), *derived_names(catalog)]

@@ -10,6 +10,7 @@ import ipaddress
 import re
 import zoneinfo
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
@@ -29,6 +30,8 @@ REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 ACCOUNT = re.compile(r"^[0-9]{12}$")
 PARTITION = r"aws(-cn|-us-gov)?"
 OIDC_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:oidc-provider/[A-Za-z0-9./_-]+$")
+ROLE_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{{1,64}}$")
+BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 SAML_PROVIDER_ARN = re.compile(rf"^arn:{PARTITION}:iam::[0-9]{{12}}:saml-provider/[A-Za-z0-9._-]+$")
 POLICY_ARN = re.compile(rf"^arn:{PARTITION}:iam::([0-9]{{12}}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
 # A Helm repository may be served at a host root (https://charts.jetstack.io): `https://host` alone
@@ -167,6 +170,28 @@ class Cluster(Strict):
         Annotated[str, _matching(DNS_NAME, "a DNS name (lower-case labels separated by dots)"), _pattern(DNS_NAME)], ...
     ] = ()
     """The only hosts an ExternalName Service in a team namespace may name (exact DNS names outside the cluster, such as a database endpoint). Empty: no ExternalName Services."""
+
+
+class TargetCluster(Strict):
+    """One cluster of the environment, as Argo CD reaches it: an EKS cluster, through an IAM role
+    Argo CD assumes (rendered as Argo CD's declarative cluster Secret; never a static token)."""
+
+    name: DnsLabel
+    """The cluster's name in the fleet (a DNS label, unique): what namespaces and apps name in `clusters`, and part of each Application's name."""
+    server: Annotated[str, _matching(re.compile(r"^https://\S+$"), "an https:// URL")]
+    """The cluster's API endpoint (`https://`, unique): the Argo CD destination server of its Applications."""
+    region: Annotated[str, _matching(REGION, "an AWS region (e.g. eu-west-1)"), _pattern(REGION)]
+    """The AWS region the EKS cluster runs in."""
+    eks_cluster_name: Annotated[str, _matching(EKS_CLUSTER, "an EKS cluster name"), _pattern(EKS_CLUSTER)]
+    """The EKS cluster name (Argo CD's `awsAuthConfig.clusterName`)."""
+    argocd_role_arn: Annotated[
+        str, _matching(ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"), _pattern(ROLE_ARN)
+    ]
+    """The IAM role Argo CD assumes to reach the cluster (Argo CD's `awsAuthConfig.roleARN`); its EKS access entry is the platform's."""
+    ca_data: Annotated[str, _matching(BASE64, "base64 (the cluster's CA certificate, PEM, base64-encoded)")] | None = (
+        None
+    )
+    """The cluster's CA certificate, PEM then base64 (`aws eks describe-cluster … certificateAuthority.data`); none: the system's roots. Public data, never a key."""
 
 
 class SharedResource(Strict):
@@ -435,6 +460,8 @@ class Namespace(Strict):
     """This namespace's ResourceQuota (default `defaults.quota`)."""
     network: Network | None = None  # replaces defaults.network for this namespace
     """Replaces `defaults.network` for this namespace."""
+    clusters: Annotated[tuple[DnsLabel, ...], AfterValidator(_unique)] = ()
+    """Names from the environment's `clusters` this namespace exists on (unique); empty: all of them."""
 
 
 class Helm(Strict):
@@ -643,6 +670,8 @@ class App(Strict):
     """Argo CD's `info`: lines shown on the app's page (runbook, dashboard, owner); names unique."""
     notifications: tuple[Notification, ...] = ()
     """Subscriptions, rendered as Argo CD's `notifications.argoproj.io/subscribe.<trigger>.<service>: <recipient>;…` annotations."""
+    clusters: Annotated[tuple[DnsLabel, ...], AfterValidator(_unique)] = ()
+    """Names from the environment's `clusters` the app is deployed to, each hosting its namespace (unique); empty: every cluster its namespace is on."""
     lifecycle: Lifecycle = "active"
     """`decommissioning` retires the app: automated sync off, the cascade finalizer on, protection off; remove it in a second change."""
 
@@ -787,7 +816,9 @@ class Catalog(Strict):
     deletion_protection: bool = False
     """`true`: Okta groups, IAM roles and namespaces are `protect`ed (except while decommissioning), and revisions must be pinned."""
     cluster: Cluster
-    """The EKS cluster the fleet lives in."""
+    """The EKS cluster the fleet lives in (alone, without `clusters`), and the settings every cluster of the environment shares."""
+    clusters: tuple[TargetCluster, ...] = ()
+    """The environment's clusters (platform-owned): names and servers unique. None: the one cluster of `cluster`, reached in-cluster or as Argo CD already knows it."""
     aws: Aws
     """The AWS account of the workload and human roles."""
     argocd: ArgoCD
@@ -816,6 +847,27 @@ class Catalog(Strict):
     def names(self) -> Names:
         return Names(self.organization, self.environment, self.cluster.oidc_groups_prefix)
 
+    def targets(self) -> tuple[Target, ...]:
+        """The clusters of the environment: those of `clusters`, or the one of `cluster`."""
+        if not self.clusters:
+            return (Target(None, self.cluster.server, self.cluster.name),)
+        return tuple(Target(c.name, c.server, c.eks_cluster_name) for c in self.clusters)
+
+    def namespace_targets(self, namespace: Namespace) -> tuple[Target, ...]:
+        """The clusters a namespace exists on (unknown names left out: the checks report them)."""
+        targets = self.targets()
+        if not namespace.clusters:
+            return targets
+        return tuple(t for t in targets if t.name in namespace.clusters)
+
+    def app_targets(self, team: Team, app: App) -> tuple[Target, ...]:
+        """The clusters an app is deployed to: its own list, within its namespace's clusters."""
+        namespace = next((ns for ns in team.namespaces if ns.name == team.app_namespace(app)), None)
+        hosts = self.namespace_targets(namespace) if namespace is not None else self.targets()
+        if not app.clusters:
+            return hosts
+        return tuple(t for t in hosts if t.name in app.clusters)
+
     def sync_for(self, app: App) -> Sync:
         """The app's sync settings: its overrides over defaults.sync; options merged by name
         (the app's value of an option wins), retry replaced whole."""
@@ -826,6 +878,16 @@ class Catalog(Strict):
         update: dict[str, Any] = {f: getattr(app.sync, f) for f in fields if getattr(app.sync, f) is not None}
         update["options"] = argocd_sync.merge_options(base.options, app.sync.options or ())
         return base.model_copy(update=update)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A cluster objects are placed on: `name` None for the one cluster of `cluster` alone
+    (derived names then carry no cluster, as before clusters could be declared)."""
+
+    name: str | None
+    server: str
+    eks_cluster_name: str
 
 
 T = TypeVar("T")

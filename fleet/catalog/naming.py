@@ -25,6 +25,10 @@ K8S_PART_OF = "app.kubernetes.io/part-of"
 K8S_NAME = "app.kubernetes.io/name"
 # AWS tag keys on every role (and Pod Identity association).
 TAG_ENVIRONMENT, TAG_MANAGED_BY, TAG_TEAM, TAG_APP, TAG_PERSONA = "environment", "managed-by", "team", "app", "persona"
+# Argo CD reads a Secret in its namespace with this label as a cluster it may deploy to.
+ARGOCD_SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 -- a label name, not a secret
+ARGOCD_CLUSTER_SECRET_TYPE = "cluster"  # noqa: S105 -- a label value, not a secret
+CLUSTER_LABEL = f"{LABEL_DOMAIN}/cluster"
 # Argo CD's built-in project, which allows everything: never a team's project name.
 ARGOCD_DEFAULT_PROJECT = "default"
 # Argo CD's global RBAC settings; the fleet owns some of its keys through a server-side apply
@@ -135,8 +139,23 @@ class Names:
         return team
 
     @staticmethod
-    def application(team: str, app: str) -> str:
-        return f"{team}-{app}"
+    def application(team: str, app: str, cluster: str | None = None) -> str:
+        """`<team>-<app>`, and `-<cluster>` when the environment declares its clusters (one
+        Application per cluster). A per-cluster name longer than Argo CD's limit keeps a stable
+        hash suffix of the whole name, so that it stays unique."""
+        name = f"{team}-{app}"
+        if cluster is None:
+            return name
+        name = f"{name}-{cluster}"
+        if len(name) <= ARGOCD_APPLICATION_NAME_MAX:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        return f"{name[: ARGOCD_APPLICATION_NAME_MAX - 9].rstrip('-')}-{digest}"
+
+    @staticmethod
+    def cluster_secret(cluster: str) -> str:
+        """Argo CD's declarative cluster Secret of one of the environment's clusters."""
+        return f"cluster-{cluster}"
 
     @staticmethod
     def repo_credential(team: str, repo_url: str) -> str:

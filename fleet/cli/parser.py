@@ -18,6 +18,7 @@ from fleet.cli import (
     plan,
     promote,
     split_stack,
+    stacks,
     status,
     validate,
 )
@@ -30,6 +31,7 @@ COMMANDS = (
     access,
     guardrails,
     diff,
+    stacks,
     status,
     audit,
     promote,

@@ -129,7 +129,9 @@ def fleet_output(state: FleetState) -> FleetOutput:
                     app.name: AppOutput(
                         namespace=app.namespace,
                         service_account=app.service_account.name,
-                        argocd_application=app.application.name,
+                        # Contract v1 names one Application: the app's first cluster's (its
+                        # only one unless the environment declares several clusters).
+                        argocd_application=app.applications[0].name if app.applications else "",
                         role_arn=app.role.arn if app.role is not None else None,
                     )
                     for app in team.apps

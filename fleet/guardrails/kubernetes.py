@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,7 +14,16 @@ from typing import Any
 from fleet.apis.kubernetes import ADMISSION, BUILT_IN_NAMESPACES, NAMESPACE_NAME_LABEL, RBAC, READ_VERBS, quantity
 from fleet.apis.pulumi_types import LIMIT_RANGE, NAMESPACE, NETWORK_POLICY, RESOURCE_QUOTA, any_version
 from fleet.catalog import tenancy
-from fleet.catalog.naming import ACCESS_LEVEL_LABEL, ENVIRONMENT_LABEL, K8S_PART_OF, LABEL_DOMAIN, TEAM_LABEL, Names
+from fleet.catalog.naming import (
+    ACCESS_LEVEL_LABEL,
+    ARGOCD_CLUSTER_SECRET_TYPE,
+    ARGOCD_SECRET_TYPE_LABEL,
+    ENVIRONMENT_LABEL,
+    K8S_PART_OF,
+    LABEL_DOMAIN,
+    TEAM_LABEL,
+    Names,
+)
 from fleet.guardrails.base import (
     POD_SECURITY_LEVELS,
     Rule,
@@ -517,6 +529,57 @@ def _named_namespaces(peer: Mapping[str, Any]) -> list[str]:
     return names
 
 
+# Argo CD reads a Secret labelled as a cluster as the credentials of a cluster it deploys to;
+# what its config may hold (argo-cd declarative-setup.md, Clusters).
+CLUSTER_SECRET_TYPES = (any_version("", "Secret"),)
+STATIC_CREDENTIALS = ("bearerToken", "password", "username")
+STATIC_TLS_CREDENTIALS = ("keyData", "certData")
+
+
+def _cluster_config(props: Mapping[str, Any]) -> Any:
+    """The `config` of an Argo CD cluster Secret, from stringData or (base64) data; None if
+    neither holds one; the raw text when it is not JSON."""
+    string_data = props.get("stringData")
+    data = props.get("data")
+    if isinstance(string_data, Mapping) and "config" in string_data:
+        text = string_data["config"]
+    elif isinstance(data, Mapping) and "config" in data:
+        try:
+            text = base64.b64decode(str(data["config"]), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return str(data["config"])
+    else:
+        return None
+    if isinstance(text, Mapping):
+        return text
+    try:
+        return json.loads(str(text))
+    except json.JSONDecodeError:
+        return str(text)
+
+
+def _cluster_secret_credentials(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
+    labels = metadata(props).get("labels")
+    if not isinstance(labels, Mapping) or labels.get(ARGOCD_SECRET_TYPE_LABEL) != ARGOCD_CLUSTER_SECRET_TYPE:
+        return
+    config = _cluster_config(props)
+    if config is None:
+        return
+    if not isinstance(config, Mapping):
+        yield "config is not a JSON object: Argo CD could not read it, and the guardrail cannot judge it"
+        return
+    for field in STATIC_CREDENTIALS:
+        if config.get(field):
+            yield f"config.{field}: a static credential of the cluster, readable by whoever reads Argo CD's Secrets; use awsAuthConfig (an IAM role Argo CD assumes)"
+    tls = config.get("tlsClientConfig")
+    tls = tls if isinstance(tls, Mapping) else {}
+    for field in STATIC_TLS_CREDENTIALS:
+        if tls.get(field):
+            yield f"config.tlsClientConfig.{field}: a client key or certificate is a static credential; use awsAuthConfig"
+    if tls.get("insecure") is True:
+        yield "config.tlsClientConfig.insecure: Argo CD would send its credentials to whoever answers at the server"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "k8s-rbac-no-wildcards",
@@ -652,6 +715,13 @@ RULES: tuple[Rule, ...] = (
         "CVE-2021-25742, ingress-nginx allow-snippet-annotations",
         INGRESS_TYPES,
         _ingress_snippets,
+    ),
+    Rule(
+        "argocd-cluster-no-static-credentials",
+        "Argo CD cluster Secrets hold no bearer token, password or client key, and verify TLS",
+        "argo-cd declarative-setup.md (Clusters: awsAuthConfig); EKS: Argo CD assumes an IAM role",
+        CLUSTER_SECRET_TYPES,
+        _cluster_secret_credentials,
     ),
 )
 

@@ -140,7 +140,23 @@ def categorize(change: FileChange) -> Category:
 
 def changed_files(repo: Path, base: str, head: str) -> list[FileChange]:
     """What the pull request changes: from the merge base to the head, renames as delete+add."""
-    raw = git.run(repo, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", f"{base}...{head}")
+    return _raw_changes(git.run(repo, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", f"{base}...{head}"))
+
+
+def changed_since(repo: Path, rev: str) -> list[FileChange]:
+    """What changed from `rev` to the working tree of `repo` (committed or not, and the files Git
+    does not track yet), paths relative to `repo`, renames as delete+add: what `python -m fleet
+    up --changed-since REV` deploys."""
+    changes = _raw_changes(git.run(repo, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", "--relative", rev, "--"))
+    for path in git.run(repo, "ls-files", "--others", "--exclude-standard", "-z").split(b"\0"):
+        if path:
+            name = path.decode("utf-8", errors="replace")
+            mode = "120000" if (repo / name).is_symlink() else "100644"
+            changes.append(FileChange("A", _ABSENT, mode, name))
+    return changes
+
+
+def _raw_changes(raw: bytes) -> list[FileChange]:
     fields = raw.split(b"\0")
     out = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fleet.apis.argocd import (
@@ -14,11 +15,25 @@ from fleet.apis.argocd import (
 from fleet.apis.argocd_sync import CREATE_NAMESPACE_OFF, RECIPIENT_SEPARATOR, subscribe_key
 from fleet.apis.kubernetes import ADMISSION, APP_PROJECT, APPLICATION, NAMESPACE_NAME_LABEL, RBAC, READ_KINDS
 from fleet.catalog import personas
-from fleet.catalog.models import App, Catalog, IgnoreDifference, Namespace, Source, Sync, SyncWindow, Team
+from fleet.catalog.models import (
+    App,
+    Catalog,
+    IgnoreDifference,
+    Namespace,
+    Source,
+    Sync,
+    SyncWindow,
+    Target,
+    TargetCluster,
+    Team,
+)
 from fleet.catalog.naming import (
     ACCESS_LEVEL_LABEL,
     APP_LABEL,
+    ARGOCD_CLUSTER_SECRET_TYPE,
     ARGOCD_RBAC_CONFIGMAP,
+    ARGOCD_SECRET_TYPE_LABEL,
+    CLUSTER_LABEL,
     DESCRIPTION_ANNOTATION,
     ENVIRONMENT_LABEL,
     IAM_ROLE_PATH,
@@ -342,7 +357,12 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "description": team.description or f"Team {team.name}",
         # Git repos, Helm repos and OCI registries alike: exactly those the apps name, no wildcard.
         "sourceRepos": sorted({source.repo for app in team.apps for _, source in app.all_sources()}),
-        "destinations": [{"server": catalog.cluster.server, "namespace": ns.name} for ns in team.namespaces],
+        # Exactly the team's namespaces on exactly the clusters each exists on.
+        "destinations": [
+            {"server": target.server, "namespace": ns.name}
+            for ns in team.namespaces
+            for target in catalog.namespace_targets(ns)
+        ],
         "clusterResourceWhitelist": [],
         "namespaceResourceBlacklist": [{"group": group, "kind": kind} for group, kind in PLATFORM_OWNED_KINDS],
         # Warn about what nobody deploys, except the ServiceAccounts the platform creates.
@@ -350,7 +370,7 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
         "roles": roles,
     }
     if team.sync_windows:
-        spec["syncWindows"] = [_sync_window(team, window) for window in team.sync_windows]
+        spec["syncWindows"] = [_sync_window(catalog, team, window) for window in team.sync_windows]
     obj = {
         "apiVersion": APP_PROJECT.api_version,
         "kind": APP_PROJECT.name,
@@ -360,7 +380,15 @@ def _project(ctx: _Ctx, team: Team) -> Manifest:
     return Manifest(obj)
 
 
-def _sync_window(team: Team, window: SyncWindow) -> dict[str, Any]:
+def application_names(catalog: Catalog, team: Team, app_name: str) -> list[str]:
+    """The Applications of one of the team's apps: one per cluster it is placed on."""
+    app = next((a for a in team.apps if a.name == app_name), None)
+    if app is None:
+        return [Names.application(team.name, app_name)]
+    return [Names.application(team.name, app.name, target.name) for target in catalog.app_targets(team, app)]
+
+
+def _sync_window(catalog: Catalog, team: Team, window: SyncWindow) -> dict[str, Any]:
     """A window over exactly the team's own Applications, by name (no patterns): the apps it
     lists, or all of the team's apps. Argo CD applies a project's windows to its apps only."""
     apps = window.applications or tuple(app.name for app in team.apps)
@@ -368,7 +396,7 @@ def _sync_window(team: Team, window: SyncWindow) -> dict[str, Any]:
         "kind": window.kind,
         "schedule": window.schedule,
         "duration": window.duration,
-        "applications": [Names.application(team.name, app) for app in apps],
+        "applications": [name for app in apps for name in application_names(catalog, team, app)],
         "manualSync": window.manual_sync,
     }
     if window.timezone is not None:
@@ -446,7 +474,7 @@ def notification_annotations(app: App) -> dict[str, str]:
     return {key: RECIPIENT_SEPARATOR.join(r for r in values if r) for key, values in sorted(recipients.items())}
 
 
-def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Manifest:
+def _application(ctx: _Ctx, team: Team, app: App, target: Target, decommissioning: bool) -> Manifest:
     catalog = ctx.catalog
     policy = _sync_policy(catalog.sync_for(app), decommissioning)
     extra: dict[str, Any] = {}
@@ -463,11 +491,14 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
         settings["revisionHistoryLimit"] = app.revision_history_limit
     if app.info:
         settings["info"] = [{"name": i.name, "value": i.value} for i in app.info]
+    labels = ctx.labels(team.name, app.name)
+    if target.name is not None:
+        labels[CLUSTER_LABEL] = target.name
     obj = {
         "apiVersion": APPLICATION.api_version,
         "kind": APPLICATION.name,
         "metadata": _meta(
-            Names.application(team.name, app.name), catalog.argocd.namespace, ctx.labels(team.name, app.name), **extra
+            Names.application(team.name, app.name, target.name), catalog.argocd.namespace, labels, **extra
         ),
         "spec": {
             "project": Names.app_project(team.name),
@@ -476,7 +507,7 @@ def _application(ctx: _Ctx, team: Team, app: App, decommissioning: bool) -> Mani
                 if app.source is not None
                 else {"sources": [_source(source) for source in app.sources]}
             ),
-            "destination": {"server": catalog.cluster.server, "namespace": team.app_namespace(app)},
+            "destination": {"server": target.server, "namespace": team.app_namespace(app)},
             "syncPolicy": policy,
             **settings,
         },
@@ -593,10 +624,13 @@ def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
         namespace=namespace,
         decommissioning=decommissioning,
         service_account=service_account,
-        application=_application(ctx, team, app, decommissioning),
+        applications=tuple(
+            _application(ctx, team, app, target, decommissioning) for target in ctx.catalog.app_targets(team, app)
+        ),
         role=role,
         pod_identity=pod_identity,
         irsa=irsa,
+        clusters=tuple(target.name for target in ctx.catalog.app_targets(team, app)),
     )
 
 
@@ -613,7 +647,46 @@ def _team(ctx: _Ctx, team: Team) -> TeamState:
         project=_project(ctx, team),
         apps=tuple(_app(ctx, team, app) for app in team.apps),
         repo_credentials=repo_creds.manifests(ctx.catalog, team, ctx.labels(team.name)),
+        placements=tuple(
+            (ns.name, tuple(target.name for target in ctx.catalog.namespace_targets(ns))) for ns in team.namespaces
+        ),
     )
+
+
+def cluster_config(cluster: TargetCluster) -> dict[str, Any]:
+    """The `config` of Argo CD's cluster Secret: Argo CD assumes the IAM role and asks EKS for a
+    token itself (awsAuthConfig), so the Secret holds no credential; TLS is always verified."""
+    tls: dict[str, Any] = {"insecure": False}
+    if cluster.ca_data is not None:
+        tls["caData"] = cluster.ca_data
+    return {
+        "awsAuthConfig": {"clusterName": cluster.eks_cluster_name, "roleARN": cluster.argocd_role_arn},
+        "tlsClientConfig": tls,
+    }
+
+
+def _cluster_secret(ctx: _Ctx, cluster: TargetCluster) -> Manifest:
+    """Argo CD's declarative cluster Secret: a Secret in Argo CD's namespace labelled as a
+    cluster, with the cluster's name, server and config as string data."""
+    labels = {
+        K8S_MANAGED_BY: MANAGED_BY,
+        K8S_PART_OF: ctx.catalog.organization,
+        ENVIRONMENT_LABEL: ctx.catalog.environment,
+        CLUSTER_LABEL: cluster.name,
+        ARGOCD_SECRET_TYPE_LABEL: ARGOCD_CLUSTER_SECRET_TYPE,
+    }
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(Names.cluster_secret(cluster.name), ctx.catalog.argocd.namespace, labels),
+        "type": "Opaque",
+        "stringData": {
+            "name": cluster.name,
+            "server": cluster.server,
+            "config": json.dumps(cluster_config(cluster), sort_keys=True),
+        },
+    }
+    return Manifest(obj)
 
 
 def _argocd_rbac(ctx: _Ctx) -> Manifest:
@@ -653,4 +726,6 @@ def render(catalog: Catalog) -> FleetState:
         cluster_objects=_admission(ctx),
         reader_objects=_status_reader(ctx),
         argocd_rbac=_argocd_rbac(ctx),
+        cluster_secrets=tuple(_cluster_secret(ctx, cluster) for cluster in catalog.clusters),
+        clusters=tuple(target.name for target in catalog.targets()),
     )

@@ -26,10 +26,10 @@ from pydantic import BaseModel, ConfigDict
 
 from fleet.apis.kubernetes import EXTERNAL_SECRET
 from fleet.catalog.models import Catalog, Team
-from fleet.catalog.naming import K8S_MANAGED_BY, MANAGED_BY, Names
+from fleet.catalog.naming import ARGOCD_SECRET_TYPE_LABEL, K8S_MANAGED_BY, MANAGED_BY, Names
 from fleet.render.state import Manifest, TeamState
 
-SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"  # noqa: S105 -- a label name, not a secret
+SECRET_TYPE_LABEL = ARGOCD_SECRET_TYPE_LABEL
 SECRET_TYPE = "repository"  # noqa: S105 -- project-scoped, exact URL (see the module docstring)
 KEY_FIELD = "githubAppPrivateKey"
 REFRESH = "1h"  # how soon a rotated key in the store reaches Argo CD

@@ -145,7 +145,7 @@ class AppResources:
     role: tuple[Resource, ...]  # empty, or (role, inline policy?, attachments...)
     service_account: Resource
     pod_identity: Resource | None
-    application: Resource
+    applications: tuple[Resource, ...]  # one per cluster the app is placed on
 
 
 def _pairs(resources: list[Resource]) -> tuple[Resource, Resource | None]:
@@ -181,7 +181,7 @@ def app_resources(app: AppState) -> AppResources:
         role=role,
         service_account=kubernetes(app.service_account),
         pod_identity=pod_identity(app),
-        application=kubernetes(app.application),
+        applications=tuple(kubernetes(m) for m in app.applications),
     )
 
 
@@ -199,6 +199,11 @@ def argocd_rbac(state: FleetState) -> Resource | None:
     return Resource(types.CONFIGMAP_PATCH, manifest.logical_name, manifest.obj)
 
 
+def cluster_secrets(state: FleetState) -> list[Resource]:
+    """Argo CD's declarative cluster Secrets (one per declared cluster), in Argo CD's namespace."""
+    return [kubernetes(m) for m in state.cluster_secrets]
+
+
 def reader_resources(state: FleetState) -> list[Resource]:
     """The read-only access of `fleet status`, registered by the AppOfApps component."""
     return [kubernetes(m) for m in state.reader_objects]
@@ -209,6 +214,7 @@ def desired_resources(state: FleetState) -> list[Resource]:
     out: list[Resource] = [*cluster_resources(state), *reader_resources(state)]
     if (rbac := argocd_rbac(state)) is not None:
         out.append(rbac)
+    out += cluster_secrets(state)
     for team in state.teams:
         t = team_resources(team)
         for group, rule in t.groups:
@@ -221,5 +227,5 @@ def desired_resources(state: FleetState) -> list[Resource]:
             out += [*a.role, a.service_account]
             if a.pod_identity is not None:
                 out.append(a.pod_identity)
-            out.append(a.application)
+            out.extend(a.applications)
     return out

@@ -96,13 +96,14 @@ class AppState:
     namespace: str
     decommissioning: bool
     service_account: Manifest
-    application: Manifest
+    applications: tuple[Manifest, ...]  # one per cluster the app is placed on
     role: IamRole | None
     pod_identity: PodIdentity | None  # set in pod-identity mode for apps with a role
     irsa: bool  # the ServiceAccount carries the role ARN annotation
+    clusters: tuple[str | None, ...] = (None,)  # where it runs (None: the environment's one cluster)
 
     def manifests(self) -> list[Manifest]:
-        return [self.service_account, self.application]
+        return [self.service_account, *self.applications]
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,15 @@ class TeamState:
     project: Manifest
     apps: tuple[AppState, ...]
     repo_credentials: tuple[Manifest, ...] = ()  # ExternalSecrets in the Argo CD namespace
+    # namespace -> the clusters it exists on (names; None: the environment's one cluster)
+    placements: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
 
     def manifests(self) -> list[Manifest]:
         return [*self.namespace_objects, *self.namespaced_objects, self.project, *self.repo_credentials]
+
+    def clusters_of(self, namespace: str) -> tuple[str | None, ...]:
+        """The clusters one of the team's namespaces exists on."""
+        return dict(self.placements).get(namespace, (None,))
 
 
 @dataclass(frozen=True)
@@ -138,16 +145,56 @@ class FleetState:
     reader_objects: tuple[Manifest, ...] = ()
     # The fleet's keys of Argo CD's argocd-rbac-cm (registered as a server-side apply patch).
     argocd_rbac: Manifest | None = None
+    # Argo CD's declarative cluster Secrets, one per declared cluster (none for `cluster` alone).
+    cluster_secrets: tuple[Manifest, ...] = ()
+    # The environment's clusters by name; (None,): the one cluster of `cluster`, as before.
+    clusters: tuple[str | None, ...] = (None,)
 
     def manifests(self) -> Iterator[Manifest]:
         yield from self.cluster_objects
         if self.argocd_rbac is not None:
             yield self.argocd_rbac
+        yield from self.cluster_secrets
         for team in self.teams:
             yield from team.manifests()
             for app in team.apps:
                 yield from app.manifests()
         yield from self.reader_objects
+
+    def placed(self) -> Iterator[tuple[str | None, Manifest]]:
+        """Each object with the cluster it goes to, once per cluster: a team's namespaces and
+        their objects to the clusters each namespace is on, a ServiceAccount to its app's
+        clusters, the admission policy and the status reader's cluster role to every cluster.
+        None is Argo CD's own cluster (the one of `cluster`): the Argo CD objects live there, and
+        with `cluster` alone everything does."""
+        for manifest in self.cluster_objects:
+            for cluster in self.clusters:
+                yield cluster, manifest
+        if self.argocd_rbac is not None:
+            yield None, self.argocd_rbac
+        for manifest in self.cluster_secrets:
+            yield None, manifest
+        for team in self.teams:
+            for manifest in team.namespace_objects:
+                for cluster in team.clusters_of(manifest.name):
+                    yield cluster, manifest
+            for manifest in team.namespaced_objects:
+                for cluster in team.clusters_of(manifest.namespace or ""):
+                    yield cluster, manifest
+            yield None, team.project
+            for manifest in team.repo_credentials:
+                yield None, manifest
+            for app in team.apps:
+                for cluster in app.clusters:
+                    yield cluster, app.service_account
+                for manifest in app.applications:
+                    yield None, manifest
+        for manifest in self.reader_objects:
+            if manifest.namespace == self.argocd_namespace:
+                yield None, manifest
+            else:
+                for cluster in self.clusters:
+                    yield cluster, manifest
 
     def roles(self) -> Iterator[IamRole]:
         for team in self.teams:

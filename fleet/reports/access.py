@@ -63,7 +63,7 @@ class GroupAccess(_Model):
     persona: str
     membership_rule: str | None  # None: members are managed by hand
     kubernetes_group: str  # the subject of the team's RoleBindings ("" if none binds it)
-    kubernetes: dict[str, Resources]  # namespace -> resource -> verbs
+    kubernetes: dict[str, Resources]  # namespace (`<cluster>/<namespace>` with declared clusters) -> resource -> verbs
     indirect: dict[str, ThroughPods]  # namespace -> what running pods there gives
     argocd: GroupArgoCD
     aws_roles: list[str]  # roles its members assume through SAML (ARNs)
@@ -231,6 +231,12 @@ def readers(state: FleetState) -> list[Reader]:
     ]
 
 
+def where(cluster: str | None, namespace: str) -> str:
+    """A namespace as the report names it: `<cluster>/<namespace>` when the environment declares
+    its clusters (the same namespace on two clusters is two places), else the namespace."""
+    return namespace if cluster is None else f"{cluster}/{namespace}"
+
+
 def matrix(state: FleetState) -> AccessMatrix:
     """The access matrix (what access.json holds)."""
     groups: list[GroupAccess] = []
@@ -247,10 +253,15 @@ def matrix(state: FleetState) -> AccessMatrix:
         roles_by_namespace: dict[str, list[str]] = defaultdict(list)
         for app in team.apps:
             if app.role is not None:
-                roles_by_namespace[app.namespace].append(app.role.arn)
+                for cluster in app.clusters:  # its pods run as the role on each of its clusters
+                    roles_by_namespace[where(cluster, app.namespace)].append(app.role.arn)
         for group in team.groups:
             subject = subjects.get(group.persona, "")
-            kubernetes = k8s.get(subject, {})
+            kubernetes = {
+                where(cluster, ns): resources
+                for ns, resources in k8s.get(subject, {}).items()
+                for cluster in team.clusters_of(ns)
+            }
             groups.append(
                 GroupAccess(
                     okta_group=group.name,

@@ -80,7 +80,7 @@ def diagram(state: FleetState) -> Diagram:
         for app in team.apps or ():
             y = row * ROW + 10
             kind = "app decommissioning" if app.decommissioning else "app"
-            boxes.append(Box(2 * COLUMN, y, f"app {app.application.name}", kind))
+            boxes.append(Box(2 * COLUMN, y, f"app {', '.join(a.name for a in app.applications)}", kind))
             detail = f"ns {app.namespace}" + (f" · IAM {app.role.name}" if app.role else "")
             leaf_width = max(leaf_width, _text_width(detail))
             boxes.append(Box(3 * COLUMN, y, detail, "leaf", _text_width(detail)))

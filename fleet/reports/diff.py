@@ -517,15 +517,19 @@ def _sync_settings(policy: Any) -> set[WarningKind]:
 
 
 def _sync_policies(base: FleetState, head: FleetState) -> Iterator[Warning]:
-    old = {(t.name, a.name): a.application.obj["spec"].get("syncPolicy") for t in base.teams for a in t.apps}
+    # Per Application, so per cluster: a setting turned on for one cluster's Application counts.
+    old = {m.name: m.obj["spec"].get("syncPolicy") for t in base.teams for a in t.apps for m in a.applications}
     turned: dict[WarningKind, list[str]] = {}
     for team in head.teams:
         for app in team.apps:
-            if (team.name, app.name) not in old:
-                continue
-            before = _sync_settings(old[(team.name, app.name)])
-            for kind in sorted(_sync_settings(app.application.obj["spec"].get("syncPolicy")) - before):
-                turned.setdefault(kind, []).append(f"{team.name}/{app.name}")
+            for application in app.applications:
+                if application.name not in old:
+                    continue
+                before = _sync_settings(old[application.name])
+                for kind in sorted(_sync_settings(application.obj["spec"].get("syncPolicy")) - before):
+                    where = f"{team.name}/{app.name}"
+                    if where not in turned.get(kind, []):
+                        turned.setdefault(kind, []).append(where)
     for kind, what, reason in _SYNC_TURNED_ON:
         if kind in turned:
             yield Warning(kind=kind, message=f"{what} turned on for {', '.join(turned[kind])}: {reason}")

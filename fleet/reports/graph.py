@@ -32,7 +32,7 @@ def mermaid(state: FleetState) -> str:
         for app in team.apps:
             aid = _id("app", team.name, app.name)
             suffix = " (decommissioning)" if app.decommissioning else ""
-            lines.append(f'  {aid}["app {app.application.name}{suffix}"]')
+            lines.append(f'  {aid}["app {", ".join(a.name for a in app.applications)}{suffix}"]')
             lines.append(f"  {tid} --> {aid}")
             lines.append(f"  {aid} --> {_id('ns', app.namespace)}")
             if app.role is not None:

@@ -13,7 +13,7 @@ from fleet.reports import access, access_html, graph
 from fleet.text.yaml_io import dump
 
 # What `plan` owns inside --out: removed and written anew on every run, nothing else touched.
-OWNED = ("kubernetes", "aws", "okta", "access.md", "access.json", "access.html", "graph.mmd")
+OWNED = ("kubernetes", "clusters", "aws", "okta", "access.md", "access.json", "access.html", "graph.mmd")
 
 
 def to_json(data: Any) -> str:
@@ -24,9 +24,12 @@ def to_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
 
 
-def manifest_path(manifest: Manifest) -> str:
+def manifest_path(manifest: Manifest, cluster: str | None = None) -> str:
+    """`kubernetes/<namespace or _cluster>/<kind>-<name>.yaml` on Argo CD's cluster (the only one
+    without declared clusters); `clusters/<cluster>/…` the same on each declared cluster."""
     folder = manifest.namespace or "_cluster"
-    return f"kubernetes/{folder}/{manifest.kind.lower()}-{manifest.name}.yaml"
+    top = "kubernetes" if cluster is None else f"clusters/{cluster}"
+    return f"{top}/{folder}/{manifest.kind.lower()}-{manifest.name}.yaml"
 
 
 def okta_groups(state: FleetState) -> list[dict[str, Any]]:
@@ -36,8 +39,8 @@ def okta_groups(state: FleetState) -> list[dict[str, Any]]:
 def files(state: FleetState) -> dict[str, str]:
     """Relative path → content. Pure, so tests and `fleet diff` can use it without a disk."""
     out: dict[str, str] = {}
-    for manifest in state.manifests():
-        out[manifest_path(manifest)] = dump(manifest.obj)
+    for cluster, manifest in state.placed():
+        out[manifest_path(manifest, cluster)] = dump(manifest.obj)
     for role in state.roles():
         out[f"aws/roles/{role.name}.json"] = to_json(role.document())
     out["okta/groups.json"] = to_json(okta_groups(state))
@@ -50,14 +53,16 @@ def files(state: FleetState) -> dict[str, str]:
 
 
 def summary(state: FleetState) -> str:
-    kinds = Counter(m.kind for m in state.manifests())
+    kinds = Counter(m.kind for _, m in state.placed())  # once per cluster an object goes to
     roles = list(state.roles())
     groups = list(state.groups())
     rules = sum(1 for g in groups if g.rule)
     apps = sum(len(t.apps) for t in state.teams)
     protected = sum(1 for g in groups if g.protect) + sum(1 for r in roles if r.protect) + kinds_protected(state)
+    clusters = [c for c in state.clusters if c is not None]
+    where = f", {len(clusters)} clusters ({', '.join(clusters)})" if clusters else ""
     lines = [
-        f"{state.organization}/{state.environment}: {len(state.teams)} teams, {apps} apps",
+        f"{state.organization}/{state.environment}: {len(state.teams)} teams, {apps} apps{where}",
         f"  okta        {len(groups)} groups, {rules} group rules",
         f"  aws         {len(roles)} IAM roles",
         "  kubernetes  "

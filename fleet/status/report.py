@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from fleet.apis.kubernetes import READ_KINDS, quantity
-from fleet.catalog.naming import ARGOCD_DEFAULT_PROJECT
+from fleet.catalog.naming import ARGOCD_DEFAULT_PROJECT, CLUSTER_LABEL
 from fleet.catalog.platform import PLATFORM_OWNED_KINDS
 from fleet.render.state import FleetState, Manifest
 
@@ -66,6 +66,7 @@ class ApplicationStatus(_Model):
     team: str
     app: str
     application: str  # the Application's name in the Argo CD namespace
+    cluster: str | None = None  # the declared cluster it deploys to; None: the environment's one cluster
     project: str
     namespace: str  # where it deploys
     declared_revision: str  # source.revision in the catalog (targetRevision)
@@ -255,6 +256,7 @@ def _application(team: str, app: str, planned: Manifest, live: Mapping[str, Any]
         "team": team,
         "app": app,
         "application": planned.name,
+        "cluster": planned.obj["metadata"]["labels"].get(CLUSTER_LABEL),
         "project": spec["project"],
         "namespace": spec["destination"]["namespace"],
         # a multi-source Application declares one revision per source
@@ -363,21 +365,22 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
         for app in team.apps:
             planned_keys.add(_key(app.service_account.obj))
             judge(team.name, app.service_account, live.get(_key(app.service_account.obj)))
-            status = _application(team.name, app.name, app.application, live_apps.get(app.application.name))
-            applications.append(status)
-            if not status.found:
-                judge(team.name, app.application, None)
-            elif status.drift:
-                drift.append(
-                    ObjectDrift(
-                        kind="Application",
-                        namespace=argocd,
-                        name=app.application.name,
-                        team=team.name,
-                        state="changed",
-                        fields=status.drift,
+            for application in app.applications:  # one row per app per cluster
+                status = _application(team.name, app.name, application, live_apps.get(application.name))
+                applications.append(status)
+                if not status.found:
+                    judge(team.name, application, None)
+                elif status.drift:
+                    drift.append(
+                        ObjectDrift(
+                            kind="Application",
+                            namespace=argocd,
+                            name=application.name,
+                            team=team.name,
+                            state="changed",
+                            fields=status.drift,
+                        )
                     )
-                )
     for manifest in state.reader_objects:
         # Its own Role and RoleBinding are listable (ClusterRoles are not: it may not read them).
         key = (manifest.kind, manifest.namespace, manifest.name)
@@ -413,7 +416,7 @@ def _unexpected(
 ) -> list[Unexpected]:
     argocd = state.argocd_namespace
     projects = {team.project.name for team in state.teams}
-    applications = {app.application.name for team in state.teams for app in team.apps}
+    applications = {a.name for team in state.teams for app in team.apps for a in app.applications}
     out: list[Unexpected] = []
     for obj in sorted(observed.applications, key=lambda a: str(a["metadata"]["name"])):
         name = str(obj["metadata"]["name"])
@@ -479,13 +482,20 @@ def report(environments: Sequence[EnvironmentStatus]) -> StatusReport:
     """Per team and app, each environment side by side, in the order the catalogs were given."""
     rows: dict[tuple[str, str], dict[str, Cell]] = {}
     for env in environments:
+        by_app: dict[tuple[str, str], list[ApplicationStatus]] = {}
         for a in env.applications:
-            rows.setdefault((a.team, a.app), {})[env.environment] = Cell(
-                verdict=a.verdict,
-                sync=a.sync,
-                health=a.health,
-                revision=a.revision,
-                declared_revision=a.declared_revision,
+            by_app.setdefault((a.team, a.app), []).append(a)
+        for key, placed in by_app.items():
+            # An app on several clusters is one cell: its first Application that is not healthy
+            # (else its first), and a revision only when every cluster runs the same one.
+            shown = next((a for a in placed if a.verdict != "healthy"), placed[0])
+            revisions = {a.revision for a in placed}
+            rows.setdefault(key, {})[env.environment] = Cell(
+                verdict=shown.verdict,
+                sync=shown.sync,
+                health=shown.health,
+                revision=shown.revision if len(revisions) == 1 else None,
+                declared_revision=shown.declared_revision,
             )
     apps = []
     for (team, app), cells in sorted(rows.items()):
@@ -529,16 +539,22 @@ def ready(env: EnvironmentStatus, team: str, app: str, revision: str | None = No
     sources); an abbreviated commit (7+ hex characters) matches its full form. Resolve tags and
     branches to a commit first: a tag's name never appears in the status.
     """
-    found = next((a for a in env.applications if a.team == team and a.app == app), None)
+    rows = [a for a in env.applications if a.team == team and a.app == app]
     where = f"{team}/{app} in {env.environment}"
-    if found is None:
+    if not rows:
         return Readiness(False, f"{where}: not in the catalog")
-    if found.verdict != "healthy":
-        state = "absent" if not found.found else f"{found.sync}/{found.health}"
-        return Readiness(False, f"{where} is {state}, not Synced/Healthy")
-    if revision is not None and not _same_revision(revision, found.revision):
-        return Readiness(False, f"{where} is on {found.revision or 'no revision'}, not {revision}")
-    return Readiness(True, f"{where} is Synced/Healthy on {found.revision or 'an unknown revision'}")
+    # Several clusters: one Application each, and every one of them must be ready.
+    for found in rows:
+        place = f"{where} ({found.application})" if len(rows) > 1 else where
+        if found.verdict != "healthy":
+            state = "absent" if not found.found else f"{found.sync}/{found.health}"
+            return Readiness(False, f"{place} is {state}, not Synced/Healthy")
+        if revision is not None and not _same_revision(revision, found.revision):
+            return Readiness(False, f"{place} is on {found.revision or 'no revision'}, not {revision}")
+    deployed = sorted({found.revision or "an unknown revision" for found in rows})
+    if len(deployed) > 1:
+        return Readiness(False, f"{where} runs {', '.join(deployed)} on its clusters, not one revision")
+    return Readiness(True, f"{where} is Synced/Healthy on {deployed[0]}")
 
 
 def _same_revision(wanted: str, deployed: str | None) -> bool:

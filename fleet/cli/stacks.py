@@ -1,0 +1,182 @@
+"""`fleet preview|up|refresh|destroy CATALOG`: an environment's stacks, run through Pulumi's
+Automation API: the platform stack, then the team stacks side by side (destroy: the reverse).
+
+    python -m fleet up stacks/dev --changed-since origin/main~1 --yes
+    python -m fleet preview stacks/dev --teams payments --format json
+
+The whole environment's catalog is validated first (every check that spans teams); nothing runs
+when it is invalid (exit 1). A stack's failure stops no other stack of its stage; the summary and
+the exit code (4) name the failed ones. Each stack's full log is kept in
+build/runs/<time>-<operation>/<stack>.log, under the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleet.catalog.location import PROJECT_FILE, STACKS_DIR, catalog_path, configured_catalog, stack_file
+from fleet.cli import exits, output, people, stack_progress
+from fleet.compiler import load
+from fleet.orchestration import (
+    HEADERS,
+    MUTATING,
+    OPERATIONS,
+    Change,
+    Operation,
+    RunPlan,
+    changed_stacks,
+    exit_failed,
+    plain_table,
+    plan_run,
+    run_summary,
+    table,
+    verdict,
+)
+from fleet.text.problems import UsageError
+
+HELP: dict[Operation, str] = {
+    "preview": "preview an environment's stacks (the platform's, then the teams' side by side)",
+    "up": "deploy an environment's stacks: the platform's first, then the teams' side by side",
+    "refresh": "refresh an environment's stacks' state from the cloud and the cluster",
+    "destroy": "destroy an environment's stacks: the teams' first, then the platform's",
+}
+DEFAULT_PARALLEL = 4
+
+
+def _teams(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{value!r}: team names separated by commas, e.g. payments,search")
+    return names
+
+
+def _parallel(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: a number of stacks, at least 1")
+    return int(value)
+
+
+def add_parser(sub: Any) -> None:
+    for operation in OPERATIONS:
+        p = sub.add_parser(operation, help=HELP[operation])
+        p.add_argument("catalog", type=Path, help="the environment's catalog in the project's stacks/ (stacks/dev)")
+        p.add_argument(
+            "--teams",
+            type=_teams,
+            metavar="A,B",
+            help="only these teams' stacks (comma-separated; 'platform' names the platform stack)",
+        )
+        p.add_argument(
+            "--changed-since",
+            metavar="REV",
+            help="only the stacks whose files changed from Git revision REV to the working tree (a team "
+            "file: its team's stack; the platform file, code or stack configuration: every stack)",
+        )
+        p.add_argument(
+            "--parallel",
+            type=_parallel,
+            default=DEFAULT_PARALLEL,
+            metavar="N",
+            help=f"team stacks run at once (default {DEFAULT_PARALLEL})",
+        )
+        p.add_argument(
+            "--yes",
+            action="store_true",
+            help="do not ask (up, refresh and destroy ask at a terminal, and need it anywhere else)",
+        )
+        p.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="text: progress and a summary table; json: one object {stacks: [...]} on stdout, progress on stderr",
+        )
+        p.set_defaults(run=run, operation=operation)
+
+
+def project_of(catalog: Path) -> tuple[Path, str]:
+    """(the Pulumi project's directory, the catalog's path in it): a catalog lives in the
+    project's stacks/ folder, beside Pulumi.yaml."""
+    absolute = catalog.absolute()
+    root = next((p for p in absolute.parents if p.name == STACKS_DIR), None)
+    if root is None or not (root.parent / PROJECT_FILE).is_file():
+        raise UsageError(f"{catalog}: a catalog in the stacks/ folder of a Pulumi project (beside {PROJECT_FILE})")
+    return root.parent, absolute.relative_to(root.parent).as_posix()
+
+
+def _check_stack_file(root: Path, environment: str, relative: str) -> None:
+    """The environment's stack file must deploy this catalog: the stacks run what it names."""
+    try:
+        settings = yaml.safe_load((root / stack_file(environment)).read_text(encoding="utf-8")) or {}
+        project = yaml.safe_load((root / PROJECT_FILE).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise UsageError(f"{stack_file(environment)}: cannot read the environment's stack file: {err}") from err
+    named = catalog_path(configured_catalog(settings, project, environment), environment, lambda p: (root / p).is_dir())
+    if named != relative:
+        raise UsageError(f"{relative}: {stack_file(environment)} deploys {named}, not this catalog")
+
+
+def _changes(root: Path, rev: str) -> list[Change]:
+    from fleet.pipeline import steps  # the pull-request pipeline's classifier, and Git
+
+    return [Change(change.path, steps.categorize(change)) for change in steps.changed_since(root, rev)]
+
+
+def _confirm(plan: RunPlan, yes: bool) -> None:
+    if yes or plan.operation not in MUTATING:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(f"{plan.operation} changes stacks: confirm with --yes when not at a terminal")
+    answer = input(f"{plan.operation} {len(plan.selected)} stack(s): {', '.join(plan.selected)}? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError(f"{plan.operation}: not confirmed; nothing ran")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fleet.io import automation
+
+    root, relative = project_of(args.catalog)
+    catalog = load(args.catalog)  # the whole environment, every check that spans teams, first
+    _check_stack_file(root, catalog.environment, relative)
+    teams = [team.name for team in catalog.teams]
+    changed, removed = None, ()
+    if args.changed_since:
+        changed, removed = changed_stacks(catalog.environment, teams, relative, _changes(root, args.changed_since))
+    plan = plan_run(
+        args.operation,
+        catalog.environment,
+        teams,
+        only=args.teams,
+        changed=changed,
+        removed=removed,
+        since=args.changed_since or "",
+    )
+    _confirm(plan, args.yes)
+    json_out = args.format == "json"
+    stream = sys.stderr if json_out else sys.stdout
+    for stack in plan.removed:
+        output.err(f"warning: {stack}: its team file changed and the catalog no longer has the team; left as it is")
+    with stack_progress.listener(stream, plan) as listener:
+        outcomes, logs = automation.run(plan, root, args.parallel, listener, _prepare())
+    failed = exit_failed(outcomes)
+    if json_out:
+        output.json(run_summary(outcomes))
+    else:
+        if people.for_people(sys.stdout):
+            people.table(people.console(sys.stdout), HEADERS, table(outcomes), title=f"{plan.operation} {relative}")
+        else:
+            output.out(plain_table(outcomes))
+        output.out(f"{verdict(outcomes)}\n")
+    here = Path.cwd()
+    shown = logs.relative_to(here) if logs.is_relative_to(here) else logs
+    (output.err if json_out else lambda line: output.out(line + "\n"))(f"logs: {shown}/<stack>.log")
+    return exits.STACK_FAILED if failed else exits.OK
+
+
+def _prepare() -> Any:
+    """The stacks helper's preparation of a stack's configuration, when the project has one."""
+    return None

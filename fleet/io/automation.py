@@ -1,0 +1,246 @@
+"""Running an environment's stacks with Pulumi's Automation API (`pulumi.automation`).
+
+One `LocalWorkspace` on the project directory runs each stack as the `pulumi` CLI would: the
+program named by Pulumi.yaml, the stack's configuration, and the environment of this process
+(the Automation API starts every `pulumi` with `os.environ`, and this module adds nothing to it
+and takes nothing away), so `PULUMI_BACKEND_URL`, `PULUMI_CONFIG_PASSPHRASE`, `KUBECONFIG` and
+the cloud credentials reach the engine and the program exactly as they reach `pulumi up`.
+
+What a stack did is read from the engine's structured events (the summary event's resource
+changes, the steps as they finish, the error diagnostics), never from its printed text. The
+text is kept whole, stack by stack, in the run's log folder.
+
+`run_stages` runs a `RunPlan`'s stages in order, the stacks of a stage side by side (up to
+`parallel` at a time); one stack's failure, or even an exception of ours, never stops another
+stack of its stage (`fleet.orchestration.selection` says when it stops the next stage).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from fleet.orchestration import CHANGE_KINDS, Operation, Outcome, RunPlan, blocked_by, changes_from
+from fleet.text.problems import UsageError
+
+RUNS_DIR = Path("build") / "runs"  # under the project: one folder per run, a log per stack
+_LOG_MODE = 0o600  # a log may show what a stack's outputs and diagnostics say: its owner's alone
+
+
+class Listener(Protocol):
+    """What the display is told while stacks run (called from the stacks' threads)."""
+
+    def started(self, stack: str) -> None: ...
+
+    def step(self, stack: str, op: str, urn: str, counts: Mapping[str, int]) -> None: ...
+
+    def finished(self, outcome: Outcome) -> None: ...
+
+
+RunOne = Callable[[str], Outcome]
+
+
+def run_stages(plan: RunPlan, run_one: RunOne, parallel: int, listener: Listener) -> list[Outcome]:
+    """Every stack of the plan's environment, in the order of `plan.every`: the selected ones run
+    stage by stage, the others skipped with the reason the plan gives."""
+    outcomes: dict[str, Outcome] = {stack: Outcome(stack, "skipped", note=why) for stack, why in plan.skipped}
+    failed: list[str] = []
+    for stage in plan.stages:
+        reason = blocked_by(plan.operation, failed)
+        if reason is not None:
+            for stack in stage:
+                outcomes[stack] = Outcome(stack, "skipped", note=reason)
+                listener.finished(outcomes[stack])
+            continue
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(stage)))) as pool:
+            running = {pool.submit(_guarded, run_one, stack): stack for stack in stage}
+            for future in as_completed(running):
+                outcome = future.result()
+                outcomes[outcome.name] = outcome
+                listener.finished(outcome)
+        failed += [stack for stack in stage if outcomes[stack].result == "failed"]
+    return [outcomes[stack] for stack in plan.every]
+
+
+def _guarded(run_one: RunOne, stack: str) -> Outcome:
+    """run_one(stack), whatever it raises: a failure of this stack, never of the run."""
+    started = time.monotonic()
+    try:
+        return run_one(stack)
+    except Exception as error:  # one stack's surprise must not take the others down
+        return Outcome(stack, "failed", seconds=time.monotonic() - started, note=_first_line(str(error)))
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "") or "failed"
+
+
+def new_log_dir(root: Path, operation: Operation, now: datetime | None = None) -> Path:
+    """build/runs/<UTC time>-<operation>/ under the project, created empty (never reused)."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    base = root / RUNS_DIR
+    base.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        folder = base / (f"{stamp}-{operation}" if n == 1 else f"{stamp}-{operation}-{n}")
+        try:
+            folder.mkdir(mode=0o700)
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{base}: no free run folder for {stamp}")
+
+
+class _Log:
+    """One stack's log: every line the CLI writes (stdout and stderr, as they come), then the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), _LOG_MODE)
+        self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", errors="replace")
+        self._lock = threading.Lock()
+
+    def line(self, text: str) -> None:
+        with self._lock:
+            self._file.write(text + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class _Events:
+    """The engine's events of one stack: counts of the finished steps, the error diagnostics, and
+    the summary event's resource changes (the engine's own total, when it gets to send it)."""
+
+    def __init__(self, stack: str, listener: Listener) -> None:
+        self.stack = stack
+        self.listener = listener
+        self.done: dict[str, int] = dict.fromkeys(CHANGE_KINDS, 0)
+        self.errors: list[str] = []
+        self.summary: Mapping[Any, int] | None = None
+
+    def __call__(self, event: Any) -> None:
+        if event.summary_event is not None:
+            self.summary = event.summary_event.resource_changes
+        diagnostic = event.diagnostic_event
+        if diagnostic is not None and diagnostic.severity == "error" and diagnostic.message.strip():
+            self.errors.append(diagnostic.message.strip())
+        step = event.res_outputs_event or event.resource_pre_event
+        if step is not None and step.metadata is not None:
+            op = str(getattr(step.metadata.op, "value", step.metadata.op))
+            if event.res_outputs_event is not None and op in self.done:
+                self.done[op] += 1
+            self.listener.step(self.stack, op, step.metadata.urn, dict(self.done))
+
+    def changes(self, result_counts: Mapping[Any, int] | None) -> dict[str, int]:
+        counts = self.summary if self.summary is not None else result_counts
+        return changes_from(counts) if counts is not None else dict(self.done)
+
+
+def _result_counts(result: Any) -> Mapping[Any, int] | None:
+    """The resource changes an Automation API result carries: a preview's change summary, or
+    the update's summary of up, refresh and destroy."""
+    if hasattr(result, "change_summary"):
+        return result.change_summary
+    summary = getattr(result, "summary", None)
+    return getattr(summary, "resource_changes", None)
+
+
+class StackRunner:
+    """Runs one operation on stacks of one project, each with its own log in `log_dir`."""
+
+    def __init__(
+        self,
+        root: Path,
+        operation: Operation,
+        log_dir: Path,
+        listener: Listener,
+        prepare: Callable[[Path, str], None] | None = None,
+    ) -> None:
+        try:
+            from pulumi import automation
+        except ImportError as err:
+            raise UsageError(
+                f"the stack commands need the Pulumi SDK (pip install 'app-of-apps[pulumi]'): {err}"
+            ) from err
+        self.auto = automation
+        self.root = root
+        self.operation = operation
+        self.log_dir = log_dir
+        self.listener = listener
+        self.prepare = prepare
+        # The one workspace of the project: every `pulumi` it starts inherits os.environ whole.
+        try:
+            self.workspace = automation.LocalWorkspace(work_dir=str(root))
+        except (OSError, automation.CommandError, automation.InvalidVersionError) as err:
+            raise UsageError(f"the stack commands need the pulumi CLI on PATH: {err}") from err
+        # `pulumi stack select` (and init) record the current stack in one file of the
+        # workspace: one at a time. Every operation then names its stack (--stack) and runs
+        # side by side with the others.
+        self._select = threading.Lock()
+
+    def _stack(self, name: str) -> Any:
+        with self._select:
+            if self.prepare is not None:
+                self.prepare(self.root, name)
+            if self.operation in ("preview", "up"):
+                return self.auto.Stack.create_or_select(name, self.workspace)
+            return self.auto.Stack.select(name, self.workspace)
+
+    def __call__(self, name: str) -> Outcome:
+        log = _Log(self.log_dir / f"{name}.log")
+        events = _Events(name, self.listener)
+        started = time.monotonic()
+        self.listener.started(name)
+        log.line(
+            f"# {self.operation} of stack {name} in {self.root}, {datetime.now(UTC).isoformat(timespec='seconds')}"
+        )
+        try:
+            try:
+                stack = self._stack(name)
+            except self.auto.StackNotFoundError:
+                if self.operation == "destroy":
+                    log.line(f"# no stack {name}: nothing to destroy")
+                    return Outcome(name, "skipped", note="no such stack: nothing to destroy", log=str(log.path))
+                raise
+            command = getattr(stack, self.operation)
+            result = command(on_output=log.line, on_error=log.line, on_event=events, color="never")
+            seconds = time.monotonic() - started
+            log.line(f"# succeeded in {seconds:.1f} s")
+            return Outcome(name, "succeeded", events.changes(_result_counts(result)), seconds, log=str(log.path))
+        except Exception as error:
+            seconds = time.monotonic() - started
+            if isinstance(error, self.auto.CommandError):
+                log.line(f"# failed in {seconds:.1f} s (what pulumi wrote is above)")
+            else:
+                log.line("# failed:\n" + "".join(traceback.format_exception(error)))
+            note = events.errors[0] if events.errors else _first_line(str(error).split("stderr:", 1)[-1])
+            return Outcome(name, "failed", events.changes(None), seconds, note=_first_line(note), log=str(log.path))
+        finally:
+            log.close()
+
+
+def run(
+    plan: RunPlan,
+    root: Path,
+    parallel: int,
+    listener: Listener,
+    prepare: Callable[[Path, str], None] | None = None,
+    log_dir: Path | None = None,
+) -> tuple[list[Outcome], Path]:
+    """Run the plan on the project at `root` through the Automation API; the outcomes and the
+    folder of the logs."""
+    folder = log_dir or new_log_dir(root, plan.operation)
+    runner = StackRunner(root, plan.operation, folder, listener, prepare)
+    return run_stages(plan, runner, parallel, listener), folder
+
+
+__all__: Sequence[str] = ["RUNS_DIR", "Listener", "StackRunner", "new_log_dir", "run", "run_stages"]
