@@ -15,8 +15,12 @@ config = pulumi.Config()
 scope = scope_of(pulumi.get_stack())
 catalog, state = load_catalog(config, pulumi.get_stack())
 held = stack_part(state, scope)
-explicit = providers.build(config, catalog, cluster.read(config, catalog), platform.read(scope, state))
-fleet = AppOfApps("fleet", held, pulumi.ResourceOptions(providers=explicit))
+# A team stack's providers also wait for its check of the platform stack.
+inputs = platform.gated(cluster.read(config, catalog), scope, state)
+explicit = providers.build(config, catalog, inputs)
+# One more provider per declared cluster and per other region the stack's part uses.
+reach = providers.reach(config, catalog, inputs, held.placed_clusters(), held.aws_regions())
+fleet = AppOfApps("fleet", held, pulumi.ResourceOptions(providers=explicit), reach)
 pulumi.export("fleet", fleet.contract)
 if scope.holds_platform():
     pulumi.export(OUTPUT, platform_output(state))

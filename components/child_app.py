@@ -1,9 +1,13 @@
-"""ChildApp: one app's workload identity, ServiceAccount and Argo CD Application."""
+"""ChildApp: one app's workload identity, ServiceAccount and Argo CD Application (one of each
+per cluster it is placed on)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 
+from components.providers import Reach
 from components.register import register, register_role
 from fleet.catalog.naming import IRSA_ANNOTATION, Names
 from fleet.render import resources
@@ -18,9 +22,10 @@ class ChildApp(pulumi.ComponentResource):
     def __init__(
         self,
         app: AppState,
-        namespace: pulumi.Resource,
+        namespaces: Mapping[tuple[str | None, str], pulumi.Resource],
         project: pulumi.Resource,
         opts: pulumi.ResourceOptions | None = None,
+        reach: Reach | None = None,
     ) -> None:
         super().__init__(TYPE, Names.logical_app(app.team, app.name), None, opts)
         planned = resources.app_resources(app)
@@ -29,20 +34,25 @@ class ChildApp(pulumi.ComponentResource):
         role = role_resources[0] if role_resources else None
         self.role_arn = role.arn if role is not None else None
 
-        service_account = planned.service_account
-        wired = {}
-        if app.irsa and role is not None:
-            metadata = service_account.props["metadata"]
-            wired["metadata"] = {**metadata, "annotations": {**metadata["annotations"], IRSA_ANNOTATION: role.arn}}
-        identity: list[pulumi.Resource] = [register(service_account, self, depends_on=[namespace], **wired)]
+        identity: list[pulumi.Resource] = []
+        placed: list[pulumi.Resource] = []
+        for service_account in planned.service_accounts:
+            wired = {}
+            if app.irsa and role is not None:
+                metadata = service_account.props["metadata"]
+                wired["metadata"] = {**metadata, "annotations": {**metadata["annotations"], IRSA_ANNOTATION: role.arn}}
+            namespace = namespaces[(service_account.cluster, app.namespace)]
+            placed.append(namespace)
+            identity.append(register(service_account, self, depends_on=[namespace], reach=reach, **wired))
         identity += role_resources
-        if planned.pod_identity is not None and role is not None:
-            identity.append(register(planned.pod_identity, self, roleArn=role.arn))
+        if role is not None:
+            for association in planned.pod_identities:
+                identity.append(register(association, self, reach=reach, roleArn=role.arn))
 
         # Pods get their credentials when they start: the Application syncs only once the
         # ServiceAccount, the role with its policies and the association exist.
         for application in planned.applications:
-            register(application, self, depends_on=[project, namespace, *identity])
+            register(application, self, depends_on=[project, *placed, *identity])
         self.register_outputs(
             {"role_arn": self.role_arn, "namespace": app.namespace, "service_account": app.service_account.name}
         )

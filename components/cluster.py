@@ -116,3 +116,20 @@ def read(config: pulumi.Config, catalog: Catalog) -> ClusterInputs:
     exported = reference.get_output("kubeconfig").apply(lambda value: as_text(value) if value is not None else None)
     kubeconfig = override if override is not None else pulumi.Output.secret(exported)
     return ClusterInputs(kubeconfig=kubeconfig, verified=verified)
+
+
+def check_declared(kubeconfig: str, name: str, context: str, server: str) -> str:
+    """The kubeconfig, if its context for the declared cluster `name` points at the cluster's
+    declared server; else a clear error (never another cluster)."""
+    found = server_of(kubeconfig, context)
+    if found is None:
+        raise pulumi.RunError(
+            f"clusters: {name}: the kubeconfig has no context {context!r} with a server; name the context "
+            f"that reaches {server} (the cluster's `context`, default its name)"
+        )
+    if found.rstrip("/").lower() != server.rstrip("/").lower():
+        raise pulumi.RunError(
+            f"clusters: {name}: the kubeconfig's context {context!r} points at {found}, but the catalog declares "
+            f"the cluster's server {server}: refusing to deploy into another cluster"
+        )
+    return kubeconfig

@@ -9,10 +9,12 @@ touched. A preview only warns: a pull request's preview runs before its platform
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pulumi
 
+from components.cluster import ClusterInputs
 from fleet.catalog.naming import StackScope, platform_stack
 from fleet.contract import platform_output
 from fleet.render.state import FleetState
@@ -44,3 +46,15 @@ def read(scope: StackScope, state: FleetState) -> pulumi.Output[bool] | None:
     team, name = scope.team, reference_name(scope.environment)
     reference = pulumi.StackReference(name)
     return reference.get_output(platform_output.OUTPUT).apply(lambda data: _verdict(data, state, team, name))
+
+
+def gated(inputs: ClusterInputs, scope: StackScope, state: FleetState) -> ClusterInputs:
+    """The cluster inputs whose `verified` gate (which every provider waits for) also waits for a
+    team stack's check of its platform stack."""
+    check = read(scope, state)
+    if check is None:
+        return inputs
+    if inputs.verified is None:
+        return replace(inputs, verified=check)
+    both = pulumi.Output.all(inputs.verified, check).apply(lambda pair: all(pair))
+    return replace(inputs, verified=both)

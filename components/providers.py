@@ -6,11 +6,18 @@ unexpected account or cluster. Credentials come from the stack's Pulumi ESC envi
 KUBECONFIG), or for Kubernetes
 from the cluster stack. With a cluster stack, every provider waits for its outputs to agree with
 the catalog, so a mismatch fails before any resource is created or changed.
+
+An environment that declares its clusters gets one more Kubernetes provider per cluster it uses
+(`kubernetes-<cluster>`, through the kubeconfig context the catalog names, checked to point at the
+cluster's declared server) and one more AWS provider per other region its EKS clusters run in
+(`aws-<region>`, pinned to the same account): `Reach`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -20,7 +27,8 @@ import pulumi_okta as okta
 
 from components import cluster as cluster_inputs
 from components.cluster import ClusterInputs
-from fleet.catalog.models import Catalog
+from fleet.catalog.models import Catalog, Target
+from fleet.render.resources import Resource
 
 
 def _gated(value: Any, gate: pulumi.Output[bool] | None) -> Any:
@@ -72,18 +80,8 @@ def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provi
     )
 
 
-def _both(first: pulumi.Output[bool] | None, second: pulumi.Output[bool] | None) -> pulumi.Output[bool] | None:
-    if first is None or second is None:
-        return first if second is None else second
-    return pulumi.Output.all(first, second).apply(lambda pair: all(pair))
-
-
-def build(
-    config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs, platform: pulumi.Output[bool] | None = None
-) -> list[pulumi.ProviderResource]:
-    """The providers; with `platform` (a team stack's check of its platform stack) and the
-    cluster stack's check, each waits for both."""
-    gate = _both(cluster.verified, platform)
+def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> list[pulumi.ProviderResource]:
+    gate = cluster.verified
     assume_role = config.get("awsAssumeRoleArn")
     aws_provider = aws.Provider(
         "aws",
@@ -108,3 +106,83 @@ def build(
             upsert_existing_objects=False,
         ),
     ]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The explicit providers of the environment's declared clusters and of AWS regions besides
+    aws.region. A resource placed on neither goes through its parent's providers (Argo CD's
+    cluster, aws.region)."""
+
+    clusters: Mapping[str, kubernetes.Provider] = field(default_factory=dict)
+    regions: Mapping[str, aws.Provider] = field(default_factory=dict)
+
+    def provider_of(self, resource: Resource) -> pulumi.ProviderResource | None:
+        if resource.cluster is not None:
+            if resource.cluster not in self.clusters:
+                raise pulumi.RunError(f"{resource.name}: no Kubernetes provider for the cluster {resource.cluster!r}")
+            return self.clusters[resource.cluster]
+        if resource.region is not None:
+            if resource.region not in self.regions:
+                raise pulumi.RunError(f"{resource.name}: no AWS provider for the region {resource.region!r}")
+            return self.regions[resource.region]
+        return None
+
+
+def _cluster_provider(
+    target: Target, kubeconfig: pulumi.Input[str] | None, gate: pulumi.Output[bool] | None
+) -> kubernetes.Provider:
+    """The provider of one declared cluster: the kubeconfig's context for it, once that context
+    points at the cluster's declared server (the catalog's, reviewed: Argo CD deploys there too)."""
+    assert target.name is not None
+    assert target.context is not None
+    if kubeconfig is None:
+        raise pulumi.RunError(
+            f"clusters: {target.name}: no kubeconfig found (app-of-apps:kubeconfig, app-of-apps:clusterStack, "
+            f"$KUBECONFIG, ~/.kube/config); each declared cluster is reached through its context ({target.context})"
+        )
+    checked = pulumi.Output.secret(
+        pulumi.Output.from_input(kubeconfig).apply(
+            lambda text: cluster_inputs.check_declared(text, target.name or "", target.context or "", target.server)
+        )
+    )
+    return kubernetes.Provider(
+        f"kubernetes-{target.name}",
+        kubeconfig=_gated(checked, gate),
+        context=target.context,
+        upsert_existing_objects=False,  # as on Argo CD's cluster: never take over what exists
+    )
+
+
+def reach(
+    config: pulumi.Config,
+    catalog: Catalog,
+    cluster: ClusterInputs,
+    clusters: Iterable[str] = (),
+    regions: Iterable[str] = (),
+) -> Reach:
+    """The providers of the declared `clusters` and the AWS `regions` a stack uses (a team stack:
+    the clusters its namespaces are on, the regions of its apps' EKS clusters)."""
+    wanted = set(clusters)
+    targets = [t for t in catalog.targets() if t.name is not None and t.name in wanted]
+    unknown = wanted - {t.name for t in targets}
+    if unknown:
+        raise pulumi.RunError(f"clusters: {', '.join(sorted(unknown))}: not declared by the catalog")
+    assume_role = config.get("awsAssumeRoleArn")
+    return Reach(
+        clusters={t.name: _cluster_provider(t, cluster.kubeconfig, cluster.verified) for t in targets if t.name},
+        regions={
+            region: aws.Provider(
+                f"aws-{region}",
+                region=_gated(region, cluster.verified),
+                allowed_account_ids=[catalog.aws.account_id],
+                assume_roles=(
+                    [aws.ProviderAssumeRoleArgs(role_arn=assume_role, session_name="app-of-apps")]
+                    if assume_role
+                    else None
+                ),
+            )
+            for region in sorted(set(regions))
+            if region != catalog.aws.region
+        },
+    )

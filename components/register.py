@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 
 from components import history
+from components.providers import Reach
 from fleet.io.pulumi_sdk import python_name, sdk_classes
 from fleet.render.resources import Resource
 
@@ -21,12 +22,16 @@ def register(
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
     aliases: Sequence[pulumi.Alias] = (),
+    reach: Reach | None = None,
     **wired: Any,
 ) -> pulumi.CustomResource:
-    """Register `resource` under `parent`; `wired` replaces inputs known only at deployment."""
+    """Register `resource` under `parent`; `wired` replaces inputs known only at deployment.
+    With `reach`, a resource placed on a declared cluster or in another region goes through that
+    cluster's or region's explicit provider (else the parent's, for Argo CD's cluster and aws.region)."""
     props = {**resource.props, **wired}
     opts = pulumi.ResourceOptions(
         parent=parent,
+        provider=reach.provider_of(resource) if reach is not None else None,
         protect=resource.protect,
         retain_on_delete=resource.retain_on_delete,
         depends_on=list(depends_on),

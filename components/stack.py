@@ -90,13 +90,6 @@ def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState
             f"its stacks ({catalog.environment}.platform, {catalog.environment}.<team>), "
             "or point app-of-apps:fleet at this stack's catalog"
         )
-    if catalog.clusters:
-        # The offline plan places namespaces and their objects on each declared cluster; the
-        # program reaches one cluster only until it has a Kubernetes provider per cluster.
-        raise pulumi.RunError(
-            f"{path}: clusters: the program deploys to one cluster (cluster) for now; "
-            "a catalog declaring clusters is planned offline but not deployed"
-        )
     return catalog, state
 
 

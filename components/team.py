@@ -6,6 +6,7 @@ import pulumi
 
 from components import history
 from components.child_app import ChildApp
+from components.providers import Reach
 from components.register import register, register_role
 from fleet.catalog.naming import Names
 from fleet.render import resources
@@ -18,7 +19,7 @@ class Team(pulumi.ComponentResource):
     apps: dict[str, ChildApp]
     group_ids: dict[str, pulumi.Output[str]]
 
-    def __init__(self, team: TeamState, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, team: TeamState, opts: pulumi.ResourceOptions | None = None, reach: Reach | None = None) -> None:
         super().__init__(TYPE, Names.logical_team(team.name), None, opts)
         planned = resources.team_resources(team)
 
@@ -37,9 +38,14 @@ class Team(pulumi.ComponentResource):
         for human in planned.human_roles:
             register_role(human, self)
 
-        namespaces = {spec.props["metadata"]["name"]: register(spec, self) for spec in planned.namespaces}
+        # Each namespace on each cluster it is on (its objects go through that cluster's provider).
+        namespaces = {
+            (spec.cluster, spec.props["metadata"]["name"]): register(spec, self, reach=reach)
+            for spec in planned.namespaces
+        }
         for spec in planned.namespaced:
-            register(spec, self, depends_on=[namespaces[spec.props["metadata"]["namespace"]]])
+            namespace = namespaces[(spec.cluster, spec.props["metadata"]["namespace"])]
+            register(spec, self, depends_on=[namespace], reach=reach)
         # The project waits for its namespaces: when one cannot be created (it already exists,
         # or admission refuses it), the project never names it as a destination.
         project = register(planned.project, self, depends_on=list(namespaces.values()))
@@ -47,7 +53,9 @@ class Team(pulumi.ComponentResource):
             register(spec, self, depends_on=[project])
 
         self.apps = {
-            app.name: ChildApp(app, namespaces[app.namespace], project, pulumi.ResourceOptions(parent=self))
+            app.name: ChildApp(app, namespaces, project, pulumi.ResourceOptions(parent=self), reach)
             for app in team.apps
         }
-        self.register_outputs({"okta_group_ids": self.group_ids, "namespaces": list(namespaces)})
+        self.register_outputs(
+            {"okta_group_ids": self.group_ids, "namespaces": list(dict.fromkeys(name for _, name in namespaces))}
+        )

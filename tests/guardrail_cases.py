@@ -161,7 +161,12 @@ SETTINGS = {
     "requirePinnedRevisions": True,
     "production": True,
     "permissionsBoundaryArns": ["arn:aws:iam::111111111111:policy/fleet-boundary"],
+    # A team's stack (issue 21, class 7): team "team", whose namespaces are "team" and "team-…".
+    "team": "team",
+    "secretKeyPrefix": "acme/dev",
 }
+# The platform's own stack: the same settings without a team (it writes Argo CD's configuration).
+PLATFORM_SETTINGS = {k: v for k, v in SETTINGS.items() if k != "team"}
 
 # (rule id, resource type, failing props, passing props, a phrase the failure names)
 RESOURCE_CASES: list[tuple[str, str, dict[str, Any], Any, str]] = [  # good: inputs, or (type, inputs)
@@ -1299,5 +1304,94 @@ RESOURCE_CASES += [
             "permissionsBoundary": "arn:aws:iam::111111111111:policy/fleet-boundary",
         },
         "not one of the platform's boundaries",
+    ),
+]
+
+
+# --- issue 21, class 7 (round 2): a team's stack stays in its namespaces; the store's keys are owned
+def _config_map(namespace: str) -> dict[str, Any]:
+    return {"metadata": {"name": "argocd-rbac-cm", "namespace": namespace}, "data": {"policy.csv": ""}}
+
+
+RESOURCE_CASES += [
+    (
+        "k8s-team-stack-namespace",
+        "kubernetes:core/v1:ConfigMapPatch",
+        _config_map("argocd"),
+        _config_map("team-jobs"),
+        "metadata.namespace: team 'team''s stack writing into the Argo CD namespace",
+    ),
+    (
+        "k8s-team-stack-namespace",
+        "kubernetes:helm.sh/v4:Chart",
+        {"chart": "redis", "namespace": "teamx"},
+        {"chart": "redis", "namespace": "team"},
+        "namespace: team 'team''s stack writing outside its namespaces",
+    ),
+    (
+        "k8s-team-stack-namespace",
+        APP,
+        {**application(), "metadata": {"name": "a", "namespace": "kube-system"}},
+        application(),  # Argo CD's own kinds live in its namespace
+        "belongs to the cluster itself",
+    ),
+    (
+        "k8s-no-builtin-cluster-bindings",
+        K_CRB,
+        binding("ClusterRoleBinding", "ClusterRole", "view"),
+        binding("ClusterRoleBinding", "ClusterRole", "acme-dev-fleet-status"),
+        "subjects[0] (Group oidc:team-devs)",
+    ),
+    (
+        "k8s-external-secret-scoped",
+        ES,
+        _external_secret(data=[{"secretKey": "k", "remoteRef": {"key": "acme/dev/payments/team"}}]),
+        _external_secret(data=[{"secretKey": "k", "remoteRef": {"key": "acme/dev/team/payments"}}]),
+        "spec.data[0].remoteRef.key 'acme/dev/payments/team' is not under 'acme/dev/team/'",
+    ),
+    (
+        "k8s-external-secret-scoped",
+        ES,
+        _external_secret(data=[{"secretKey": "k", "remoteRef": {"key": "acme/dev/team/../payments"}}]),
+        _external_secret(data=[{"secretKey": "k", "remoteRef": {"key": "acme/dev/argocd/github-app/team"}}]),
+        "'..' segment",
+    ),
+    (
+        "k8s-external-secret-scoped",
+        ES,
+        _external_secret(
+            data=[
+                {
+                    "secretKey": "k",
+                    "remoteRef": {"key": "acme/dev/team/db"},
+                    "sourceRef": {"storeRef": {"kind": "ClusterSecretStore", "name": "other"}},
+                }
+            ]
+        ),
+        _external_secret(),
+        "spec.data[0].sourceRef",
+    ),
+    (
+        "k8s-external-secret-scoped",
+        "kubernetes:external-secrets.io/v1alpha1:PushSecret",
+        {
+            "metadata": {"name": "p", "namespace": "team"},
+            "spec": {
+                "secretStoreRefs": [{"kind": "ClusterSecretStore", "name": "platform-secrets"}],
+                "selector": {"secret": {"name": "s"}},
+                "data": [
+                    {"match": {"secretKey": "k", "remoteRef": {"remoteKey": "acme/dev/argocd/github-app/payments"}}}
+                ],
+            },
+        },
+        {
+            "metadata": {"name": "p", "namespace": "team"},
+            "spec": {
+                "secretStoreRefs": [{"kind": "ClusterSecretStore", "name": "platform-secrets"}],
+                "selector": {"secret": {"name": "s"}},
+                "data": [{"match": {"secretKey": "k", "remoteRef": {"remoteKey": "acme/dev/team/exported"}}}],
+            },
+        },
+        "spec.data[0].match.remoteRef.remoteKey",
     ),
 ]

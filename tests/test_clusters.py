@@ -123,6 +123,72 @@ def test_by_default_every_namespace_and_app_is_on_every_cluster() -> None:
     valid_argocd(payments.project.obj)
 
 
+def test_each_object_is_one_resource_per_cluster_it_goes_to() -> None:
+    """The program's resources: a namespace and its objects once per cluster (`<name>@<cluster>`,
+    on that cluster), the Argo CD objects once (on Argo CD's cluster), a Pod Identity
+    association per EKS cluster in its region, and the role trusting exactly those clusters."""
+    from fleet.render.resources import desired_resources
+
+    state = render(catalog())
+    resources = desired_resources(state)
+    namespaces = sorted((r.name, r.cluster) for r in resources if r.type == "kubernetes:core/v1:Namespace")
+    assert ("payments@east", "east") in namespaces
+    assert ("payments@west", "west") in namespaces
+    assert all(name.endswith(f"@{cluster}") for name, cluster in namespaces)
+    applications = [r for r in resources if r.props.get("kind") == "Application"]
+    assert applications
+    assert all(r.cluster is None and "@" not in r.name for r in applications)
+    keys = [r.key for r in resources]
+    assert len(keys) == len(set(keys))  # every logical name unique per type
+    associations = [r for r in resources if r.type == "aws:eks/podIdentityAssociation:PodIdentityAssociation"]
+    assert {(r.props["clusterName"], r.region) for r in associations if r.props["namespace"] == "payments"} == {
+        ("acme-dev-east", None),
+        ("acme-dev-west", "eu-central-1"),
+    }
+    app = team(state, "payments").apps[0]
+    assert app.role is not None
+    (statement,) = app.role.trust_policy["Statement"]
+    assert statement["Condition"]["StringEquals"]["aws:RequestTag/eks-cluster-arn"] == [
+        "arn:aws:eks:eu-central-1:111111111111:cluster/acme-dev-west",
+        "arn:aws:eks:eu-west-1:111111111111:cluster/acme-dev-east",
+    ]
+    assert state.placed_clusters() == ("east", "west")
+    assert state.aws_regions() == ("eu-central-1",)
+
+
+def test_irsa_needs_each_clusters_oidc_provider_and_trusts_exactly_those() -> None:
+    data = catalog()
+    data["aws"]["workload_identity"] = "irsa"
+    data["aws"]["oidc_provider_arn"] = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+    assert sorted(problems(data)) == [
+        f"clusters[{i}].oidc_provider_arn: required when aws.workload_identity is irsa (each EKS cluster has its own "
+        "OIDC provider)"
+        for i in (0, 1)
+    ]
+    east = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EAST"
+    west = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/WEST"
+    data["clusters"][0]["oidc_provider_arn"] = east
+    data["clusters"][1]["oidc_provider_arn"] = east
+    assert problems(data) == [
+        f"clusters[1].oidc_provider_arn: OIDC provider {east!r} is already the OIDC provider of the cluster at "
+        "clusters[0].oidc_provider_arn"
+    ]
+    data["clusters"][1]["oidc_provider_arn"] = west
+    payments = team(render(data), "payments")
+    role = payments.apps[0].role
+    assert role is not None
+    assert payments.apps[0].pod_identities == ()
+    statements = role.trust_policy["Statement"]
+    assert [(s["Sid"], s["Principal"]["Federated"]) for s in statements] == [("EksIrsa1", east), ("EksIrsa2", west)]
+    assert statements[1]["Condition"]["StringEquals"] == {
+        "oidc.eks.eu-central-1.amazonaws.com/id/WEST:aud": "sts.amazonaws.com",
+        "oidc.eks.eu-central-1.amazonaws.com/id/WEST:sub": "system:serviceaccount:payments:checkout",
+    }
+    data["teams"][0]["apps"][0]["clusters"] = ["west"]  # on one cluster: that cluster's provider only
+    (statement,) = team(render(data), "payments").apps[0].role.trust_policy["Statement"]
+    assert (statement["Sid"], statement["Principal"]["Federated"]) == ("EksIrsa", west)
+
+
 def test_namespaces_and_apps_name_their_clusters() -> None:
     data = catalog()
     payments = data["teams"][0]
@@ -326,9 +392,112 @@ def test_fleet_diff_shows_a_placement_change() -> None:
     assert "payments-checkout-east" in diff.markdown(result).replace("\\-", "-")
 
 
-def test_the_program_refuses_declared_clusters_it_cannot_reach_yet(tmp_path) -> None:
-    """Until the program has a Kubernetes provider per cluster, a catalog declaring clusters is
-    refused before any registration rather than half-deployed to one cluster."""
+def _program_on_two_clusters(tmp_path: Any, kubeconfig: str) -> Any:
+    """The program in a copy of the project whose dev catalog declares east and west."""
+    from tests.conftest import ROOT
+    from tests.pulumi_harness import run_program, write_stack_file
+
+    shutil.copytree(ROOT / "stacks" / "dev", tmp_path / "stacks" / "dev")
+    platform = tmp_path / "stacks" / "dev" / "platform.yaml"
+    data = yaml.safe_load(platform.read_text())
+    data["clusters"] = [EAST, WEST]
+    platform.write_text(yaml.safe_dump(data))
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    write_stack_file(tmp_path, "dev", fleet="stacks/dev")
+    (tmp_path / "kubeconfig").write_text(kubeconfig)
+    return run_program("dev", program=tmp_path / "__main__.py", kubeconfig_file=tmp_path / "kubeconfig")
+
+
+def _kubeconfig(contexts: dict[str, str]) -> str:
+    """A kubeconfig with one context per name (to its server); the first is the current one."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": f"c-{name}", "cluster": {"server": server}} for name, server in contexts.items()],
+        "contexts": [{"name": name, "context": {"cluster": f"c-{name}", "user": "u"}} for name in contexts],
+        "current-context": next(iter(contexts)),
+        "users": [{"name": "u", "user": {"token": "mock"}}],
+    }
+    return yaml.safe_dump(config)
+
+
+def test_the_program_deploys_each_cluster_through_its_own_provider(tmp_path) -> None:
+    """One Kubernetes provider per declared cluster (through the context named like it), one AWS
+    provider per other region: each namespace and its objects on every cluster hosting it, the
+    Argo CD objects on Argo CD's cluster, a Pod Identity association per cluster in its region."""
+    import os
+
+    from tests.pulumi_harness import eks_endpoint
+
+    os.environ["MOCK_ACCOUNT"] = "111111111111"
+    run = _program_on_two_clusters(
+        tmp_path, _kubeconfig({"fleet": eks_endpoint("acme-dev"), "east": EAST["server"], "west": WEST["server"]})
+    )
+    assert run.error is None, run.error
+    providers = {r.name: r for r in run.registrations if r.type.startswith("pulumi:providers:")}
+    assert {"kubernetes", "kubernetes-east", "kubernetes-west", "aws", "aws-eu-central-1"} <= set(providers)
+    assert providers["kubernetes-east"].inputs["context"] == "east"
+    assert providers["aws-eu-central-1"].inputs["region"] == "eu-central-1"
+    assert json.loads(providers["aws-eu-central-1"].inputs["allowedAccountIds"]) == ["111111111111"]
+
+    def provider(registration: Any) -> str:
+        return next(name for name, p in providers.items() if registration.provider.rsplit("::", 1)[0] == p.urn)
+
+    state = run_state(tmp_path)
+    namespaces = run.of_type("kubernetes:core/v1:Namespace")
+    planned = sorted(f"{m.name}@{c}" for t in state.teams for m in t.namespace_objects for c in t.clusters_of(m.name))
+    assert sorted(r.name for r in namespaces) == planned
+    assert {r.name: provider(r) for r in namespaces if r.name.startswith("payments@")} == {
+        "payments@east": "kubernetes-east",
+        "payments@west": "kubernetes-west",
+    }
+    for kind in ("ResourceQuota", "NetworkPolicy", "RoleBinding", "ServiceAccount"):
+        placed = [r for r in run.registrations if r.type.endswith(f":{kind}")]
+        # Argo CD's own namespace (the status reader's RoleBinding there) is on Argo CD's cluster.
+        hub = [r for r in placed if r.inputs["metadata"].get("namespace") == "argocd"]
+        assert all(provider(r) == "kubernetes" and "@" not in r.name for r in hub), kind
+        spokes = [r for r in placed if r not in hub]
+        assert spokes, kind
+        assert all(provider(r) == f"kubernetes-{r.name.rsplit('@', 1)[1]}" for r in spokes), kind
+    admission = [r for r in run.registrations if "ValidatingAdmissionPolicy" in r.type]
+    assert sorted(provider(r) for r in admission) == ["kubernetes-east"] * 2 + ["kubernetes-west"] * 2
+    for kind in ("Application", "AppProject"):
+        on_argocd = [r for r in run.registrations if r.inputs.get("kind") == kind]
+        assert on_argocd, kind
+        assert all(provider(r) == "kubernetes" for r in on_argocd), kind
+    secrets = [r for r in run.registrations if r.type == "kubernetes:core/v1:Secret"]
+    assert sorted(r.name for r in secrets) == ["argocd/cluster-east", "argocd/cluster-west"]
+    associations = run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert associations
+    by_cluster = {r.inputs["clusterName"]: provider(r) for r in associations}
+    assert by_cluster == {"acme-dev-east": "aws", "acme-dev-west": "aws-eu-central-1"}
+
+
+def run_state(tmp_path: Any) -> FleetState:
+    from fleet.compiler import load_state
+
+    return load_state(str(tmp_path / "stacks" / "dev"))[1]
+
+
+@pytest.mark.parametrize(
+    ("contexts", "reason"),
+    [
+        ({"east": EAST["server"]}, "the kubeconfig has no context 'west'"),
+        ({"east": EAST["server"], "west": EAST["server"]}, "refusing to deploy into another cluster"),
+    ],
+)
+def test_a_cluster_whose_context_is_missing_or_elsewhere_gets_nothing(tmp_path, contexts, reason) -> None:
+    import os
+
+    from tests.pulumi_harness import eks_endpoint
+
+    os.environ["MOCK_ACCOUNT"] = "111111111111"
+    run = _program_on_two_clusters(tmp_path, _kubeconfig({"fleet": eks_endpoint("acme-dev"), **contexts}))
+    assert run.error is not None
+    assert reason in str(run.error)
+
+
+def test_a_declared_cluster_without_any_kubeconfig_is_refused(tmp_path) -> None:
     from tests.conftest import ROOT
     from tests.pulumi_harness import run_program, write_stack_file
 
@@ -341,8 +510,8 @@ def test_the_program_refuses_declared_clusters_it_cannot_reach_yet(tmp_path) -> 
     write_stack_file(tmp_path, "dev", fleet="stacks/dev")
     run = run_program("dev", program=tmp_path / "__main__.py")
     assert run.error is not None
-    assert "clusters: the program deploys to one cluster" in str(run.error)
-    assert run.registrations == []
+    assert "clusters: east: no kubeconfig found" in str(run.error)
+    assert not [r for r in run.registrations if r.type.startswith("kubernetes:") and "@" in r.name]
 
 
 # --- the policy pack: cluster Secrets hold no static credential ---------------------------------
@@ -390,3 +559,93 @@ def test_secrets_that_are_no_cluster_are_not_judged_and_unreadable_config_is_ref
     assert _judge(unreadable) == [
         "config is not a JSON object: Argo CD could not read it, and the guardrail cannot judge it"
     ]
+
+
+# --- fleet status reads each cluster ------------------------------------------------------------
+def _observed_on_two_clusters(state: FleetState) -> Any:
+    """What the reader would list: each declared cluster's planned objects (as the API server
+    serves them), the Applications (Synced/Healthy) and AppProjects on Argo CD's cluster."""
+    from fleet.apis.kubernetes import READ_KINDS
+    from fleet.status import report as status
+    from tests.status_scenario import application_status
+
+    kinds = {kind.name for kind in READ_KINDS}
+    objects: dict[str, list[dict[str, Any]]] = {"east": [], "west": []}
+    applications, projects = [], []
+    for cluster, manifest in state.placed():
+        if cluster is not None and manifest.kind in kinds:
+            objects[cluster].append(copy.deepcopy(manifest.obj))
+        elif manifest.kind == "Application":
+            live = copy.deepcopy(manifest.obj)
+            live["status"] = application_status("Synced", "Healthy", "a" * 40, "Succeeded", [])
+            applications.append(live)
+        elif manifest.kind == "AppProject":
+            projects.append(copy.deepcopy(manifest.obj))
+    return status.Observed(
+        context="argocd",
+        server="https://argocd.example",
+        observed_at="2026-12-04T23:00:00Z",
+        objects=(),
+        applications=tuple(applications),
+        projects=tuple(projects),
+        clusters=tuple(
+            status.ClusterObserved(
+                name=name,
+                context=name,
+                server=EAST["server"] if name == "east" else WEST["server"],
+                objects=tuple(objs),
+            )
+            for name, objs in objects.items()
+        ),
+    )
+
+
+def test_status_reads_each_cluster_one_row_per_app_per_cluster() -> None:
+    from fleet.status import formats
+    from fleet.status import report as status
+
+    state = render(catalog())
+    observed = _observed_on_two_clusters(state)
+    env = status.environment(state, observed)
+    assert env.drift == []
+    assert env.unexpected == []
+    assert [c.name for c in env.clusters] == ["east", "west"]
+    rows = [(a.team, a.app, a.cluster, a.verdict) for a in env.applications if a.team == "payments"]
+    assert ("payments", "checkout", "east", "healthy") in rows
+    assert ("payments", "checkout", "west", "healthy") in rows
+    text = formats.markdown(status.report([env]))
+    assert "| payments/checkout | east | Synced | Healthy |" in text.replace("\\", "")
+    assert "| payments/checkout | west | Synced | Healthy |" in text.replace("\\", "")
+    assert 'cluster="west"' in formats.openmetrics(status.report([env]))
+
+
+def test_status_names_the_cluster_of_a_missing_or_unexpected_object() -> None:
+    from fleet.status import report as status
+
+    state = render(catalog())
+    observed = _observed_on_two_clusters(state)
+    west = next(c for c in observed.clusters if c.name == "west")
+    east = next(c for c in observed.clusters if c.name == "east")
+    kept = tuple(
+        o for o in west.objects if not (o["kind"] == "ResourceQuota" and o["metadata"]["namespace"] == "payments")
+    )
+    assert len(kept) == len(west.objects) - 1
+    stray = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "by-hand", "namespace": "payments"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [],
+    }
+    clusters = (
+        status.ClusterObserved(east.name, east.context, east.server, (*east.objects, stray)),
+        status.ClusterObserved(west.name, west.context, west.server, kept),
+    )
+    env = status.environment(state, status.Observed(**{**observed.__dict__, "clusters": clusters}))
+    assert [(d.kind, d.namespace, d.cluster, d.state) for d in env.drift] == [
+        ("ResourceQuota", "payments", "west", "missing")
+    ]
+    assert [(u.kind, u.name, u.cluster, u.reason) for u in env.unexpected] == [
+        ("RoleBinding", "by-hand", "east", "not-in-plan")
+    ]
+    assert "on cluster east" in env.unexpected[0].message

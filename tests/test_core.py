@@ -177,7 +177,7 @@ def test_irsa_and_saml_roles() -> None:
     state = state_for(data)
     app = state.teams[0].apps[0]
     assert app.irsa
-    assert app.pod_identity is None
+    assert app.pod_identities == ()
     assert app.service_account.obj["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == app.role.arn
     condition = app.role.trust_policy["Statement"][0]["Condition"]["StringEquals"]
     assert condition["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == "system:serviceaccount:payments:checkout"

@@ -272,6 +272,7 @@ EVERY_SETTING_SET = Settings(
     quota_ceiling=(("cpu", "16"), ("memory", "32Gi"), ("pods", "200")),
     team="payments",
     permissions_boundary_arns=("arn:aws:iam::111111111111:policy/fleet-workload-boundary",),
+    secret_key_prefix="acme/prod",
     require_pinned_revisions=True,
     production=True,
 )

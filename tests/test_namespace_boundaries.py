@@ -29,6 +29,7 @@ from tests.guardrail_cases import (
     GITHUB_OK,
     IRSA_OK,
     ISSUER,
+    PLATFORM_SETTINGS,
     POD_IDENTITY_OK,
     PROJECT,
     SAML_OK,
@@ -57,7 +58,7 @@ def everything_the_pack_says(resource_type: str, props: dict[str, Any]) -> dict[
     found = {}
     for policy_id, policy in PACK.items():
         if isinstance(policy, ResourceValidationPolicy):
-            messages = pack_resource_violations(policy_id, resource_type, props, SETTINGS)
+            messages = pack_resource_violations(policy_id, resource_type, props, PLATFORM_SETTINGS)
             if messages:
                 found[policy_id] = messages
     return found
@@ -790,7 +791,15 @@ NEIGHBOURS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "fleet-status-read-only",
         f"{RBAC}/v1:ClusterRoleBinding",
-        subjects_binding("ClusterRoleBinding", group("oidc:acme-dev-fleet-status")),
+        # The program's own read-only ClusterRole (fleet.render.layers), never the built-in view.
+        {
+            **subjects_binding("ClusterRoleBinding", group("oidc:acme-dev-fleet-status")),
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "acme-dev-fleet-status",
+            },
+        },
     ),
     (
         "fleet-status-clusterrole",

@@ -1291,7 +1291,14 @@ def test_a_trailer_cannot_borrow_another_pull_requests_approvals(
 # --- 7. the pack judges every kind, with the team map as its config ------------------------------
 RBAC_API = "rbac.authorization.k8s.io"
 K = "kubernetes:rbac.authorization.k8s.io/v1:"
-TEAM_STACK = {"team": "search", "teams": ["payments", "search"], "argocdNamespace": "argocd"}
+# Search's own stack: the policy group of a team stack names its team; the platform's settings.
+TEAM_STACK = {
+    "team": "search",
+    "teams": ["payments", "search"],
+    "argocdNamespace": "argocd",
+    "secretKeyPrefix": "acme/dev",
+}
+PLATFORM_STACK = {k: v for k, v in TEAM_STACK.items() if k != "team"}
 
 
 def _crb(role: str, kind: str, name: str = "mallory") -> dict[str, Any]:
@@ -1323,34 +1330,89 @@ def _rule(group: str, resource: str, *verbs: str) -> dict[str, Any]:
     return {"apiGroups": [group], "resources": [resource], "verbs": list(verbs)}
 
 
-def _secret(namespace: str, key: str, **spec: Any) -> dict[str, Any]:
+def _secret(namespace: str, key: str, labels: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
     body = {
         "secretStoreRef": {"kind": "ClusterSecretStore", "name": "platform-secrets"},
         "data": [{"secretKey": "k", "remoteRef": {"key": key}}],
         **spec,
     }
-    return {"metadata": {"name": "e", "namespace": namespace}, "spec": body}
+    return {"metadata": {"name": "e", "namespace": namespace, "labels": labels or {}}, "spec": body}
+
+
+def _push(namespace: str, key: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "p", "namespace": namespace},
+        "spec": {
+            "secretStoreRefs": [{"kind": "ClusterSecretStore", "name": "platform-secrets"}],
+            "selector": {"secret": {"name": "s"}},
+            "data": [{"match": {"secretKey": "k", "remoteRef": {"remoteKey": key}}}],
+        },
+    }
+
+
+def _cluster_secret(key: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "c"},
+        "spec": {
+            "namespaceSelectors": [{"matchLabels": {TEAM_LABEL: "search"}}],
+            "externalSecretSpec": _secret("search", key)["spec"],
+        },
+    }
+
+
+def _repo_credential(team: str, project: str, secret_type: str = "repository") -> dict[str, Any]:
+    """What the program renders in Argo CD's namespace (fleet.render.repo_creds), for `team`."""
+    template = {"metadata": {"labels": {"argocd.argoproj.io/secret-type": secret_type}}, "data": {"project": project}}
+    return {
+        **_secret("argocd", f"acme/dev/argocd/github-app/{team}", target={"template": template}),
+        "metadata": {"name": "e", "namespace": "argocd", "labels": {TEAM_LABEL: team}},
+    }
+
+
+def _config_map(namespace: str, name: str = "argocd-rbac-cm") -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": namespace}, "data": {"policy.csv": "g, x, role:admin"}}
+
+
+def _application_set(project: str) -> dict[str, Any]:
+    template = _application(project, f"{project}-jobs")
+    return {
+        "metadata": {"name": "s", "namespace": "argocd"},
+        "spec": {"generators": [{"list": {"elements": [{"env": "dev"}]}}], "template": template},
+    }
 
 
 SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
-# (probe, type, inputs, config, rule id it must produce)
+PUSH = "kubernetes:external-secrets.io/v1alpha1:PushSecret"
+CLUSTER_SECRET = "kubernetes:external-secrets.io/v1:ClusterExternalSecret"
+CONFIG_MAP_PATCH = "kubernetes:core/v1:ConfigMapPatch"
+APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+# (probe, type, inputs, config, rule id it must produce, the field path its message names)
 PROBES = [
     *[
-        (f"ClusterRoleBinding of {r} to a {k}", K + "ClusterRoleBinding", _crb(r, k), {}, rule)
-        for r, k, rule in [
-            ("view", "User", "k8s-no-builtin-cluster-bindings"),
-            ("edit", "ServiceAccount", "k8s-no-builtin-cluster-bindings"),
-            ("admin", "User", "k8s-no-builtin-cluster-bindings"),
-            ("view", "Group", "k8s-no-power-bindings") if False else ("edit", "Group", "k8s-no-power-bindings"),
+        (f"ClusterRoleBinding of {r} to a {k}", K + "ClusterRoleBinding", _crb(r, k), {}, rule, path)
+        for r, k, rule, path in [
+            ("view", "User", "k8s-no-builtin-cluster-bindings", "subjects[0] (User mallory)"),
+            ("edit", "ServiceAccount", "k8s-no-builtin-cluster-bindings", "subjects[0] (ServiceAccount mallory)"),
+            ("admin", "User", "k8s-no-builtin-cluster-bindings", "subjects[0] (User mallory)"),
+            ("view", "Group", "k8s-no-builtin-cluster-bindings", "subjects[0] (Group mallory)"),
+            ("edit", "Group", "k8s-no-power-bindings", "edit cluster-wide to groups mallory"),
         ]
     ],
-    ("RoleBinding into kube-system", K + "RoleBinding", _rb("kube-system"), {}, "k8s-binding-namespace"),
+    (
+        "RoleBinding into kube-system",
+        K + "RoleBinding",
+        _rb("kube-system"),
+        {},
+        "k8s-binding-namespace",
+        "metadata.namespace",
+    ),
     (
         "RoleBinding into another team's namespace",
         K + "RoleBinding",
         _rb("payments-jobs"),
         TEAM_STACK,
         "k8s-binding-namespace",
+        "metadata.namespace",
     ),
     (
         "RoleBinding into Argo CD's namespace from a team's stack",
@@ -1358,6 +1420,7 @@ PROBES = [
         _rb("argocd"),
         TEAM_STACK,
         "k8s-binding-namespace",
+        "metadata.namespace",
     ),
     (
         "nodes/proxy",
@@ -1365,6 +1428,7 @@ PROBES = [
         _rules("ClusterRole", _rule("", "nodes/proxy", "get")),
         {},
         "k8s-rbac-node-and-token-access",
+        "rules[0] grants nodes/proxy",
     ),
     (
         "serviceaccounts/token",
@@ -1372,6 +1436,7 @@ PROBES = [
         _rules("Role", _rule("", "serviceaccounts/token", "create"), namespace="search"),
         {},
         "k8s-rbac-node-and-token-access",
+        "rules[0] grants serviceaccounts/token",
     ),
     (
         "CSR approval",
@@ -1379,6 +1444,7 @@ PROBES = [
         _rules("ClusterRole", _rule("certificates.k8s.io", "certificatesigningrequests/approval", "update")),
         {},
         "k8s-rbac-node-and-token-access",
+        "rules[0] grants certificatesigningrequests/approval",
     ),
     (
         "signer approval",
@@ -1386,6 +1452,7 @@ PROBES = [
         _rules("ClusterRole", _rule("certificates.k8s.io", "signers", "approve")),
         {},
         "k8s-rbac-node-and-token-access",
+        "rules[0] grants signers",
     ),
     (
         "webhook configurations",
@@ -1393,6 +1460,7 @@ PROBES = [
         _rules("ClusterRole", _rule("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "create")),
         {},
         "k8s-rbac-node-and-token-access",
+        "rules[0] grants mutatingwebhookconfigurations",
     ),
     (
         "cluster-wide pods/exec",
@@ -1400,6 +1468,7 @@ PROBES = [
         _rules("ClusterRole", _rule("", "pods/exec", "create")),
         {},
         "k8s-rbac-node-and-token-access",
+        "rules[0] grants pods/exec in a ClusterRole",
     ),
     (
         "a helm.sh/v3 Release",
@@ -1407,6 +1476,7 @@ PROBES = [
         {"chart": "anything", "namespace": "kube-system"},
         {},
         "k8s-helm-release-opaque",
+        "helm.sh/v3 Release",  # the whole resource: its type
     ),
     (
         "an IAM role without the boundary",
@@ -1414,29 +1484,56 @@ PROBES = [
         {"name": "r", "assumeRolePolicy": "{}"},
         {"permissionsBoundaryArns": ["arn:aws:iam::111111111111:policy/b"]},
         "iam-permissions-boundary",
+        "permissionsBoundary",
     ),
-    ("an IAM user", "aws:iam/user:User", {"name": "ci"}, {}, "iam-no-users"),
-    ("an IAM access key", "aws:iam/accessKey:AccessKey", {"user": "ci"}, {}, "iam-no-users"),
+    ("an IAM user", "aws:iam/user:User", {"name": "ci"}, {}, "iam-no-users", "IAM users"),
+    (
+        "an IAM access key",
+        "aws:iam/accessKey:AccessKey",
+        {"user": "ci"},
+        {},
+        "iam-no-users",
+        "IAM users and their keys",
+    ),
     (
         "an AppProject reaching another team's namespace",
-        "kubernetes:argoproj.io/v1alpha1:AppProject",
+        PROJECT,
         _project("search", "payments"),
         {},
         "argocd-project-destinations",
+        "destinations[0]",
     ),
     (
         "another team's AppProject in a team's stack",
-        "kubernetes:argoproj.io/v1alpha1:AppProject",
+        PROJECT,
         _project("payments", "payments"),
         TEAM_STACK,
         "argocd-project-destinations",
+        "metadata.name",
+    ),
+    (
+        "the default AppProject in a team's stack",
+        PROJECT,
+        {"metadata": {"name": "default", "namespace": "argocd"}, "spec": {}},
+        TEAM_STACK,
+        "argocd-project-destinations",
+        "metadata.name",
     ),
     (
         "an Application in another stack's project",
-        "kubernetes:argoproj.io/v1alpha1:Application",
+        APPLICATION,
         _application("payments", "search"),
         TEAM_STACK,
         "argocd-application-project",
+        "spec.project",
+    ),
+    (
+        "an ApplicationSet generating into another stack's project",
+        APPSET,
+        _application_set("payments"),
+        TEAM_STACK,
+        "argocd-applicationset-project",
+        "spec.template.spec.project",
     ),
     (
         "an ExternalSecret reading another team's key",
@@ -1444,6 +1541,47 @@ PROBES = [
         _secret("search", "acme/dev/payments/db"),
         TEAM_STACK,
         "k8s-external-secret-scoped",
+        "spec.data[0].remoteRef.key",
+    ),
+    (
+        "an ExternalSecret reading another team's key from under a folder named after its own team",
+        SECRET,
+        _secret("search", "acme/dev/payments/search"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.data[0].remoteRef.key",
+    ),
+    (
+        "an ExternalSecret reading another team's GitHub App key",
+        SECRET,
+        _secret("search", "acme/dev/argocd/github-app/payments"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.data[0].remoteRef.key",
+    ),
+    (
+        "an ExternalSecret labelled as another team's, in its own namespace",
+        SECRET,
+        _secret("search", "acme/dev/payments/db", labels={TEAM_LABEL: "payments"}),
+        PLATFORM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.data[0].remoteRef.key",
+    ),
+    (
+        "an ExternalSecret labelled as another team's, in a team's stack",
+        SECRET,
+        _secret("search", "acme/dev/payments/db", labels={TEAM_LABEL: "payments"}),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.data[0].remoteRef.key",
+    ),
+    (
+        "an ExternalSecret climbing out of its folder",
+        SECRET,
+        _secret("search", "acme/dev/search/../payments/db"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.data[0].remoteRef.key",
     ),
     (
         "an ExternalSecret searching the whole store",
@@ -1451,17 +1589,105 @@ PROBES = [
         _secret("search", "acme/dev/search/db", dataFrom=[{"find": {"path": "acme"}}]),
         TEAM_STACK,
         "k8s-external-secret-scoped",
+        "spec.dataFrom[0].find",
+    ),
+    (
+        "an ExternalSecret extracting another team's key",
+        SECRET,
+        _secret("search", "acme/dev/search/db", dataFrom=[{"extract": {"key": "acme/dev/payments/db"}}]),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.dataFrom[0].extract.key",
+    ),
+    (
+        "an ExternalSecret reading through another store",
+        SECRET,
+        _secret(
+            "search",
+            "acme/dev/search/db",
+            dataFrom=[
+                {"sourceRef": {"storeRef": {"kind": "ClusterSecretStore", "name": "legacy"}}, "extract": {"key": "db"}}
+            ],
+        ),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.dataFrom[0].sourceRef",
     ),
     (
         "an ExternalSecret making a repo-creds template",
         SECRET,
         _secret(
-            "argocd",
-            "acme/dev/argocd/github-app/search",
+            "search",
+            "acme/dev/search/github",
             target={"template": {"metadata": {"labels": {"argocd.argoproj.io/secret-type": "repo-creds"}}}},
         ),
         TEAM_STACK,
         "k8s-external-secret-scoped",
+        "spec.target.template.metadata.labels",
+    ),
+    (
+        "the platform's repo-creds template",
+        SECRET,
+        _repo_credential("search", "search", "repo-creds"),
+        PLATFORM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.target.template.metadata.labels",
+    ),
+    (
+        "a repository credential in Argo CD's namespace from a team's stack",
+        SECRET,
+        _repo_credential("search", "payments"),
+        TEAM_STACK,
+        "k8s-team-stack-namespace",
+        "metadata.namespace",
+    ),
+    (
+        "a ClusterExternalSecret from a team's stack",
+        CLUSTER_SECRET,
+        _cluster_secret("acme/dev/search/db"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.namespaceSelectors",
+    ),
+    (
+        "a ClusterExternalSecret reading another team's key",
+        CLUSTER_SECRET,
+        _cluster_secret("acme/dev/payments/db"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.externalSecretSpec.data[0].remoteRef.key",
+    ),
+    (
+        "a PushSecret overwriting another team's GitHub App key",
+        PUSH,
+        _push("search", "acme/dev/argocd/github-app/payments"),
+        TEAM_STACK,
+        "k8s-external-secret-scoped",
+        "spec.data[0].match.remoteRef.remoteKey",
+    ),
+    (
+        "argocd-rbac-cm patched from a team's stack",
+        CONFIG_MAP_PATCH,
+        _config_map("argocd"),
+        TEAM_STACK,
+        "k8s-team-stack-namespace",
+        "metadata.namespace",
+    ),
+    (
+        "a ConfigMap in another team's namespace from a team's stack",
+        "kubernetes:core/v1:ConfigMap",
+        _config_map("payments", "settings"),
+        TEAM_STACK,
+        "k8s-team-stack-namespace",
+        "metadata.namespace",
+    ),
+    (
+        "a Helm chart into kube-system from a team's stack",
+        "kubernetes:helm.sh/v4:Chart",
+        {"chart": "redis", "namespace": "kube-system"},
+        TEAM_STACK,
+        "k8s-team-stack-namespace",
+        "namespace",
     ),
 ]
 PROBE_NEIGHBOURS = [
@@ -1476,7 +1702,7 @@ PROBE_NEIGHBOURS = [
         "exec in its own namespace's Role",
         K + "Role",
         _rules("Role", _rule("", "pods/exec", "create"), namespace="search"),
-        {},
+        TEAM_STACK,
     ),
     ("reading nodes", K + "ClusterRole", _rules("ClusterRole", _rule("", "nodes", "get", "list")), {}),
     (
@@ -1485,33 +1711,44 @@ PROBE_NEIGHBOURS = [
         {"name": "r", "assumeRolePolicy": "{}", "permissionsBoundary": "arn:aws:iam::111111111111:policy/b"},
         {"permissionsBoundaryArns": ["arn:aws:iam::111111111111:policy/b"]},
     ),
-    ("a Helm v4 Chart", "kubernetes:helm.sh/v4:Chart", {"chart": "redis", "namespace": "search"}, {}),
-    (
-        "its own Application",
-        "kubernetes:argoproj.io/v1alpha1:Application",
-        _application("search", "search-jobs"),
-        TEAM_STACK,
-    ),
+    ("a Helm v4 Chart", "kubernetes:helm.sh/v4:Chart", {"chart": "redis", "namespace": "search"}, TEAM_STACK),
+    ("its own Application", APPLICATION, _application("search", "search-jobs"), TEAM_STACK),
+    ("its own ApplicationSet", APPSET, _application_set("search"), TEAM_STACK),
     ("its own ExternalSecret", SECRET, _secret("search", "acme/dev/search/db"), TEAM_STACK),
     (
-        "the program's repository credential",
+        "its own key with another team's name below it",
         SECRET,
-        {
-            **_secret("argocd", "acme/dev/argocd/github-app/search"),
-            "metadata": {"name": "e", "namespace": "argocd", "labels": {TEAM_LABEL: "search"}},
-        },
+        _secret("search-jobs", "acme/dev/search/payments-api-token"),
         TEAM_STACK,
     ),
+    (
+        "its own ExternalSecret, judged by its namespace",
+        SECRET,
+        _secret("search", "acme/dev/search/db"),
+        PLATFORM_STACK,
+    ),
+    (
+        "its own GitHub App key, extracted",
+        SECRET,
+        _secret("search", "acme/dev/search/db", dataFrom=[{"extract": {"key": "acme/dev/argocd/github-app/search"}}]),
+        TEAM_STACK,
+    ),
+    ("the program's repository credential", SECRET, _repo_credential("search", "search"), PLATFORM_STACK),
+    ("the platform's ClusterExternalSecret", CLUSTER_SECRET, _cluster_secret("acme/dev/platform/ca"), PLATFORM_STACK),
+    ("a PushSecret to its own key", PUSH, _push("search", "acme/dev/search/exported"), TEAM_STACK),
+    ("a ConfigMap in its namespace", "kubernetes:core/v1:ConfigMap", _config_map("search", "settings"), TEAM_STACK),
+    ("argocd-rbac-cm from the platform's stack", CONFIG_MAP_PATCH, _config_map("argocd"), PLATFORM_STACK),
 ]
 
 
 @pytest.mark.parametrize(
-    ("resource_type", "props", "config", "rule"), [p[1:] for p in PROBES], ids=[p[0] for p in PROBES]
+    ("resource_type", "props", "config", "rule", "path"), [p[1:] for p in PROBES], ids=[p[0] for p in PROBES]
 )
 def test_the_pack_refuses_every_probe(
-    resource_type: str, props: dict[str, Any], config: dict[str, Any], rule: str
+    resource_type: str, props: dict[str, Any], config: dict[str, Any], rule: str, path: str
 ) -> None:
-    assert pack_resource_violations(rule, resource_type, props, config), rule
+    found = pack_resource_violations(rule, resource_type, props, config)
+    assert any(path in m for m in found), (rule, path, found)
 
 
 @pytest.mark.parametrize(
@@ -1531,6 +1768,13 @@ def test_the_probes_neighbours_pass_the_whole_pack(
         and (messages := pack_resource_violations(policy, resource_type, props, config))
     }
     assert found == {}
+
+
+def test_a_team_stacks_own_project_passes_the_project_rules() -> None:
+    # (a whole AppProject of the program is judged by the whole pack in test_guardrails)
+    own = _project("search", "search", "search-jobs")
+    for rule in ("argocd-project-destinations", "argocd-default-project", "k8s-team-stack-namespace"):
+        assert pack_resource_violations(rule, PROJECT, own, TEAM_STACK) == [], rule
 
 
 def _rbac(csv: str) -> list[tuple[str, str, dict[str, Any]]]:

@@ -200,6 +200,19 @@ def clusters(catalog: Catalog) -> Iterator[Problem]:
         "EKS cluster",
         verb="is already declared",
     )
+    if catalog.aws.workload_identity == "irsa":
+        # Each EKS cluster has its own OIDC provider: the roles trust those of their app's clusters.
+        for i, c in declared:
+            if c.oidc_provider_arn is None:
+                yield Problem.at(
+                    ["clusters", i, "oidc_provider_arn"],
+                    "required when aws.workload_identity is irsa (each EKS cluster has its own OIDC provider)",
+                )
+        yield from _duplicates(
+            [(c.oidc_provider_arn, ["clusters", i, "oidc_provider_arn"]) for i, c in declared if c.oidc_provider_arn],
+            "OIDC provider",
+            verb="is already the OIDC provider of the cluster",
+        )
     known = [c.name for c in catalog.clusters]
     for t, team in present(catalog.teams):
         for n, ns in enumerate(team.namespaces):

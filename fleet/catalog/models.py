@@ -192,6 +192,19 @@ class TargetCluster(Strict):
         None
     )
     """The cluster's CA certificate, PEM then base64 (`aws eks describe-cluster … certificateAuthority.data`); none: the system's roots. Public data, never a key."""
+    oidc_provider_arn: (
+        Annotated[
+            str,
+            _matching(OIDC_PROVIDER_ARN, "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)"),
+            _pattern(OIDC_PROVIDER_ARN),
+        ]
+        | None
+    ) = None
+    """The cluster's IAM OIDC provider: required when `aws.workload_identity` is irsa (each EKS cluster has its own; workload roles trust those of the clusters their app runs on)."""
+    context: (
+        Annotated[str, Field(min_length=1, max_length=253), _matching(re.compile(r"^\S+$"), "a context name")] | None
+    ) = None
+    """The kubeconfig context the program deploys to this cluster through, and `fleet status` reads it through (no spaces); none: a context named like the cluster. Only a name: each machine keeps its own kubeconfig, and the program deploys only if that context's server is `server`."""
 
 
 class SharedResource(Strict):
@@ -850,8 +863,20 @@ class Catalog(Strict):
     def targets(self) -> tuple[Target, ...]:
         """The clusters of the environment: those of `clusters`, or the one of `cluster`."""
         if not self.clusters:
-            return (Target(None, self.cluster.server, self.cluster.name),)
-        return tuple(Target(c.name, c.server, c.eks_cluster_name) for c in self.clusters)
+            return (
+                Target(
+                    None,
+                    self.cluster.server,
+                    self.cluster.name,
+                    self.aws.region,
+                    self.cluster.context,
+                    self.aws.oidc_provider_arn,
+                ),
+            )
+        return tuple(
+            Target(c.name, c.server, c.eks_cluster_name, c.region, c.context or c.name, c.oidc_provider_arn)
+            for c in self.clusters
+        )
 
     def namespace_targets(self, namespace: Namespace) -> tuple[Target, ...]:
         """The clusters a namespace exists on (unknown names left out: the checks report them)."""
@@ -888,6 +913,15 @@ class Target:
     name: str | None
     server: str
     eks_cluster_name: str
+    region: str  # the EKS cluster's region (aws.region for the one cluster of `cluster`)
+    context: str | None = None  # the kubeconfig context that reaches it (None: the current one)
+    oidc_provider_arn: str | None = None  # its IAM OIDC provider (IRSA)
+
+    @property
+    def oidc_issuer(self) -> str:
+        """The issuer host/path as it appears in IRSA condition keys."""
+        assert self.oidc_provider_arn is not None
+        return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
 T = TypeVar("T")

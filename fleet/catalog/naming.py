@@ -162,9 +162,15 @@ class Names:
         """The ExternalSecret and the Secret Argo CD reads for one of the team's repositories."""
         return f"repo-{team}-{hashlib.sha256(repo_url.encode()).hexdigest()[:10]}"
 
+    @property
+    def secret_prefix(self) -> str:
+        """Where the platform's secret store keeps the environment's keys: a team's own are
+        under `<prefix>/<team>/`."""
+        return f"{self.organization}/{self.environment}"
+
     def github_app_key(self, team: str) -> str:
         """Where the platform's secret store keeps the private key of the team's GitHub App."""
-        return f"{self.organization}/{self.environment}/argocd/github-app/{team}"
+        return github_app_key(self.secret_prefix, team)
 
     @staticmethod
     def argocd_role(persona: str) -> str:
@@ -205,9 +211,21 @@ class Names:
     def logical_pod_identity(namespace: str, service_account: str) -> str:
         return f"{namespace}/{service_account}"
 
+    @staticmethod
+    def logical_on_cluster(logical: str, cluster: str | None) -> str:
+        """One object placed on several of the environment's clusters: one resource each,
+        `<logical>@<cluster>` (`@` is in no Kubernetes name, so it cannot collide). None: the one
+        cluster of `cluster`, or Argo CD's, named as before clusters could be declared."""
+        return logical if cluster is None else f"{logical}@{cluster}"
+
 
 # --- the deployment pipeline (Pulumi project, ESC environments) -------------------------------
 PROJECT = "app-of-apps"  # the Pulumi project name (Pulumi.yaml), also the ESC project
+
+
+def github_app_key(secret_prefix: str, team: str) -> str:
+    """The key of the team's GitHub App private key under the environment's `secret_prefix`."""
+    return f"{secret_prefix}/argocd/github-app/{team}"
 
 
 def esc_environment(stack: str) -> str:

@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             context=contexts.get(state.environment) or catalog.cluster.context,
             as_user=args.as_user,
             as_group=args.as_group,
+            # Each declared cluster through its own context (the catalog's, default its name).
+            clusters=tuple((t.name, t.context or t.name) for t in catalog.targets() if t.name is not None),
         )
         try:
             observed = status_reader.read(state, target)

@@ -111,8 +111,8 @@ def owned_destination_problem(namespace: str, project: str, settings: Settings) 
 
 def _destinations(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
     project = str(metadata(props).get("name", ""))
-    if settings.team and project not in (settings.team, ARGOCD_DEFAULT_PROJECT):
-        yield f"AppProject {project!r} in team {settings.team!r}'s stack: a team's stack holds only its own project"
+    if settings.team and project != settings.team:
+        yield f"metadata.name: AppProject {project!r} in team {settings.team!r}'s stack: a team's stack holds only its own project"
     for i, destination in enumerate(as_list(spec(props).get("destinations"))):
         if not isinstance(destination, Mapping):
             continue
@@ -351,7 +351,7 @@ def _application_project(props: Mapping[str, Any], settings: Settings) -> Iterat
         yield problem
     elif settings.team and str(body.get("project")) != settings.team:
         yield (
-            f"project {body.get('project')!r} is another team's: an Application of team {settings.team!r}'s "
+            f"spec.project {body.get('project')!r} is another team's: an Application of team {settings.team!r}'s "
             f"stack belongs to project {settings.team!r}"
         )
 
@@ -380,6 +380,11 @@ def _application_set(props: Mapping[str, Any], settings: Settings) -> Iterator[s
         found = True
         if (problem := project_problem(template_spec.get("project"))) is not None:
             yield f"{path}.spec: {problem}"
+        elif settings.team and str(template_spec.get("project")) != settings.team:
+            yield (
+                f"{path}.spec.project {template_spec.get('project')!r} is another team's: the Applications of "
+                f"team {settings.team!r}'s stack belong to project {settings.team!r}"
+            )
         destination = template_spec.get("destination")
         namespace = destination.get("namespace") if isinstance(destination, Mapping) else None
         reason = (

@@ -125,7 +125,7 @@ def _cross_project(resources: Sequence[StackResource], _: Settings) -> Iterator[
             for grant in cross_project_grants(csv, group, projects[group] or None):
                 yield (
                     r,
-                    f"policy.csv gives team group {group} {grant}: every team's applications; teams get Argo CD access through their own AppProject only",
+                    f"data.policy.csv gives team group {group} {grant}: every team's applications; teams get Argo CD access through their own AppProject only",
                 )
 
 

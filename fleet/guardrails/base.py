@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fleet.apis.pulumi_types import kubernetes_kind
 from fleet.catalog.models import DEFAULT_QUOTA_CEILING
+from fleet.catalog.naming import Names
 
 if TYPE_CHECKING:
     from fleet.catalog.models import Catalog
@@ -74,6 +75,9 @@ class Settings:
     # Set by `judge` for a pulumi-kubernetes *Patch resource: a field it does not name stays as
     # it is, so a rule refuses what a patch sets, never what it leaves out.
     patch: bool = False
+    # Set by `judge` for a pulumi-kubernetes resource: the kind its type token names (what the
+    # engine registers, whatever the inputs' own `kind` says).
+    kind: str = ""
     reserved_namespaces: tuple[str, ...] = _setting(
         (),  # besides the built-in ones (fleet.guardrails.reserved)
         "reservedNamespaces",
@@ -165,6 +169,14 @@ class Settings:
         "The team whose stack this is (a policy group per team stack): its RoleBindings, AppProject and "
         "Applications stay inside that team's namespaces and project",
         None,  # a catalog holds every team: the platform stack's resources are judged by the catalog rules
+    )
+    secret_key_prefix: str | None = _setting(
+        None,
+        "secretKeyPrefix",
+        {"type": "string"},
+        "Where the platform's secret store keeps the fleet's keys (`<organization>/<environment>`): a team's "
+        "ExternalSecrets read only `<prefix>/<team>/…` and its GitHub App's key",
+        lambda catalog: Names(catalog.organization, catalog.environment).secret_prefix,
     )
     permissions_boundary_arns: tuple[str, ...] = _setting(
         (),
@@ -273,6 +285,8 @@ class Rule:
         item by item, a Patch resource for what it sets."""
         found = kubernetes_kind(resource_type)
         variant = found[2] if found is not None else ""
+        if found is not None:
+            settings = replace(settings, kind=found[1])
         if variant == "List":
             for i, item in enumerate(as_list(props.get("items"))):
                 if isinstance(item, Mapping):

@@ -23,6 +23,7 @@ from fleet.catalog.naming import (
     LABEL_DOMAIN,
     TEAM_LABEL,
     Names,
+    github_app_key,
 )
 from fleet.guardrails.base import (
     POD_SECURITY_LEVELS,
@@ -151,13 +152,26 @@ def _no_builtin_cluster_bindings(props: Mapping[str, Any], _: Settings) -> Itera
         return
     if ref.get("kind") != "ClusterRole" or str(ref.get("name")) not in BUILTIN_ROLES - {"cluster-admin"}:
         return
-    subjects = [
-        f"{s.get('kind')} {s.get('name')}"
-        for s in as_list(props.get("subjects"))
-        if isinstance(s, Mapping) and s.get("kind") in ("User", "ServiceAccount")
-    ]
-    if subjects:
-        yield f"binds the built-in ClusterRole {ref.get('name')} in every namespace to {', '.join(subjects)}"
+    for i, s in enumerate(as_list(props.get("subjects"))):
+        if isinstance(s, Mapping) and s.get("kind") in ("User", "Group", "ServiceAccount"):
+            yield (
+                f"subjects[{i}] ({s.get('kind')} {s.get('name')}) gets the built-in ClusterRole "
+                f"{ref.get('name')} (roleRef.name) in every namespace, every team's included"
+            )
+
+
+def _namespace_problem(namespace: str, settings: Settings) -> str | None:
+    """Why `namespace` is not a place for the stack's objects: never the cluster's own; with the
+    stack's team known (policy config `team`), only a namespace that carries that team's ownership."""
+    if namespace in BUILT_IN_NAMESPACES or namespace.startswith("kube-"):
+        return f"{namespace!r}, which belongs to the cluster itself"
+    if not settings.team:
+        return None
+    if reason := reserved_reason(namespace, settings.argocd_namespace, settings.reserved_namespaces):
+        return f"team {settings.team!r}'s stack writing into {reason}"
+    if problem := tenancy.ownership_problem(namespace, settings.team, settings.grants, settings.teams):
+        return f"team {settings.team!r}'s stack writing outside its namespaces: {problem}"
+    return None
 
 
 def _binding_namespace(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
@@ -168,17 +182,31 @@ def _binding_namespace(props: Mapping[str, Any], settings: Settings) -> Iterator
     namespace = metadata(props).get("namespace")
     if props.get("kind") == "ClusterRoleBinding" or not namespace:
         return
-    namespace = str(namespace)
-    if namespace in BUILT_IN_NAMESPACES or namespace.startswith("kube-"):
-        yield f"a RoleBinding in {namespace!r}, which belongs to the cluster itself"
-    elif settings.team and (
-        reason := reserved_reason(namespace, settings.argocd_namespace, settings.reserved_namespaces)
-    ):
-        yield f"a RoleBinding of team {settings.team!r}'s stack in {reason}"
-    elif settings.team and (
-        problem := tenancy.ownership_problem(namespace, settings.team, settings.grants, settings.teams)
-    ):
-        yield f"a RoleBinding of team {settings.team!r}'s stack outside its namespaces: {problem}"
+    if (problem := _namespace_problem(str(namespace), settings)) is not None:
+        yield f"metadata.namespace: a RoleBinding in {problem}"
+
+
+# Argo CD's own kinds live in its namespace whoever writes them; the argocd rules judge their
+# project (a team's stack: only its own).
+ARGOCD_KINDS = frozenset({"Application", "ApplicationSet", "AppProject"})
+
+
+def _team_stack_namespace(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """In a team's stack (policy config `team`), every namespaced object lands in a namespace
+    that carries the team's ownership: not Argo CD's (its ConfigMaps, repository Secrets), not a
+    platform add-on's, not another team's. Argo CD's Applications, ApplicationSets and the
+    team's AppProject stay in Argo CD's namespace, judged by the argocd rules."""
+    if not settings.team:
+        return
+    meta = metadata(props)
+    namespace = meta.get("namespace") if meta.get("namespace") is not None else props.get("namespace")
+    if not namespace or not isinstance(namespace, str):
+        return
+    if namespace == settings.argocd_namespace and settings.kind in ARGOCD_KINDS:
+        return
+    if (problem := _namespace_problem(namespace, settings)) is not None:
+        field = "metadata.namespace" if meta.get("namespace") is not None else "namespace"
+        yield f"{field}: {problem}"
 
 
 # (group, resource, verbs) a Role or ClusterRole never grants: each reaches past the namespace.
@@ -227,41 +255,112 @@ def _helm_release(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
     )
 
 
-def _external_secret(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
-    """An ExternalSecret reads only its team's keys, one by one, and never makes a credential
-    template that serves every repository under a prefix."""
-    body = spec(props)
+def _key_owner(key: str, settings: Settings, teams: Sequence[str]) -> str | None:
+    """Why the store key `key` is not one of `teams`' keys (None when it is). With the store's
+    prefix known (config `secretKeyPrefix`, `<organization>/<environment>`), a team's keys are
+    `<prefix>/<team>` and below it, and its GitHub App's key (Names.github_app_key); without it,
+    the team's name must be a segment of the key and no other team's name may be."""
+    segments = key.split("/")
+    if any(s in ("", ".", "..") for s in segments):
+        return f"{key!r} has an empty, '.' or '..' segment: name the key exactly"
+    if not teams:
+        return None
+    if settings.secret_key_prefix:
+        prefix = settings.secret_key_prefix.strip("/")
+        for team in teams:
+            own = f"{prefix}/{team}"
+            if key == own or key.startswith(own + "/") or key == github_app_key(prefix, team):
+                return None
+        return (
+            f"{key!r} is not under {' or '.join(repr(f'{prefix}/{t}/') for t in teams)}: "
+            "a team reads only its own keys in the platform's store"
+        )
+    others = sorted(set(segments) & (set(settings.teams) - set(teams)))
+    if not set(segments) & set(teams):
+        return f"{key!r} is not under team {' or '.join(repr(t) for t in teams)}'s name in the store"
+    if others:
+        return f"{key!r} names another team's key ({', '.join(others)})"
+    return None
+
+
+def _external_secret_teams(props: Mapping[str, Any], settings: Settings) -> list[str]:
+    """Whose keys an ExternalSecret may read: the stack's team (config `team`); else the team
+    that owns its namespace; in Argo CD's namespace (the platform stack's repository
+    credentials), the team its `app-of-apps.io/team` label names. The label never overrides a
+    team's stack or a team's namespace: whoever writes the object writes the label too."""
+    if settings.team:
+        return [settings.team]
+    meta = metadata(props)
+    namespace = str(meta.get("namespace", ""))
+    if namespace == settings.argocd_namespace:
+        labels = meta.get("labels") if isinstance(meta.get("labels"), Mapping) else {}
+        return [str(labels[TEAM_LABEL])] if labels.get(TEAM_LABEL) else []
+    return tenancy.namespace_teams(namespace, settings.teams, settings.grants)
+
+
+def _external_secret_body(body: Mapping[str, Any], path: str, teams: list[str], settings: Settings) -> Iterator[str]:
     for i, source in enumerate(as_list(body.get("dataFrom"))):
-        if isinstance(source, Mapping) and source.get("find") is not None:
-            yield f"spec.dataFrom[{i}].find searches the whole store: name each key"
+        if not isinstance(source, Mapping):
+            continue
+        if source.get("find") is not None:
+            yield f"{path}.dataFrom[{i}].find searches the whole store: name each key"
+        if source.get("sourceRef") is not None:
+            yield f"{path}.dataFrom[{i}].sourceRef reads another store or a generator: use the platform's store"
+    for i, item in enumerate(as_list(body.get("data"))):
+        if isinstance(item, Mapping) and item.get("sourceRef") is not None:
+            yield f"{path}.data[{i}].sourceRef reads another store or a generator: use the platform's store"
     target = body.get("target") if isinstance(body.get("target"), Mapping) else {}
     template = target.get("template") if isinstance(target.get("template"), Mapping) else {}
     template_meta = template.get("metadata") if isinstance(template.get("metadata"), Mapping) else {}
     labels = template_meta.get("labels") if isinstance(template_meta.get("labels"), Mapping) else {}
-    if str(labels.get("argocd.argoproj.io/secret-type", "")) == "repo-creds":
-        yield "spec.target.template makes a repo-creds template: it serves every repository under its URL prefix, other teams' included"
-    meta = metadata(props)
-    own = meta.get("labels", {}).get(TEAM_LABEL) if isinstance(meta.get("labels"), Mapping) else None
-    namespace = str(meta.get("namespace", ""))
-    teams = [str(own)] if own else tenancy.namespace_teams(namespace, settings.teams, settings.grants)
-    others = set(settings.teams) - set(teams)
+    if str(labels.get(ARGOCD_SECRET_TYPE_LABEL, "")) == "repo-creds":
+        yield (
+            f"{path}.target.template.metadata.labels makes a repo-creds template: it serves every "
+            "repository under its URL prefix, other teams' included"
+        )
     keys = [
-        (f"spec.data[{i}].remoteRef.key", d.get("remoteRef"))
+        (f"{path}.data[{i}].remoteRef.key", d.get("remoteRef"))
         for i, d in enumerate(as_list(body.get("data")))
         if isinstance(d, Mapping)
     ]
     keys += [
-        (f"spec.dataFrom[{i}].extract.key", d.get("extract"))
+        (f"{path}.dataFrom[{i}].extract.key", d.get("extract"))
         for i, d in enumerate(as_list(body.get("dataFrom")))
         if isinstance(d, Mapping)
     ]
-    for path, ref in keys:
+    for field, ref in keys:
         key = str(ref.get("key", "")) if isinstance(ref, Mapping) else ""
-        segments = set(key.strip("/").split("/")) if key else set()
-        if key and teams and not segments & set(teams):
-            yield f"{path} {key!r} is not under team {' or '.join(repr(t) for t in teams)}'s name in the store"
-        elif segments & others:
-            yield f"{path} {key!r} names another team's key ({', '.join(sorted(segments & others))})"
+        if key and (problem := _key_owner(key, settings, teams)) is not None:
+            yield f"{field} {problem}"
+
+
+def _external_secret(props: Mapping[str, Any], settings: Settings) -> Iterator[str]:
+    """An ExternalSecret reads only its team's keys, one by one, from the platform's store, and
+    never makes a credential template that serves every repository under a prefix. A
+    ClusterExternalSecret (ExternalSecrets in every namespace its selectors reach) is the
+    platform's; a PushSecret writes only under its team's keys."""
+    teams = _external_secret_teams(props, settings)
+    body = spec(props)
+    selectors = ("namespaceSelector", "namespaceSelectors", "namespaces", "externalSecretSpec")
+    cluster = settings.kind == "ClusterExternalSecret" or any(k in body for k in selectors)
+    if cluster and settings.team:
+        yield (
+            f"spec.namespaceSelectors: a ClusterExternalSecret of team {settings.team!r}'s stack writes "
+            "Secrets into every namespace it selects, other teams' included"
+        )
+    inner = body.get("externalSecretSpec")
+    if isinstance(inner, Mapping):
+        yield from _external_secret_body(
+            inner, "spec.externalSecretSpec", [settings.team] if settings.team else [], settings
+        )
+    for i, item in enumerate(as_list(body.get("data"))):  # a PushSecret's writes
+        match = item.get("match") if isinstance(item, Mapping) else None
+        ref = match.get("remoteRef") if isinstance(match, Mapping) else None
+        key = str(ref.get("remoteKey", "")) if isinstance(ref, Mapping) else ""
+        if key and (problem := _key_owner(key, settings, teams)) is not None:
+            yield f"spec.data[{i}].match.remoteRef.remoteKey {problem}"
+    if not cluster:
+        yield from _external_secret_body(body, "spec", teams, settings)
 
 
 def _system_subjects(props: Mapping[str, Any], _: Settings) -> Iterator[str]:
@@ -612,7 +711,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "k8s-no-builtin-cluster-bindings",
-        "no ClusterRoleBinding of the built-in admin, edit or view to users or ServiceAccounts (every namespace)",
+        "no ClusterRoleBinding of the built-in admin, edit or view to anyone: users, groups, ServiceAccounts (every namespace)",
         "Kubernetes RBAC good practices (user-facing roles); Trivy KSV-0111",
         BINDING_TYPES,
         _no_builtin_cluster_bindings,
@@ -632,6 +731,14 @@ RULES: tuple[Rule, ...] = (
         _reaching_rules,
     ),
     Rule(
+        "k8s-team-stack-namespace",
+        "in a team's stack (config team), every namespaced object lands in the team's namespaces "
+        "(Argo CD's Applications and the team's AppProject in Argo CD's)",
+        "argo-cd projects.md (destinations); Kubernetes multi-tenancy (namespaces as the tenancy boundary)",
+        ("kubernetes:",),
+        _team_stack_namespace,
+    ),
+    Rule(
         "k8s-helm-release-opaque",
         "no helm.sh/v3 Release: what it renders is invisible to the pack (the v4 Chart registers every object)",
         "pulumi-kubernetes helm.sh/v3 Release and helm.sh/v4 Chart docs",
@@ -640,9 +747,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "k8s-external-secret-scoped",
-        "ExternalSecrets read their team's keys one by one: no dataFrom.find, no repo-creds template, no other team's key",
-        "External Secrets Operator ExternalSecret spec; argo-cd declarative-setup.md (repo-creds templates)",
-        (any_version("external-secrets.io", "ExternalSecret"),),
+        "ExternalSecrets read their team's keys one by one from the platform's store: no dataFrom.find, no "
+        "sourceRef, no repo-creds template, no other team's key; PushSecrets write only under the team's keys; "
+        "ClusterExternalSecrets are the platform's",
+        "External Secrets Operator ExternalSecret, ClusterExternalSecret and PushSecret specs; argo-cd declarative-setup.md (repo-creds templates)",
+        (
+            any_version("external-secrets.io", "ExternalSecret"),
+            any_version("external-secrets.io", "ClusterExternalSecret"),
+            any_version("external-secrets.io", "PushSecret"),
+        ),
         _external_secret,
     ),
     Rule(

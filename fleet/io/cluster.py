@@ -53,6 +53,8 @@ class Target:
     context: str | None  # None: the kubeconfig's current-context
     as_user: str | None = None  # impersonate (kubectl --as), e.g. to see what the CI identity sees
     as_group: str | None = None  # kubectl --as-group
+    # The environment's declared clusters: (name, kubeconfig context), each read for its objects.
+    clusters: tuple[tuple[str, str], ...] = ()
 
 
 def _kubeconfig_path(target: Target) -> str:
@@ -125,8 +127,40 @@ def _explain(err: ApiException, what: str, where: str) -> str:
     return f"{where}: listing {what} failed ({err.status} {err.reason})"
 
 
+def _read_kinds(api: ApiClient, where: str) -> list[dict[str, Any]]:
+    """The READ_KINDS, cluster-wide, from one API server."""
+    objects: list[dict[str, Any]] = []
+    what = ""
+    try:
+        for kind in READ_KINDS:
+            what = kind.plural
+            page = _page(lambda path, query: _get(api, path, query), f"/{kind.path()}")
+            objects += status.items_of({"items": page}, kind.name, kind.api_version)
+    except ApiException as err:
+        raise ReadError(_explain(err, what, where)) from None
+    except (HTTPError, OSError) as err:
+        raise ReadError(f"{where}: cannot reach the API server: {err}") from None
+    return objects
+
+
+def _read_cluster(state: FleetState, target: Target, name: str, context: str) -> status.ClusterObserved:
+    """One declared cluster: its READ_KINDS, through its own context (the same identity flags)."""
+    try:
+        api, context, server = connect(
+            Target(target.kubeconfig, context, as_user=target.as_user, as_group=target.as_group)
+        )
+    except ReadError as err:
+        raise ReadError(f"environment {state.environment}, cluster {name}: {err}") from None
+    try:
+        objects = _read_kinds(api, f"environment {state.environment}, cluster {name} (context {context}, {server})")
+    finally:
+        api.close()
+    return status.ClusterObserved(name=name, context=context, server=server, objects=tuple(objects))
+
+
 def read(state: FleetState, target: Target) -> status.Observed:
-    """List what `fleet status` needs from the environment's API server."""
+    """List what `fleet status` needs from the environment's API server: with declared clusters,
+    Argo CD's objects from Argo CD's cluster and the READ_KINDS from each declared cluster."""
     try:
         api, context, server = connect(target)
     except ReadError as err:
@@ -141,9 +175,8 @@ def read(state: FleetState, target: Target) -> status.Observed:
     argocd: dict[str, list[dict[str, Any]]] = {}
     what = ""
     try:
-        for kind in READ_KINDS:
-            what = kind.plural
-            objects += status.items_of({"items": _page(get, f"/{kind.path()}")}, kind.name, kind.api_version)
+        if not target.clusters:
+            objects = _read_kinds(api, where)
         for kind in ARGOCD_KINDS:
             what = f"{kind.plural}.{kind.group} in namespace {state.argocd_namespace}"
             page = _page(get, f"/{kind.path(state.argocd_namespace)}")
@@ -154,6 +187,7 @@ def read(state: FleetState, target: Target) -> status.Observed:
         raise ReadError(f"{where}: cannot reach the API server: {err}") from None
     finally:
         api.close()
+    clusters = tuple(_read_cluster(state, target, name, cluster_context) for name, cluster_context in target.clusters)
     return status.Observed(
         context=context,
         server=server,
@@ -161,4 +195,5 @@ def read(state: FleetState, target: Target) -> status.Observed:
         objects=tuple(objects),
         applications=tuple(argocd["Application"]),
         projects=tuple(argocd["AppProject"]),
+        clusters=clusters,
     )

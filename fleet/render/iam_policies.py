@@ -7,6 +7,7 @@ perpetual diff; and two renders of the same catalog are byte-for-byte equal.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from fleet.apis import aws_iam as iam_actions
@@ -44,9 +45,13 @@ def inline_policy(statements: tuple[Statement, ...]) -> dict[str, Any] | None:
     )
 
 
-def pod_identity_trust(account_id: str, cluster_arn: str, namespace: str, service_account: str) -> dict[str, Any]:
-    """EKS Pod Identity: the EKS auth service, narrowed to one cluster (by ARN: a cluster of
-    the same name in another region is another cluster), namespace and account."""
+def pod_identity_trust(
+    account_id: str, cluster_arns: Sequence[str], namespace: str, service_account: str
+) -> dict[str, Any]:
+    """EKS Pod Identity: the EKS auth service, narrowed to the app's clusters (by ARN: a cluster
+    of the same name in another region is another cluster; one ARN a string, several a list,
+    which StringEquals matches as any of them), namespace and account."""
+    cluster_arn: str | list[str] = cluster_arns[0] if len(cluster_arns) == 1 else sorted(cluster_arns)
     return _document(
         [
             {
@@ -67,12 +72,14 @@ def pod_identity_trust(account_id: str, cluster_arn: str, namespace: str, servic
     )
 
 
-def irsa_trust(oidc_provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict[str, Any]:
-    """IRSA: the cluster's OIDC provider, pinned to one ServiceAccount (`sub`) and STS (`aud`)."""
+def irsa_trust(providers: Sequence[tuple[str, str]], namespace: str, service_account: str) -> dict[str, Any]:
+    """IRSA: the OIDC provider of each cluster the app runs on ((ARN, issuer) pairs; one
+    statement each, Sids EksIrsa, or EksIrsa1, EksIrsa2 … for several), pinned to one
+    ServiceAccount (`sub`) and STS (`aud`)."""
     return _document(
         [
             {
-                "Sid": "EksIrsa",
+                "Sid": "EksIrsa" if len(providers) == 1 else f"EksIrsa{i}",
                 "Effect": "Allow",
                 "Principal": {"Federated": oidc_provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
@@ -83,6 +90,7 @@ def irsa_trust(oidc_provider_arn: str, issuer: str, namespace: str, service_acco
                     }
                 },
             }
+            for i, (oidc_provider_arn, issuer) in enumerate(providers, start=1)
         ]
     )
 

@@ -581,16 +581,19 @@ def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
     decommissioning = team.is_decommissioning(app)
     namespace = team.app_namespace(app)
     sa_name = Names.service_account(app.name)
+    targets = ctx.catalog.app_targets(team, app)
     role: IamRole | None = None
     annotations: dict[str, str] = {}
     if app.aws is not None:
         name = ctx.names.workload_role(team.name, app.name)
         if aws.workload_identity == "irsa":
-            assert aws.oidc_provider_arn is not None
-            trust = iam_policies.irsa_trust(aws.oidc_provider_arn, aws.oidc_issuer, namespace, sa_name)
+            # The OIDC provider of each EKS cluster the app runs on (the checks require them).
+            providers = [(t.oidc_provider_arn, t.oidc_issuer) for t in targets if t.oidc_provider_arn is not None]
+            trust = iam_policies.irsa_trust(providers, namespace, sa_name)
         else:
-            cluster_arn = Names.cluster_arn(aws.account_id, aws.region, ctx.catalog.cluster.name)
-            trust = iam_policies.pod_identity_trust(aws.account_id, cluster_arn, namespace, sa_name)
+            # The EKS clusters the app runs on, each by ARN (its region is part of it).
+            arns = [Names.cluster_arn(aws.account_id, t.region, t.eks_cluster_name) for t in targets]
+            trust = iam_policies.pod_identity_trust(aws.account_id, arns, namespace, sa_name)
         role = IamRole(
             name=name,
             path=IAM_ROLE_PATH,
@@ -613,10 +616,13 @@ def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
             "metadata": _meta(sa_name, namespace, ctx.labels(team.name, app.name), **extra),
         }
     )
-    pod_identity = (
-        PodIdentity(ctx.catalog.cluster.name, namespace, sa_name)
+    pod_identities = (
+        tuple(
+            PodIdentity(t.eks_cluster_name, namespace, sa_name, t.name, t.region if t.region != aws.region else None)
+            for t in targets
+        )
         if role is not None and aws.workload_identity == "pod-identity"
-        else None
+        else ()
     )
     return AppState(
         team=team.name,
@@ -624,13 +630,11 @@ def _app(ctx: _Ctx, team: Team, app: App) -> AppState:
         namespace=namespace,
         decommissioning=decommissioning,
         service_account=service_account,
-        applications=tuple(
-            _application(ctx, team, app, target, decommissioning) for target in ctx.catalog.app_targets(team, app)
-        ),
+        applications=tuple(_application(ctx, team, app, target, decommissioning) for target in targets),
         role=role,
-        pod_identity=pod_identity,
+        pod_identities=pod_identities,
         irsa=irsa,
-        clusters=tuple(target.name for target in ctx.catalog.app_targets(team, app)),
+        clusters=tuple(target.name for target in targets),
     )
 
 

@@ -2,8 +2,9 @@
 part per team, as plain data.
 
 The platform stack (`<env>.platform`) holds what belongs to no single team: the admission policy
-and its binding (they guard every team's namespaces), the fleet's keys of `argocd-rbac-cm`, and
-the read-only access of `fleet status`. Each team's stack (`<env>.<team>`) holds everything
+and its binding on each cluster (they guard every team's namespaces), the fleet's keys of
+`argocd-rbac-cm`, Argo CD's cluster Secrets of the declared clusters, and the read-only access of
+`fleet status`. Each team's stack (`<env>.<team>`) holds everything
 rendered for that team: Okta groups and rules, IAM roles, namespaces with their quota, limits,
 network policy and RBAC, the AppProject, repository credentials and every app's identity and
 Application. The stack named like the environment (`<env>`) holds the whole state, as before
@@ -41,7 +42,7 @@ def team_part(state: FleetState, team: str) -> FleetState:
             f"team {team!r} is not in the {state.environment} catalog (its teams: {known}); "
             f"a removed team's stack {team_stack(state.environment, team)} is destroyed, not updated"
         )
-    return replace(state, teams=teams, cluster_objects=(), reader_objects=(), argocd_rbac=None)
+    return replace(state, teams=teams, cluster_objects=(), reader_objects=(), argocd_rbac=None, cluster_secrets=())
 
 
 def part(state: FleetState, scope: StackScope) -> FleetState:

@@ -30,19 +30,26 @@ class Resource:
     # Deleting it in the cloud would lose what cannot be recreated; kept unless decommissioning.
     retain_on_delete: bool = False
     labels: dict[str, str] = field(default_factory=dict)  # what it belongs to, for reports
+    # Where it goes: the declared cluster of a Kubernetes object (None: Argo CD's cluster, the
+    # one of `cluster`), the region of an AWS resource outside aws.region (None: aws.region).
+    # The program picks the explicit provider of that cluster or region.
+    cluster: str | None = None
+    region: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.type, self.name)
 
 
-def kubernetes(manifest: Manifest, retain_on_delete: bool = False) -> Resource:
+def kubernetes(manifest: Manifest, retain_on_delete: bool = False, cluster: str | None = None) -> Resource:
+    """One Kubernetes object on one cluster (on several: one resource each, named per cluster)."""
     return Resource(
         types.kubernetes(manifest.api_version, manifest.kind),
-        manifest.logical_name,
+        Names.logical_on_cluster(manifest.logical_name, cluster),
         manifest.obj,
         protect=manifest.protect,
         retain_on_delete=retain_on_delete,
+        cluster=cluster,
     )
 
 
@@ -105,20 +112,24 @@ def iam_role(role: IamRole, description: str, retain_on_delete: bool) -> list[Re
     return out
 
 
-def pod_identity(app: AppState) -> Resource | None:
-    if app.pod_identity is None or app.role is None:
-        return None
-    assoc = app.pod_identity
-    return Resource(
-        types.EKS_POD_IDENTITY,
-        Names.logical_pod_identity(assoc.namespace, assoc.service_account),
-        {
-            "clusterName": assoc.cluster_name,
-            "namespace": assoc.namespace,
-            "serviceAccount": assoc.service_account,
-            "roleArn": app.role.arn,
-            "tags": app.role.tags,
-        },
+def pod_identities(app: AppState) -> tuple[Resource, ...]:
+    """One association per EKS cluster the app runs on, made in that cluster's region."""
+    if app.role is None:
+        return ()
+    return tuple(
+        Resource(
+            types.EKS_POD_IDENTITY,
+            Names.logical_on_cluster(Names.logical_pod_identity(assoc.namespace, assoc.service_account), assoc.cluster),
+            {
+                "clusterName": assoc.cluster_name,
+                "namespace": assoc.namespace,
+                "serviceAccount": assoc.service_account,
+                "roleArn": app.role.arn,
+                "tags": app.role.tags,
+            },
+            region=assoc.region,
+        )
+        for assoc in app.pod_identities
     )
 
 
@@ -134,8 +145,8 @@ def human_role_description(team: str, persona: str, okta_group: str) -> str:
 class TeamResources:
     groups: tuple[tuple[Resource, Resource | None], ...]  # (group, its rule)
     human_roles: tuple[tuple[Resource, ...], ...]  # (role, attachments...)
-    namespaces: tuple[Resource, ...]
-    namespaced: tuple[Resource, ...]
+    namespaces: tuple[Resource, ...]  # each namespace once per cluster it is on
+    namespaced: tuple[Resource, ...]  # each once per cluster its namespace is on
     project: Resource
     repo_credentials: tuple[Resource, ...] = ()
 
@@ -143,9 +154,9 @@ class TeamResources:
 @dataclass(frozen=True)
 class AppResources:
     role: tuple[Resource, ...]  # empty, or (role, inline policy?, attachments...)
-    service_account: Resource
-    pod_identity: Resource | None
-    applications: tuple[Resource, ...]  # one per cluster the app is placed on
+    service_accounts: tuple[Resource, ...]  # one per cluster the app is placed on
+    pod_identities: tuple[Resource, ...]  # one per cluster, in pod-identity mode with a role
+    applications: tuple[Resource, ...]  # one per cluster the app is placed on (on Argo CD's cluster)
 
 
 def _pairs(resources: list[Resource]) -> tuple[Resource, Resource | None]:
@@ -162,10 +173,18 @@ def team_resources(team: TeamState) -> TeamResources:
             tuple(iam_role(h.role, human_role_description(team.name, h.persona, h.okta_group), keep))
             for h in team.human_roles
         ),
-        namespaces=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespace_objects),
+        namespaces=tuple(
+            kubernetes(m, retain_on_delete=keep, cluster=cluster)
+            for m in team.namespace_objects
+            for cluster in team.clusters_of(m.name)
+        ),
         # The quota, limits, network policy and RBAC stay with a retained namespace: orphaned
         # workloads keep their guards rather than running with open networking.
-        namespaced=tuple(kubernetes(m, retain_on_delete=keep) for m in team.namespaced_objects),
+        namespaced=tuple(
+            kubernetes(m, retain_on_delete=keep, cluster=cluster)
+            for m in team.namespaced_objects
+            for cluster in team.clusters_of(m.namespace or "")
+        ),
         project=kubernetes(team.project),
         repo_credentials=tuple(kubernetes(m) for m in team.repo_credentials),
     )
@@ -179,15 +198,15 @@ def app_resources(app: AppState) -> AppResources:
     )
     return AppResources(
         role=role,
-        service_account=kubernetes(app.service_account),
-        pod_identity=pod_identity(app),
+        service_accounts=tuple(kubernetes(app.service_account, cluster=cluster) for cluster in app.clusters),
+        pod_identities=pod_identities(app),
         applications=tuple(kubernetes(m) for m in app.applications),
     )
 
 
 def cluster_resources(state: FleetState) -> tuple[Resource, ...]:
-    """The fleet-wide admission policy and its binding."""
-    return tuple(kubernetes(m) for m in state.cluster_objects)
+    """The fleet-wide admission policy and its binding, on every cluster of the environment."""
+    return tuple(kubernetes(m, cluster=cluster) for cluster in state.clusters for m in state.cluster_objects)
 
 
 def argocd_rbac(state: FleetState) -> Resource | None:
@@ -205,8 +224,9 @@ def cluster_secrets(state: FleetState) -> list[Resource]:
 
 
 def reader_resources(state: FleetState) -> list[Resource]:
-    """The read-only access of `fleet status`, registered by the AppOfApps component."""
-    return [kubernetes(m) for m in state.reader_objects]
+    """The read-only access of `fleet status`, registered by the AppOfApps component: its
+    cluster-wide read on every cluster, its read of Argo CD's objects on Argo CD's cluster."""
+    return [kubernetes(m, cluster=cluster) for cluster, m in state.placed_readers()]
 
 
 def desired_resources(state: FleetState) -> list[Resource]:
@@ -224,8 +244,5 @@ def desired_resources(state: FleetState) -> list[Resource]:
         out += [*t.namespaces, *t.namespaced, t.project, *t.repo_credentials]
         for app in team.apps:
             a = app_resources(app)
-            out += [*a.role, a.service_account]
-            if a.pod_identity is not None:
-                out.append(a.pod_identity)
-            out.extend(a.applications)
+            out += [*a.role, *a.service_accounts, *a.pod_identities, *a.applications]
     return out

@@ -75,9 +75,11 @@ class IamRole:
 
 @dataclass(frozen=True)
 class PodIdentity:
-    cluster_name: str
+    cluster_name: str  # the EKS cluster's name
     namespace: str
     service_account: str
+    cluster: str | None = None  # the declared cluster (None: the one cluster of `cluster`)
+    region: str | None = None  # the EKS cluster's region, when it is not aws.region
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class AppState:
     service_account: Manifest
     applications: tuple[Manifest, ...]  # one per cluster the app is placed on
     role: IamRole | None
-    pod_identity: PodIdentity | None  # set in pod-identity mode for apps with a role
+    pod_identities: tuple[PodIdentity, ...]  # pod-identity mode, apps with a role: one per cluster it runs on
     irsa: bool  # the ServiceAccount carries the role ARN annotation
     clusters: tuple[str | None, ...] = (None,)  # where it runs (None: the environment's one cluster)
 
@@ -189,6 +191,27 @@ class FleetState:
                     yield cluster, app.service_account
                 for manifest in app.applications:
                     yield None, manifest
+        yield from self.placed_readers()
+
+    def placed_clusters(self) -> tuple[str, ...]:
+        """The declared clusters this state places objects on (its stack's Kubernetes providers)."""
+        return tuple(dict.fromkeys(cluster for cluster, _ in self.placed() if cluster is not None))
+
+    def aws_regions(self) -> tuple[str, ...]:
+        """The regions besides aws.region its Pod Identity associations are made in."""
+        return tuple(
+            dict.fromkeys(
+                assoc.region
+                for team in self.teams
+                for app in team.apps
+                for assoc in app.pod_identities
+                if assoc.region is not None
+            )
+        )
+
+    def placed_readers(self) -> Iterator[tuple[str | None, Manifest]]:
+        """The status reader's objects: its read of Argo CD's objects on Argo CD's cluster, its
+        cluster-wide read on every cluster of the environment."""
         for manifest in self.reader_objects:
             if manifest.namespace == self.argocd_namespace:
                 yield None, manifest

@@ -66,6 +66,22 @@ def markdown(report: StatusReport) -> str:
     lines.append("")
     for env in report.environments:
         lines += [f"#### {md.text(env.environment)}", ""]
+        if env.clusters:
+            # Several clusters: each one read, and one row per app per cluster.
+            reached = ", ".join(f"{md.text(c.name)} ({md.code(c.context)}, {md.code(c.server)})" for c in env.clusters)
+            lines += [
+                f"Clusters read: {reached}; Argo CD's cluster: {md.code(env.context)}.",
+                "",
+                "| app | cluster | sync | health | deployed (declared) |",
+                "|---|---|---|---|---|",
+            ]
+            for a in env.applications:
+                lines.append(
+                    f"| {md.text(a.team)}/{md.text(a.app)} | {md.text(a.cluster or '—')} | {a.sync} "
+                    f"| {a.health}{'' if a.found else ' (absent)'} "
+                    f"| {md.code(short(a.revision), table=True)} ({md.text(a.declared_revision)}) |"
+                )
+            lines.append("")
         troubled = [a for a in env.applications if a.verdict not in _GOOD]
         if troubled:
             lines += [
@@ -89,7 +105,8 @@ def markdown(report: StatusReport) -> str:
             lines += ["Platform objects missing or changed by hand (compared with the rendered plan):", ""]
             for d in env.drift:
                 where = f"{d.namespace}/{d.name}" if d.namespace else d.name
-                lines.append(f"- {d.kind} {md.code(where)} **{d.state}**")
+                on = f" on {md.text(d.cluster)}" if d.cluster is not None else ""
+                lines.append(f"- {d.kind} {md.code(where)}{on} **{d.state}**")
                 lines += [
                     f"  - {md.code(f.path)}: plan {_value(f.planned)}, live {_value(f.live)}" for f in d.fields[:20]
                 ]
@@ -143,6 +160,8 @@ def openmetrics(report: StatusReport) -> str:
     for env in report.environments:
         for a in env.applications:
             who = {"environment": env.environment, "team": a.team, "app": a.app}
+            if a.cluster is not None:  # one series per app per cluster
+                who["cluster"] = a.cluster
             health += [f"{PREFIX}_application_health{_labels(**who, status=s)} {int(a.health == s)}" for s in HEALTHS]
             sync += [f"{PREFIX}_application_sync{_labels(**who, status=s)} {int(a.sync == s)}" for s in SYNCS]
             verdict += [

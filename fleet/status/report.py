@@ -88,6 +88,7 @@ class ObjectDrift(_Model):
     team: str | None
     state: Literal["missing", "changed"]
     fields: list[FieldDrift]
+    cluster: str | None = None  # the declared cluster it is on; None: the environment's one cluster (or Argo CD's)
 
 
 class Unexpected(_Model):
@@ -97,6 +98,7 @@ class Unexpected(_Model):
     project: str | None
     reason: Literal["undeclared-application", "default-project", "undeclared-project", "not-in-plan"]
     message: str
+    cluster: str | None = None  # the declared cluster it is on; None: the environment's one cluster (or Argo CD's)
 
 
 class EnvironmentSummary(_Model):
@@ -106,10 +108,18 @@ class EnvironmentSummary(_Model):
     drift: int
 
 
+class ClusterRead(_Model):
+    """One of the environment's declared clusters, as the reader reached it."""
+
+    name: str
+    context: str
+    server: str
+
+
 class EnvironmentStatus(_Model):
     environment: str
     organization: str
-    context: str
+    context: str  # Argo CD's cluster (the one of `cluster`): its Applications and AppProjects
     server: str
     argocd_namespace: str
     observed_at: str
@@ -117,6 +127,7 @@ class EnvironmentStatus(_Model):
     unexpected: list[Unexpected]
     drift: list[ObjectDrift]
     summary: EnvironmentSummary
+    clusters: list[ClusterRead] = []  # declared clusters, each read for the objects placed on it
 
 
 class Cell(_Model):
@@ -150,6 +161,19 @@ class Observed:
     objects: tuple[dict[str, Any], ...]  # the READ_KINDS in the fleet's namespaces, and Namespaces
     applications: tuple[dict[str, Any], ...]  # Applications in the Argo CD namespace
     projects: tuple[dict[str, Any], ...]  # AppProjects in the Argo CD namespace
+    # With declared clusters: the READ_KINDS of each (then `objects` is not read: Argo CD's cluster
+    # holds no team objects, and the reader may list only Argo CD's kinds there).
+    clusters: tuple[ClusterObserved, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterObserved:
+    """What the reader listed on one declared cluster."""
+
+    name: str
+    context: str
+    server: str
+    objects: tuple[dict[str, Any], ...]
 
 
 def items_of(list_response: Mapping[str, Any], kind: str, api_version: str) -> list[dict[str, Any]]:
@@ -316,7 +340,12 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str | None, str]:
 def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
     """Join what one environment's API server holds with what its catalog renders."""
     argocd = state.argocd_namespace
-    live = {_key(o): o for o in observed.objects}
+    # (cluster, kind, namespace, name): each declared cluster's objects, or the one cluster's.
+    live: dict[tuple[str | None, str, str | None, str], Mapping[str, Any]] = (
+        {(c.name, *_key(o)): o for c in observed.clusters for o in c.objects}
+        if observed.clusters
+        else {(None, *_key(o)): o for o in observed.objects}
+    )
     live_apps = {str(a["metadata"]["name"]): a for a in observed.applications}
     live_projects = {str(p["metadata"]["name"]): p for p in observed.projects}
     team_namespaces = {ns: team.name for team in state.teams for ns in team.namespaces}
@@ -324,9 +353,11 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
 
     applications: list[ApplicationStatus] = []
     drift: list[ObjectDrift] = []
-    planned_keys: set[tuple[str, str | None, str]] = set()
+    planned_keys: set[tuple[str | None, str, str | None, str]] = set()
 
-    def judge(team: str | None, manifest: Manifest, current: Mapping[str, Any] | None) -> None:
+    def judge(
+        team: str | None, manifest: Manifest, current: Mapping[str, Any] | None, cluster: str | None = None
+    ) -> None:
         if current is None:
             drift.append(
                 ObjectDrift(
@@ -336,6 +367,7 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
                     team=team,
                     state="missing",
                     fields=[],
+                    cluster=cluster,
                 )
             )
             return
@@ -349,8 +381,14 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
                     team=team,
                     state="changed",
                     fields=fields,
+                    cluster=cluster,
                 )
             )
+
+    def placed(cluster: str | None, manifest: Manifest) -> tuple[str | None, str, str | None, str]:
+        key = (cluster, *_key(manifest.obj))
+        planned_keys.add(key)
+        return key
 
     for team in state.teams:
         for manifest in team.manifests():
@@ -359,12 +397,12 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
                 continue
             if manifest.kind not in read_kinds:
                 continue
-            key = (manifest.kind, manifest.namespace, manifest.name)
-            planned_keys.add(key)
-            judge(team.name, manifest, live.get(key))
+            # On every cluster its namespace is on (a Namespace: itself).
+            for cluster in team.clusters_of(manifest.namespace or manifest.name):
+                judge(team.name, manifest, live.get(placed(cluster, manifest)), cluster)
         for app in team.apps:
-            planned_keys.add(_key(app.service_account.obj))
-            judge(team.name, app.service_account, live.get(_key(app.service_account.obj)))
+            for cluster in app.clusters:
+                judge(team.name, app.service_account, live.get(placed(cluster, app.service_account)), cluster)
             for application in app.applications:  # one row per app per cluster
                 status = _application(team.name, app.name, application, live_apps.get(application.name))
                 applications.append(status)
@@ -381,12 +419,11 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
                             fields=status.drift,
                         )
                     )
-    for manifest in state.reader_objects:
-        # Its own Role and RoleBinding are listable (ClusterRoles are not: it may not read them).
-        key = (manifest.kind, manifest.namespace, manifest.name)
-        if manifest.kind in read_kinds:
-            planned_keys.add(key)
-            judge(None, manifest, live.get(key))
+    for cluster, manifest in state.placed_readers():
+        # Its own Role and RoleBinding are listable (ClusterRoles are not: it may not read them);
+        # with declared clusters, Argo CD's cluster is read for Argo CD's kinds only.
+        if manifest.kind in read_kinds and (cluster is not None or not observed.clusters):
+            judge(None, manifest, live.get(placed(cluster, manifest)), cluster)
 
     unexpected = _unexpected(state, observed, planned_keys, team_namespaces)
     return EnvironmentStatus(
@@ -398,20 +435,21 @@ def environment(state: FleetState, observed: Observed) -> EnvironmentStatus:
         observed_at=observed.observed_at,
         applications=applications,
         unexpected=unexpected,
-        drift=sorted(drift, key=lambda d: (d.kind, d.namespace or "", d.name)),
+        drift=sorted(drift, key=lambda d: (d.kind, d.namespace or "", d.name, d.cluster or "")),
         summary=EnvironmentSummary(
             apps=len(applications),
             verdicts={v: sum(1 for a in applications if a.verdict == v) for v in VERDICTS},
             unexpected=len(unexpected),
             drift=len(drift),
         ),
+        clusters=[ClusterRead(name=c.name, context=c.context, server=c.server) for c in observed.clusters],
     )
 
 
 def _unexpected(
     state: FleetState,
     observed: Observed,
-    planned_keys: set[tuple[str, str | None, str]],
+    planned_keys: set[tuple[str | None, str, str | None, str]],
     team_namespaces: Mapping[str, str],
 ) -> list[Unexpected]:
     argocd = state.argocd_namespace
@@ -456,14 +494,20 @@ def _unexpected(
                     message=f"AppProject {name} is not in the catalog",
                 )
             )
-    for obj in sorted(observed.objects, key=_key):
+    live = (
+        [(c.name, obj) for c in observed.clusters for obj in sorted(c.objects, key=_key)]
+        if observed.clusters
+        else [(None, obj) for obj in sorted(observed.objects, key=_key)]
+    )
+    for cluster, obj in live:
         kind, namespace, name = _key(obj)
         if (
             kind in OWNED_KINDS
             and namespace in team_namespaces
-            and (kind, namespace, name) not in planned_keys
+            and (cluster, kind, namespace, name) not in planned_keys
             and (kind, name) not in KUBERNETES_OWN
         ):
+            on = f" on cluster {cluster}" if cluster is not None else ""
             out.append(
                 Unexpected(
                     kind=kind,
@@ -471,7 +515,8 @@ def _unexpected(
                     name=name,
                     project=None,
                     reason="not-in-plan",
-                    message=f"{kind} {namespace}/{name} is not in the plan: only the platform creates {kind}s in team namespaces",
+                    message=f"{kind} {namespace}/{name}{on} is not in the plan: only the platform creates {kind}s in team namespaces",
+                    cluster=cluster,
                 )
             )
     return out

@@ -15,7 +15,7 @@ from fleet.compiler import load
 from fleet.render.layers import render
 from fleet.render.resources import desired_resources
 from tests.conftest import ROOT, catalog_path, one_file_text, shipped
-from tests.e2e.engine import Workspace
+from tests.e2e.engine import Workspace, reach_declared_clusters
 
 # The stacks the repository ships: a Pulumi.<stack>.yaml naming its catalog.
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -44,6 +44,7 @@ def platform(
     pulumi_env: dict[str, str], argocd_crds: list[str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workspace]:
     ws = Workspace.platform(tmp_path_factory.mktemp("preview") / "app-of-apps", pulumi_env)
+    reach_declared_clusters(ws, Path(pulumi_env["KUBECONFIG"]))  # prod declares two clusters
     for stack in STACKS:
         ws.init(stack, {})  # the repository's Pulumi.<stack>.yaml is the config
     yield ws
