@@ -385,3 +385,23 @@ def test_split_stack_files_are_not_committed() -> None:
     ).returncode
     assert ignored == 0
     assert subprocess.run(["git", "check-ignore", "-q", "Pulumi.dev.yaml"], cwd=ROOT, check=False).returncode == 1
+
+
+def test_the_partition_of_an_environment_on_two_clusters() -> None:
+    # Declared clusters add Argo CD's cluster Secrets and per-cluster guards and readers: the
+    # platform's; each team's objects on each cluster: the team's.
+    from tests.test_clusters import placed_catalog, render
+
+    state = render(placed_catalog())
+    parts = partition(state)
+    keys = [r.key for resources in parts.values() for r in resources]
+    assert len(keys) == len(set(keys))
+    assert sorted(keys) == sorted(r.key for r in desired_resources(state))
+    platform = parts[platform_stack(state.environment)]
+    assert any(r.props.get("kind") == "Secret" for r in platform)  # the clusters' Secrets
+    for team in state.teams:
+        held = parts[team_stack(state.environment, team.name)]
+        assert [r.key for r in held if not _team_owns(r, team, state)] == []
+        assert not [r for r in held if r.props.get("kind") == "Secret"]
+    payments = part(state, stack_scope(team_stack(state.environment, "payments")))
+    assert set(payments.placed_clusters()) == {"east", "west"}
