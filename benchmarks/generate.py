@@ -36,7 +36,7 @@ def catalog(apps: int, environment: str = "dev") -> dict[str, Any]:
                             },
                             {
                                 "actions": ["sqs:SendMessage"],
-                                "resources": [f"arn:aws:sqs:eu-west-1:111111111111:{name}-{app}"],
+                                "resources": [f"arn:aws:sqs:eu-west-1:111111111111:acme-{environment}-{name}-{app}"],
                             },
                         ]
                     },
@@ -52,7 +52,7 @@ def catalog(apps: int, environment: str = "dev") -> dict[str, Any]:
                 "aws": {
                     "owned_resources": [
                         f"arn:aws:s3:::acme-{environment}-{name}-*",
-                        f"arn:aws:sqs:eu-west-1:111111111111:{name}-*",
+                        f"arn:aws:sqs:eu-west-1:111111111111:acme-{environment}-{name}-*",
                     ]
                 },
                 "apps": team_apps,

@@ -2,10 +2,13 @@
 
     python -m benchmarks.probe program CATALOG [--record FILE]
     python -m benchmarks.probe floor FILE
+    python -m benchmarks.probe bare FILE
 
 `program` runs __main__.py for CATALOG as stack `dev`. `floor` replays the registrations a
 program run recorded (same types, names, parents, providers and inputs; components included)
-with nothing but the SDKs: what any program registering them must pay. Both print one JSON line
+with nothing but the SDKs' classes: what a program written with them must pay. `bare` replays
+them as plain `pulumi.CustomResource`s (and `pulumi.ComponentResource`s) with the same type
+tokens, inputs and outputs, no SDK class: what any program registering them must pay. Each prints one JSON line
 with the wall time from interpreter start and the registration count; the caller measures peak
 memory (wait4). Run it from the repository root.
 """
@@ -150,7 +153,36 @@ def floor(recorded: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - STARTED, "registrations": mocks.count}
 
 
+def bare(recorded: str) -> dict[str, Any]:
+    """The registrations as plain `pulumi.CustomResource`s; providers stay SDK classes (the engine
+    needs their version to load the plugin), and each role declares its `arn` output."""
+    with open(recorded, "rb") as handle:
+        records = pickle.load(handle)  # noqa: S301 - our own file
+    providers = {pulumi_types.AWS_PROVIDER, pulumi_types.KUBERNETES_PROVIDER, pulumi_types.OKTA_PROVIDER}
+    classes = sdk_classes(providers)
+    mocks, _ = _start(pulumi_mocks.MockMonitor)
+
+    def replay() -> None:
+        by_urn: dict[str, pulumi.Resource] = {}
+        for r in records:
+            opts = pulumi.ResourceOptions(parent=by_urn.get(r["parent"]), provider=by_urn.get(r["provider"]))
+            if not r["custom"]:
+                resource: pulumi.Resource = pulumi.ComponentResource(r["type"], r["name"], None, opts)
+            elif r["type"].startswith("pulumi:providers:"):
+                resource = classes[r["type"]](
+                    r["name"], opts=opts, **{python_name(k): v for k, v in r["inputs"].items()}
+                )
+            else:
+                outputs = {"arn": None} if r["type"] == pulumi_types.IAM_ROLE else {}
+                resource = pulumi.CustomResource(r["type"], r["name"], {**r["inputs"], **outputs}, opts)
+            by_urn[r["urn"]] = resource
+
+    _sync_await(run_pulumi_func(replay))
+    return {"seconds": time.perf_counter() - STARTED, "registrations": mocks.count}
+
+
 if __name__ == "__main__":
     mode, path, *rest = sys.argv[1:]
     record = rest[1] if rest[:1] == ["--record"] else None
-    print(json.dumps(program(path, record) if mode == "program" else floor(path)))
+    modes = {"program": lambda: program(path, record), "floor": lambda: floor(path), "bare": lambda: bare(path)}
+    print(json.dumps(modes[mode]()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pulumi
@@ -53,11 +54,22 @@ def reviewed_setting(value: str | None, stack: str, root: Path) -> str | None:
     return value
 
 
+<<<<<<< HEAD
 def scope_of(stack: str) -> StackScope:
     try:
         return stack_scope(stack)
     except ValueError as err:
         raise pulumi.RunError(str(err)) from None
+=======
+def settle_collector() -> None:
+    """The catalog and its rendered state live until the program ends: move them out of the
+    cyclic collector's scans (`gc.freeze`), and let it run less often while the SDK makes its
+    many short-lived objects (a collection every 20,000 allocations instead of 700). At 1,000
+    apps under the mock engine this takes about a third off the program's CPU time (36 -> 24 s),
+    and less peak memory (benchmarks/RESULTS.md)."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 1_000)
+>>>>>>> main
 
 
 def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
@@ -90,6 +102,7 @@ def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState
             f"its stacks ({catalog.environment}.platform, {catalog.environment}.<team>), "
             "or point app-of-apps:fleet at this stack's catalog"
         )
+    settle_collector()
     return catalog, state
 
 

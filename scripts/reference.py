@@ -8,22 +8,18 @@ sentences of each page's header below.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from fleet import guardrails
 from fleet.catalog import models
-from fleet.compiler import validate
-from fleet.guardrails.base import Settings, StackResource
-from fleet.text.problems import CatalogError
+from fleet.reports import explain
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path("docs") / "reference"
@@ -279,125 +275,13 @@ def cli_page() -> str:
 
 
 # --- the guardrails -----------------------------------------------------------------------------
-# A catalog rule's example: a YAML fragment laid over the tests' small catalog (tests/conftest.py
-# BASE; lists merge item by item). The page shows the fragment and what `fleet validate` says.
-CATALOG_EXAMPLES: dict[str, str] = {
-    "k8s-reserved-namespace": """
-teams:
-  - namespaces: [{name: kube-system}]
-""",
-    "k8s-network-trusts-reserved": """
-defaults:
-  network: {ingress_from_namespaces: [search]}
-""",
-    "argocd-repo-allow-list": """
-teams:
-  - apps:
-      - source: {repo: https://github.com/someone-else/checkout}
-""",
-    "argocd-source-path": """
-teams:
-  - apps:
-      - source: {path: ../payments-config}
-""",
-    "argocd-chart-version": """
-deletion_protection: true
-teams:
-  - apps:
-      - source: {repo: https://github.com/acme/charts, path: null, chart: redis, revision: 19.6.*}
-""",
-    "argocd-helm-values-namespace": """
-teams:
-  - apps:
-      - source: {helm: {values: {namespaceOverride: kube-system}}}
-""",
-    "catalog-plain-text": """
-teams:
-  - description: "Payments \\u202eteam"
-""",
-    "provider-apply-limits": """
-teams:
-  - apps:
-      - name: default
-""",
-    "argocd-source-options": """
-teams:
-  - apps:
-      - source: {revision: --upload-pack=touch /tmp/x}
-""",
-    "argocd-repo-owned": """
-teams:
-  - apps:
-      - source: {repo: https://github.com/acme/checkout-deploy}
-  - apps:
-      - source: {repo: https://github.com/Acme/checkout-deploy.git}
-""",
-    "argocd-sync-windows": """
-teams:
-  - sync_windows: [{kind: deny, schedule: "0 18 * * 5", duration: 62h, applications: [indexer]}]
-""",
-    "argocd-ignore-differences": """
-teams:
-  - apps:
-      - ignore_differences: [{kind: Deployment, json_pointers: [/spec], managed_fields_managers: [kubectl-edit]}]
-""",
-    "argocd-notifications": """
-teams:
-  - apps:
-      - notifications: [{trigger: on-sync-failed, service: slack, recipient: payments-alerts}]
-""",
-    "argocd-repo-credentials-owned": """
-argocd:
-  repo_credentials: {secret_store: platform-secrets}
-teams:
-  - github_app: {app_id: 912345, installation_id: 51234567}
-  - github_app: {app_id: 912345, installation_id: 51234567}
-""",
-}
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        return {**base, **{k: _merge(base.get(k), v) for k, v in over.items()}}
-    if isinstance(base, list) and isinstance(over, list):
-        return [_merge(b, o) for b, o in zip(base, over, strict=False)] + base[len(over) :] + over[len(base) :]
-    return over
-
-
-def _catalog_example(rule_id: str) -> tuple[str, list[str]]:
-    from tests.conftest import BASE
-
-    fragment = CATALOG_EXAMPLES[rule_id].strip() + "\n"
-    data = _merge(copy.deepcopy(BASE), yaml.safe_load(fragment))
-    try:
-        validate(data, "catalog.yaml")
-    except CatalogError as err:
-        lines = [line for line in err.lines() if f"[{rule_id}]" in line]
-    else:
-        lines = []
-    if not lines:
-        raise AssertionError(f"the example of {rule_id} in scripts/reference.py is not refused by it")
-    return fragment, lines
-
-
-def _resource_example(rule_id: str) -> tuple[str, list[str]]:
-    from tests.guardrail_cases import RESOURCE_CASES, SETTINGS, STACK_CASES
-
-    settings = Settings.from_config(SETTINGS)
-    for case_id, resource_type, bad, _good, _phrase in RESOURCE_CASES:
-        if case_id == rule_id:
-            rule = next(r for r in guardrails.RESOURCE_RULES if r.id == rule_id)
-            shown = yaml.safe_dump({"type": resource_type, "inputs": bad}, sort_keys=False, width=100)
-            return shown, list(rule.judge(resource_type, bad, settings))
-    for case_id, bad_stack, _good_stack, _phrase in STACK_CASES:
-        if case_id == rule_id:
-            stack_rule = next(r for r in guardrails.STACK_RULES if r.id == rule_id)
-            items = [StackResource(*r) for r in bad_stack]
-            shown = yaml.safe_dump(
-                [{"type": r.type, "name": r.name, "inputs": r.props} for r in items], sort_keys=False, width=100
-            )
-            return shown, [f"{r.type} {r.name}: {m}" for r, m in stack_rule.check(items, settings)]
-    raise AssertionError(f"{rule_id} has no case in tests/guardrail_cases.py")
+# Each rule's example, refused and fixed, is shipped in the package (fleet/guardrails/examples/,
+# one file a rule, what `fleet explain` shows); the verdicts are computed by the rules themselves.
+def _example(rule_id: str) -> explain.Explanation:
+    found = explain.explain(rule_id)
+    if not found.says:
+        raise AssertionError(f"the example of {rule_id} (fleet/guardrails/examples/) is not refused by it")
+    return found
 
 
 def _where(rule: Any) -> str:
@@ -405,16 +289,25 @@ def _where(rule: Any) -> str:
     return ", ".join(f"`{k}`" for k in kinds)
 
 
-def _rule(rule_id: str, rationale: str, anchor: str, where: str, example: tuple[str, list[str]], kind: str) -> str:
-    shown, messages = example
-    language = "yaml"
-    indented_input = "\n".join(f"    {line}" if line else "" for line in shown.rstrip("\n").split("\n"))
-    indented_out = "\n".join(f"    {line}" for line in messages)
+def _indented(block: str) -> str:
+    return "\n".join(f"    {line}" if line else "" for line in block.rstrip("\n").split("\n"))
+
+
+def _rule(found: explain.Explanation, where: str, kind: str) -> str:
+    language = (
+        "yaml" if found.kind != "file" or found.refused.lstrip().startswith(("config:", "environment:")) else "text"
+    )
+    says = "\n".join(found.says)
+    follows = f"- **Follows:** {_plain(found.anchor)}\n" if found.anchor else ""
+    reason = found.reason[0].upper() + found.reason[1:]
     return (
-        f"\n### `{rule_id}`\n\n{_plain(rationale[0].upper() + rationale[1:])}.\n\n"
-        f"- **Judges:** {where}\n- **Follows:** {_plain(anchor)}\n\n"
-        f'??? example "An example it refuses ({kind})"\n\n    ```{language}\n{indented_input}\n    ```\n\n'
-        f"    ```text\n{indented_out}\n    ```\n"
+        f"\n### `{found.rule_id}`\n\n{_plain(reason.removesuffix('.'))}.\n\n"
+        f"- **Judges:** {where}\n{follows}\n"
+        f'??? example "An example it refuses ({kind}), and its fix"\n\n'
+        f"    ```{language}\n{_indented(found.refused)}\n    ```\n\n"
+        f"    ```text\n{_indented(says)}\n    ```\n\n"
+        f"    **Fix:** {_plain(found.fix)}\n\n"
+        f"    ```{language}\n{_indented(found.fixed)}\n    ```\n"
     )
 
 
@@ -431,9 +324,10 @@ anchor it follows (a scanner's rule id or the document it comes from). The same 
 3. **any stack** at preview, through the CrossGuard policy pack in `policies/`, including app
    teams' own stacks that write IAM policies, RBAC, namespaces or Argo CD objects by hand.
 
-This page is generated from the rules themselves; each example's verdict was computed by the
-rule when the page was generated (the resource examples are the failing cases of
-`tests/guardrail_cases.py`). A kind marked `*` is judged in every API version and as its
+This page is generated from the rules themselves and from their examples, which the package
+ships (`fleet/guardrails/examples/`, one file a rule) and `python -m fleet explain RULE-ID`
+prints; each example's verdict was computed by the rule when the page was generated, and a test
+checks that every fix passes. A kind marked `*` is judged in every API version and as its
 pulumi-kubernetes `…Patch` and `…List` resources. `python -m fleet guardrails` prints the same
 list as a table. Who is trusted with what, and which rule stops which attempt:
 [the security model](../security.md).
@@ -443,17 +337,24 @@ list as a table. Who is trusted with what, and which rule stops which attempt:
 def guardrails_page() -> str:
     out = [GENERATED, GUARDRAILS_HEADER, "\n## Resource rules\n\nJudge one resource's inputs.\n"]
     for rule in guardrails.RESOURCE_RULES:
-        out.append(_rule(rule.id, rule.rationale, rule.anchor, _where(rule), _resource_example(rule.id), "inputs"))
+        out.append(_rule(_example(rule.id), _where(rule), "inputs"))
     out.append("\n## Stack rules\n\nJudge every resource of a stack together.\n")
     for stack_rule in guardrails.STACK_RULES:
-        example = _resource_example(stack_rule.id)
-        out.append(_rule(stack_rule.id, stack_rule.rationale, stack_rule.anchor, "the whole stack", example, "a stack"))
+        out.append(_rule(_example(stack_rule.id), "the whole stack", "a stack"))
     out.append(
         "\n## Catalog rules\n\nJudge the catalog, at the field that causes them. Each example is a fragment "
-        "laid over a small valid catalog (`tests/conftest.py`), and what `fleet validate` says of it.\n"
+        "laid over a small valid catalog (`fleet/guardrails/examples/base.yaml`; lists merge item by item), and "
+        "what `fleet validate` says of it.\n"
     )
     for rule in guardrails.CATALOG_RULES:
-        out.append(_rule(rule.id, rule.rationale, rule.anchor, "the catalog", _catalog_example(rule.id), "catalog"))
+        out.append(_rule(_example(rule.id), "the catalog", "catalog"))
+    out.append(
+        "\n## Other rules\n\nWhat `fleet validate` says of a catalog that is not well-formed, and the pipeline's "
+        "refusals (`fleet pipeline`); their problems name these ids in brackets too.\n"
+    )
+    for rule_id in explain.rule_ids()[len(explain.guardrail_ids()) :]:
+        found = _example(rule_id)
+        out.append(_rule(found, _plain(found.judges) if found.kind == "file" else "the catalog", "a file"))
     return "".join(out)
 
 

@@ -60,7 +60,12 @@ BASE: dict[str, Any] = {
     "environment": "dev",
     "organization": "acme",
     "cluster": {"name": "acme-dev"},
-    "aws": {"account_id": "111111111111", "region": "eu-west-1"},
+    "aws": {
+        "account_id": "111111111111",
+        "region": "eu-west-1",
+        # payments' bucket does not carry its prefix (acme-dev-payments-…): the platform grants it
+        "resource_grants": {"arn:aws:s3:::acme-dev-checkout": "payments"},
+    },
     "argocd": {"allowed_repos": ["https://github.com/acme/"]},
     "teams": [
         {

@@ -80,6 +80,10 @@ def derive(catalog: Path, environment: str) -> dict[str, Any]:
         for app in team.get("apps") or []:
             if app.get("namespace"):
                 app["namespace"] = f"{app['namespace']}-{environment}"
+        # The AWS names keep the source environment's (acme-dev-…), which carry no team's prefix
+        # in this one (acme-<environment>-…): its platform grants them to the same teams.
+        for arn in (team.get("aws") or {}).get("owned_resources") or []:
+            data["aws"].setdefault("resource_grants", {}).setdefault(arn, team["name"])
     return data
 
 

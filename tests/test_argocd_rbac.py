@@ -220,3 +220,45 @@ def test_fleet_diff_shows_what_a_permissive_default_hands_out() -> None:
     (change,) = result.layers["argocd"].changed
     assert change.type == CONFIGMAP_PATCH
     assert change.fields == ["data.policy.default"]
+
+
+def test_asking_each_subject_of_the_lines_it_can_reach_answers_as_one_enforcer_over_all_lines() -> None:
+    """`_Judge` hands Casbin only the policy lines a subject's roles reach: on chains of roles,
+    cycles, deny lines, globs and a default role, every answer is what one enforcer holding
+    every line gives."""
+    lines: list[tuple[str, ...]] = [
+        *argocd_rbac.builtin_lines(),
+        ("p", "role:ops", "applications", "sync", "*/*", "allow"),
+        ("p", "role:freeze", "applications", "sync", "payments/*", "deny"),
+        ("p", "role:deep", "exec", "create", "pay*/*", "allow"),
+        ("p", "proj:payments:developer", "applications", "get", "payments/*", "allow"),
+        ("p", "proj:payments:developer", "applications", "action/*", "payments/*", "allow"),
+        ("p", "proj:payments:viewer", "logs", "get", "payments/*", "allow"),
+        ("p", "unbound-group", "clusters", "get", "*", "allow"),
+        ("g", "platform-admins", "role:admin"),
+        ("g", "auditors", "role:readonly"),
+        ("g", "payments-dev", "proj:payments:developer"),
+        ("g", "payments-dev", "role:freeze"),
+        ("g", "payments-viewer", "proj:payments:viewer"),
+        ("g", "ops", "role:ops"),
+        ("g", "role:ops", "role:level1"),
+        *(("g", f"role:level{i}", f"role:level{i + 1}") for i in range(1, 6)),
+        ("g", "role:level6", "role:deep"),
+        ("g", "role:level6", "role:level1"),  # a cycle
+    ]
+    judge = argocd_rbac._Judge(lines)
+    whole = argocd_rbac._enforcer(lines)
+    subjects = ["platform-admins", "auditors", "payments-dev", "payments-viewer", "ops", "unbound-group", "nobody"]
+    subjects += ["role:readonly", "role:level3"]
+    requests = [*argocd_rbac.PROJECT_REQUESTS, *argocd_rbac.GLOBAL_REQUESTS, ("exec", "create")]
+    answers = set()
+    for subject in subjects:
+        for obj in ("payments/*", "search/*", "*"):
+            for res, act in requests:
+                expected = bool(whole.enforce(subject, res, act, obj))
+                assert judge.enforce(subject, res, act, obj) == expected, (subject, res, act, obj)
+                answers.add(expected)
+    assert answers == {True, False}
+    # The judge asked smaller enforcers than the whole: a team group's holds its project's lines.
+    assert len(judge._enforcers) > 1
+    assert min(len(e.get_policy()) for e in judge._enforcers.values()) < len(whole.get_policy())

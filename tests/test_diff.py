@@ -48,14 +48,19 @@ def test_no_change() -> None:
 
 def test_a_new_app_adds_to_every_layer_and_grants_access() -> None:
     base = copy.deepcopy(BASE)
-    base["teams"][1]["aws"] = {"owned_resources": ["arn:aws:sqs:eu-west-1:111111111111:q"]}  # the queue is search's
+    base["teams"][1]["aws"] = {"owned_resources": ["arn:aws:sqs:eu-west-1:111111111111:acme-dev-search-q"]}  # search's
     head = copy.deepcopy(base)
     head["teams"][1]["apps"].append(
         {
             "name": "ranker",
             "source": {"repo": "https://github.com/acme/ranker", "path": "p"},
             "aws": {
-                "statements": [{"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:eu-west-1:111111111111:q"]}]
+                "statements": [
+                    {
+                        "actions": ["sqs:SendMessage"],
+                        "resources": ["arn:aws:sqs:eu-west-1:111111111111:acme-dev-search-q"],
+                    }
+                ]
             },
         }
     )
@@ -68,7 +73,7 @@ def test_a_new_app_adds_to_every_layer_and_grants_access() -> None:
     assert project.fields == ["spec.sourceRepos"]
     role = next(c for c in result.access if c.principal == "acme-dev-search-ranker")
     assert role.kind == "iam-role"
-    assert role.gained == ["sqs:SendMessage on arn:aws:sqs:eu-west-1:111111111111:q"]
+    assert role.gained == ["sqs:SendMessage on arn:aws:sqs:eu-west-1:111111111111:acme-dev-search-q"]
     developer = next(c for c in result.access if c.principal == "acme-dev-search-developer")
     assert (
         "aws act as arn:aws:iam::111111111111:role/fleet/acme-dev-search-ranker (through pods in search)"

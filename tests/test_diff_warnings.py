@@ -195,16 +195,16 @@ WIDENING: list[tuple[str, Mutation, str, str]] = [
     (
         "ownership widened",
         lambda d: d["teams"][1]["aws"]["owned_resources"].append(
-            "arn:aws:dynamodb:eu-west-1:111111111111:table/search-*"
+            "arn:aws:dynamodb:eu-west-1:111111111111:table/acme-dev-search-*"
         ),
         "ownership-changed",
-        "team search: aws.owned_resources: arn:aws:s3:::acme-dev-search-* → arn:aws:dynamodb:eu-west-1:111111111111:table/search-*, arn:aws:s3:::acme-dev-search-*",
+        "team search: aws.owned_resources: arn:aws:s3:::acme-dev-search-* → arn:aws:dynamodb:eu-west-1:111111111111:table/acme-dev-search-*, arn:aws:s3:::acme-dev-search-*",
     ),
     (
         "ownership moved to another prefix",
-        lambda d: d["teams"][1]["aws"].update(owned_resources=["arn:aws:s3:::acme-dev-shared-*"]),
+        lambda d: d["teams"][1]["aws"].update(owned_resources=["arn:aws:s3:::acme-dev-search-archive-*"]),
         "ownership-changed",
-        "team search: aws.owned_resources: arn:aws:s3:::acme-dev-search-* → arn:aws:s3:::acme-dev-shared-*",
+        "team search: aws.owned_resources: arn:aws:s3:::acme-dev-search-* → arn:aws:s3:::acme-dev-search-archive-*",
     ),
     (
         "ownership of a new team",
@@ -217,6 +217,12 @@ WIDENING: list[tuple[str, Mutation, str, str]] = [
         ),
         "ownership-changed",
         "team ledger: aws.owned_resources: none → arn:aws:s3:::acme-dev-ledger",
+    ),
+    (
+        "a resource granted to a team",
+        lambda d: d["aws"].setdefault("resource_grants", {}).update({"arn:aws:s3:::legacy-reports": "search"}),
+        "ownership-changed",
+        "aws.resource_grants arn:aws:s3:::legacy-reports: granted to no team → search",
     ),
     (
         "resource shared with one more team",

@@ -129,7 +129,7 @@ def test_the_matcher_can_fail() -> None:
 
 # --- every fleet command line parses ------------------------------------------------------------
 def _fleet_lines(path: Path) -> list[tuple[str, str]]:
-    """(where, argv text) of every `python -m fleet …` line of a code block (continuations joined,
+    """(where, argv text) of every `python -m fleet …` (or `app-of-apps …`) line of a code block (continuations joined,
     comments, pipes and redirections cut)."""
     found = []
     text = path.read_text()
@@ -140,7 +140,7 @@ def _fleet_lines(path: Path) -> list[tuple[str, str]]:
         body = match.group(2).replace("\\\n", " ")
         for line in body.splitlines():
             line = line.removeprefix("$ ").strip()
-            for prefix in (".venv/bin/python -m fleet ", "python -m fleet "):
+            for prefix in (".venv/bin/python -m fleet ", "python -m fleet ", "app-of-apps "):
                 at = line.find(prefix)
                 if at == -1 or (at > 0 and not line[:at].rstrip().endswith(("--", "&&", "|"))):
                     continue

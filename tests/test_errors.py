@@ -34,7 +34,7 @@ teams:
     description: Payments
     owners: [alice@acme.example]
     aws:
-      owned_resources: [arn:aws:s3:::acme-dev-checkout]
+      owned_resources: [arn:aws:s3:::acme-dev-payments-checkout]
     apps:
       - name: checkout
         source:
@@ -44,7 +44,7 @@ teams:
         aws:
           statements:
             - actions: [s3:GetObject]
-              resources: ["arn:aws:s3:::acme-dev-checkout/*", "arn:aws:s3:::acme-dev-shared-assets"]
+              resources: ["arn:aws:s3:::acme-dev-payments-checkout/*", "arn:aws:s3:::acme-dev-shared-assets"]
   - name: search
     description: Search
     owners: [carol@acme.example]

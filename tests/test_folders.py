@@ -199,6 +199,7 @@ def test_checks_that_span_teams_name_both_files(tmp_path: Path) -> None:
         "namespaces[0].name"
     ) in text
     assert f"{search}: aws.owned_resources[0]:" in text
+    assert "carries no ownership of team 'search'" in text  # the platform grants it to payments
     assert f"owned by team 'payments' ({payments}: aws.owned_resources[0])" in text
     assert f"{search}: github_app.app_id: 7 is team payments's" in text
     assert f"{search}: namespaces[0].network.ingress_from_namespaces[0]: 'payments' is not a reserved namespace" in text

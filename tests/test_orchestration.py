@@ -406,3 +406,13 @@ def test_the_summary_and_the_exit_code_name_the_failed_stack(
     assert [(s["name"], s["result"]) for s in data["stacks"]] == [(o.name, o.result) for o in outcomes]
     assert "logs:" in captured.err
     assert "dev.payments: failed" in captured.err
+
+
+def test_destroy_may_name_a_team_the_catalog_no_longer_has() -> None:
+    plan = plan_run("destroy", "dev", TEAMS, only=["gone"])
+    assert plan.stages == (("dev.gone",),)
+    assert plan.every == (EVERY[0], "dev.gone", *EVERY[1:])
+    with pytest.raises(UsageError, match="--teams: gone: no such team"):
+        plan_run("up", "dev", TEAMS, only=["gone"])
+    with pytest.raises(UsageError, match=r"--teams: \.\./x: no such team"):
+        plan_run("destroy", "dev", TEAMS, only=["../x"])

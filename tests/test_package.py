@@ -392,6 +392,17 @@ def test_guardrails(installed: Installed, capsys: pytest.CaptureFixture[str], mo
     assert "| `iam-no-wildcard-action` |" in table
 
 
+def test_explain_and_completion(
+    installed: Installed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules' examples are package data: the installed wheel explains every rule as the checkout does."""
+    shown = _same(installed, capsys, monkeypatch, "explain", "iam-no-wildcard-action").stdout
+    assert "'s3:*' grants every action of the service" in shown
+    listed = _same(installed, capsys, monkeypatch, "explain", "--list").stdout
+    assert "pipeline-regular-files" in listed
+    assert "_shtab_app_of_apps" in _same(installed, capsys, monkeypatch, "completion", "bash").stdout
+
+
 def test_diff(installed: Installed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     base, head = STACKS[0].name, STACKS[-1].name
     markdown = _same(installed, capsys, monkeypatch, "diff", base, head).stdout

@@ -55,7 +55,8 @@ def test_on_a_terminal_the_lines_are_the_plain_ones_coloured() -> None:
     # The same lines (none cut at the width: they stay clickable), the verdicts marked.
     assert shown_out == "".join(f"✓ {line}\n" for line in plain_out.splitlines())
     lines = plain_err.splitlines()
-    assert shown_err.splitlines() == [*lines[:3], f"✗ {lines[3]}", lines[4]]
+    hint = "why, and how to fix it: explain RULE-ID (e.g. explain argocd-source-path)"
+    assert shown_err.splitlines() == [*lines[:3], f"✗ {lines[3]}", lines[4], hint]
     assert re.search(r"\x1b\[[0-9;]*35m \[argocd-source-path\]", err_text.getvalue())  # the rule, in magenta
 
 

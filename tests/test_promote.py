@@ -221,6 +221,7 @@ def test_all_into_prod_promotes_the_pinned_and_says_why_it_leaves_the_branches(t
         "path: overlays/dev\n          revision: main", "path: overlays/dev\n          revision: v2.15.0-rc.1"
     )
     text = text.replace("environment: dev", "environment: staging")
+    text = text.replace("acme-dev-", "acme-staging-")  # its AWS names too (acme-<environment>-<team>-…)
     source.write_text(text)
     target = tmp_path / "prod.yaml"
     target.write_bytes(PROD_TEXT.encode())

@@ -273,9 +273,16 @@ def managed(*arns: str, allowed: tuple[str, ...] = (), boundary: bool = False) -
     return mutate
 
 
-# The payments team owns its bucket, tables named acme-dev-ledger… and functions acme-dev-checkout-…;
-# the search team owns its own bucket.
+def granted(**grants: str) -> Mutation:
+    """The platform's grants (pattern -> team) in the platform's part of the catalog."""
+    return lambda d: d["aws"].setdefault("resource_grants", {}).update(grants)
+
+
+# The payments team owns its bucket, tables named acme-dev-ledger… and functions acme-dev-checkout-…
+# (names without its prefix acme-dev-payments-…: the platform grants them); the search team owns
+# its own bucket, named with its prefix.
 OWNERS = both(
+    granted(**{BUCKET: "payments", LEDGER + "*": "payments", FUNCTION + "*": "payments"}),
     owns(BUCKET, LEDGER + "*", FUNCTION + "*"),
     owns(SEARCH_BUCKET, team_index=1),
 )
@@ -505,8 +512,10 @@ IAM_NEIGHBOURS: list[tuple[str, Mutation]] = [
     (
         "reads parameters under its own path",
         both(
-            owns(f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-dev/checkout/*"),
-            grant(["ssm:GetParameter"], [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-dev/checkout/db-url"]),
+            owns(f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-dev-payments/checkout/*"),
+            grant(
+                ["ssm:GetParameter"], [f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-dev-payments/checkout/db-url"]
+            ),
         ),
     ),
     (
@@ -527,7 +536,13 @@ IAM_NEIGHBOURS: list[tuple[str, Mutation]] = [
             grant(["eks:DescribeCluster"], [f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/acme-dev"]),
         ),
     ),
-    ("two teams with neighbouring prefixes", owned_and(owns("arn:aws:s3:::acme-dev-checkout-archive", team_index=1))),
+    (
+        "two teams with neighbouring prefixes",
+        owned_and(
+            granted(**{"arn:aws:s3:::acme-dev-checkout-archive": "search"}),
+            owns("arn:aws:s3:::acme-dev-checkout-archive", team_index=1),
+        ),
+    ),
     (
         "an allowed narrow managed policy",
         managed(policy("AWSXrayWriteOnlyAccess"), allowed=(policy("AWSXrayWriteOnlyAccess"),)),
@@ -542,6 +557,103 @@ IAM_NEIGHBOURS: list[tuple[str, Mutation]] = [
         "an allowed customer-managed policy",
         managed(
             f"arn:aws:iam::{ACCOUNT}:policy/payments-extra", allowed=(f"arn:aws:iam::{ACCOUNT}:policy/payments-extra",)
+        ),
+    ),
+]
+
+
+# Issue 21 (round 3): a team file is approved by the team alone (CODEOWNERS), so what it claims
+# must follow from ownership: names carrying the team's prefix (acme-dev-<team>, then -, /, . or _),
+# or what the platform's file grants it (aws.resource_grants). Nobody else having claimed a
+# resource first is no ownership: the platform's own resources are claimed by no team.
+KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/2f0c5a4e-6d2b-4a51-9d0e-3f6b1c7a8e90"
+GRANTS = "aws.resource_grants"
+
+
+def add_team(name: str) -> Mutation:
+    return lambda d: d["teams"].append({"name": name, "owners": ["ops@acme.example"]})
+
+
+IAM_ATTACKS += [
+    *[
+        (f"search claims {label}", owned_and(owns(p, team_index=1)), SEARCH_CLAIM, "iam-resource-ownership")
+        for label, p in [
+            ("the platform's state bucket", "arn:aws:s3:::acme-dev-platform-state"),
+            (
+                "payments' GitHub App key in the platform's store",
+                f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:acme/dev/argocd/github-app/payments*",
+            ),
+            ("a KMS key nobody claims", KEY),
+            ("a name carrying payments' prefix", "arn:aws:s3:::acme-dev-payments-exports"),
+            ("a name that only starts like its prefix", "arn:aws:s3:::acme-dev-searchx"),
+            ("its prefix without a separator", "arn:aws:s3:::acme-dev-search*"),
+            ("a queue granted to payments", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:acme-dev-orders"),
+        ]
+    ],
+    (
+        "search claims the names of a longer team",
+        owned_and(add_team("search-ops"), owns("arn:aws:s3:::acme-dev-search-*", team_index=1)),
+        SEARCH_CLAIM,
+        "iam-resource-ownership",
+    ),
+    (
+        "search claims a name of team search-ops",
+        owned_and(add_team("search-ops"), owns("arn:aws:s3:::acme-dev-search-ops-data", team_index=1)),
+        SEARCH_CLAIM,
+        "iam-resource-ownership",
+    ),
+    (
+        "the platform grants search a name of payments",
+        granted(**{"arn:aws:s3:::acme-dev-payments-exports": "search"}),
+        f"{GRANTS}.arn:aws:s3:::acme-dev-payments-exports",
+        "iam-resource-ownership",
+    ),
+    (
+        "the platform grants a prefix covering every team",
+        granted(**{"arn:aws:s3:::acme-dev-*": "search"}),
+        f"{GRANTS}.arn:aws:s3:::acme-dev-*",
+        "iam-resource-ownership",
+    ),
+    (
+        "the platform grants to a team that does not exist",
+        granted(**{KEY: "ghost"}),
+        f"{GRANTS}.{KEY}",
+        "iam-resource-ownership",
+    ),
+    (
+        "the platform grants one resource to two teams",
+        granted(**{"arn:aws:s3:::legacy-*": "search", "arn:aws:s3:::legacy-reports": "payments"}),
+        f"{GRANTS}.arn:aws:s3:::legacy-reports",
+        "iam-resource-ownership",
+    ),
+]
+IAM_NEIGHBOURS += [
+    ("search claims a name carrying its prefix", owned_and(owns("arn:aws:s3:::acme-dev-search-logs", team_index=1))),
+    (
+        "search claims its prefix exactly and after a separator",
+        owned_and(
+            owns(
+                f"arn:aws:sqs:eu-west-1:{ACCOUNT}:acme-dev-search",
+                f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:acme-dev-search/*",
+                "arn:aws:s3:::acme-dev-search-*",
+                team_index=1,
+            )
+        ),
+    ),
+    (
+        "search-ops and search side by side",
+        owned_and(
+            add_team("search-ops"),
+            owns("arn:aws:s3:::acme-dev-search-ops-*", team_index=2),
+            owns("arn:aws:s3:::acme-dev-search-data", "arn:aws:s3:::acme-dev-search-logs-*", team_index=1),
+        ),
+    ),
+    ("search claims a key the platform grants it", owned_and(granted(**{KEY: "search"}), owns(KEY, team_index=1))),
+    (
+        "search claims part of a prefix the platform grants it",
+        owned_and(
+            granted(**{"arn:aws:s3:::legacy-search*": "search"}),
+            owns("arn:aws:s3:::legacy-search-index", team_index=1),
         ),
     ),
 ]

@@ -249,6 +249,8 @@ class Aws(Strict):
     """The only managed policies apps and personas may attach (exact ARNs). Never an administrator policy; broad ones (`*FullAccess`, `*ReadOnlyAccess`, `*ReadWrite`) only on roles with a permissions boundary."""
     shared_resources: tuple[SharedResource, ...] = ()
     """Resources the platform lets named teams' apps use in their IAM statements."""
+    resource_grants: dict[str, DnsLabel] = {}
+    """ARN pattern -> team: resources the platform lets a team own (`teams[].aws.owned_resources`) although their names do not carry the team's prefix (`<organization>-<environment>-<team>`): an exact ARN or a name prefix ending in `*`, never another team's names. The only way for a team to own any other name (a KMS key id, a legacy bucket)."""
 
     @property
     def oidc_issuer(self) -> str:
@@ -766,7 +768,7 @@ class TeamAws(Strict):
     # ARN patterns the team owns: its apps' statements may name only these (and what the
     # platform shares with it). Exact ARNs or name prefixes ending in '*'; never another team's.
     owned_resources: tuple[str, ...] = ()
-    """ARN patterns the team owns: exact ARNs (covering their sub-resources) or name prefixes ending in `*`, in this account, never overlapping another team's. Its apps' statements may name only these and what is shared with the team."""
+    """ARN patterns the team owns: exact ARNs (covering their sub-resources) or name prefixes ending in `*`, in this account, never overlapping another team's. Each names a resource that carries the team's prefix (`<organization>-<environment>-<team>`, then `-`, `/`, `.` or `_`) or lies inside a platform grant to the team (`aws.resource_grants`). Its apps' statements may name only these and what is shared with the team."""
 
 
 class Team(Strict):

@@ -79,6 +79,11 @@ class Names:
         return f"{self.oidc_groups_prefix}{self.okta_group(team, persona)}"
 
     # --- AWS ------------------------------------------------------------------------------
+    def resource_prefix(self, team: str) -> str:
+        """How the names of a team's AWS resources start: `<organization>-<environment>-<team>`
+        (then a separator); a team owns such names, others only by a platform grant."""
+        return f"{self.organization}-{self.environment}-{team}"
+
     def workload_role(self, team: str, app: str) -> str:
         return f"{self.organization}-{self.environment}-{team}-{app}"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import unquote
 
 GRANTS_FIELD = "cluster.namespace_grants"
@@ -29,13 +30,32 @@ def carries_name(namespace: str, team: str) -> bool:
     return namespace == team or namespace.startswith(f"{team}-")
 
 
+def carried_names(namespace: str) -> list[str]:
+    """Every team name `namespace` carries, longest first: itself and each part before a `-`
+    (`a-b-c`: `a-b-c`, `a-b`, `a`). `carries_name(namespace, team)` holds for exactly these."""
+    parts = namespace.split("-")
+    return ["-".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+@lru_cache(maxsize=64)
+def _set_of(teams: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(teams)
+
+
+def _known(teams: Iterable[str]) -> frozenset[str] | set[str]:
+    """The teams as a set, once per distinct tuple (a judge's settings ask for every resource)."""
+    if isinstance(teams, frozenset | set):
+        return teams
+    return _set_of(teams) if isinstance(teams, tuple) else frozenset(teams)
+
+
 def namespace_owner(namespace: str, teams: Iterable[str], grants: Mapping[str, str]) -> str | None:
     """The team that owns `namespace`: the platform's grant, else the longest team name that
     names it; None when it carries no team's ownership."""
     if namespace in grants:
         return grants[namespace]
-    named = [team for team in teams if carries_name(namespace, team)]
-    return max(named, key=len) if named else None
+    known = _known(teams)
+    return next((name for name in carried_names(namespace) if name in known), None)
 
 
 def ownership_problem(namespace: str, team: str, grants: Mapping[str, str], teams: Iterable[str] = ()) -> str | None:
@@ -52,7 +72,8 @@ def ownership_problem(namespace: str, team: str, grants: Mapping[str, str], team
             f"{namespace!r} carries no ownership of team {team!r}: a team's namespaces are named "
             f"{team!r} or {team + '-…'!r}, or granted to it by the platform ({GRANTS_FIELD})"
         )
-    owner = namespace_owner(namespace, [team, *teams], {})
+    known = _known(teams)
+    owner = next(name for name in carried_names(namespace) if name == team or name in known)
     if owner != team:
         return f"{namespace!r} is named as team {owner!r}'s ({owner!r} or {owner + '-…'!r}), not team {team!r}'s"
     return None
@@ -160,7 +181,7 @@ def host_grant_overlap(granted: str, other: str) -> bool:
 def namespace_teams(namespace: str, teams: Iterable[str], grants: Mapping[str, str]) -> list[str]:
     """The team a namespace belongs to; without a team map, every team its name could carry
     (`a-b-c`: `a`, `a-b`, `a-b-c`), so that a judge without the map stays inside the name."""
-    known = list(teams)
+    known = _known(teams)
     owner = namespace_owner(namespace, known, grants)
     if owner is not None or known:
         return [owner] if owner is not None else []

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fleet.cli import exits, output
 from fleet.cli.output import out
+from fleet.text import screen
 from fleet.text.problems import UsageError
 
 
@@ -42,11 +44,11 @@ def add_parser(sub: Any) -> None:
         help="read each pull request's reviews from GitHub's API instead (token: $GITHUB_TOKEN; "
         "API: $GITHUB_API_URL, default https://api.github.com)",
     )
-    p.add_argument(
-        "--format",
-        choices=("md", "json", "csv"),
-        default="md",
-        help="md: for people; json: schemas/audit.v1.json; csv: one row per grant or revocation",
+    output.add_format(
+        p,
+        ("text", "md", "json", "csv"),
+        "text: for people (drawn to fit the terminal, the default there); md: Markdown (the default elsewhere); json: schemas/audit.v1.json; csv: one row per "
+        "grant or revocation",
     )
     p.set_defaults(run=run)
 
@@ -97,13 +99,16 @@ def run(args: argparse.Namespace) -> int:
     catalog, team = gitlog.audit_target(repo, head, path)  # a team's file: its folder, that team
     changes = gitlog.catalog_history(repo, catalog, head)
     ref = f"{args.ref} ({head[:12]})"
+    fmt = output.format_of(args)
     with gitlog.BlobReader(repo) as blobs:
         if moment is not None:
             report, grants = audit.as_of(changes, blobs.read, path, ref, moment, team)
-            if args.format == "json":
+            if fmt == "json":
                 output.json(report)
+            elif fmt == "csv":
+                out(audit.as_of_csv(report, grants))
             else:
-                out(audit.as_of_csv(report, grants) if args.format == "csv" else audit.as_of_markdown(report))
+                output.report(audit.as_of_markdown(report), fmt)
             return exits.OK
         records = None
         if args.reviews:
@@ -111,9 +116,12 @@ def run(args: argparse.Namespace) -> int:
         elif args.github:
             numbers = {n for c in changes for n in [audit.pull_request_of(c)] if n is not None}
             records = github.reviews_of(args.github, sorted(numbers))
-        log = audit.build_log(changes, blobs.read, path, ref, since, until, team, records)
-    if args.format == "json":
+        with screen.Progress(sys.stderr, f"reading {len(changes)} commits of {path}") as shown:
+            log = audit.build_log(changes, blobs.read, path, ref, since, until, team, records, shown.update)
+    if fmt == "json":
         output.json(log)
+    elif fmt == "csv":
+        out(audit.log_csv(log))
     else:
-        out(audit.log_csv(log) if args.format == "csv" else audit.log_markdown(log))
+        output.report(audit.log_markdown(log), fmt)
     return exits.OK

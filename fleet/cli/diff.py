@@ -10,7 +10,7 @@ from fleet.catalog.folder import CatalogFiles, read_catalog
 from fleet.catalog.location import PipelineError
 from fleet.catalog.models import Catalog
 from fleet.cli import exits, output
-from fleet.cli.output import err, out
+from fleet.cli.output import err
 from fleet.compiler import state_from_files
 from fleet.io import git
 from fleet.render.state import FleetState
@@ -23,8 +23,11 @@ def add_parser(sub: Any) -> None:
         "base", help="a catalog file or folder, or git:REV:path (a file or a folder; missing at REV: an empty fleet)"
     )
     p.add_argument("head", help="a catalog file or folder, or git:REV:path")
-    p.add_argument(
-        "--format", choices=("md", "json"), default="md", help="md: the review comment; json: schemas/diff.v1.json"
+    output.add_format(
+        p,
+        ("text", "md", "json"),
+        "text: for people (drawn to fit the terminal, the default there); md: the review comment (the default "
+        "elsewhere); json: schemas/diff.v1.json",
     )
     p.add_argument("--fail-on", choices=("never", "warnings"), default="never", help="exit 1 when there are warnings")
     p.set_defaults(run=run)
@@ -75,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
     from fleet.reports import diff  # only this command needs it
 
     result = diff.compute(sides[0], sides[1], labels[0], labels[1])
-    if args.format == "json":
+    fmt = output.format_of(args)
+    if fmt == "json":
         output.json(result)
     else:
-        out(diff.markdown(result))
+        output.report(diff.markdown(result), fmt)
     return exits.REFUSED if args.fail_on == "warnings" and result.warnings else exits.OK

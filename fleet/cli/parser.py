@@ -10,8 +10,10 @@ from fleet.cli import (
     access,
     audit,
     codeowners,
+    completion,
     convert,
     diff,
+    explain,
     guardrails,
     init,
     pipeline,
@@ -30,6 +32,7 @@ COMMANDS = (
     plan,
     access,
     guardrails,
+    explain,
     diff,
     stacks,
     status,
@@ -39,6 +42,7 @@ COMMANDS = (
     codeowners,
     pipeline,
     split_stack,
+    completion,
 )
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's
 

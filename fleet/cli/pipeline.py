@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from fleet.cli import exits
+from fleet.cli import exits, output
 from fleet.pipeline import gate
 from fleet.pipeline import steps as pipeline
 from fleet.text import terminal
@@ -98,22 +98,22 @@ def _run(args: argparse.Namespace) -> int:
                 },
             )
         kind = "catalogs only" if result.classification.catalog_only else "changes more than catalogs"
-        print(
+        output.out(
             f"review: {kind}; stacks changed: {', '.join(result.changed) or 'none'}; {result.warnings} warning(s); "
-            f"invalid: {', '.join(result.invalid) or 'none'}"
+            f"invalid: {', '.join(result.invalid) or 'none'}\n"
         )
         return exits.REFUSED if result.invalid else exits.OK
     if args.step == "overlay":
         written = pipeline.overlay(args.repo, args.head, args.into)
-        print(f"overlay: {len(written)} catalog(s) from {args.head[:12]}: {', '.join(written)}")
+        print(terminal.escape(f"overlay: {len(written)} catalog(s) from {args.head[:12]}: {', '.join(written)}"))
     elif args.step == "stacks":
         for stack in sorted(pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))):
-            print(stack)
+            print(terminal.escape(stack))
     elif args.step == "catalog":
         catalogs = pipeline.stack_catalogs(pipeline.GitTree(args.repo, "HEAD"))
         if args.stack not in catalogs:
             raise pipeline.PipelineError([f"no stack {args.stack!r}: there is no Pulumi.{args.stack}.yaml"])
-        print(catalogs[args.stack])
+        print(terminal.escape(catalogs[args.stack]))
     elif args.step == "preview-config":
         source = Path(f"Pulumi.{args.stack}.yaml")
         try:
@@ -155,12 +155,12 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except pipeline.PipelineError as err:
         for reason in err.reasons:
-            print(f"refused: {reason}", file=sys.stderr)
+            output.err(f"refused: {reason}")  # a reason may quote a catalog or a commit: escaped
         return exits.REFUSED
     except CatalogError as err:
         for line in err.lines():
-            print(line, file=sys.stderr)
+            output.err(line)
         return exits.REFUSED
     except (UnreadableFileError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        output.err(f"error: {err}")
         return exits.USAGE

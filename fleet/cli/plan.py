@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from fleet.cli.output import err, out
 from fleet.compiler import load_state
 from fleet.io import files
 from fleet.reports import plan
+from fleet.text import screen
 
 
 def add_parser(sub: Any) -> None:
@@ -36,5 +38,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         err(f"error: --out {out_dir}: {error.strerror or error}; the previous plan, if any, is unchanged")
         return exits.USAGE
-    out(f"{plan.summary(state)}\nwrote {len(written)} files to {out_dir}\n")
+    said = f"{plan.summary(state)}\nwrote {len(written)} files to {out_dir}\n"
+    if screen.for_people(sys.stdout):  # the same lines, coloured
+        screen.summary(screen.console(sys.stdout, soft_wrap=True), said)
+    else:
+        out(said)
     return exits.OK

@@ -57,7 +57,7 @@ def add_parser(sub: Any) -> None:
         "--context", help="for --require-healthy: its context (default: the catalog's, else the current one)"
     )
     p.add_argument("--dry-run", action="store_true", help="print the change, write nothing")
-    p.add_argument("--format", choices=("md", "json"), default="md", help="how the change is printed (as fleet diff)")
+    output.add_format(p, ("text", "md", "json"), "how the change is printed (as fleet diff)")
     p.set_defaults(run=run)
 
 
@@ -134,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
     for move in moves:
         err(f"{'would promote' if args.dry_run else 'promoted'} {move.name}: {move.old} -> {move.new}")
     result = diff.compute(before, after, label, f"{label} (promoted)")
-    if args.format == "json":
+    fmt = output.format_of(args)
+    if fmt == "json":
         output.json(result)
     else:
-        output.out(diff.markdown(result))
+        output.report(diff.markdown(result), fmt)
     return exits.OK

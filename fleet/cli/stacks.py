@@ -159,7 +159,10 @@ def run(args: argparse.Namespace) -> int:
     json_out = args.format == "json"
     stream = sys.stderr if json_out else sys.stdout
     for stack in plan.removed:
-        output.err(f"warning: {stack}: its team file changed and the catalog no longer has the team; left as it is")
+        output.err(
+            f"warning: {stack}: its team file is gone and the catalog no longer has the team; its stack is left as "
+            f"it is: destroy it with python -m fleet destroy {args.catalog} --teams {stack.split('.', 1)[1]} --yes"
+        )
     with stack_progress.listener(stream, plan) as listener:
         outcomes, logs = automation.run(plan, root, args.parallel, listener, _prepare())
     failed = exit_failed(outcomes)

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from fleet.cli import exits, output
-from fleet.cli.output import err, out
+from fleet.cli.output import err
 from fleet.compiler import load
 from fleet.render.layers import render
+from fleet.text import screen
 from fleet.text.problems import UsageError
 
 
@@ -31,12 +32,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--as", dest="as_user", metavar="USER", help="impersonate USER (as kubectl --as)")
     p.add_argument("--as-group", metavar="GROUP", help="impersonate GROUP (as kubectl --as-group)")
-    p.add_argument(
-        "--format",
-        choices=("md", "json", "html", "openmetrics"),
-        default="md",
-        help="md: terminals, pull requests and issues; json: schemas/status.v1.json; html: one self-contained "
-        "page; openmetrics: for a textfile collector or a scrape",
+    output.add_format(
+        p,
+        ("text", "md", "json", "html", "openmetrics"),
+        "text: for people (drawn to fit the terminal, the default there); md: pull requests and issues (the "
+        "default elsewhere); json: schemas/status.v1.json; html: one self-contained page; openmetrics: for a textfile collector or a scrape",
     )
     p.add_argument(
         "--fail-on",
@@ -64,8 +64,27 @@ def _contexts(values: list[str], environments: list[str]) -> dict[str, str]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def _read(catalog: Any, state: Any, args: argparse.Namespace, contexts: dict[str, str]) -> Any:
+    """One environment as its cluster shows it (get and list calls only)."""
     from fleet.io import cluster as status_reader
+    from fleet.status import report as status
+
+    target = status_reader.Target(
+        kubeconfig=args.kubeconfig,
+        context=contexts.get(state.environment) or catalog.cluster.context,
+        as_user=args.as_user,
+        as_group=args.as_group,
+        # Each declared cluster through its own context (the catalog's, default its name).
+        clusters=tuple((t.name, t.context or t.name) for t in catalog.targets() if t.name is not None),
+    )
+    try:
+        observed = status_reader.read(state, target)
+    except status_reader.ReadError as error:
+        raise UsageError(str(error)) from None
+    return status.environment(state, observed)
+
+
+def run(args: argparse.Namespace) -> int:
     from fleet.status import report as status  # only this command needs the Kubernetes client
 
     # Validated (every catalog rule and guardrail), then rendered; the rendered resources are
@@ -78,35 +97,25 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"environment {', '.join(twice)} is given by more than one catalog")
     contexts = _contexts(args.context, environments)
     envs = []
-    for catalog, state in loaded:
-        target = status_reader.Target(
-            kubeconfig=args.kubeconfig,
-            context=contexts.get(state.environment) or catalog.cluster.context,
-            as_user=args.as_user,
-            as_group=args.as_group,
-            # Each declared cluster through its own context (the catalog's, default its name).
-            clusters=tuple((t.name, t.context or t.name) for t in catalog.targets() if t.name is not None),
-        )
-        try:
-            observed = status_reader.read(state, target)
-        except status_reader.ReadError as error:
-            err(f"error: {error}")
-            return exits.USAGE
-        envs.append(status.environment(state, observed))
+    fmt = output.format_of(args)
+    with screen.Progress(sys.stderr, "reading the clusters:") as shown:
+        for done, (catalog, state) in enumerate(loaded):
+            shown.update(done, len(loaded), state.environment)
+            envs.append(_read(catalog, state, args, contexts))
     result = status.report(envs)
-    if args.format == "json":
+    if fmt == "json":
         output.json(result)
-    elif args.format == "html":
+    elif fmt == "html":
         from fleet.status import html as status_html
 
         sys.stdout.write(status_html.page(result))
     else:
         from fleet.status import formats as status_formats
 
-        if args.format == "openmetrics":  # its own escaping applies, like JSON's
+        if fmt == "openmetrics":  # its own escaping applies, like JSON's
             sys.stdout.write(status_formats.openmetrics(result))
         else:
-            out(status_formats.markdown(result))
+            output.report(status_formats.markdown(result), fmt)
     reasons = status.failures(result, args.fail_on)
     for line in reasons:
         err(line)

@@ -77,7 +77,7 @@ def judge(path: Path) -> findings.FileResult:
 def run(args: argparse.Namespace) -> int:
     results = [judge(path) for path in dict.fromkeys(catalog_of(path) for path in args.files)]
     if args.format == "text" and (people.for_people(sys.stdout) or people.for_people(sys.stderr)):
-        people.validate(results, people.console(sys.stdout), people.console(sys.stderr))
+        people.validate(results, people.console(sys.stdout, soft_wrap=True), people.console(sys.stderr, soft_wrap=True))
     elif args.format == "text":
         out, err = findings.text(results)
         sys.stdout.write(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fleet.catalog.models import Catalog, Network, Quota, Source, Statement, Team, present, team_names
-from fleet.catalog.naming import partition
+from fleet.catalog.naming import Names, partition
 from fleet.guardrails import argocd, argocd_rbac, iam, kubernetes, ownership, reserved
 from fleet.guardrails.base import POD_SECURITY_LEVELS, Rule
 from fleet.text.problems import Path, Problem
@@ -90,13 +90,36 @@ def managed_policy_allow_list(catalog: Catalog) -> Iterator[Problem]:
 def resource_ownership(catalog: Catalog) -> Iterator[Problem]:
     """Owned patterns are well-formed, in this account, specific, and never another team's."""
     part = partition(catalog.aws.region)
+    names = Names(catalog.organization, catalog.environment)
+    teams = set(team_names(catalog))
+    prefixes = {name: names.resource_prefix(name) for name in teams}
+    grants = catalog.aws.resource_grants
+    for pattern, grantee in grants.items():
+        path: Path = ["aws", "resource_grants", pattern]
+        if grantee not in teams:
+            yield _problem(path, f"{grantee!r} is not a team", iam.OWNERSHIP)
+        elif (problem := ownership.pattern_problem(pattern, part, catalog.aws.account_id)) is not None or (
+            problem := ownership.grant_problem(pattern, grantee, prefixes)
+        ) is not None:
+            yield _problem(path, problem, iam.OWNERSHIP)
+    granted = list(grants.items())
+    for first, second in sorted(ownership.overlapping_pairs([pattern for pattern, _ in granted])):
+        if granted[first][1] != granted[second][1]:
+            yield _problem(
+                ["aws", "resource_grants", granted[second][0]],
+                f"overlaps {granted[first][0]!r}, granted to team {granted[first][1]!r}; "
+                "two teams are never granted the same resource",
+                iam.OWNERSHIP,
+            )
     claims: list[tuple[str, int, int, str]] = []  # (pattern, team index, pattern index, team name)
     for t, team in present(catalog.teams):
         for i, pattern in enumerate(team.owned_resources()):
             if (problem := ownership.pattern_problem(pattern, part, catalog.aws.account_id)) is not None:
                 yield _problem(["teams", t, "aws", "owned_resources", i], problem, iam.OWNERSHIP)
-            else:
-                claims.append((pattern, t, i, team.name))
+                continue
+            if (problem := ownership.claim_problem(pattern, team.name, prefixes, grants)) is not None:
+                yield _problem(["teams", t, "aws", "owned_resources", i], problem, iam.OWNERSHIP)
+            claims.append((pattern, t, i, team.name))  # and whose it already is, if anyone's
     for first, second in sorted(ownership.overlapping_pairs([claim[0] for claim in claims])):
         (pattern, t, i, name), (other, o, j, other_name) = claims[second], claims[first]
         if t != o:
@@ -106,7 +129,6 @@ def resource_ownership(catalog: Catalog) -> Iterator[Problem]:
                 f"(teams[{o}].aws.owned_resources[{j}]); two teams never own the same resource",
                 iam.OWNERSHIP,
             )
-    teams = set(team_names(catalog))
     for s, shared in enumerate(catalog.aws.shared_resources):
         if (problem := ownership.pattern_problem(shared.arn, part, None)) is not None:
             yield _problem(["aws", "shared_resources", s, "arn"], problem, iam.OWNERSHIP)

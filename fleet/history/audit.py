@@ -484,10 +484,12 @@ def build_log(
     until: datetime | None = None,
     team: str | None = None,
     records: reviews.Records | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AuditLog:
     """Every change of the catalog committed in [since, until], each with the access it changed.
     With `team` (the audit of a team's file): the commits that changed that team's declaration
-    or its access (a platform change of a persona changes every team's), and only its access."""
+    or its access (a platform change of a persona changes every team's), and only its access.
+    `progress(done, total)` is told of each commit read (the shell draws it)."""
     if not changes:
         raise UsageError(f"{catalog}: never tracked on {ref}")
     first = utc(changes[0].commit.committed_at)
@@ -513,7 +515,9 @@ def build_log(
             if snapshot.grants is not None:
                 previous, last = _grants(snapshot, team) or {}, snapshot
                 break
-        for i in inside:
+        for done, i in enumerate(inside):
+            if progress is not None:
+                progress(done, len(inside))
             snapshot = versions.snapshot(changes[i])
             found: list[diff.AccessChange] = []
             granted = _grants(snapshot, team)
@@ -706,6 +710,13 @@ def _approved(entry: Entry) -> str:
     return ", ".join(f"{a.user} ({a.commit[:12]})" if a.commit else a.user for a in entry.approvals) or "none"
 
 
+def _from_git(value: str) -> str:
+    """A commit's subject, a name, a login: anyone's Git or code host wrote it, so no Markdown
+    construct may open in it (an image that loads a URL as the report is viewed, a link, emphasis
+    that hides text), nor any structure (`md.cell`)."""
+    return md.cell(value, escape="[]!*_`~")
+
+
 def log_markdown(log: AuditLog) -> str:
     span = f"from {log.since or 'the first commit'} to {log.until or 'the last'}"
     changed = [e for e in log.entries if e.access]
@@ -728,23 +739,23 @@ def log_markdown(log: AuditLog) -> str:
         effect = f"+{gained} / -{lost}" if e.readable else "unreadable: no change"
         lines.append(
             f"| {utc(datetime.fromisoformat(e.committed_at)):%Y-%m-%d %H:%M} | `{e.commit[:12]}` "
-            f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {md.cell(_by(e))} "
-            f"| {md.cell(_approved(e))} | {effect} |"
+            f"| {'#' + str(e.pull_request) if e.pull_request is not None else ''} | {_from_git(_by(e))} "
+            f"| {_from_git(_approved(e))} | {effect} |"
         )
     for e in log.entries:
-        lines += ["", f"## `{e.commit[:12]}` {md.cell(e.subject)}", ""]
+        lines += ["", f"## `{e.commit[:12]}` {_from_git(e.subject)}", ""]
         lines.append(
-            f"- committed {e.committed_at} by {md.cell(_who(e.committer))}; authored {e.authored_at} by {md.cell(_who(e.author))}"
+            f"- committed {e.committed_at} by {_from_git(_who(e.committer))}; authored {e.authored_at} by {_from_git(_who(e.author))}"
         )
         if e.pull_request is not None:
             lines.append(f"- pull request #{e.pull_request}")
-        lines.append(f"- approvers (the code host's review records): {md.cell(_approved(e))}")
+        lines.append(f"- approvers (the code host's review records): {_from_git(_approved(e))}")
         if e.claimed_approvers:
             lines.append(
-                f"- claimed in the commit's trailers, not approvers: {md.cell(', '.join(e.claimed_approvers))}"
+                f"- claimed in the commit's trailers, not approvers: {_from_git(', '.join(e.claimed_approvers))}"
             )
         for m in e.merged_commits:
-            lines.append(f"- merged `{m.commit[:12]}` {md.cell(m.subject)} ({md.cell(m.author.name)})")
+            lines.append(f"- merged `{m.commit[:12]}` {_from_git(m.subject)} ({_from_git(m.author.name)})")
         where = f"{md.code(e.previous_path)} → {md.code(e.path)}" if e.previous_path else md.code(e.path)
         lines.append(f"- catalog {e.change}: {where}")
         if [f.path for f in e.files] != [e.path]:  # a folder: which of its files
@@ -752,7 +763,7 @@ def log_markdown(log: AuditLog) -> str:
         if not e.readable:
             lines += [
                 "- **the catalog could not be read; no access changed:**",
-                *(f"  - {md.cell(p)}" for p in e.problems),
+                *(f"  - {_from_git(p)}" for p in e.problems),
             ]
         elif not e.access:
             lines.append("- no change of access")
@@ -773,7 +784,7 @@ def as_of_markdown(report: AsOf) -> str:
     header = [
         f"Access in effect at {report.as_of}: {md.code(report.path)} as of commit `{report.commit}` "
         f"({report.committed_at}{f', pull request #{report.pull_request}' if report.pull_request is not None else ''}): "
-        f"{md.cell(report.subject)}",
+        f"{_from_git(report.subject)}",
         "",
     ]
     if report.skipped:

@@ -45,6 +45,8 @@ class Listener(Protocol):
 
 
 RunOne = Callable[[str], Outcome]
+# Writes a stack's configuration before it runs (fleet.io.stacks.prepare): (project, stack) -> anything.
+Prepare = Callable[[Path, str], object]
 
 
 def run_stages(plan: RunPlan, run_one: RunOne, parallel: int, listener: Listener) -> list[Outcome]:
@@ -163,7 +165,7 @@ class StackRunner:
         operation: Operation,
         log_dir: Path,
         listener: Listener,
-        prepare: Callable[[Path, str], None] | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         try:
             from pulumi import automation
@@ -192,8 +194,12 @@ class StackRunner:
             if self.prepare is not None:
                 self.prepare(self.root, name)
             if self.operation in ("preview", "up"):
-                return self.auto.Stack.create_or_select(name, self.workspace)
-            return self.auto.Stack.select(name, self.workspace)
+                stack = self.auto.Stack.create_or_select(name, self.workspace)
+            else:
+                stack = self.auto.Stack.select(name, self.workspace)
+            if self.prepare is not None:  # again: `stack init` may have written the stack's secrets salt
+                self.prepare(self.root, name)
+            return stack
 
     def __call__(self, name: str) -> Outcome:
         log = _Log(self.log_dir / f"{name}.log")
@@ -233,7 +239,7 @@ def run(
     root: Path,
     parallel: int,
     listener: Listener,
-    prepare: Callable[[Path, str], None] | None = None,
+    prepare: Prepare | None = None,
     log_dir: Path | None = None,
 ) -> tuple[list[Outcome], Path]:
     """Run the plan on the project at `root` through the Automation API; the outcomes and the

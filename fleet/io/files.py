@@ -34,9 +34,21 @@ def _symlinks(out_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def _write_file(path: Path, text: str) -> None:
-    with path.open("w", encoding="utf-8") as handle:  # a full disk fails here or at close
-        handle.write(text)
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_file(path: Path | str, text: str) -> None:
+    """A new file holding `text` as UTF-8, byte for byte (no newline translation), created
+    afresh and never through a link. One system call to write it: at 1,000 apps a plan is
+    7,000 files, and a buffered text file's layers took twice the time of the writes."""
+    data = text.encode("utf-8")
+    fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:  # a full disk fails here
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -106,10 +118,14 @@ def _staged(out_dir: Path, purpose: str, texts: dict[str, str]) -> Path:
     if writing any of them fails (a full disk)."""
     staging = out_dir.parent / f".{out_dir.name}.{purpose}-{secrets.token_hex(4)}"
     staging.mkdir()
+    made = {str(staging)}
     try:
         for relative, text in texts.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = os.path.join(staging, relative)
+            folder = os.path.dirname(path)
+            if folder not in made:  # each folder once, not once a file
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
             _write_file(path, text)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Collection
 from typing import Any
 
 from fleet.apis.pulumi_types import SDK_CLASSES
 
 
-def sdk_classes() -> dict[str, Any]:
-    """Token -> SDK class, for every entry of `SDK_CLASSES` (importing the SDKs it names)."""
-    return {token: getattr(importlib.import_module(module), name) for token, (module, name) in SDK_CLASSES.items()}
+def sdk_classes(tokens: Collection[str] | None = None) -> dict[str, Any]:
+    """Token -> SDK class, for every entry of `SDK_CLASSES` (or those of `tokens`), importing the
+    SDK modules they name."""
+    return {
+        token: getattr(importlib.import_module(module), name)
+        for token, (module, name) in SDK_CLASSES.items()
+        if tokens is None or token in tokens
+    }
 
 
 def python_name(key: str) -> str:

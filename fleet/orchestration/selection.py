@@ -21,12 +21,14 @@ environment's catalog selects none of this one's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
 from fleet.catalog.folder import team_of
+from fleet.catalog.models import DNS_LABEL
 from fleet.catalog.naming import PLATFORM_STACK_SUFFIX, platform_stack, team_stack
 from fleet.text.problems import UsageError
 
@@ -106,8 +108,12 @@ def changed_stacks(
     return frozenset(out), tuple(sorted(removed))
 
 
-def _chosen(environment: str, teams: Sequence[str], only: Sequence[str]) -> frozenset[str]:
+def _chosen(environment: str, teams: Sequence[str], only: Sequence[str], operation: Operation) -> frozenset[str]:
+    """The stacks `--teams` names. `destroy` may name a team the catalog no longer has: its stack
+    is what is left of it."""
     unknown = sorted({name for name in only if name != PLATFORM_STACK_SUFFIX and name not in teams})
+    if operation == "destroy":
+        unknown = [name for name in unknown if len(name) > 63 or not re.fullmatch(DNS_LABEL, name)]
     if unknown:
         raise UsageError(
             f"--teams: {', '.join(unknown)}: no such team in environment {environment} "
@@ -135,7 +141,8 @@ def plan_run(
     team_stacks = [team_stack(environment, t) for t in sorted(teams)]
     skipped: dict[str, str] = {}
     if only is not None:
-        chosen = _chosen(environment, teams, only)
+        chosen = _chosen(environment, teams, only, operation)
+        team_stacks = sorted({*team_stacks, *(s for s in chosen if s != platform)})
         skipped |= {s: "not in --teams" for s in [platform, *team_stacks] if s not in chosen}
     if changed is not None:
         skipped |= {

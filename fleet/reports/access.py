@@ -304,7 +304,7 @@ def matrix(state: FleetState) -> AccessMatrix:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return md.cell(text)
 
 
 def _summary(resources: dict[str, list[str]], runs_pods: bool) -> str:

@@ -472,6 +472,14 @@ def _ownership(base: Catalog, head: Catalog) -> Iterator[Warning]:
                 kind="ownership-changed",
                 message=f"aws.shared_resources {arn}: shared with {_listed(before)} → {_listed(after)}",
             )
+    old_grants, new_grants = base.aws.resource_grants, head.aws.resource_grants
+    for arn in sorted(set(old_grants) | set(new_grants)):
+        if old_grants.get(arn) != new_grants.get(arn):
+            yield Warning(
+                kind="ownership-changed",
+                message=f"aws.resource_grants {arn}: granted to {old_grants.get(arn) or 'no team'} → "
+                f"{new_grants.get(arn) or 'no team'}",
+            )
     added = set(head.aws.allowed_managed_policy_arns) - set(base.aws.allowed_managed_policy_arns)
     if added:
         yield Warning(

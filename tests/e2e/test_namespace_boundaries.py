@@ -37,7 +37,7 @@ def fleet(kube: Kube) -> Iterator[dict[str, str]]:
     # payments', host shop-<token>.acme.example is search's.
     data = catalog_data(read_catalog(catalog_path("dev")))
     data["cluster"]["namespace_grants"] = {f"jenkins-{token}": "payments"}
-    data["cluster"]["host_grants"] = {f"shop-{token}.acme.example": "search"}
+    data["cluster"]["host_grants"] = {f"shop-{token}.acme.example": "search", f"pay-{token}.acme.example": "payments"}
     catalog = validate(data, "dev.yaml")
     state = render(catalog)
     policy, binding = (copy.deepcopy(m.obj) for m in state.cluster_objects)
@@ -308,6 +308,16 @@ def test_external_names_the_platform_does_not_allow_are_refused(kube: Kube, flee
     assert _dry_run(kube, _service(fleet["outside"], type="ExternalName", externalName=target)) is None
 
 
+def test_external_names_are_compared_exactly(kube: Kube, fleet: dict[str, str]) -> None:
+    """The allowed name, and only it: with a trailing dot (which the API server's validation
+    accepts) or as a subdomain it is another name, which may resolve anywhere."""
+    allowed = fleet["external"]
+    for target in (f"{allowed}.", f"x.{allowed}"):
+        request = _service(fleet["guarded"], type="ExternalName", externalName=target)
+        assert fleet["policy"] in _refused(kube, request, boundaries.EXTERNAL_NAME_NOT_ALLOWED), target
+    assert _dry_run(kube, _service(fleet["guarded"], type="ExternalName", externalName=allowed)) is None
+
+
 def _with(request: tuple[str, dict[str, Any]], **spec: Any) -> tuple[str, dict[str, Any]]:
     path, body = request
     body = copy.deepcopy(body)
@@ -350,5 +360,6 @@ def test_hosts_the_team_owns_are_admitted(kube: Kube, fleet: dict[str, str]) -> 
         _ingress(guarded, f"payments.{domain}"),
         _ingress(guarded, f"*.payments.{domain}"),
         _with(_ingress(guarded), tls=[{"hosts": [OWN_HOST], "secretName": "t"}]),
+        _ingress(guarded, f"pay-{fleet['token']}.acme.example"),  # granted to payments by the platform
     ):
         assert _dry_run(kube, request) is None, request
