@@ -54,13 +54,13 @@ def reviewed_setting(value: str | None, stack: str, root: Path) -> str | None:
     return value
 
 
-<<<<<<< HEAD
 def scope_of(stack: str) -> StackScope:
     try:
         return stack_scope(stack)
     except ValueError as err:
         raise pulumi.RunError(str(err)) from None
-=======
+
+
 def settle_collector() -> None:
     """The catalog and its rendered state live until the program ends: move them out of the
     cyclic collector's scans (`gc.freeze`), and let it run less often while the SDK makes its
@@ -69,7 +69,6 @@ def settle_collector() -> None:
     and less peak memory (benchmarks/RESULTS.md)."""
     gc.freeze()
     gc.set_threshold(20_000, 50, 1_000)
->>>>>>> main
 
 
 def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
