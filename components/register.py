@@ -5,7 +5,8 @@ inputs the renderer produced, named as the engine names them: what the SDK class
 their per-resource cost (typed input and output translation walks every nested value: 44 -> 36 s
 of CPU at 1,000 apps under the mock engine; benchmarks/RESULTS.md). What the classes add to the
 request is added here too: each package's version and plugin download URL, and the outputs the
-program reads (an IAM role's `arn`; `id` and the inputs are always there). The classes' other
+program reads (an IAM role's `arn`; `id` and the inputs are always there), and a Secret's data sent
+and kept as secrets. The classes' other
 addition, aliases to the `v1alpha1`/`v1beta1` tokens of RBAC, NetworkPolicy and admission types,
 is left out: it only finds state written under those tokens, which this program never wrote.
 `tests/test_register.py` compares the requests with the SDK classes' for every token.
@@ -27,6 +28,8 @@ from fleet.render.resources import Resource
 
 # Outputs the program reads besides `id` and the inputs, declared so the resource has them.
 OUTPUTS: dict[str, tuple[str, ...]] = {pulumi_types.IAM_ROLE: ("arn",)}
+# Inputs the SDK classes send as secrets, and mark as secret outputs (a Secret's data).
+SECRETS: dict[str, tuple[str, ...]] = {pulumi_types.SECRET: ("data", "stringData")}
 # The SDK whose plugin serves each package of type tokens.
 _SDKS = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes", "okta": "pulumi_okta"}
 
@@ -58,8 +61,12 @@ def register(
         aliases=list(aliases),
         version=defaults.version,
         plugin_download_url=defaults.plugin_download_url,
+        additional_secret_outputs=list(SECRETS.get(resource.type, ())) or None,
     )
     props = {**resource.props, **wired, **dict.fromkeys(OUTPUTS.get(resource.type, ()))}
+    for key in SECRETS.get(resource.type, ()):
+        if props.get(key) is not None:
+            props[key] = pulumi.Output.secret(props[key])
     return pulumi.CustomResource(resource.type, resource.name, props, opts)
 
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import runpy
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,35 @@ def write_stack_file(directory: Path, stack: str, **config: Any) -> None:
     (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(body))
 
 
+def declared_clusters_kubeconfig(root: Path, setting: str | None, stack: str) -> Path | None:
+    """For a catalog that declares clusters: a mock kubeconfig whose current context reaches the
+    EKS cluster of `cluster` (as the mocked lookup answers) and with one context per declared
+    cluster, named like it, to its declared server. None for any other catalog."""
+    from fleet.compiler import load
+    from fleet.text.problems import CatalogError, UnreadableFileError
+
+    path = root / (setting or (f"stacks/{stack}" if (root / "stacks" / stack).is_dir() else f"stacks/{stack}.yaml"))
+    try:
+        catalog = load(str(path))
+    except (CatalogError, UnreadableFileError, OSError):
+        return None
+    if not catalog.clusters:
+        return None
+    contexts = {"fleet": eks_endpoint(catalog.cluster.name)}
+    contexts |= {t.context or t.name or "": t.server for t in catalog.targets()}
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": f"c-{name}", "cluster": {"server": server}} for name, server in contexts.items()],
+        "contexts": [{"name": name, "context": {"cluster": f"c-{name}", "user": "u"}} for name in contexts],
+        "current-context": "fleet",
+        "users": [{"name": "u", "user": {"token": "mock"}}],
+    }
+    out = Path(tempfile.mkdtemp(prefix="harness-kubeconfig-")) / "kubeconfig"
+    out.write_text(yaml.safe_dump(config))
+    return out
+
+
 def run_program(
     stack: str,
     config: dict[str, str] | None = None,
@@ -194,7 +224,11 @@ def run_program(
 
     previous = Path.cwd()
     os.chdir(program.parent)
-    # The machine's own kubeconfig never leaks into a test: only the one a test names.
+    # The machine's own kubeconfig never leaks into a test: only the one a test names, or for a
+    # catalog that declares clusters, one that reaches each (the program refuses them without).
+    if kubeconfig_file is None:
+        setting = (config or {}).get("fleet") or files.get(f"{project}:fleet")
+        kubeconfig_file = declared_clusters_kubeconfig(program.parent, setting, stack)
     previous_kubeconfig = os.environ.get("KUBECONFIG")
     os.environ["KUBECONFIG"] = str(kubeconfig_file or program.parent / "no-such-kubeconfig")
     run = ProgramRun(monitor.registrations)

@@ -60,9 +60,20 @@ def hand_edited_namespace(state: FleetState) -> str:
 
 
 def others(state: FleetState) -> dict[str, Written]:
-    """Every other environment: all Synced and Healthy; on dev's revision, but ledger on C."""
-    names = [m.name for team in state.teams for app in team.apps for m in app.applications]
-    return {n: ("Synced", "Healthy", REV_C if n == "payments-ledger" else REV_A, "Succeeded", []) for n in names}
+    """Every other environment: all Synced and Healthy; on dev's revision, but ledger on C (on
+    each of its clusters)."""
+    return {
+        m.name: (
+            "Synced",
+            "Healthy",
+            REV_C if (team.name, app.name) == ("payments", "ledger") else REV_A,
+            "Succeeded",
+            [],
+        )
+        for team in state.teams
+        for app in team.apps
+        for m in app.applications
+    }
 
 
 def derive(catalog: Path, environment: str) -> dict[str, Any]:
@@ -155,20 +166,29 @@ class Cluster:
         self.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
 
 
-def write(cluster: Cluster, state: FleetState, written: Mapping[str, Written], hand_edits: bool) -> None:
-    """Apply the rendered plan, then write what Argo CD and a human would."""
+def write(
+    cluster: Cluster,
+    state: FleetState,
+    written: Mapping[str, Written],
+    hand_edits: bool,
+    declared: Mapping[str, Cluster] | None = None,
+) -> None:
+    """Apply the rendered plan, then write what Argo CD and a human would. With declared clusters
+    (`declared`: name -> its API server), each object goes where the plan places it; Argo CD's
+    objects to `cluster`."""
     absent = {
         name
         for name in (m.name for t in state.teams for app in t.apps for m in app.applications)
         if name not in written
     }
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": state.argocd_namespace}})
-    for manifest in state.manifests():
+    for place, manifest in state.placed():
+        target = cluster if place is None else (declared or {})[place]
         if manifest.kind == "Application" and manifest.name in absent:
             continue
-        if not cluster.serves(manifest.obj):
+        if not target.serves(manifest.obj):
             continue  # a kind whose CRD this cluster lacks (ExternalSecret): fleet status never reads it
-        cluster.apply(manifest.obj)
+        target.apply(manifest.obj)
     for team in state.teams:
         for name in (m.name for app in team.apps for m in app.applications):
             if name in written:
@@ -232,6 +252,11 @@ def record(observed: Any, path: Path) -> None:
         "applications": [_lean(o) for o in observed.applications],
         "projects": [_lean(o) for o in observed.projects],
     }
+    if observed.clusters:
+        data["clusters"] = [
+            {"name": c.name, "context": c.context, "server": c.server, "objects": [_lean(o) for o in c.objects]}
+            for c in observed.clusters
+        ]
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
@@ -241,20 +266,55 @@ def main() -> int:
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--crds", type=Path, default=ROOT / "vendor" / "argocd")
     parser.add_argument("--record", type=Path, help="write what the reader lists afterwards to this JSON file")
+    parser.add_argument(
+        "--cluster",
+        action="append",
+        default=[],
+        metavar="NAME=KUBECONFIG",
+        help="the API server of each cluster the catalog declares (repeat; default: --kubeconfig's)",
+    )
     args = parser.parse_args()
     from fleet.io import cluster as status_reader
 
-    _, state = load_state(args.catalog)
-    cluster = Cluster(args.kubeconfig)
+    catalog, state = load_state(args.catalog)
+    given = dict(value.split("=", 1) for value in args.cluster)
+    names = [t.name for t in catalog.targets() if t.name is not None]
+    # One kubeconfig for the reader: the current context (Argo CD's cluster) and one context per
+    # declared cluster, named like it.
+    kubeconfig = merged_kubeconfig(args.kubeconfig, {name: given.get(name, args.kubeconfig) for name in names})
+    cluster = Cluster(kubeconfig)
+    declared = {name: Cluster(kubeconfig, context=name) for name in names}
     try:
         cluster.install_argocd(args.crds, state.argocd_namespace)
         dev = state.environment == "dev"
-        write(cluster, state, DEV if dev else others(state), hand_edits=dev)
+        write(cluster, state, DEV if dev else others(state), hand_edits=dev, declared=declared)
     finally:
-        cluster.close()
+        for each in (cluster, *declared.values()):
+            each.close()
     if args.record:
-        record(status_reader.read(state, status_reader.Target(args.kubeconfig, None)), args.record)
+        target = status_reader.Target(kubeconfig, None, clusters=tuple((name, name) for name in names))
+        record(status_reader.read(state, target), args.record)
     return 0
+
+
+def merged_kubeconfig(hub: str, clusters: Mapping[str, str]) -> str:
+    """`hub`'s kubeconfig with one more context per declared cluster (named like it), each to the
+    current context of that cluster's kubeconfig; written beside `hub`. `hub` itself without any."""
+    if not clusters:
+        return hub
+    data = yaml.safe_load(Path(hub).read_text())
+    for name, path in clusters.items():
+        other = yaml.safe_load(Path(path).read_text())
+        context = next(c for c in other["contexts"] if c["name"] == other["current-context"])["context"]
+        entry = next(c for c in other["clusters"] if c["name"] == context["cluster"])["cluster"]
+        user = next(u for u in other["users"] if u["name"] == context["user"])["user"]
+        data["clusters"].append({"name": f"declared-{name}", "cluster": entry})
+        data["users"].append({"name": f"declared-{name}", "user": user})
+        data["contexts"].append({"name": name, "context": {"cluster": f"declared-{name}", "user": f"declared-{name}"}})
+    out = Path(hub).with_name(f"{Path(hub).name}.clusters")
+    out.write_text(yaml.safe_dump(data))
+    out.chmod(0o600)
+    return str(out)
 
 
 if __name__ == "__main__":

@@ -508,7 +508,7 @@ def test_a_declared_cluster_without_any_kubeconfig_is_refused(tmp_path) -> None:
     platform.write_text(yaml.safe_dump(data))
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     write_stack_file(tmp_path, "dev", fleet="stacks/dev")
-    run = run_program("dev", program=tmp_path / "__main__.py")
+    run = run_program("dev", program=tmp_path / "__main__.py", kubeconfig_file=tmp_path / "no-such-kubeconfig")
     assert run.error is not None
     assert "clusters: east: no kubeconfig found" in str(run.error)
     assert not [r for r in run.registrations if r.type.startswith("kubernetes:") and "@" in r.name]

@@ -614,9 +614,9 @@ def test_the_review_diffs_a_folder_and_names_the_changed_stack(tmp_path: Path) -
     result = pipeline.review(root, base, head)
     assert result.classification.catalog_only
     assert result.invalid == ()
-    assert result.changed == ("dev",)
+    assert result.plan.stacks == ("dev.search",)  # the team's own stack, nobody else's
     assert "search-ranker" in shown(result.markdown)
-    assert "dev: stacks/dev/teams/search.yaml" in shown(result.markdown)
+    assert "dev.search: stacks/dev/teams/search.yaml" in shown(result.markdown)
     bad = commit(root, {"stacks/dev/teams/search.yaml": "name: search\norganization: evil\n"})
     refused = pipeline.review(root, head, bad)
     assert refused.invalid == ("dev",)

@@ -517,7 +517,9 @@ def test_promote(installed: Installed, capsys: pytest.CaptureFixture[str], monke
     done = installed.run(*args, f"installed/{target.name}")
     assert done.returncode == 0, done.stderr
     assert f"promoted {selection}: {old} -> {new}" in done.stderr
-    assert "| Argo CD | 0 | 1 | 0 |" in done.stdout
+    # its Application on each cluster of the environment changes (prod declares two)
+    applications = len([c for c in data.get("clusters") or [{}]])
+    assert f"| Argo CD | 0 | {applications} | 0 |" in done.stdout
     code, out, err = _checkout([*args, f"checkout/{target.name}"], installed.work, capsys, monkeypatch)
     assert (code, out.replace("checkout/", "installed/"), err.replace("checkout/", "installed/")) == (
         0,
@@ -557,11 +559,17 @@ def test_pipeline_steps(
         ],
         cwd=root,
     )
-    assert review.stdout == "review: catalogs only; stacks changed: dev; 0 warning(s); invalid: none\n"
+    assert review.stdout == "review: catalogs only; stacks changed: dev.search; 0 warning(s); invalid: none\n"
     comment = (written / "review.md").read_text()
     assert comment.startswith("<!-- app-of-apps-review -->\n## app-of-apps review")
     assert f"**{repo['group']}: +1 / -0**\n\n- + {RULE}\n" in _plain(comment)
-    assert (written / "outputs.txt").read_text() == 'catalog_only=true\nwarnings=0\ninvalid=[]\nstacks=["dev"]\n'
+    outputs = dict(line.split("=", 1) for line in (written / "outputs.txt").read_text().splitlines())
+    assert list(outputs)[:5] == ["catalog_only", "warnings", "invalid", "stacks", "removed"]
+    assert (outputs["catalog_only"], outputs["warnings"], outputs["invalid"]) == ("true", "0", "[]")
+    assert (outputs["stacks"], outputs["removed"], outputs["any"]) == ('["dev.search"]', "[]", "true")
+    assert json.loads(outputs["matrix"]) == {
+        "include": [{"name": "dev.search", "environment": "dev", "stacks": "dev.search"}]
+    }
 
     overlay, overlaid = _same_files(
         installed,

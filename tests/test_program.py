@@ -81,7 +81,11 @@ def test_counts_per_type_prod() -> None:
     assert counts["aws:eks/podIdentityAssociation:PodIdentityAssociation"] == 0  # IRSA in prod
     assert counts["okta:group/group:Group"] == 16
     assert counts["okta:group/rule:Rule"] == 9
-    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 10
+    # prod runs as two clusters: an Application per app per cluster, a namespace on each
+    assert counts["kubernetes:argoproj.io/v1alpha1:Application"] == 10 * 2
+    assert counts["kubernetes:core/v1:Namespace"] == 5 * 2
+    assert counts["kubernetes:core/v1:Secret"] == 2  # Argo CD's cluster Secrets
+    assert counts["pulumi:providers:kubernetes"] == 1 + 2  # Argo CD's cluster, then one per cluster
 
 
 def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> None:
@@ -89,7 +93,7 @@ def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> 
 
     name, run = stack
     state = render(load(catalog_path(name)))
-    planned = Counter(f"{m.api_version}:{m.kind}" for m in state.manifests())
+    planned = Counter(f"{m.api_version}:{m.kind}" for _, m in state.placed())  # once per cluster
     registered = Counter(
         f"{r.inputs['apiVersion']}:{r.inputs['kind']}" for r in run.registrations if r.type.startswith("kubernetes:")
     )
@@ -101,15 +105,20 @@ def test_registrations_match_the_offline_plan(stack: tuple[str, ProgramRun]) -> 
 
 
 def test_no_default_providers(stack: tuple[str, ProgramRun]) -> None:
-    _, run = stack
+    name, run = stack
     explicit = {r.urn for r in run.registrations if r.type in PROVIDERS}
-    assert len(explicit) == 3
+    # okta, aws, Argo CD's cluster; and in prod one Kubernetes provider per declared cluster
+    clusters = [t.name for t in load(catalog_path(name)).targets() if t.name is not None]
+    assert len(explicit) == 3 + len(clusters)
     for r in run.registrations:
         if r.custom and r.type not in PROVIDERS:
             provider_urn = r.provider.rsplit("::", 1)[0]
             assert provider_urn in explicit, (r.type, r.name, r.provider)
             package = r.type.split(":")[0]
-            assert provider_urn.endswith(f"pulumi:providers:{package}::{package}"), (r.type, r.provider)
+            # A resource placed on a declared cluster goes through that cluster's provider.
+            placed = r.name.rsplit("@", 1)[1] if package == "kubernetes" and "@" in r.name else None
+            own = package if placed is None else f"{package}-{placed}"
+            assert provider_urn.endswith(f"pulumi:providers:{package}::{own}"), (r.type, r.name, r.provider)
 
 
 def test_every_resource_is_under_a_component(stack: tuple[str, ProgramRun]) -> None:
@@ -151,7 +160,11 @@ def test_protect_flags(stack: tuple[str, ProgramRun]) -> None:
     assert "acme-prod-payments-legacy-invoices" not in roles  # decommissioning app
     assert not any(r.startswith("acme-prod-analytics-") for r in roles)
     namespaces = {n.name for n in run.of_type("kubernetes:core/v1:Namespace") if n.protect}
-    assert namespaces == {"payments", "payments-jobs", "search", "identity"}
+    assert namespaces == {
+        f"{ns}@{cluster}"
+        for ns in ("payments", "payments-jobs", "search", "identity")
+        for cluster in ("eu-west", "eu-central")
+    }
     kinds = {t for t, _ in protected}
     assert kinds == {"okta:group/group:Group", "aws:iam/role:Role", "kubernetes:core/v1:Namespace"}
 
@@ -159,17 +172,27 @@ def test_protect_flags(stack: tuple[str, ProgramRun]) -> None:
 def test_decommissioning_apps_stop_sync_and_cascade(stack: tuple[str, ProgramRun]) -> None:
     name, run = stack
     apps = {a.inputs["metadata"]["name"]: a.inputs for a in run.of_type("kubernetes:argoproj.io/v1alpha1:Application")}
+    # prod's Applications carry their cluster: <team>-<app>-<cluster>, one per cluster
+    suffixes = ("-eu-west", "-eu-central") if name == "prod" else ("",)
     if name == "prod":
         for retired in ("payments-legacy-invoices", "analytics-reports"):
-            assert "automated" not in apps[retired]["spec"]["syncPolicy"]
-            assert apps[retired]["metadata"]["finalizers"] == [CASCADE_FINALIZER]
-        assert apps["payments-checkout"]["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
-    retiring = {"payments-legacy-invoices", "analytics-reports"} if name == "prod" else set()
+            for suffix in suffixes:
+                assert "automated" not in apps[retired + suffix]["spec"]["syncPolicy"]
+                assert apps[retired + suffix]["metadata"]["finalizers"] == [CASCADE_FINALIZER]
+        for suffix in suffixes:
+            automated = apps[f"payments-checkout{suffix}"]["spec"]["syncPolicy"]["automated"]
+            assert automated == {"prune": False, "selfHeal": True}
+    retiring = (
+        {app + suffix for app in ("payments-legacy-invoices", "analytics-reports") for suffix in suffixes}
+        if name == "prod"
+        else set()
+    )
     for app_name, app in apps.items():
         if app_name not in retiring:
             assert "finalizers" not in app["metadata"], app_name  # no active app cascades
-            assert "automated" in app["spec"]["syncPolicy"] or app_name == "payments-settlement", app_name
-    assert "automated" not in apps["payments-settlement"]["spec"]["syncPolicy"]  # sync: {automated: false}
+            assert "automated" in app["spec"]["syncPolicy"] or app_name.startswith("payments-settlement"), app_name
+    for suffix in suffixes:  # sync: {automated: false}
+        assert "automated" not in apps[f"payments-settlement{suffix}"]["spec"]["syncPolicy"]
 
 
 def test_workload_identity_wiring(stack: tuple[str, ProgramRun]) -> None:
@@ -299,7 +322,11 @@ def test_retain_on_delete_unless_decommissioning(stack: tuple[str, ProgramRun]) 
     }
     namespaces = {n for t, n in retained if t == "kubernetes:core/v1:Namespace"}
     if name == "prod":
-        assert namespaces == {"payments", "payments-jobs", "search", "identity"}  # not analytics
+        assert namespaces == {  # on each cluster; not analytics
+            f"{ns}@{cluster}"
+            for ns in ("payments", "payments-jobs", "search", "identity")
+            for cluster in ("eu-west", "eu-central")
+        }
         roles = {n for t, n in retained if t == "aws:iam/role:Role"}
         assert "acme-prod-payments-checkout" in roles
         assert "acme-prod-payments-legacy-invoices" not in roles

@@ -160,8 +160,9 @@ def test_one_app_with_a_tag_changes_one_line_of_the_shipped_prod_catalog(tmp_pat
     ]
     assert run(["validate", str(target)]) == 0
     assert "promoted payments/checkout: v2.14.0 -> v2.15.0" in err
-    # Printed as `fleet diff` prints it: one Application changes, one field, no access.
-    assert "| Argo CD | 0 | 1 | 0 |" in out
+    # Printed as `fleet diff` prints it: its Application on each of prod's two clusters changes,
+    # one field, no access.
+    assert "| Argo CD | 0 | 2 | 0 |" in out
     assert "targetRevision" in out
     assert "Who gains or loses access" not in out
 
@@ -403,7 +404,7 @@ def test_dry_run_prints_and_writes_nothing(tmp_path, capsys) -> None:
     assert code == 0
     assert "would promote payments/checkout: v2.14.0 -> v2.15.0" in err
     changed = json.loads(out)["layers"]["argocd"]["changed"]
-    assert [c["fields"] for c in changed] == [["spec.source.targetRevision"]]
+    assert [c["fields"] for c in changed] == [["spec.source.targetRevision"]] * 2  # one per cluster
     assert target.read_bytes() == PROD_TEXT.encode()
 
 

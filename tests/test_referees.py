@@ -173,7 +173,15 @@ def test_policies_are_canonical() -> None:
 
 @pytest.mark.parametrize("role", [r for _, r in ROLES], ids=[i for i, _ in ROLES])
 def test_trust_policies_pin_who_may_assume(role: IamRole) -> None:
-    (statement,) = role.trust_policy["Statement"]
+    statements = role.trust_policy["Statement"]
+    assert statements
+    # One statement, or with IRSA on several clusters (prod) one per cluster's OIDC provider.
+    assert len(statements) == 1 or all(":oidc-provider/" in s["Principal"].get("Federated", "") for s in statements)
+    for statement in statements:
+        _pins(role, statement)
+
+
+def _pins(role: IamRole, statement: dict) -> None:
     equals = statement["Condition"]["StringEquals"]
     principal = statement["Principal"]
     if principal.get("Service") == "pods.eks.amazonaws.com":

@@ -50,6 +50,12 @@ def recorded(environment: str) -> status.Observed:
         objects=tuple(data["objects"]),
         applications=tuple(data["applications"]),
         projects=tuple(data["projects"]),
+        clusters=tuple(
+            status.ClusterObserved(
+                name=c["name"], context=c["context"], server=c["server"], objects=tuple(c["objects"])
+            )
+            for c in data.get("clusters") or []
+        ),
     )
 
 
@@ -133,7 +139,10 @@ def test_drift_is_exactly_the_hand_edit_and_the_absent_application(dev: status.E
 
 def test_an_environment_as_declared_is_clean(prod: status.EnvironmentStatus, states: dict[str, FleetState]) -> None:
     assert {a.verdict for a in prod.applications} == {"healthy"}
-    assert len(prod.applications) == sum(len(t.apps) for t in states["prod"].teams)
+    # prod declares two clusters: one row per app per cluster, each read from its own API server
+    assert len(prod.applications) == sum(len(a.applications) for t in states["prod"].teams for a in t.apps)
+    assert len(prod.applications) > sum(len(t.apps) for t in states["prod"].teams)
+    assert [c.name for c in prod.clusters] == ["eu-west", "eu-central"]
     assert prod.drift == []
     assert prod.unexpected == []
     assert status.failures(status.report([prod]), status.FAIL_ON) == []
@@ -142,14 +151,20 @@ def test_an_environment_as_declared_is_clean(prod: status.EnvironmentStatus, sta
 def test_the_recordings_hold_every_planned_kind(states: dict[str, FleetState]) -> None:
     """The clean verdict above means something: the recording has every object of the plan."""
     observed = recorded("prod")
-    live = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in observed.objects}
-    live |= {("AppProject", "argocd", p["metadata"]["name"]) for p in observed.projects}
-    live |= {("Application", "argocd", a["metadata"]["name"]) for a in observed.applications}
-    listed = {kind.name for kind in (*READ_KINDS, *ARGOCD_KINDS)}
-    planned = {(m.kind, m.namespace, m.name) for m in states["prod"].manifests()}
-    readable = {k for k in planned if k[0] in listed}
+    live = {
+        (c.name, o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+        for c in observed.clusters
+        for o in c.objects
+    }
+    live |= {(None, "AppProject", "argocd", p["metadata"]["name"]) for p in observed.projects}
+    live |= {(None, "Application", "argocd", a["metadata"]["name"]) for a in observed.applications}
+    # Argo CD's cluster is read for Argo CD's kinds; each declared cluster for the others.
+    read_on = {None: {kind.name for kind in ARGOCD_KINDS}}
+    planned = {(c, m.kind, m.namespace, m.name) for c, m in states["prod"].placed()}
+    readable = {k for k in planned if k[1] in read_on.get(k[0], {kind.name for kind in READ_KINDS})}
     assert readable <= live
-    assert len(readable) > 60
+    assert {k[0] for k in readable} == {None, "eu-west", "eu-central"}
+    assert len(readable) > 120
 
 
 @pytest.mark.parametrize(
@@ -163,24 +178,44 @@ def test_the_recordings_hold_every_planned_kind(states: dict[str, FleetState]) -
 )
 def test_namespace_labels(states: dict[str, FleetState], change: Any, expected: str | None) -> None:
     observed = recorded("prod")
-    objects = copy.deepcopy(list(observed.objects))
+    objects = on_cluster(observed)
     payments = next(o for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] == "payments")
     change(payments)
-    env = status.environment(states["prod"], _with(observed, objects=tuple(objects)))
-    assert [d.state for d in env.drift] == ([expected] if expected else [])
+    env = status.environment(states["prod"], with_objects(observed, objects))
+    assert [(d.state, d.cluster) for d in env.drift] == ([(expected, CHANGED_CLUSTER)] if expected else [])
 
 
 def _with(observed: status.Observed, **changes: Any) -> status.Observed:
     return status.Observed(**{**observed.__dict__, **changes})
 
 
+CHANGED_CLUSTER = "eu-west"  # prod's cluster the hand edits below are made on
+
+
+def on_cluster(observed: status.Observed, name: str = CHANGED_CLUSTER) -> list[dict[str, Any]]:
+    """A copy of what was read on one of prod's declared clusters."""
+    (cluster,) = [c for c in observed.clusters if c.name == name]
+    return copy.deepcopy(list(cluster.objects))
+
+
+def with_objects(
+    observed: status.Observed, objects: list[dict[str, Any]], name: str = CHANGED_CLUSTER
+) -> status.Observed:
+    clusters = tuple(
+        status.ClusterObserved(c.name, c.context, c.server, tuple(objects)) if c.name == name else c
+        for c in observed.clusters
+    )
+    return _with(observed, clusters=clusters)
+
+
 def test_a_deleted_namespace_and_a_hand_added_rule(states: dict[str, FleetState]) -> None:
     observed = recorded("prod")
-    objects = [copy.deepcopy(o) for o in observed.objects if o["metadata"].get("namespace") != "payments-jobs"]
+    objects = [o for o in on_cluster(observed) if o["metadata"].get("namespace") != "payments-jobs"]
     objects = [o for o in objects if not (o["kind"] == "Namespace" and o["metadata"]["name"] == "payments-jobs")]
     viewer = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "fleet-viewer")
     viewer["rules"].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
-    env = status.environment(states["prod"], _with(observed, objects=tuple(objects)))
+    env = status.environment(states["prod"], with_objects(observed, objects))
+    assert {d.cluster for d in env.drift} == {CHANGED_CLUSTER}  # the other cluster is as planned
     missing = {(d.kind, d.name) for d in env.drift if d.state == "missing" and d.namespace in ("payments-jobs", None)}
     planned = {
         (m.kind, m.name)
@@ -205,13 +240,14 @@ def test_a_deleted_namespace_and_a_hand_added_rule(states: dict[str, FleetState]
 def test_a_hand_edited_application_spec_is_drift(states: dict[str, FleetState]) -> None:
     observed = recorded("prod")
     applications = copy.deepcopy(list(observed.applications))
-    checkout = next(a for a in applications if a["metadata"]["name"] == "payments-checkout")
+    name = f"payments-checkout-{CHANGED_CLUSTER}"  # its Application on one of prod's clusters
+    checkout = next(a for a in applications if a["metadata"]["name"] == name)
     checkout["spec"]["source"]["targetRevision"] = "hotfix"
     checkout["operation"] = {"sync": {"revision": "hotfix"}}  # Argo CD's own field: never drift
     env = status.environment(states["prod"], _with(observed, applications=tuple(applications)))
-    app = by_name(env)["payments-checkout"]
+    app = by_name(env)[name]
     assert [(f.path, f.live) for f in app.drift] == [("spec.source.targetRevision", "hotfix")]
-    assert [(d.kind, d.name) for d in env.drift] == [("Application", "payments-checkout")]
+    assert [(d.kind, d.name) for d in env.drift] == [("Application", name)]
 
 
 @pytest.mark.parametrize(
@@ -306,7 +342,9 @@ def seen(markdown: str) -> str:
 def test_markdown_shows_each_environment_side_by_side(report: status.StatusReport) -> None:
     text = status_formats.markdown(report)
     shape = render(text)
-    assert shape.tags.count("table") == 2  # the cross-environment table, dev's troubled apps
+    # the cross-environment table, dev's troubled apps, prod's apps per cluster
+    assert shape.tags.count("table") == 3
+    assert "| payments/checkout | eu\\-central | Synced | Healthy |" in text
     headers = re.findall(r"<th>([^<]*)</th>", _html(text))[:5]
     assert headers == ["team", "app", "dev", "prod", "same revision"]
     shown = seen(text)
@@ -354,13 +392,14 @@ def test_openmetrics_parses_and_says_what_the_report_says(report: status.StatusR
     text = status_formats.openmetrics(report)
     families = {f.name: f for f in text_string_to_metric_families(text)}  # the reference parser
     health = {
-        (s.labels["environment"], s.labels["team"], s.labels["app"]): s.labels["status"]
+        (s.labels["environment"], s.labels["team"], s.labels["app"], s.labels.get("cluster")): s.labels["status"]
         for s in families["app_of_apps_application_health"].samples
         if s.value == 1
     }
-    assert health[("dev", "payments", "settlement")] == "Degraded"
-    assert health[("dev", "search", "query-api")] == "Missing"
-    assert health[("prod", "payments", "checkout")] == "Healthy"
+    assert health[("dev", "payments", "settlement", None)] == "Degraded"
+    assert health[("dev", "search", "query-api", None)] == "Missing"
+    assert health[("prod", "payments", "checkout", "eu-west")] == "Healthy"
+    assert health[("prod", "payments", "checkout", "eu-central")] == "Healthy"
     assert len(health) == sum(len(e.applications) for e in report.environments)  # exactly one status each
     sync = {
         (s.labels["environment"], s.labels["app"]): s.labels["status"]

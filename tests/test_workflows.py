@@ -125,11 +125,11 @@ def test_our_own_rules(workflow: Path) -> None:
 
 
 def test_prod_deploys_behind_a_protected_environment() -> None:
-    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
-    (job,) = deploy["jobs"].values()
-    environments = {entry["stack"]: entry["environment"] for entry in job["strategy"]["matrix"]["include"]}
-    assert environments["prod"] == "production"
-    assert job["strategy"]["max-parallel"] == 1
+    jobs = _workflow("deploy")["jobs"]
+    assert jobs["platform-prod"]["environment"] == "production"
+    assert jobs["teams-prod"]["environment"] == "production"
+    assert jobs["platform-dev"]["environment"] == "dev"
+    assert jobs["teams-dev"]["environment"] == "dev"
 
 
 def test_drift_detection_expects_no_changes_with_read_only_credentials() -> None:
@@ -144,6 +144,7 @@ def test_drift_detection_expects_no_changes_with_read_only_credentials() -> None
     assert "-preview" in status  # inside the read-only environment
     report = drift["jobs"]["report"]
     assert "id-token" not in report["permissions"]
+    assert "id-token" not in drift["jobs"]["collect"]["permissions"]
     assert any("issues.create" in s.get("with", {}).get("script", "") for s in report["steps"])
 
 
@@ -205,8 +206,12 @@ def test_no_credentials_meet_the_head_s_code_before_approval(workflow: Path) -> 
     assert trust_violations(yaml.safe_load(workflow.read_text())) == []
 
 
+def _workflow(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / f"{name}.yml").read_text())
+
+
 def _preview() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text())
+    return _workflow("preview")
 
 
 @pytest.mark.parametrize(
@@ -237,13 +242,14 @@ def test_the_trust_rule_catches_an_injected_bad_workflow(inject: Any) -> None:
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
     """GitHub's expression language, the part our workflows use: contexts, string literals,
-    ==, !=, &&, ||, !, parentheses, always()."""
+    ==, !=, &&, ||, !, parentheses, always(), cancelled() (never, here)."""
     expression = expression.strip()
     if expression.startswith("${{"):
         expression = expression[3:-2]
     python = re.sub(r"'([^']*)'", lambda m: repr(m.group(1)), expression)
     python = python.replace("&&", " and ").replace("||", " or ")
-    python = re.sub(r"!(?!=)", " not ", python).replace("always()", "True")
+    python = python.replace("always()", "True").replace("cancelled()", "False")
+    python = re.sub(r"!(?!=)", " not ", python)
     python = re.sub(
         r"\b(needs|github)((?:\.[\w-]+)+)",
         lambda m: repr(_lookup(context, [m.group(1), *m.group(2)[1:].split(".")])),
@@ -259,10 +265,16 @@ def _lookup(context: dict[str, Any], path: list[str]) -> Any:
     return node
 
 
-def jobs_that_run(data: dict[str, Any], github: dict[str, Any], outputs: dict[str, dict[str, str]]) -> set[str]:
-    """Walk the jobs in dependency order; a job runs when its needs ran (or it says always())
-    and its `if:` holds; outputs of a job that did not run are empty."""
-    ran: set[str] = set()
+def jobs_that_run(
+    data: dict[str, Any],
+    github: dict[str, Any],
+    outputs: dict[str, dict[str, str]],
+    failed: frozenset[str] = frozenset(),
+) -> set[str]:
+    """Walk the jobs in dependency order; a job runs when its needs succeeded (or its `if:`
+    calls always() or !cancelled()) and its `if:` holds; a job in `failed` fails once it runs;
+    outputs of a job that did not run are empty, its result `skipped`."""
+    results: dict[str, str] = {}
     pending = dict(data["jobs"])
     while pending:
         for name, job in list(pending.items()):
@@ -271,16 +283,21 @@ def jobs_that_run(data: dict[str, Any], github: dict[str, Any], outputs: dict[st
             if any(n in pending for n in needs):
                 continue
             del pending[name]
+            results[name] = "skipped"
             condition = str(job.get("if", "success()"))
-            if not all(n in ran for n in needs) and "always()" not in condition:
+            status_check = "always()" in condition or "cancelled()" in condition
+            if not all(results[n] == "success" for n in needs) and not status_check:
                 continue
             context = {
                 "github": github,
-                "needs": {n: {"outputs": outputs.get(n, {}) if n in ran else {}} for n in needs},
+                "needs": {
+                    n: {"outputs": outputs.get(n, {}) if results[n] != "skipped" else {}, "result": results[n]}
+                    for n in needs
+                },
             }
             if evaluate(condition.replace("success()", "True"), context):
-                ran.add(name)
-    return ran
+                results[name] = "failure" if name in failed else "success"
+    return {name for name, result in results.items() if result != "skipped"}
 
 
 def event(head_repo: str, action: str = "synchronize") -> dict[str, Any]:
@@ -294,24 +311,37 @@ SAME_REPO = event("acme/app-of-apps")
 FORK = event("mallory/app-of-apps")
 LABELLED = event("acme/app-of-apps", "labeled")
 _COMMENT = {"comment": "preview"}
+_POSTED = {"summarize", "comment"}
 
 
 @pytest.mark.parametrize(
     ("github", "review", "expected"),
     [
-        (SAME_REPO, {"catalog_only": "true", "warnings": "0"}, {"review", "preview-catalog", "comment"}),
-        (SAME_REPO, {"catalog_only": "false", "warnings": "0"}, {"review", "preview-code", "comment"}),
-        (FORK, {"catalog_only": "true", "warnings": "0"}, {"review", "preview-code", "comment"}),
-        (SAME_REPO, {"catalog_only": "true", "warnings": "3"}, {"review", "gate", "preview-catalog", "comment"}),
-        (LABELLED, {"catalog_only": "false", "warnings": "3"}, {"review", "gate"}),
+        (SAME_REPO, {"catalog_only": "true", "warnings": "0", "any": "true"}, {"review", "preview-catalog", *_POSTED}),
+        (SAME_REPO, {"catalog_only": "false", "warnings": "0", "any": "true"}, {"review", "preview-code", *_POSTED}),
+        (FORK, {"catalog_only": "true", "warnings": "0", "any": "true"}, {"review", "preview-code", *_POSTED}),
+        (
+            SAME_REPO,
+            {"catalog_only": "true", "warnings": "3", "any": "true"},
+            {"review", "gate", "preview-catalog", *_POSTED},
+        ),
+        (LABELLED, {"catalog_only": "false", "warnings": "3", "any": "true"}, {"review", "gate"}),
+        (SAME_REPO, {"catalog_only": "false", "warnings": "0", "any": "false"}, {"review"}),
     ],
-    ids=["catalogs only", "code change", "catalogs from a fork", "warnings", "the override label"],
+    ids=["catalogs only", "code change", "catalogs from a fork", "warnings", "the override label", "docs only"],
 )
 def test_a_pull_request_gets_the_right_jobs(github: dict[str, Any], review: dict[str, str], expected: set[str]) -> None:
     data = _preview()
     assert "pull_request_target" in triggers(data)
-    outputs = {"review": review, "preview-catalog": _COMMENT, "preview-code": _COMMENT}
+    outputs = {"review": review, "summarize": _COMMENT}
     assert jobs_that_run(data, github, outputs) == expected
+
+
+def test_a_failed_preview_still_gets_its_comment() -> None:
+    review = {"catalog_only": "true", "warnings": "0", "any": "true"}
+    outputs = {"review": review, "summarize": _COMMENT}
+    ran = jobs_that_run(_preview(), SAME_REPO, outputs, failed=frozenset({"preview-catalog"}))
+    assert ran == {"review", "preview-catalog", *_POSTED}
 
 
 def test_the_review_outputs_are_what_the_conditions_compare() -> None:

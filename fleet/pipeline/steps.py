@@ -10,8 +10,7 @@ and a symbolic link is seen as one (and refused), never followed.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,6 +20,7 @@ import yaml
 from fleet.apis import kubernetes
 from fleet.apis.kubernetes import RBAC, READ_VERBS
 from fleet.apis.pulumi_types import kubernetes_kind
+from fleet.catalog.folder import TEAM_SUFFIX, TEAMS_DIR
 from fleet.catalog.location import (
     PROJECT_FILE,
     RULE_REGULAR_FILE,
@@ -29,7 +29,7 @@ from fleet.catalog.location import (
     catalog_file_reasons,
     catalog_path,
     configured_catalog,
-    stacks_of,
+    stack_file,
 )
 from fleet.catalog.naming import (
     K8S_MANAGED_BY,
@@ -38,20 +38,30 @@ from fleet.catalog.naming import (
     PREVIEW_KUBERNETES_GROUP,
     esc_environment,
     esc_preview_environment,
+    stack_scope,
 )
 from fleet.io import git
 from fleet.io.git import REGULAR_MODES, TREE_MODE, GitTree
+from fleet.pipeline.affected import (
+    ABSENT_MODE,
+    STACK_FILE,
+    Environment,
+    FileChange,
+    Plan,
+    affected_stacks,
+    every_stack,
+    is_team_name,
+)
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError, UnreadableFileError
 
-STACK_FILE = re.compile(r"Pulumi\.([A-Za-z0-9_-][A-Za-z0-9_.-]*)\.yaml")
 REVIEW_MARKER = "<!-- app-of-apps-review -->"
 PREVIEW_MARKER = "<!-- app-of-apps-preview -->"
 DRIFT_MARKER = "<!-- app-of-apps-drift -->"
 # The GitHub environment whose required reviewers approve a preview of anything but catalogs.
 APPROVAL_ENVIRONMENT = "preview"
 
-_ABSENT = "000000"
+_ABSENT = ABSENT_MODE
 
 Category = Literal["catalog", "stack-config", "workflow", "policies", "code"]
 # What the top of the comment says about each kind of file a pull request changes.
@@ -113,15 +123,34 @@ def stack_catalogs(tree: GitTree) -> dict[str, str]:
     return out
 
 
+def environments(tree: GitTree, catalogs: Mapping[str, str] | None = None) -> dict[str, Environment]:
+    """The environments of a revision: each stack file's environment (`Pulumi.dev.yaml` and any
+    `Pulumi.dev.<x>.yaml` name dev) with the catalog it names and, for a folder, the teams whose
+    files it holds (regular files with a valid team name; the catalog refuses the others)."""
+    catalogs = stack_catalogs(tree) if catalogs is None else catalogs
+    out: dict[str, Environment] = {}
+    for stack, catalog in sorted(catalogs.items(), key=lambda item: ("." in item[0], item[0])):
+        try:
+            name = stack_scope(stack).environment
+        except ValueError:
+            continue
+        if name in out:
+            continue
+        teams: set[str] = set()
+        if not catalog.endswith(".yaml"):
+            for entry in tree.entries(f"{catalog}/{TEAMS_DIR}/"):
+                file = entry.path.rsplit("/", 1)[-1]
+                if (
+                    entry.mode in REGULAR_MODES
+                    and file.endswith(TEAM_SUFFIX)
+                    and is_team_name(file[: -len(TEAM_SUFFIX)])
+                ):
+                    teams.add(file[: -len(TEAM_SUFFIX)])
+        out[name] = Environment(name, catalog, frozenset(teams))
+    return out
+
+
 # --- what a pull request changes -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileChange:
-    status: str
-    old_mode: str
-    new_mode: str
-    path: str
 
 
 def categorize(change: FileChange) -> Category:
@@ -183,20 +212,9 @@ class Classification:
         """True when the base's code with the head's stacks/ previews exactly this change."""
         return set(self.by_category) <= {"catalog"}
 
-    def stacks(self, *catalogs: Mapping[str, str]) -> dict[str, list[str]]:
-        """stack -> the changed files of its catalog (a one-file catalog, or any file of its
-        folder), for the stack -> catalog maps of the base and the head. A change to anything
-        but catalogs may change every stack: then every stack is listed, with those files."""
-        every = sorted({stack for mapping in catalogs for stack in mapping})
-        out: dict[str, list[str]] = {}
-        for change in self.changes:
-            if categorize(change) != "catalog":
-                touched = every
-            else:
-                touched = sorted({s for mapping in catalogs for s in stacks_of(change.path, mapping)})
-            for stack in touched:
-                out.setdefault(stack, []).append(change.path)
-        return dict(sorted(out.items()))
+    def affected(self, base: Mapping[str, Environment], head: Mapping[str, Environment]) -> dict[str, list[str]]:
+        """stack -> the changed files that affect it (fleet.pipeline.affected), deploy order."""
+        return affected_stacks(self.changes, base, head)
 
 
 # --- the review comment ----------------------------------------------------------------------
@@ -208,7 +226,7 @@ class Review:
     warnings: int
     invalid: tuple[str, ...]  # stacks whose head catalog is invalid; "(pipeline)" for a refusal
     classification: Classification
-    changed: tuple[str, ...] = ()  # the stacks this pull request changes (Classification.stacks)
+    plan: Plan  # the stacks this pull request changes that its preview runs (fleet.pipeline.affected)
 
 
 def _callouts(classification: Classification) -> list[str]:
@@ -252,12 +270,19 @@ def review(repo: Path, base: str, head: str) -> Review:
             reasons += [f"{tree.rev[:12]}: {r}" for r in err.reasons]
             sides.append({})
     base_stacks, head_stacks = sides
-    changed = classification.stacks(base_stacks, head_stacks)
+    head_environments = environments(head_tree, head_stacks)
+    changed = classification.affected(environments(base_tree, base_stacks), head_environments)
+    plan = Plan.of(changed, head_environments)
     if changed:
-        lines += ["Stacks this pull request changes, and through which files:", ""]
-        lines += [
-            f"- {md.code(stack)}: {', '.join(md.code(p) for p in paths[:20])}" for stack, paths in changed.items()
-        ]
+        lines += ["Stacks this pull request changes (each previewed in a job of its own), and through which files:", ""]
+        for stack, paths in changed.items():
+            more = f" and {len(paths) - 20} more" if len(paths) > 20 else ""
+            gone = (
+                " (no longer at the head: not previewed or deployed; its resources stay until destroyed on purpose)"
+                if stack in plan.removed
+                else ""
+            )
+            lines.append(f"- {md.code(stack)}{gone}: {', '.join(md.code(p) for p in paths[:20])}{more}")
         lines.append("")
     warnings = 0
     invalid: list[str] = []
@@ -295,7 +320,31 @@ def review(repo: Path, base: str, head: str) -> Review:
     if reasons:
         invalid.append("(pipeline)")
         lines += ["#### Refused", "", *[f"- {md.text(r)}" for r in reasons], ""]
-    return Review("\n".join(lines).rstrip("\n") + "\n", warnings, tuple(invalid), classification, tuple(changed))
+    return Review("\n".join(lines).rstrip("\n") + "\n", warnings, tuple(invalid), classification, plan)
+
+
+def _ancestor(repo: Path, base: str, head: str) -> bool:
+    """Whether `base` is an ancestor of `head` (a push that rewrote history, or a base this clone
+    does not have, is not: then every stack runs)."""
+    if set(base) <= {"0"}:
+        return False
+    try:
+        git.run(repo, "merge-base", "--is-ancestor", base, head)
+    except git.GitError:
+        return False
+    return True
+
+
+def run_plan(repo: Path, head: str, base: str | None = None) -> Plan:
+    """The stacks a run deploys, refreshes or previews: those the change base..head affects, or
+    every stack of `head` when there is no base (a first push, a manual run, the drift check).
+    Both revisions are read as git objects by this (the base branch's) code."""
+    head_tree = GitTree(repo, head)
+    head_environments = environments(head_tree)
+    if base is None or not _ancestor(repo, base, head):
+        return Plan(tuple(every_stack(head_environments)))
+    changes = changed_files(repo, base, head)
+    return Plan.of(affected_stacks(changes, environments(GitTree(repo, base)), head_environments), head_environments)
 
 
 # --- the credentialed jobs' inputs -----------------------------------------------------------
@@ -320,20 +369,33 @@ def overlay(repo: Path, head: str, into: Path) -> list[str]:
     return written
 
 
-def preview_config(stack_file_text: str, stack: str) -> str:
+def stack_file_of(stack: str, exists: Callable[[str], bool]) -> str:
+    """The stack file a stack takes its configuration from: its own `Pulumi.<stack>.yaml` when
+    the repository has one, else its environment's reviewed `Pulumi.<env>.yaml` (a platform or
+    team stack, `dev.payments`, runs with dev's). ValueError for a name that is no stack of ours."""
+    own = stack_file(stack)
+    if exists(own):
+        return own
+    return stack_file(stack_scope(stack).environment)
+
+
+def preview_config(stack_file_text: str, stack: str, source: str | None = None) -> str:
     """The stack file for a read-only run (`pulumi preview --config-file`): the same config, but
-    importing the stack's read-only ESC environment instead of the deployer's."""
+    importing the read-only ESC environment of the stack's environment instead of the deployer's.
+    `source`: the stack file it was read from (default Pulumi.<stack>.yaml)."""
+    source = source or stack_file(stack)
+    environment = stack_scope(stack).environment
     data = yaml.safe_load(stack_file_text) or {}
     imports = data.get("environment")
-    if imports != [esc_environment(stack)]:
+    if imports != [esc_environment(environment)]:
         raise PipelineError(
             [
-                f"Pulumi.{stack}.yaml: environment must import exactly [{esc_environment(stack)}], "
+                f"{source}: environment must import exactly [{esc_environment(environment)}], "
                 f"not {imports!r} [pipeline-esc-environment]"
             ]
         )
-    data["environment"] = [esc_preview_environment(stack)]
-    header = f"# Generated from Pulumi.{stack}.yaml for a read-only run: only the ESC environment differs.\n"
+    data["environment"] = [esc_preview_environment(environment)]
+    header = f"# Generated from {source} for a read-only run of {stack}: only the ESC environment differs.\n"
     return header + yaml.safe_dump(data, sort_keys=False)
 
 
@@ -351,6 +413,9 @@ def _api_resource(resource_type: str) -> tuple[str, str] | None:
     return kind.group, kind.plural
 
 
+SECRETS = ("", "secrets")
+
+
 def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object]]:
     """A ClusterRole that reads (get, list, watch) exactly the kinds the program manages, and its
     binding to the preview identity's group. pulumi-kubernetes previews with a server-side
@@ -358,7 +423,10 @@ def preview_cluster_role(resource_types: Iterable[str]) -> list[dict[str, object
     by_group: dict[str, set[str]] = {}
     for resource_type in resource_types:
         found = _api_resource(resource_type)
-        if found:
+        # Never Secrets, although the program manages Argo CD's cluster Secrets: a ClusterRole
+        # reading them would read every Secret of every namespace. Those few (no credential in
+        # them) are diffed against the stack's state, never read live, by the preview identity.
+        if found and found != SECRETS:
             by_group.setdefault(found[0], set()).add(found[1])
     labels = {K8S_MANAGED_BY: MANAGED_BY}
     role = {

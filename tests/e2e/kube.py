@@ -159,7 +159,8 @@ class Kube:
                 response = conn.getresponse()
                 raw = response.read()
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # (over TLS, a connection the server closed while idle can also end in an SSL EOF)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
                 conn.close()
                 self._local.conn = None
                 if attempt:
