@@ -15,11 +15,13 @@ from fleet.catalog.location import (
     PipelineError,
     configured_catalog,
     resolve_catalog,
-    stack_file,
+    reviewed_stack_file,
 )
 from fleet.catalog.models import Catalog
+from fleet.catalog.naming import StackScope, stack_scope
 from fleet.compiler import load_state
 from fleet.io import iam_cache
+from fleet.render import partition
 from fleet.render.state import FleetState
 from fleet.text.problems import CatalogError, UnreadableFileError
 
@@ -34,18 +36,29 @@ def _yaml(path: Path) -> object:
 def reviewed_setting(value: str | None, stack: str, root: Path) -> str | None:
     """The catalog path the engine gave, if it is the one the repository's files give (the stack
     file, then Pulumi.yaml's project config): a value from anywhere else (an ESC environment's
-    pulumiConfig, --config, PULUMI_CONFIG) is what the review could not see."""
-    files = configured_catalog(_yaml(root / stack_file(stack)), _yaml(root / PROJECT_FILE), stack)
+    pulumiConfig, --config, PULUMI_CONFIG, or the written, unreviewed file of a platform or team
+    stack) is what the review could not see. A platform or team stack (`dev.payments`) is judged
+    by its environment's file (`Pulumi.dev.yaml`)."""
+    reviewed = reviewed_stack_file(stack)
+    environment = stack_scope(stack).environment
+    files = configured_catalog(_yaml(root / reviewed), _yaml(root / PROJECT_FILE), environment)
     if value != files:
         raise PipelineError(
             [
-                f"{CATALOG_KEY} is {value!r} here, but the repository's files ({stack_file(stack)}, then "
+                f"{CATALOG_KEY} is {value!r} here, but the repository's files ({reviewed}, then "
                 f"{PROJECT_FILE}) say {files!r}: it was set somewhere the review does not read (an ESC "
-                f"environment's pulumiConfig, --config, PULUMI_CONFIG); set it in {stack_file(stack)} "
-                f"[{RULE_CATALOG_CONFIG}]"
+                f"environment's pulumiConfig, --config, PULUMI_CONFIG, a stack file written by hand); "
+                f"set it in {reviewed} [{RULE_CATALOG_CONFIG}]"
             ]
         )
     return value
+
+
+def scope_of(stack: str) -> StackScope:
+    try:
+        return stack_scope(stack)
+    except ValueError as err:
+        raise pulumi.RunError(str(err)) from None
 
 
 def settle_collector() -> None:
@@ -59,12 +72,17 @@ def settle_collector() -> None:
 
 
 def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState]:
+    """The catalog and the whole environment's desired state of `stack`'s environment (a
+    platform or team stack renders the whole environment, so that every check spanning teams
+    runs, then registers its part: fleet.render.partition)."""
+    scope = scope_of(stack)
     iam_cache.install()
     try:
         # Only a reviewed catalog: named where the review reads it, a file or folder inside the
         # repository's stacks/, links resolved.
         root = Path.cwd()
-        resolved = resolve_catalog(reviewed_setting(config.get("fleet"), stack, root), stack, root)
+        setting = reviewed_setting(config.get("fleet"), stack, root)
+        resolved = resolve_catalog(setting, scope.environment, root)
     except PipelineError as err:
         raise pulumi.RunError("; ".join(err.reasons)) from None
     path = str(resolved.relative_to(Path.cwd().resolve()))
@@ -76,11 +94,21 @@ def load_catalog(config: pulumi.Config, stack: str) -> tuple[Catalog, FleetState
         for line in err.lines():
             pulumi.log.error(line)
         raise pulumi.RunError(f"{path}: {len(err.problems)} problem(s) in the catalog; nothing was deployed") from None
-    if catalog.environment != stack:
+    if catalog.environment != scope.environment:
         raise pulumi.RunError(
             f"{path}: environment: {catalog.environment!r} does not match the stack {stack!r}; "
-            f"select the stack named like the environment (pulumi up -s {catalog.environment}) "
+            f"select the stack named like the environment (pulumi up -s {catalog.environment}), one of "
+            f"its stacks ({catalog.environment}.platform, {catalog.environment}.<team>), "
             "or point app-of-apps:fleet at this stack's catalog"
         )
     settle_collector()
     return catalog, state
+
+
+def stack_part(state: FleetState, scope: StackScope) -> FleetState:
+    """What this stack registers of the environment (fleet.render.partition); a team stack of a
+    team the catalog does not declare registers nothing and fails."""
+    try:
+        return partition.part(state, scope)
+    except ValueError as err:
+        raise pulumi.RunError(str(err)) from None

@@ -204,7 +204,10 @@ def run_program(
     pulumi.runtime.set_all_config({**files, **{f"{project}:{k}": v for k, v in (config or {}).items()}}, [])
     mocks = RecordingMocks(stack_outputs)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    # "organization": what a self-managed (DIY) backend calls every stack's organization.
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=False, monitor=monitor, organization="organization"
+    )
     exported: dict[str, Any] = {}
     real_export = pulumi.export
 

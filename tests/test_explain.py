@@ -116,6 +116,11 @@ def test_the_pipelines_and_validates_own_answers_are_what_the_code_says(tmp_path
         _pipeline_reasons(lambda: location.configured_catalog(yaml.safe_load(ex["refused"]), {}, "dev")),
         _pipeline_reasons(lambda: location.configured_catalog(yaml.safe_load(ex["fixed"]), {}, "dev")),
     )
+    ex = _file_example("pipeline-stack-settings")
+    said["pipeline-stack-settings"] = (
+        _pipeline_reasons(lambda: location.stack_settings(yaml.safe_load(ex["refused"]), "dev.payments")),
+        _pipeline_reasons(lambda: location.stack_settings(yaml.safe_load(ex["fixed"]), "dev.payments")),
+    )
     ex = _file_example("pipeline-esc-environment")
     said["pipeline-esc-environment"] = (
         _pipeline_reasons(lambda: steps.preview_config(ex["refused"], "dev")),

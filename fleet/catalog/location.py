@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
-from fleet.catalog.naming import PROJECT
+from fleet.catalog.naming import PROJECT, stack_scope
 
 STACKS_DIR = "stacks"
 
@@ -93,6 +93,60 @@ RULE_CATALOG_CONFIG = "pipeline-catalog-config"
 
 def stack_file(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
+
+
+def reviewed_stack_file(stack: str) -> str:
+    """The stack file the review reads for `stack`: its own for a stack named like its
+    environment (`Pulumi.dev.yaml`); for the platform and team stacks of an environment
+    (`dev.platform`, `dev.payments`) the environment's, since their own files are written from
+    it before each run (`stack_settings`) and are neither reviewed nor committed."""
+    return stack_file(stack_scope(stack).environment)
+
+
+# The keys of a stack file that belong to the stack itself (its secrets provider): kept when the
+# file is written again; everything else comes from the environment's reviewed file.
+STACK_OWN_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
+# What an environment's stack file may hold for its platform and team stacks.
+SHARED_KEYS = ("environment", "config")
+RULE_STACK_SETTINGS = "pipeline-stack-settings"
+GENERATED_HEADER = (
+    "# Written from {source} by `python -m fleet` before each run of stack {stack}: not reviewed,\n"
+    "# not committed. Edit {source}; the program refuses a catalog path {source} does not give.\n"
+)
+
+
+def stack_settings(environment_settings: object, stack: str, existing: object = None) -> dict[str, object]:
+    """The stack file of a platform or team stack: the environment's reviewed settings (its ESC
+    environment and its config, the catalog path among them), with the stack's own secrets
+    provider keys from the file it `existing`ly has. PipelineError for a stack named like its
+    environment (its file is the reviewed one) and for settings a second stack cannot share (a
+    `secure:` value is encrypted for its own stack only: give it through the ESC environment)."""
+    scope = stack_scope(stack)
+    source = stack_file(scope.environment)
+    if scope.kind == "environment":
+        raise PipelineError(
+            [f"{stack_file(stack)} is the reviewed file itself; it is not written [{RULE_STACK_SETTINGS}]"]
+        )
+    settings = environment_settings if isinstance(environment_settings, Mapping) else {}
+    reasons = []
+    config = settings.get("config") if isinstance(settings.get("config"), Mapping) else {}
+    for key, value in config.items():
+        if isinstance(value, Mapping) and "secure" in value:
+            reasons.append(
+                f"{source}: config {key} is a secret encrypted for stack {scope.environment} only; "
+                f"give it through the stack's ESC environment so that {stack} can read it too [{RULE_STACK_SETTINGS}]"
+            )
+    unknown = sorted(str(k) for k in settings if k not in (*SHARED_KEYS, *STACK_OWN_KEYS))
+    if unknown:
+        reasons.append(
+            f"{source}: {', '.join(unknown)}: not shared with the environment's stacks [{RULE_STACK_SETTINGS}]"
+        )
+    if reasons:
+        raise PipelineError(reasons)
+    own = existing if isinstance(existing, Mapping) else {}
+    out: dict[str, object] = {key: own[key] for key in STACK_OWN_KEYS if key in own}
+    out.update({key: settings[key] for key in SHARED_KEYS if key in settings})
+    return out
 
 
 def _text(value: object) -> str:

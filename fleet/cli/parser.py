@@ -19,6 +19,7 @@ from fleet.cli import (
     pipeline,
     plan,
     promote,
+    split_stack,
     stacks,
     status,
     validate,
@@ -40,6 +41,7 @@ COMMANDS = (
     convert,
     codeowners,
     pipeline,
+    split_stack,
     completion,
 )
 COMMAND = "app-of-apps"  # the console command (pyproject.toml); not `fleet`, which is Rancher Fleet's

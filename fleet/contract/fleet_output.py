@@ -148,3 +148,22 @@ def with_role_arns(output: FleetOutput, arns: dict[tuple[str, str], str]) -> dic
     for (team, app), arn in arns.items():
         result["teams"][team]["apps"][app]["role_arn"] = arn
     return result
+
+
+def merge(outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The environment's whole contract from its stacks' `fleet` outputs (the platform stack's,
+    with no teams, and each team stack's, with its own team): the shape the single stack exports.
+    ContractError when they are of different environments or a team is in two of them."""
+    if not outputs:
+        raise ContractError("no stack outputs to merge")
+    first = outputs[0]
+    teams: dict[str, Any] = {}
+    for output in outputs:
+        for field in ("version", "environment", "organization", "cluster"):
+            if output.get(field) != first.get(field):
+                raise ContractError(f"the stacks disagree on {field}: {first.get(field)!r} and {output.get(field)!r}")
+        for name, team in (output.get("teams") or {}).items():
+            if name in teams:
+                raise ContractError(f"team {name!r} is exported by two stacks")
+            teams[name] = team
+    return {**first, "teams": dict(sorted(teams.items()))}
