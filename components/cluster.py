@@ -85,6 +85,11 @@ def server_of(kubeconfig: str, context: str | None) -> str | None:
     return server if isinstance(server, str) else None
 
 
+def _same_server(a: str, b: str) -> bool:
+    """API server URLs compared as the kubeconfig and the catalog may spell them."""
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
+
+
 def check_endpoint(kubeconfig: str, context: str | None, endpoint: str, catalog: Catalog) -> str:
     """The kubeconfig, if it points at the catalog's EKS cluster; else a clear error."""
     server = server_of(kubeconfig, context)
@@ -93,7 +98,7 @@ def check_endpoint(kubeconfig: str, context: str | None, endpoint: str, catalog:
             f"the kubeconfig has no server for context {context or '(current-context)'}; "
             f"it must point at the EKS cluster {catalog.cluster.name}"
         )
-    if server.rstrip("/").lower() != endpoint.rstrip("/").lower():
+    if not _same_server(server, endpoint):
         raise pulumi.RunError(
             f"the kubeconfig points at {server}, but the catalog's cluster {catalog.cluster.name} "
             f"(account {catalog.aws.account_id}, {catalog.aws.region}) is {endpoint}: refusing to deploy "
@@ -127,7 +132,7 @@ def check_declared(kubeconfig: str, name: str, context: str, server: str) -> str
             f"clusters: {name}: the kubeconfig has no context {context!r} with a server; name the context "
             f"that reaches {server} (the cluster's `context`, default its name)"
         )
-    if found.rstrip("/").lower() != server.rstrip("/").lower():
+    if not _same_server(found, server):
         raise pulumi.RunError(
             f"clusters: {name}: the kubeconfig's context {context!r} points at {found}, but the catalog declares "
             f"the cluster's server {server}: refusing to deploy into another cluster"

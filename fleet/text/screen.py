@@ -56,12 +56,17 @@ def console(stream: TextIO, *, width: int | None = None, soft_wrap: bool = False
     too); elsewhere plain text at the width of COLUMNS, else 80. `soft_wrap`: lines are never
     broken by rich (a problem's line stays whole, and clickable)."""
     colour = for_people(stream)
+    return _console(stream, width, colour, "auto", soft_wrap)
+
+
+def _console(stream: TextIO, width: int | None, colour: bool, system: str, soft_wrap: bool = False) -> Console:
+    """Every console of ours: values as text (no markup, emoji or highlighting), colour only when asked."""
     return Console(
         file=stream,
         width=width,
         force_terminal=colour,
         no_color=not colour,
-        color_system="auto" if colour else None,
+        color_system=system if colour else None,
         highlight=False,
         emoji=False,
         markup=False,
@@ -287,16 +292,7 @@ def rendered(markdown: str, *, width: int = 80, colour: bool = False) -> str:
     from io import StringIO
 
     stream = StringIO()
-    shown = Console(
-        file=stream,
-        width=width,
-        force_terminal=colour,
-        no_color=not colour,
-        color_system="standard" if colour else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    shown = _console(stream, width, colour, "standard")
     show(shown, markdown)
     return stream.getvalue()
 

@@ -322,8 +322,9 @@ def test_the_access_report_per_cluster_is_what_each_authorizer_decides(fleet: di
     assert any(not q[5] and q[4][1] == "secrets" for q in questions), "some persona may not read Secrets"
 
 
-def test_fleet_status_reads_both_clusters(fleet: dict[str, Any]) -> None:
-    result = subprocess.run(
+def _status(fleet: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """`fleet status --format json` over both clusters, through Argo CD's (the hub's) context."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -342,6 +343,10 @@ def test_fleet_status_reads_both_clusters(fleet: dict[str, Any]) -> None:
         cwd=ROOT,
         timeout=300,
     )
+
+
+def test_fleet_status_reads_both_clusters(fleet: dict[str, Any]) -> None:
+    result = _status(fleet)
     assert result.returncode == 0, result.stderr
     (env,) = json.loads(result.stdout)["environments"]
     assert [(c["name"], c["context"]) for c in env["clusters"]] == [("a", "a"), ("b", "b")]
@@ -358,25 +363,7 @@ def test_fleet_status_reads_both_clusters(fleet: dict[str, Any]) -> None:
     name = quota["metadata"]["name"]
     b.request("DELETE", f"/api/v1/namespaces/payments/resourcequotas/{name}")
     try:
-        again = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "fleet",
-                "status",
-                str(fleet["catalog"]),
-                "--kubeconfig",
-                str(fleet["kubeconfig"]),
-                "--context",
-                fleet["hub"],
-                "--format",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=300,
-        )
+        again = _status(fleet)
         assert again.returncode == 0, again.stderr
         (env,) = json.loads(again.stdout)["environments"]
         assert [(d["kind"], d["namespace"], d["name"], d["cluster"], d["state"]) for d in env["drift"]] == [
