@@ -16,7 +16,9 @@ What it measures, each a fresh process timed from start to exit:
   P`: preview from nothing, first `up`, then a preview that must find no change;
 - split: the platform stack and a stack per team through `python -m fleet preview|up CATALOG
   --parallel P --format json` (Pulumi's Automation API), the same three steps, with each
-  stack's own seconds from the orchestrator's summary;
+  stack's own seconds from the orchestrator's summary; the no-change preview twice: with
+  `--all` (every stack's engine runs: `no_change_preview`) and as it runs by default, every
+  stack skipped for its inputs are those of its last update (`no_change_preview_skipping`);
 - pr: a pull request that changes one team (an app's revision in its file) on the deployed
   split fleet: `python -m fleet preview CATALOG --teams T`;
 - startup (a team's and the platform's stack; startup-single: the one stack): where one
@@ -271,15 +273,22 @@ def _stacks(summary: dict[str, Any]) -> dict[str, Any]:
 def split(project: Project, parallel: int) -> dict[str, Any]:
     p = ["--parallel", str(parallel)]
     out: dict[str, Any] = {}
-    for step, args in (("preview", ()), ("up", ("--yes",)), ("no_change_preview", ())):
-        operation = "up" if step == "up" else "preview"
+    # The no-change preview twice: forced (`--all`: every stack's engine runs, the engines' figure)
+    # and as it runs by default (a stack whose inputs are those of its last update is skipped).
+    steps: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+        ("preview", "preview", (), "succeeded"),
+        ("up", "up", ("--yes",), "succeeded"),
+        ("no_change_preview", "preview", ("--all",), "succeeded"),
+        ("no_change_preview_skipping", "preview", (), "skipped"),
+    )
+    for step, operation, args, expected in steps:
         seconds, summary = project.fleet(operation, *p, *args)
         stacks = _stacks(summary)
         out[step] = seconds
         out[f"{step}_stacks"] = stacks
-        failed = [name for name, s in stacks.items() if s["result"] != "succeeded"]
-        if failed:
-            raise RuntimeError(f"fleet {operation}: {failed[:5]} did not succeed")
+        unexpected = [name for name, s in stacks.items() if s["result"] != expected]
+        if unexpected:
+            raise RuntimeError(f"fleet {operation} {' '.join(args)}: {unexpected[:5]} not {expected}")
         log(f"  split {step} {seconds} s ({len(stacks)} stacks)")
     changed = {
         name: s["changes"]

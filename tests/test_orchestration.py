@@ -155,6 +155,7 @@ def test_the_json_summary_has_exactly_the_documented_shape() -> None:
                 "result": "skipped",
                 "changes": {"create": 0, "update": 0, "replace": 0, "delete": 0, "same": 0},
                 "seconds": 0.0,
+                "note": "not in --teams",
             },
         ]
     }
@@ -374,7 +375,7 @@ def test_an_invalid_environment_runs_no_stack(tmp_path: Path, capsys: pytest.Cap
 
 
 def _fake_run(outcomes: list[Outcome], tmp_path: Path):
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None):
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None):
         for outcome in outcomes:
             if outcome.result != "skipped":
                 listener.started(outcome.name)

@@ -7,7 +7,9 @@ Automation API: the platform stack, then the team stacks side by side (destroy: 
 The whole environment's catalog is validated first (every check that spans teams); nothing runs
 when it is invalid (exit 1). A stack's failure stops no other stack of its stage; the summary and
 the exit code (4) name the failed ones. Each stack's full log is kept in
-build/runs/<time>-<operation>/<stack>.log, under the project.
+build/runs/<time>-<operation>/<stack>.log, under the project. `preview` and `up` skip a stack
+whose inputs digest is the one its last successful update recorded (fleet.orchestration.inputs);
+`--all` runs it anyway.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import yaml
 
 from fleet.catalog.location import PROJECT_FILE, STACKS_DIR, catalog_path, configured_catalog, stack_file
 from fleet.cli import exits, output, people, stack_progress
-from fleet.compiler import load
+from fleet.compiler import load, load_state
 from fleet.orchestration import (
     HEADERS,
     MUTATING,
@@ -37,6 +39,7 @@ from fleet.orchestration import (
     table,
     verdict,
 )
+from fleet.orchestration.inputs import SKIPPABLE
 from fleet.text.problems import UsageError
 
 HELP: dict[Operation, str] = {
@@ -84,6 +87,16 @@ def add_parser(sub: Any) -> None:
             metavar="N",
             help=f"team stacks run at once (default {DEFAULT_PARALLEL})",
         )
+        if operation in SKIPPABLE:
+            p.add_argument(
+                "--all",
+                action="store_true",
+                help="run every selected stack, even one whose inputs (its rendered part, stack file, the "
+                "program's code, the SDKs' and CLI's versions; for a team, the platform's) are exactly those of "
+                "its last successful update, which is otherwise skipped: after a change the inputs do not cover "
+                "(credentials, an ESC environment's values, a cluster stack's outputs, PULUMI_K8S_* variables) or "
+                "a `pulumi state` command or `pulumi stack import`",
+            )
         p.add_argument(
             "--yes",
             action="store_true",
@@ -140,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
     from fleet.io import automation
 
     root, relative = project_of(args.catalog)
-    catalog = load(args.catalog)  # the whole environment, every check that spans teams, first
+    # The whole environment, every check that spans teams, first (rendered too when stacks may be skipped).
+    skipping = args.operation in SKIPPABLE and not getattr(args, "all", False)
+    catalog, state = load_state(args.catalog) if skipping else (load(args.catalog), None)
     _check_stack_file(root, catalog.environment, relative)
     teams = [team.name for team in catalog.teams]
     changed, removed = None, ()
@@ -164,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             f"it is: destroy it with python -m fleet destroy {args.catalog} --teams {stack.split('.', 1)[1]} --yes"
         )
     with stack_progress.listener(stream, plan) as listener:
-        outcomes, logs = automation.run(plan, root, args.parallel, listener, _prepare())
+        outcomes, logs = automation.run(plan, root, args.parallel, listener, _prepare(), inputs=_inputs(root, state))
     failed = exit_failed(outcomes)
     if json_out:
         output.json(run_summary(outcomes))
@@ -185,3 +200,13 @@ def _prepare() -> Any:
     from fleet.io.stacks import prepare
 
     return prepare
+
+
+def _inputs(root: Path, state: Any) -> Any:
+    """The run's inputs digests, when `preview` or `up` may skip unchanged stacks (None: run every one)."""
+    if state is None:
+        return None
+    from fleet.io.inputs import StackInputs, renders
+    from fleet.io.stacks import stack_file_bytes
+
+    return StackInputs(root, renders(state), stack_file_bytes)

@@ -17,6 +17,7 @@ stack of its stage (`fleet.orchestration.selection` says when it stops the next 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -25,10 +26,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from fleet.orchestration import CHANGE_KINDS, Operation, Outcome, RunPlan, blocked_by, changes_from
+from fleet.orchestration import inputs as stack_inputs
 from fleet.text.problems import UsageError
+
+if TYPE_CHECKING:
+    from fleet.io.inputs import StackInputs
 
 RUNS_DIR = Path("build") / "runs"  # under the project: one folder per run, a log per stack
 _LOG_MODE = 0o600  # a log may show what a stack's outputs and diagnostics say: its owner's alone
@@ -201,15 +206,78 @@ class StackRunner:
                 self.prepare(self.root, name)
             return stack
 
+    # The run's inputs digests (fleet.io.inputs.StackInputs): set, `preview` and `up` skip a stack
+    # whose last successful update ran with exactly its current inputs (fleet.orchestration.inputs).
+    inputs: StackInputs | None = None
+    _counts: dict[str, int | None] | None = None
+    _counts_lock = threading.Lock()
+
+    def _pulumi_json(self, *args: str) -> Any:
+        """`pulumi ARGS` through the workspace's CLI (its environment, its folder), its JSON output."""
+        env = dict(self.workspace.env_vars)
+        if self.workspace.pulumi_home is not None:
+            env.setdefault("PULUMI_HOME", self.workspace.pulumi_home)
+        result = self.workspace.pulumi_command.run([*args, "--non-interactive"], self.workspace.work_dir, env)
+        return json.loads(result.stdout)
+
+    def _resource_counts(self) -> dict[str, int | None]:
+        """Each stack's resource count, as the backend gives it (`pulumi stack ls --json`): read
+        once per run, at the first decision."""
+        with self._counts_lock:
+            if self._counts is None:
+                try:
+                    listed = self._pulumi_json("stack", "ls", "--json")
+                    self._counts = {
+                        str(s.get("name")): s.get("resourceCount") if isinstance(s.get("resourceCount"), int) else None
+                        for s in listed
+                        if isinstance(s, dict)
+                    }
+                except Exception:  # no count: the decision goes on without it (the history decides)
+                    self._counts = {}
+            return self._counts
+
+    def _latest(self, name: str) -> stack_inputs.Latest | None:
+        """The stack's latest history entry (`pulumi stack history`, one page of one entry)."""
+        entries = self._pulumi_json("stack", "history", "--json", "--page-size", "1", "--page", "1", "--stack", name)
+        if not entries:
+            return None
+        entry = entries[0]
+        changes = entry.get("resourceChanges")
+        return stack_inputs.Latest(
+            kind=str(entry.get("kind", "")),
+            result=str(entry.get("result", "")),
+            message=str(entry.get("message") or ""),
+            end_time=str(entry.get("endTime") or ""),
+            resource_changes={str(k): int(v) for k, v in changes.items()} if isinstance(changes, dict) else None,
+        )
+
+    def _decide(self, name: str, log: _Log) -> stack_inputs.Decision | None:
+        """Whether `name` runs (None: no inputs given, or an operation that always runs)."""
+        if self.inputs is None or self.operation not in stack_inputs.SKIPPABLE:
+            return None
+        digest = self.inputs.digest(name, self.workspace.pulumi_version or "")
+        try:
+            latest, unreadable = self._latest(name), ""
+        except Exception as error:  # a new stack has no history; an unreadable one runs
+            latest, unreadable = None, _first_line(str(error).split("stderr:", 1)[-1])
+        count = self._resource_counts().get(name) if latest is not None else None
+        decision = stack_inputs.decide(digest, latest, count, unreadable=unreadable)
+        log.line(f"# inputs sha256:{digest}: {'runs' if decision.run else 'skipped'}: {decision.reason}")
+        return decision
+
     def __call__(self, name: str) -> Outcome:
         log = _Log(self.log_dir / f"{name}.log")
         events = _Events(name, self.listener)
         started = time.monotonic()
-        self.listener.started(name)
         log.line(
             f"# {self.operation} of stack {name} in {self.root}, {datetime.now(UTC).isoformat(timespec='seconds')}"
         )
         try:
+            decision = self._decide(name, log)
+            if decision is not None and not decision.run:
+                seconds = time.monotonic() - started
+                return Outcome(name, "skipped", seconds=seconds, note=decision.reason, log=str(log.path))
+            self.listener.started(name)
             try:
                 stack = self._stack(name)
             except self.auto.StackNotFoundError:
@@ -217,8 +285,13 @@ class StackRunner:
                     log.line(f"# no stack {name}: nothing to destroy")
                     return Outcome(name, "skipped", note="no such stack: nothing to destroy", log=str(log.path))
                 raise
+            extra: dict[str, Any] = {}
+            if self.inputs is not None and self.operation == "up":
+                # Recorded in the backend's history: the next run skips the stack while its inputs stay so.
+                # (After _stack: its file as written, the secrets salt of a new stack included.)
+                extra["message"] = stack_inputs.message(self.inputs.digest(name, self.workspace.pulumi_version or ""))
             command = getattr(stack, self.operation)
-            result = command(on_output=log.line, on_error=log.line, on_event=events, color="never")
+            result = command(on_output=log.line, on_error=log.line, on_event=events, color="never", **extra)
             seconds = time.monotonic() - started
             log.line(f"# succeeded in {seconds:.1f} s")
             return Outcome(name, "succeeded", events.changes(_result_counts(result)), seconds, log=str(log.path))
@@ -241,11 +314,14 @@ def run(
     listener: Listener,
     prepare: Prepare | None = None,
     log_dir: Path | None = None,
+    inputs: StackInputs | None = None,
 ) -> tuple[list[Outcome], Path]:
     """Run the plan on the project at `root` through the Automation API; the outcomes and the
-    folder of the logs."""
+    folder of the logs. With `inputs`, `preview` and `up` skip the stacks whose inputs are those
+    of their last successful update (fleet.orchestration.inputs)."""
     folder = log_dir or new_log_dir(root, plan.operation)
     runner = StackRunner(root, plan.operation, folder, listener, prepare)
+    runner.inputs = inputs
     return run_stages(plan, runner, parallel, listener), folder
 
 

@@ -39,20 +39,30 @@ def _read_yaml(path: Path) -> Any:
         raise PipelineError([f"{path.name}: cannot read: {err}"]) from None
 
 
-def prepare(root: Path, stack: str) -> Path:
-    """Write the stack file of a platform or team stack (`dev.payments`) from its environment's
-    reviewed file, keeping the stack's own secrets provider keys; the path written. A stack
-    named like its environment is left alone (its file is the reviewed one)."""
+def stack_file_bytes(root: Path, stack: str) -> bytes:
+    """The stack file of a platform or team stack (`dev.payments`) as `prepare` writes it now,
+    from its environment's reviewed file and the stack's own secrets provider keys; a stack named
+    like its environment: its reviewed file as it is (empty when missing)."""
     scope = stack_scope(stack)
     target = root / stack_file(stack)
     if scope.kind == "environment":
-        return target
+        return target.read_bytes() if target.is_file() else b""
     source = root / reviewed_stack_file(stack)
     if not source.is_file():
         raise PipelineError([f"{source.name}: no such file; stack {stack} takes its settings from it"])
     settings = stack_settings(_read_yaml(source), stack, _read_yaml(target))
     header = GENERATED_HEADER.format(source=source.name, stack=stack)
-    files.replace_bytes(target, (header + yaml.safe_dump(settings, sort_keys=False)).encode())
+    return (header + yaml.safe_dump(settings, sort_keys=False)).encode()
+
+
+def prepare(root: Path, stack: str) -> Path:
+    """Write the stack file of a platform or team stack (`dev.payments`) from its environment's
+    reviewed file, keeping the stack's own secrets provider keys; the path written. A stack
+    named like its environment is left alone (its file is the reviewed one)."""
+    target = root / stack_file(stack)
+    if stack_scope(stack).kind == "environment":
+        return target
+    files.replace_bytes(target, stack_file_bytes(root, stack))
     return target
 
 

@@ -4,6 +4,9 @@
                  "changes": {"create": n, "update": n, "replace": n, "delete": n, "same": n},
                  "seconds": s}]}
 
+A skipped stack's entry also says why (`"note"`: not in --teams, nothing changed since a
+revision, its inputs unchanged since its last update, …); the other entries have no note.
+
 The change counts are the engine's own (the Automation API's summary event or result), never
 read from the text a command prints.
 """
@@ -12,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 Result = Literal["succeeded", "failed", "skipped"]
 # The engine's operations the summary counts (its other operations, such as read, are not changes).
@@ -36,6 +39,14 @@ class StackSummary(BaseModel):
     result: Result
     changes: Changes
     seconds: float
+    note: str | None = None  # a skipped stack's reason; absent from the JSON otherwise
+
+    @model_serializer(mode="wrap")
+    def _without_empty_note(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("note") is None:
+            data.pop("note", None)
+        return data
 
 
 class RunSummary(BaseModel):
@@ -73,6 +84,7 @@ class Outcome:
             result=self.result,
             changes=Changes(**{k: self.changes.get(k, 0) for k in CHANGE_KINDS}),
             seconds=round(self.seconds, 1),
+            note=self.note if self.result == "skipped" else None,
         )
 
 

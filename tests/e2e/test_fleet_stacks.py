@@ -4,10 +4,14 @@ stack and team stacks run through the Automation API, side by side.
 - A failure injected into one team's stack (an admission policy of the cluster refuses that team's
   ServiceAccounts, as a webhook or a quota would) fails that stack alone: every other stack
   deploys, the exit code is 4, the summary and the JSON name the failed stack.
-- With the policy gone, `up` of the folder deploys every stack, and a preview after it finds
-  nothing to change in any of them.
+- With the policy gone, `up` of the folder runs the failed stack again and skips the others
+  (their inputs are those of their last successful update); a preview after it skips every
+  stack, and `preview --all` runs every one and finds nothing to change in any of them.
 - An edit to one team's file, then `preview --changed-since HEAD`, previews that team's stack
-  only (the others skipped), and finds the change.
+  only (the others skipped), and finds the change; a plain preview also runs that stack alone
+  (the others' inputs are unchanged).
+- What changes a stack's state without this command runs that stack at the next preview: a
+  `pulumi refresh`, a `pulumi up` by hand (no recorded inputs), a `pulumi state delete`.
 - `destroy` empties every stack, the teams' first.
 
 Stacks, names and objects come from the catalog (`fleet plan`), never from a list written here.
@@ -45,6 +49,7 @@ NO_CHANGE = {"create": 0, "update": 0, "replace": 0, "delete": 0}
 DOC = ROOT / "docs" / "operator" / "running-stacks.md"
 SHOWN = re.compile(r"<!-- e2e: (.+?) -->\n```\w*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 DOC_COMMANDS = (
+    "python -m fleet preview stacks/dev",
     "python -m fleet preview stacks/dev --changed-since HEAD",
     "python -m fleet up stacks/dev --yes --format json",
 )
@@ -58,6 +63,7 @@ def shown() -> dict[str, str]:
 def _normal(text: str) -> str:
     """Numbers, times and column widths aside: what a run cannot repeat exactly."""
     text = re.sub(r"\d{8}T\d{6}Z", "TIME", text)
+    text = re.sub(r"sha256:[0-9a-f]+", "sha256:HEX", text)
     text = re.sub(r"\d+(?:\.\d+)?", "N", text)
     return "\n".join(re.sub(r" +", " ", line) for line in text.splitlines()) + "\n"
 
@@ -253,23 +259,58 @@ def deployed(failed_run: subprocess.CompletedProcess[str], ws: Workspace) -> sub
     return fleet(ws, "up", CATALOG, "--yes", "--format", "json")
 
 
-def test_up_of_the_dev_folder_deploys_every_stack_and_a_preview_then_finds_nothing(
+def results_of(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    return {name: entry["result"] for name, entry in by_name(result).items()}
+
+
+def test_up_of_the_dev_folder_runs_the_failed_stack_again_and_skips_the_unchanged_ones(
     deployed: subprocess.CompletedProcess[str], ws: Workspace, kube: Kube, planned_namespaces: list[str]
 ) -> None:
     assert deployed.returncode == 0, logs_of_failed(ws, deployed)
     results = by_name(deployed)
     assert list(results) == stacks()
-    assert all(r["result"] == "succeeded" for r in results.values()), results
+    failing = team_stack(ENVIRONMENT, FAILING_TEAM)
+    assert {name: r["result"] for name, r in results.items()} == {
+        name: "succeeded" if name == failing else "skipped" for name in stacks()
+    }
+    assert results[failing]["changes"]["create"] > 0
+    for name in stacks():
+        if name != failing:
+            assert results[name]["note"].startswith("unchanged since its update of "), results[name]
+            assert results[name]["changes"] == {**NO_CHANGE, "same": 0}
     for namespace in planned_namespaces:
         assert kube.exists(f"/api/v1/namespaces/{namespace}"), namespace
-    preview = fleet(ws, "preview", CATALOG, "--format", "json")
-    assert preview.returncode == 0, logs_of_failed(ws, preview)
-    again = by_name(preview)
+    # The update's message records its inputs, in the backend's history.
+    history = json.loads(ws.pulumi("stack", "history", "--json", "--stack", failing).stdout)
+    assert history[0]["kind"] == "update"
+    assert history[0]["result"] == "succeeded"
+    assert re.fullmatch(r"app-of-apps inputs sha256:[0-9a-f]{64}", history[0]["message"])
+
+
+def test_a_preview_after_up_skips_every_stack_and_all_runs_every_one(
+    deployed: subprocess.CompletedProcess[str], ws: Workspace
+) -> None:
+    assert deployed.returncode == 0, logs_of_failed(ws, deployed)
+    text = fleet(ws, "preview", CATALOG)
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert_as_documented(text, text.stdout)
+    skipped = fleet(ws, "preview", CATALOG, "--format", "json")
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert results_of(skipped) == dict.fromkeys(stacks(), "skipped")
+    forced = fleet(ws, "preview", CATALOG, "--all", "--format", "json")
+    assert forced.returncode == 0, logs_of_failed(ws, forced)
+    again = by_name(forced)
     assert list(again) == stacks()
     for name, entry in again.items():
         assert entry["result"] == "succeeded", name
         assert {k: v for k, v in entry["changes"].items() if k != "same"} == NO_CHANGE, name
         assert entry["changes"]["same"] > 0, name
+    # A preview records nothing: still skipped after it.
+    assert results_of(fleet(ws, "preview", CATALOG, "--format", "json")) == dict.fromkeys(stacks(), "skipped")
+    # `up --all` runs every stack and records its inputs again; then `up` skips every one.
+    up_all = fleet(ws, "up", CATALOG, "--yes", "--all", "--format", "json")
+    assert results_of(up_all) == dict.fromkeys(stacks(), "succeeded"), logs_of_failed(ws, up_all)
+    assert results_of(fleet(ws, "up", CATALOG, "--yes", "--format", "json")) == dict.fromkeys(stacks(), "skipped")
 
 
 def test_an_edit_to_one_team_file_previews_that_team_s_stack_only(
@@ -282,8 +323,14 @@ def test_an_edit_to_one_team_file_previews_that_team_s_stack_only(
     try:
         result = fleet(ws, "preview", CATALOG, "--changed-since", "HEAD", "--format", "json")
         text = fleet(ws, "preview", CATALOG, "--changed-since", "HEAD")
+        plain = fleet(ws, "preview", CATALOG, "--format", "json")  # no --changed-since: the inputs decide
     finally:
         path.write_text(before)
+    assert plain.returncode == 0, logs_of_failed(ws, plain)
+    assert results_of(plain) == {
+        name: "succeeded" if name == team_stack(ENVIRONMENT, EDITED_TEAM) else "skipped" for name in stacks()
+    }
+    assert by_name(plain)[team_stack(ENVIRONMENT, EDITED_TEAM)]["changes"]["update"] > 0
     assert result.returncode == 0, logs_of_failed(ws, result)
     assert text.returncode == 0, logs_of_failed(ws, text)
     assert_as_documented(text, text.stdout)
@@ -294,6 +341,31 @@ def test_an_edit_to_one_team_file_previews_that_team_s_stack_only(
     }
     assert results[edited]["changes"]["update"] > 0  # the description annotation, at least
     assert results[edited]["changes"]["create"] == 0
+
+
+def test_what_changes_a_stack_s_state_outside_the_command_runs_that_stack(
+    deployed: subprocess.CompletedProcess[str], ws: Workspace
+) -> None:
+    refreshed, by_hand, trimmed = (team_stack(ENVIRONMENT, t) for t in ("identity", "payments", "search"))
+    assert results_of(fleet(ws, "preview", CATALOG, "--format", "json")) == dict.fromkeys(stacks(), "skipped")
+    # A refresh: its stack's latest entry is no update.
+    ws.pulumi("refresh", "--yes", "--skip-preview", "--stack", refreshed)
+    result = fleet(ws, "preview", CATALOG, "--format", "json")
+    assert results_of(result) == {name: "succeeded" if name == refreshed else "skipped" for name in stacks()}
+    # An update by hand: no inputs recorded.
+    ws.pulumi("up", "--yes", "--skip-preview", "--stack", by_hand)
+    result = fleet(ws, "preview", CATALOG, "--format", "json")
+    assert results_of(result) == {name: "succeeded" if name in (refreshed, by_hand) else "skipped" for name in stacks()}
+    # `up` runs them (nothing to change) and records their inputs: skipped again.
+    result = fleet(ws, "up", CATALOG, "--yes", "--format", "json")
+    assert results_of(result) == {name: "succeeded" if name in (refreshed, by_hand) else "skipped" for name in stacks()}
+    assert results_of(fleet(ws, "preview", CATALOG, "--format", "json")) == dict.fromkeys(stacks(), "skipped")
+    # A state command leaves no history entry; the resource count catches a resource deleted from the state.
+    account = next(r["urn"] for r in ws.resources(trimmed) if r["type"] == "kubernetes:core/v1:ServiceAccount")
+    ws.pulumi("state", "delete", "--yes", "--stack", trimmed, account)
+    result = fleet(ws, "preview", CATALOG, "--format", "json")
+    assert results_of(result) == {name: "succeeded" if name == trimmed else "skipped" for name in stacks()}
+    assert by_name(result)[trimmed]["changes"]["create"] == 1  # the engine would create it again
 
 
 def test_destroy_empties_every_stack_teams_first(deployed: subprocess.CompletedProcess[str], ws: Workspace) -> None:
