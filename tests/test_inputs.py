@@ -27,6 +27,7 @@ from fleet.orchestration.inputs import (
     Program,
     code_digest,
     decide,
+    latest_change,
     left_by,
     message,
     recorded,
@@ -233,6 +234,15 @@ def test_the_message_records_exactly_one_digest() -> None:
     assert recorded("app-of-apps inputs sha256:" + DIGEST.upper()) is None
 
 
+def test_previews_in_the_history_are_passed_over() -> None:
+    up, preview = _update(), Latest("preview", "succeeded")
+    assert latest_change([preview, preview, up]) is up
+    assert latest_change([up, preview]) is up
+    assert latest_change([preview]) is preview
+    assert decide(DIGEST, latest_change([preview]), 63).run is True
+    assert latest_change([]) is None
+
+
 def test_what_an_update_leaves_is_counted_from_its_summary() -> None:
     assert left_by({"create": 2, "same": 5, "update": 1, "replace": 1, "delete": 4, "read": 1}) == 10
     assert left_by({"same": 3, "some-new-operation": 1}) is None  # unknown: not compared
@@ -259,7 +269,7 @@ class FakeCommand:
             answer = self.history.get(args[args.index("--stack") + 1], [])
             if isinstance(answer, Exception):
                 raise answer
-            return SimpleNamespace(stdout=json.dumps(answer))
+            return SimpleNamespace(stdout=json.dumps(answer[: int(args[args.index("--page-size") + 1])]))
         raise AssertionError(args)
 
 
@@ -379,14 +389,18 @@ def test_preview_skips_too_but_records_nothing_and_a_moved_resource_runs_the_sta
 ) -> None:
     digests = {"dev.platform": "1" * 64, "dev.search": "4" * 64}
     history: dict[str, list[dict[str, Any]] | Exception] = {
-        "dev.platform": [_entry("update", "succeeded", message("1" * 64))],
+        # A backend that lists previews: passed over, with a second page.
+        "dev.platform": [_entry("preview", "succeeded", ""), _entry("update", "succeeded", message("1" * 64))],
         "dev.search": [_entry("update", "succeeded", message("4" * 64))],
     }
     command = FakeCommand(history, {"dev.platform": 3, "dev.search": 2})  # one resource moved out of dev.search
     runner, ran, listener = _runner(tmp_path, monkeypatch, "preview", command, FixedInputs(digests))
     outcomes = automation.run_stages(plan_run("preview", "dev", ["search"]), runner, 2, listener)
     assert [(o.name, o.result) for o in outcomes] == [("dev.platform", "skipped"), ("dev.search", "succeeded")]
+    assert "it holds 2 resources, its last update left 3" in (tmp_path / "dev.search.log").read_text()
     assert ran == [("dev.search", "preview", {})]  # no message: a preview records nothing
+    sizes = [c[c.index("--page-size") + 1] for c in command.calls if "dev.platform" in c]
+    assert sizes == ["1", "50"]
 
 
 def test_without_inputs_and_for_refresh_every_stack_runs_and_no_history_is_read(

@@ -212,6 +212,14 @@ class StackRunner:
     _counts: dict[str, int | None] | None = None
     _counts_lock = threading.Lock()
 
+    def _cli_version(self) -> str:
+        """The pulumi CLI's version, as the workspace read it ("" when it could not: then a later
+        run that knows it runs every stack once)."""
+        try:
+            return str(self.workspace.pulumi_version)
+        except Exception:
+            return ""
+
     def _pulumi_json(self, *args: str) -> Any:
         """`pulumi ARGS` through the workspace's CLI (its environment, its folder), its JSON output."""
         env = dict(self.workspace.env_vars)
@@ -236,26 +244,40 @@ class StackRunner:
                     self._counts = {}
             return self._counts
 
-    def _latest(self, name: str) -> stack_inputs.Latest | None:
-        """The stack's latest history entry (`pulumi stack history`, one page of one entry)."""
-        entries = self._pulumi_json("stack", "history", "--json", "--page-size", "1", "--page", "1", "--stack", name)
-        if not entries:
-            return None
-        entry = entries[0]
-        changes = entry.get("resourceChanges")
-        return stack_inputs.Latest(
-            kind=str(entry.get("kind", "")),
-            result=str(entry.get("result", "")),
-            message=str(entry.get("message") or ""),
-            end_time=str(entry.get("endTime") or ""),
-            resource_changes={str(k): int(v) for k, v in changes.items()} if isinstance(changes, dict) else None,
+    def _history(self, name: str, size: int) -> list[stack_inputs.Latest]:
+        """The stack's newest `size` history entries (`pulumi stack history`, one page)."""
+        entries = self._pulumi_json(
+            "stack", "history", "--json", "--page-size", str(size), "--page", "1", "--stack", name
         )
+        out = []
+        for entry in entries or []:
+            changes = entry.get("resourceChanges")
+            out.append(
+                stack_inputs.Latest(
+                    kind=str(entry.get("kind", "")),
+                    result=str(entry.get("result", "")),
+                    message=str(entry.get("message") or ""),
+                    end_time=str(entry.get("endTime") or ""),
+                    resource_changes={str(k): int(v) for k, v in changes.items()}
+                    if isinstance(changes, dict)
+                    else None,
+                )
+            )
+        return out
+
+    def _latest(self, name: str) -> stack_inputs.Latest | None:
+        """The stack's latest history entry that is not a preview (one page of one entry; a backend
+        that lists previews in the history gets a second, longer page)."""
+        entries = self._history(name, 1)
+        if entries and entries[0].kind == stack_inputs.PREVIEW:
+            entries = self._history(name, stack_inputs.PREVIEWS_PASSED)
+        return stack_inputs.latest_change(entries)
 
     def _decide(self, name: str, log: _Log) -> stack_inputs.Decision | None:
         """Whether `name` runs (None: no inputs given, or an operation that always runs)."""
         if self.inputs is None or self.operation not in stack_inputs.SKIPPABLE:
             return None
-        digest = self.inputs.digest(name, self.workspace.pulumi_version or "")
+        digest = self.inputs.digest(name, self._cli_version())
         try:
             latest, unreadable = self._latest(name), ""
         except Exception as error:  # a new stack has no history; an unreadable one runs
@@ -289,7 +311,7 @@ class StackRunner:
             if self.inputs is not None and self.operation == "up":
                 # Recorded in the backend's history: the next run skips the stack while its inputs stay so.
                 # (After _stack: its file as written, the secrets salt of a new stack included.)
-                extra["message"] = stack_inputs.message(self.inputs.digest(name, self.workspace.pulumi_version or ""))
+                extra["message"] = stack_inputs.message(self.inputs.digest(name, self._cli_version()))
             command = getattr(stack, self.operation)
             result = command(on_output=log.line, on_error=log.line, on_event=events, color="never", **extra)
             seconds = time.monotonic() - started

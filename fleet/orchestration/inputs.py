@@ -35,7 +35,8 @@ inputs, not what the program asks for, or it changes at every run:
 
 After a change to any of these, `--all` runs every selected stack whatever its history says.
 
-The decision reads the stack's latest history entry (`pulumi stack history`, newest first) and
+The decision reads the stack's latest history entry (`pulumi stack history`, newest first; a
+preview, which a backend may list there, is passed over: it changed no state) and
 the resource count the backend gives for the stack (`pulumi stack ls`, one call for all): it
 skips only when that entry is an `update` that `succeeded` with the message
 `app-of-apps inputs sha256:<digest>` of exactly the current digest, and the stack still holds as
@@ -53,7 +54,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,8 @@ SKIPPABLE = frozenset({"preview", "up"})
 # The packages whose installed versions are in the digest (each SDK names its provider plugin).
 PACKAGES = ("pulumi", "pulumi-kubernetes", "pulumi-aws", "pulumi-okta")
 SHOWN = 12  # hex digits of a digest a note shows
+PREVIEW = "preview"  # a history entry's kind that changed no state (a backend may list previews)
+PREVIEWS_PASSED = 50  # the newest entries read when the newest is a preview
 # The engine's operations that leave a resource in the state after an update (its summary's
 # keys: `delete` and the `discard`s leave none).
 _KEPT = frozenset({"same", "create", "update", "replace", "read", "import", "create-replacement", "read-replacement"})
@@ -145,6 +148,12 @@ class Latest:
     resource_changes: Mapping[str, int] | None = None  # the update's summary: operation -> count
 
 
+def latest_change(entries: Sequence[Latest]) -> Latest | None:
+    """The newest entry (entries newest first) that is not a preview: a preview changes no state.
+    When every entry read is a preview, one of them stands (and the stack runs)."""
+    return next((e for e in entries if e.kind != PREVIEW), entries[0] if entries else None)
+
+
 def left_by(changes: Mapping[str, int] | None) -> int | None:
     """How many resources an update's summary says the stack holds after it; None when the
     summary names an operation this does not know (then the count is not compared)."""
@@ -189,12 +198,15 @@ def decide(digest: str, latest: Latest | None, resources: int | None = None, *, 
 __all__ = [
     "MESSAGE_PREFIX",
     "PACKAGES",
+    "PREVIEW",
+    "PREVIEWS_PASSED",
     "SKIPPABLE",
     "Decision",
     "Latest",
     "Program",
     "code_digest",
     "decide",
+    "latest_change",
     "left_by",
     "message",
     "recorded",
