@@ -23,7 +23,7 @@ import yaml
 
 from fleet.catalog.location import PROJECT_FILE, STACKS_DIR, catalog_path, configured_catalog, stack_file
 from fleet.cli import exits, output, people, stack_progress
-from fleet.compiler import load, load_state
+from fleet.compiler import load
 from fleet.orchestration import (
     HEADERS,
     MUTATING,
@@ -153,9 +153,7 @@ def run(args: argparse.Namespace) -> int:
     from fleet.io import automation
 
     root, relative = project_of(args.catalog)
-    # The whole environment, every check that spans teams, first (rendered too when stacks may be skipped).
-    skipping = args.operation in SKIPPABLE and not getattr(args, "all", False)
-    catalog, state = load_state(args.catalog) if skipping else (load(args.catalog), None)
+    catalog = load(args.catalog)  # the whole environment, every check that spans teams, first
     _check_stack_file(root, catalog.environment, relative)
     teams = [team.name for team in catalog.teams]
     changed, removed = None, ()
@@ -179,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
             f"it is: destroy it with python -m fleet destroy {args.catalog} --teams {stack.split('.', 1)[1]} --yes"
         )
     with stack_progress.listener(stream, plan) as listener:
-        outcomes, logs = automation.run(plan, root, args.parallel, listener, _prepare(), inputs=_inputs(root, state))
+        outcomes, logs = automation.run(
+            plan, root, args.parallel, listener, _prepare(), inputs=_inputs(root, catalog, args)
+        )
     failed = exit_failed(outcomes)
     if json_out:
         output.json(run_summary(outcomes))
@@ -202,11 +202,13 @@ def _prepare() -> Any:
     return prepare
 
 
-def _inputs(root: Path, state: Any) -> Any:
-    """The run's inputs digests, when `preview` or `up` may skip unchanged stacks (None: run every one)."""
-    if state is None:
+def _inputs(root: Path, catalog: Any, args: argparse.Namespace) -> Any:
+    """The run's inputs digests, when `preview` or `up` may skip unchanged stacks (None: every
+    selected stack runs: refresh, destroy, --all)."""
+    if args.operation not in SKIPPABLE or getattr(args, "all", False):
         return None
     from fleet.io.inputs import StackInputs, renders
     from fleet.io.stacks import stack_file_bytes
+    from fleet.render.layers import render
 
-    return StackInputs(root, renders(state), stack_file_bytes)
+    return StackInputs(root, renders(render(catalog)), stack_file_bytes)
