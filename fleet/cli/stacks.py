@@ -43,8 +43,10 @@ from fleet.orchestration.inputs import SKIPPABLE
 from fleet.text.problems import UsageError
 
 HELP: dict[Operation, str] = {
-    "preview": "preview an environment's stacks (the platform's, then the teams' side by side)",
-    "up": "deploy an environment's stacks: the platform's first, then the teams' side by side",
+    "preview": "preview an environment's stacks (the platform's, then the teams' side by side); "
+    "a stack unchanged since its last update is skipped",
+    "up": "deploy an environment's stacks: the platform's first, then the teams' side by side; "
+    "a stack unchanged since its last update is skipped",
     "refresh": "refresh an environment's stacks' state from the cloud and the cluster",
     "destroy": "destroy an environment's stacks: the teams' first, then the platform's",
 }
