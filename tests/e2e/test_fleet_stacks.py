@@ -361,8 +361,19 @@ def test_what_changes_a_stack_s_state_outside_the_command_runs_that_stack(
     assert results_of(result) == {name: "succeeded" if name in (refreshed, by_hand) else "skipped" for name in stacks()}
     assert results_of(fleet(ws, "preview", CATALOG, "--format", "json")) == dict.fromkeys(stacks(), "skipped")
     # A state command leaves no history entry; the resource count catches a resource deleted from the state.
-    account = next(r["urn"] for r in ws.resources(trimmed) if r["type"] == "kubernetes:core/v1:ServiceAccount")
-    ws.pulumi("state", "delete", "--yes", "--stack", trimmed, account)
+    state = ws.resources(trimmed)
+    used = {
+        urn
+        for r in state
+        for urn in [
+            r.get("parent"),
+            *(r.get("dependencies") or []),
+            *(u for deps in (r.get("propertyDependencies") or {}).values() for u in deps),
+        ]
+        if urn
+    }
+    leaf = next(r["urn"] for r in state if r["type"].startswith("kubernetes:core/v1:") and r["urn"] not in used)
+    ws.pulumi("state", "delete", "--yes", "--stack", trimmed, leaf)
     result = fleet(ws, "preview", CATALOG, "--format", "json")
     assert results_of(result) == {name: "succeeded" if name == trimmed else "skipped" for name in stacks()}
     assert by_name(result)[trimmed]["changes"]["create"] == 1  # the engine would create it again
