@@ -28,8 +28,9 @@ inputs, not what the program asks for, or it changes at every run:
 - the values a Pulumi ESC environment supplies (only its name is in the stack file), a cluster
   stack's outputs (`app-of-apps:clusterStack`), and provider switches given as environment
   variables (`PULUMI_K8S_*`);
-- what exists in the cloud and the cluster: a preview compares the program with the stack's
-  state, not with the world; finding drift is `refresh`'s work, and `refresh` never skips;
+- what exists in the cloud and the cluster: a preview or an update compares the program with the
+  stack's state, not with the live objects; finding drift is `refresh`'s work, and `refresh`
+  never skips;
 - the policy pack (`policies/`): these commands do not run it (CI's `pulumi preview --policy-pack`
   does, on its own).
 
