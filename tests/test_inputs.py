@@ -28,7 +28,6 @@ from fleet.orchestration.inputs import (
     code_digest,
     decide,
     latest_change,
-    left_by,
     message,
     recorded,
     rendered,
@@ -185,43 +184,32 @@ def _update(**fields: Any) -> Latest:
         "result": "succeeded",
         "message": message(DIGEST),
         "end_time": "2026-12-05T02:13:03.000Z",
-        "resource_changes": {"create": 3, "same": 60, "delete": 2},
     }
     return Latest(**{**base, **fields})
 
 
 @pytest.mark.parametrize(
-    ("latest", "resources", "unreadable", "runs", "why"),
+    ("latest", "unreadable", "runs", "why"),
     [
-        (
-            _update(),
-            63,
-            "",
-            False,
-            "unchanged since its update of 2026-12-05T02:13:03.000Z, inputs sha256:abababababab",
-        ),
-        (_update(), None, "", False, "unchanged since its update of"),  # no count: the history decides
-        (None, None, "", True, "no update in its history"),
-        (None, None, "error: no stack named 'dev.x' found", True, "its history could not be read"),
-        (_update(kind="refresh"), 63, "", True, "its last operation is a refresh"),
-        (_update(kind="destroy"), 63, "", True, "its last operation is a destroy"),
-        (_update(kind="import"), 63, "", True, "its last operation is a import"),
-        (_update(kind="resource-import"), 63, "", True, "its last operation is a resource-import"),
-        (_update(result="failed"), 63, "", True, "its last update failed"),
-        (_update(result="in-progress"), 63, "", True, "its last update in-progress"),
-        (_update(result="cancelled"), 63, "", True, "its last update cancelled"),
-        (_update(message=""), 63, "", True, "records no inputs digest"),  # `pulumi up` by hand
-        (_update(message="fix the quota"), 63, "", True, "records no inputs digest"),
-        (_update(message=message(DIGEST)[:-1]), 63, "", True, "records no inputs digest"),  # a cut digest
-        (_update(message=message(OTHER)), 63, "", True, "its inputs changed since its last update"),
-        (_update(), 62, "", True, "it holds 62 resources, its last update left 63"),  # a `pulumi state delete`
-        (_update(), 64, "", True, "it holds 64 resources"),  # a `pulumi state move` into it
+        (_update(), "", False, "unchanged since its update of 2026-12-05T02:13:03.000Z, inputs sha256:abababababab"),
+        (None, "", True, "no update in its history"),
+        (None, "error: no stack named 'dev.x' found", True, "its history could not be read"),
+        (_update(), "error: backend unreachable", True, "its history could not be read"),
+        (_update(kind="refresh"), "", True, "its last operation is a refresh"),
+        (_update(kind="destroy"), "", True, "its last operation is a destroy"),
+        (_update(kind="import"), "", True, "its last operation is a import"),
+        (_update(kind="resource-import"), "", True, "its last operation is a resource-import"),
+        (_update(result="failed"), "", True, "its last update failed"),
+        (_update(result="in-progress"), "", True, "its last update in-progress"),
+        (_update(result="cancelled"), "", True, "its last update cancelled"),
+        (_update(message=""), "", True, "records no inputs digest"),  # `pulumi up` by hand
+        (_update(message="fix the quota"), "", True, "records no inputs digest"),
+        (_update(message=message(DIGEST)[:-1]), "", True, "records no inputs digest"),  # a cut digest
+        (_update(message=message(OTHER)), "", True, "its inputs changed since its last update"),
     ],
 )
-def test_the_decision_table(
-    latest: Latest | None, resources: int | None, unreadable: str, runs: bool, why: str
-) -> None:
-    decision = decide(DIGEST, latest, resources, unreadable=unreadable)
+def test_the_decision_table(latest: Latest | None, unreadable: str, runs: bool, why: str) -> None:
+    decision = decide(DIGEST, latest, unreadable=unreadable)
     assert decision.run is runs
     assert why in decision.reason
 
@@ -239,32 +227,22 @@ def test_previews_in_the_history_are_passed_over() -> None:
     assert latest_change([preview, preview, up]) is up
     assert latest_change([up, preview]) is up
     assert latest_change([preview]) is preview
-    assert decide(DIGEST, latest_change([preview]), 63).run is True
+    assert decide(DIGEST, latest_change([preview])).run is True
     assert latest_change([]) is None
-
-
-def test_what_an_update_leaves_is_counted_from_its_summary() -> None:
-    assert left_by({"create": 2, "same": 5, "update": 1, "replace": 1, "delete": 4, "read": 1}) == 10
-    assert left_by({"same": 3, "some-new-operation": 1}) is None  # unknown: not compared
-    assert left_by(None) is None
-    assert decide(DIGEST, _update(resource_changes={"same": 3, "x": 1}), 99).run is False
 
 
 # --- the runner, with stand-ins for the workspace and the stacks ----------------------------------
 class FakeCommand:
-    """`pulumi` as the workspace runs it: history and stack ls answered from a table."""
+    """`pulumi` as the workspace runs it: the history answered from a table."""
 
-    def __init__(self, history: dict[str, list[dict[str, Any]] | Exception], counts: dict[str, int]) -> None:
+    def __init__(self, history: dict[str, list[dict[str, Any]] | Exception]) -> None:
         self.history = history
-        self.counts = counts
         self.calls: list[list[str]] = []
         self.lock = threading.Lock()
 
     def run(self, args: list[str], cwd: str, env: dict[str, str], *rest: Any) -> SimpleNamespace:
         with self.lock:
             self.calls.append(list(args))
-        if args[:2] == ["stack", "ls"]:
-            return SimpleNamespace(stdout=json.dumps([{"name": n, "resourceCount": c} for n, c in self.counts.items()]))
         if args[:2] == ["stack", "history"]:
             answer = self.history.get(args[args.index("--stack") + 1], [])
             if isinstance(answer, Exception):
@@ -316,14 +294,14 @@ class FixedInputs:
         return self.digests[stack]
 
 
-def _entry(kind: str, result: str, msg: str, changes: dict[str, int] | None = None) -> dict[str, Any]:
+def _entry(kind: str, result: str, msg: str) -> dict[str, Any]:
     return {
         "kind": kind,
         "result": result,
         "message": msg,
         "startTime": "2026-12-05T02:13:02.000Z",
         "endTime": "2026-12-05T02:13:03.000Z",
-        "resourceChanges": changes or {"same": 3},
+        "resourceChanges": {"same": 3},
     }
 
 
@@ -363,7 +341,7 @@ def test_up_skips_an_unchanged_stack_and_records_the_digest_of_those_it_runs(
         "dev.payments": [_entry("update", "succeeded", "")],  # an update by hand
         "dev.search": RuntimeError("error: no stack named 'dev.search' found"),  # a new stack
     }
-    command = FakeCommand(history, {"dev.platform": 3, "dev.identity": 3, "dev.payments": 3})
+    command = FakeCommand(history)
     runner, ran, listener = _runner(tmp_path, monkeypatch, "up", command, FixedInputs(digests))
     outcomes = automation.run_stages(plan_run("up", "dev", ["identity", "payments", "search"]), runner, 2, listener)
     by_name = {o.name: o for o in outcomes}
@@ -377,27 +355,24 @@ def test_up_skips_an_unchanged_stack_and_records_the_digest_of_those_it_runs(
     assert sorted(listener.began) == ["dev.identity", "dev.payments", "dev.search"]  # a skipped stack never starts
     assert "skipped: unchanged since" in (tmp_path / "dev.platform.log").read_text()
     assert "its history could not be read" in (tmp_path / "dev.search.log").read_text()
-    # One `stack ls` for the run; one page of one history entry per stack; nothing else.
-    assert sum(call[:2] == ["stack", "ls"] for call in command.calls) == 1
+    # One page of one history entry per stack; nothing else.
     pages = [call for call in command.calls if call[:2] == ["stack", "history"]]
-    assert len(pages) == 4
+    assert len(pages) == len(command.calls) == 4
     assert all(call[call.index("--page-size") + 1] == "1" for call in pages)
 
 
-def test_preview_skips_too_but_records_nothing_and_a_moved_resource_runs_the_stack(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_preview_skips_too_but_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     digests = {"dev.platform": "1" * 64, "dev.search": "4" * 64}
     history: dict[str, list[dict[str, Any]] | Exception] = {
         # A backend that lists previews: passed over, with a second page.
         "dev.platform": [_entry("preview", "succeeded", ""), _entry("update", "succeeded", message("1" * 64))],
-        "dev.search": [_entry("update", "succeeded", message("4" * 64))],
+        "dev.search": [_entry("update", "cancelled", message("4" * 64))],
     }
-    command = FakeCommand(history, {"dev.platform": 3, "dev.search": 2})  # one resource moved out of dev.search
+    command = FakeCommand(history)
     runner, ran, listener = _runner(tmp_path, monkeypatch, "preview", command, FixedInputs(digests))
     outcomes = automation.run_stages(plan_run("preview", "dev", ["search"]), runner, 2, listener)
     assert [(o.name, o.result) for o in outcomes] == [("dev.platform", "skipped"), ("dev.search", "succeeded")]
-    assert "it holds 2 resources, its last update left 3" in (tmp_path / "dev.search.log").read_text()
+    assert "runs: its last update cancelled" in (tmp_path / "dev.search.log").read_text()
     assert ran == [("dev.search", "preview", {})]  # no message: a preview records nothing
     sizes = [c[c.index("--page-size") + 1] for c in command.calls if "dev.platform" in c]
     assert sizes == ["1", "50"]
@@ -409,7 +384,7 @@ def test_without_inputs_and_for_refresh_every_stack_runs_and_no_history_is_read(
     history: dict[str, list[dict[str, Any]] | Exception] = {
         "dev.platform": [_entry("update", "succeeded", message("1" * 64))]
     }
-    command = FakeCommand(history, {"dev.platform": 3})
+    command = FakeCommand(history)
     runner, ran, listener = _runner(tmp_path, monkeypatch, "up", command, None)  # --all
     automation.run_stages(plan_run("up", "dev", []), runner, 1, listener)
     assert ran == [("dev.platform", "up", {})]

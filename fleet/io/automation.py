@@ -209,8 +209,6 @@ class StackRunner:
     # The run's inputs digests (fleet.io.inputs.StackInputs): set, `preview` and `up` skip a stack
     # whose last successful update ran with exactly its current inputs (fleet.orchestration.inputs).
     inputs: StackInputs | None = None
-    _counts: dict[str, int | None] | None = None
-    _counts_lock = threading.Lock()
 
     def _cli_version(self) -> str:
         """The pulumi CLI's version, as the workspace read it ("" when it could not: then a later
@@ -228,22 +226,6 @@ class StackRunner:
         result = self.workspace.pulumi_command.run([*args, "--non-interactive"], self.workspace.work_dir, env)
         return json.loads(result.stdout)
 
-    def _resource_counts(self) -> dict[str, int | None]:
-        """Each stack's resource count, as the backend gives it (`pulumi stack ls --json`): read
-        once per run, at the first decision."""
-        with self._counts_lock:
-            if self._counts is None:
-                try:
-                    listed = self._pulumi_json("stack", "ls", "--json")
-                    self._counts = {
-                        str(s.get("name")): s.get("resourceCount") if isinstance(s.get("resourceCount"), int) else None
-                        for s in listed
-                        if isinstance(s, dict)
-                    }
-                except Exception:  # no count: the decision goes on without it (the history decides)
-                    self._counts = {}
-            return self._counts
-
     def _history(self, name: str, size: int) -> list[stack_inputs.Latest]:
         """The stack's newest `size` history entries (`pulumi stack history`, one page)."""
         entries = self._pulumi_json(
@@ -251,16 +233,12 @@ class StackRunner:
         )
         out = []
         for entry in entries or []:
-            changes = entry.get("resourceChanges")
             out.append(
                 stack_inputs.Latest(
                     kind=str(entry.get("kind", "")),
                     result=str(entry.get("result", "")),
                     message=str(entry.get("message") or ""),
                     end_time=str(entry.get("endTime") or ""),
-                    resource_changes={str(k): int(v) for k, v in changes.items()}
-                    if isinstance(changes, dict)
-                    else None,
                 )
             )
         return out
@@ -282,8 +260,7 @@ class StackRunner:
             latest, unreadable = self._latest(name), ""
         except Exception as error:  # a new stack has no history; an unreadable one runs
             latest, unreadable = None, _first_line(str(error).split("stderr:", 1)[-1])
-        count = self._resource_counts().get(name) if latest is not None else None
-        decision = stack_inputs.decide(digest, latest, count, unreadable=unreadable)
+        decision = stack_inputs.decide(digest, latest, unreadable=unreadable)
         log.line(f"# inputs sha256:{digest}: {'runs' if decision.run else 'skipped'}: {decision.reason}")
         return decision
 

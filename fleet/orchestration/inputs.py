@@ -37,16 +37,15 @@ inputs, not what the program asks for, or it changes at every run:
 After a change to any of these, `--all` runs every selected stack whatever its history says.
 
 The decision reads the stack's latest history entry (`pulumi stack history`, newest first; a
-preview, which a backend may list there, is passed over: it changed no state) and
-the resource count the backend gives for the stack (`pulumi stack ls`, one call for all): it
-skips only when that entry is an `update` that `succeeded` with the message
-`app-of-apps inputs sha256:<digest>` of exactly the current digest, and the stack still holds as
-many resources as that update left. Anything else runs the stack: no history, a `refresh`, a
-`destroy`, an import, a failed, cancelled or running update, an update run by hand (another
-message). Pulumi 3.274 writes no history entry for `pulumi state delete|move|rename|edit|
-unprotect` nor for `pulumi stack import`: the resource count catches a state command that
-removes or adds resources (delete, move), not one that leaves their number (rename, edit,
-unprotect, a stack import of as many resources); after those, run with `--all`.
+preview, which a backend may list there, is passed over: it changed no state): it skips only
+when that entry is an `update` that `succeeded` with the message
+`app-of-apps inputs sha256:<digest>` of exactly the current digest. Anything else runs the
+stack: no history, a `refresh`, a `destroy`, an import, a failed, cancelled or running update,
+an update run by hand (another message). Pulumi 3.274 writes no history entry for `pulumi state
+delete|move|rename|edit|unprotect` nor for `pulumi stack import`, and changes neither the
+stack's last update time nor anything else `pulumi stack ls` shows but its resource count, which
+cannot be compared with what the update left (under the engine kit a team stack holds two
+resources more than its update's summary counts): after such a command, run with `--all`.
 
 Pure: plain data in, plain data out; the reading is in fleet.io.
 """
@@ -67,10 +66,6 @@ PACKAGES = ("pulumi", "pulumi-kubernetes", "pulumi-aws", "pulumi-okta")
 SHOWN = 12  # hex digits of a digest a note shows
 PREVIEW = "preview"  # a history entry's kind that changed no state (a backend may list previews)
 PREVIEWS_PASSED = 50  # the newest entries read when the newest is a preview
-# The engine's operations that leave a resource in the state after an update (its summary's
-# keys: `delete` and the `discard`s leave none).
-_KEPT = frozenset({"same", "create", "update", "replace", "read", "import", "create-replacement", "read-replacement"})
-_NO_COUNT = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"})
 
 
 def _sha(data: Any) -> str:
@@ -146,7 +141,6 @@ class Latest:
     result: str  # succeeded, failed, in-progress, …
     message: str = ""
     end_time: str = ""  # as the backend gives it (ISO 8601)
-    resource_changes: Mapping[str, int] | None = None  # the update's summary: operation -> count
 
 
 def latest_change(entries: Sequence[Latest]) -> Latest | None:
@@ -155,26 +149,15 @@ def latest_change(entries: Sequence[Latest]) -> Latest | None:
     return next((e for e in entries if e.kind != PREVIEW), entries[0] if entries else None)
 
 
-def left_by(changes: Mapping[str, int] | None) -> int | None:
-    """How many resources an update's summary says the stack holds after it; None when the
-    summary names an operation this does not know (then the count is not compared)."""
-    if changes is None:
-        return None
-    if any(op not in _KEPT and op not in _NO_COUNT for op in changes):
-        return None
-    return sum(int(count) for op, count in changes.items() if op in _KEPT)
-
-
 @dataclass(frozen=True)
 class Decision:
     run: bool
     reason: str  # why it runs, or the skipped stack's note
 
 
-def decide(digest: str, latest: Latest | None, resources: int | None = None, *, unreadable: str = "") -> Decision:
-    """Whether a stack of `preview` or `up` runs: it is skipped iff its latest history entry is a
-    succeeded `update` whose message records exactly `digest` and (when both are known) the
-    stack holds as many resources (`resources`, the backend's count) as that update left.
+def decide(digest: str, latest: Latest | None, *, unreadable: str = "") -> Decision:
+    """Whether a stack of `preview` or `up` runs: it is skipped iff its latest history entry (not
+    a preview: `latest_change`) is a succeeded `update` whose message records exactly `digest`.
     `unreadable`: why the history could not be read (then it runs)."""
     if unreadable:
         return Decision(True, f"its history could not be read ({unreadable})")
@@ -189,9 +172,6 @@ def decide(digest: str, latest: Latest | None, resources: int | None = None, *, 
         return Decision(True, "its last update records no inputs digest (run by hand?)")
     if mine != digest:
         return Decision(True, f"its inputs changed since its last update (sha256:{mine[:SHOWN]})")
-    left = left_by(latest.resource_changes)
-    if resources is not None and left is not None and resources != left:
-        return Decision(True, f"it holds {resources} resources, its last update left {left} (a state command since?)")
     when = latest.end_time or "unknown time"
     return Decision(False, f"unchanged since its update of {when}, inputs sha256:{digest[:SHOWN]}")
 
@@ -208,7 +188,6 @@ __all__ = [
     "code_digest",
     "decide",
     "latest_change",
-    "left_by",
     "message",
     "recorded",
     "rendered",
