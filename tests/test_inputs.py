@@ -385,9 +385,15 @@ def test_without_inputs_and_for_refresh_every_stack_runs_and_no_history_is_read(
         "dev.platform": [_entry("update", "succeeded", message("1" * 64))]
     }
     command = FakeCommand(history)
-    runner, ran, listener = _runner(tmp_path, monkeypatch, "up", command, None)  # --all
+    runner, ran, listener = _runner(tmp_path, monkeypatch, "up", command, None)
     automation.run_stages(plan_run("up", "dev", []), runner, 1, listener)
     assert ran == [("dev.platform", "up", {})]
+    # --all: the unchanged stack runs, and its update still records its inputs.
+    (tmp_path / "a").mkdir()
+    runner, ran, listener = _runner(tmp_path / "a", monkeypatch, "up", command, FixedInputs({"dev.platform": "1" * 64}))
+    runner.run_all = True
+    automation.run_stages(plan_run("up", "dev", []), runner, 1, listener)
+    assert ran == [("dev.platform", "up", {"message": message("1" * 64)})]
     runner, ran, listener = _runner(
         tmp_path / "r", monkeypatch, "refresh", command, FixedInputs({"dev.platform": "1" * 64})
     )
@@ -401,8 +407,8 @@ def test_without_inputs_and_for_refresh_every_stack_runs_and_no_history_is_read(
 def _capture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
     seen: list[Any] = []
 
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None):
-        seen.append(inputs)
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False):
+        seen.append((type(inputs).__name__, run_all))
         outcomes = [Outcome(stack, "skipped", note="x") for stack in plan.every]
         return outcomes, tmp_path / "build" / "runs" / "x"
 
@@ -410,7 +416,7 @@ def _capture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
     return seen
 
 
-def test_preview_and_up_hand_the_digests_to_the_runner_and_all_does_not(
+def test_preview_and_up_hand_the_digests_to_the_runner_and_all_runs_every_stack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen = _capture(monkeypatch, tmp_path)
@@ -420,8 +426,13 @@ def test_preview_and_up_hand_the_digests_to_the_runner_and_all_does_not(
     assert cli.run(["preview", catalog, "--all", "--format", "json"]) == 0
     assert cli.run(["up", catalog, "--yes", "--all", "--format", "json"]) == 0
     assert cli.run(["refresh", catalog, "--yes", "--format", "json"]) == 0
-    assert [type(s).__name__ for s in seen] == ["StackInputs", "StackInputs", "NoneType", "NoneType", "NoneType"]
-    assert set(seen[0].renders) == {"dev.platform", "dev.identity", "dev.payments", "dev.search"}
+    assert seen == [
+        ("StackInputs", False),
+        ("StackInputs", False),
+        ("NoneType", True),  # preview --all: nothing to decide, nothing to record
+        ("StackInputs", True),  # up --all: every stack runs, and records its inputs
+        ("NoneType", False),  # refresh: always runs
+    ]
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
         cli.run(["refresh", catalog, "--yes", "--all"])
@@ -434,7 +445,7 @@ def test_a_skipped_stack_s_json_entry_says_why_with_zero_changes(
 ) -> None:
     note = "unchanged since its update of 2026-12-05T02:13:03.000Z, inputs sha256:111111111111"
 
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None):
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False):
         return [Outcome(stack, "skipped", seconds=0.4, note=note) for stack in plan.every], tmp_path
 
     monkeypatch.setattr(automation, "run", run)

@@ -375,7 +375,7 @@ def test_an_invalid_environment_runs_no_stack(tmp_path: Path, capsys: pytest.Cap
 
 
 def _fake_run(outcomes: list[Outcome], tmp_path: Path):
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None):
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False):
         for outcome in outcomes:
             if outcome.result != "skipped":
                 listener.started(outcome.name)

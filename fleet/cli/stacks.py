@@ -180,7 +180,13 @@ def run(args: argparse.Namespace) -> int:
         )
     with stack_progress.listener(stream, plan) as listener:
         outcomes, logs = automation.run(
-            plan, root, args.parallel, listener, _prepare(), inputs=_inputs(root, catalog, args)
+            plan,
+            root,
+            args.parallel,
+            listener,
+            _prepare(),
+            inputs=_inputs(root, catalog, args),
+            run_all=getattr(args, "all", False),
         )
     failed = exit_failed(outcomes)
     if json_out:
@@ -205,9 +211,10 @@ def _prepare() -> Any:
 
 
 def _inputs(root: Path, catalog: Any, args: argparse.Namespace) -> Any:
-    """The run's inputs digests, when `preview` or `up` may skip unchanged stacks (None: every
-    selected stack runs: refresh, destroy, --all)."""
-    if args.operation not in SKIPPABLE or getattr(args, "all", False):
+    """The run's inputs digests for `preview` and `up` (which skip unchanged stacks, but with
+    --all; `up` records them, with --all too); None for refresh and destroy, which always run.
+    `preview --all` needs none."""
+    if args.operation not in SKIPPABLE or (args.operation == "preview" and getattr(args, "all", False)):
         return None
     from fleet.io.inputs import StackInputs, renders
     from fleet.io.stacks import stack_file_bytes

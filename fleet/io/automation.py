@@ -209,6 +209,7 @@ class StackRunner:
     # The run's inputs digests (fleet.io.inputs.StackInputs): set, `preview` and `up` skip a stack
     # whose last successful update ran with exactly its current inputs (fleet.orchestration.inputs).
     inputs: StackInputs | None = None
+    run_all = False  # `--all`: no stack is skipped, and `up` still records each stack's inputs
 
     def _cli_version(self) -> str:
         """The pulumi CLI's version, as the workspace read it ("" when it could not: then a later
@@ -253,7 +254,7 @@ class StackRunner:
 
     def _decide(self, name: str, log: _Log) -> stack_inputs.Decision | None:
         """Whether `name` runs (None: no inputs given, or an operation that always runs)."""
-        if self.inputs is None or self.operation not in stack_inputs.SKIPPABLE:
+        if self.inputs is None or self.run_all or self.operation not in stack_inputs.SKIPPABLE:
             return None
         digest = self.inputs.digest(name, self._cli_version())
         try:
@@ -314,13 +315,16 @@ def run(
     prepare: Prepare | None = None,
     log_dir: Path | None = None,
     inputs: StackInputs | None = None,
+    run_all: bool = False,
 ) -> tuple[list[Outcome], Path]:
     """Run the plan on the project at `root` through the Automation API; the outcomes and the
     folder of the logs. With `inputs`, `preview` and `up` skip the stacks whose inputs are those
-    of their last successful update (fleet.orchestration.inputs)."""
+    of their last successful update (fleet.orchestration.inputs), but with `run_all`, and `up`
+    records each stack's inputs as its update's message."""
     folder = log_dir or new_log_dir(root, plan.operation)
     runner = StackRunner(root, plan.operation, folder, listener, prepare)
     runner.inputs = inputs
+    runner.run_all = run_all
     return run_stages(plan, runner, parallel, listener), folder
 
 
