@@ -11,6 +11,9 @@ An environment that declares its clusters gets one more Kubernetes provider per 
 (`kubernetes-<cluster>`, through the kubeconfig context the catalog names, checked to point at the
 cluster's declared server) and one more AWS provider per other region its EKS clusters run in
 (`aws-<region>`, pinned to the same account): `Reach`.
+
+The Okta provider is registered as `pulumi_okta.Provider` registers it, without importing that
+SDK (components/register.py, `register_provider`; tests/test_register.py compares the requests).
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
-import pulumi_okta as okta
 
 from components import cluster as cluster_inputs
 from components.cluster import ClusterInputs
+from components.register import register_provider
 from fleet.catalog.models import Catalog, Target
 from fleet.render.resources import Resource
 
@@ -58,7 +61,11 @@ def _verified_kubeconfig(
     )
 
 
-def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provider:
+# What pulumi_okta.Provider keeps secret of its outputs.
+OKTA_SECRET_OUTPUTS = ("accessToken", "apiToken", "privateKey")
+
+
+def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> pulumi.ProviderResource:
     """Okta through an OAuth 2.0 service app (private_key_jwt): the provider signs a short-lived
     assertion with the private key and gets access tokens limited to `oktaScopes`
     (okta.groups.manage to deploy, okta.groups.read to preview). The key comes from the stack's
@@ -69,15 +76,18 @@ def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provi
             "OKTA_API_TOKEN is set: Okta API tokens are long-lived and carry their creator's rights; "
             "unset it and use the stack's OAuth service app (docs/operator/okta.md) [okta-oauth-only]"
         )
-    return okta.Provider(
-        "okta",
-        org_name=_gated(config.get("oktaOrgName"), gate),
-        base_url=config.get("oktaBaseUrl"),
-        client_id=config.get("oktaClientId"),
-        private_key=config.get_secret("oktaPrivateKey"),
-        private_key_id=config.get("oktaPrivateKeyId"),
-        scopes=config.get_object("oktaScopes"),
-    )
+    private_key = config.get_secret("oktaPrivateKey")
+    scopes = config.get_object("oktaScopes")
+    inputs = {
+        "orgName": _gated(config.get("oktaOrgName"), gate),
+        "baseUrl": config.get("oktaBaseUrl"),
+        "clientId": config.get("oktaClientId"),
+        "privateKey": None if private_key is None else pulumi.Output.secret(private_key),
+        "privateKeyId": config.get("oktaPrivateKeyId"),
+        # A list as JSON text, as the class sends every input that is not a string.
+        "scopes": None if scopes is None else pulumi.Output.from_input(scopes).apply(pulumi.runtime.to_json),
+    }
+    return register_provider("okta", "okta", inputs, OKTA_SECRET_OUTPUTS)
 
 
 def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> list[pulumi.ProviderResource]:
