@@ -11,9 +11,10 @@ addition, aliases to the `v1alpha1`/`v1beta1` tokens of RBAC, NetworkPolicy and 
 is left out: it only finds state written under those tokens, which this program never wrote.
 `tests/test_register.py` compares the requests with the SDK classes' for every token.
 
-The packages' versions are read from their installed distributions (as the SDKs read them), so
-that a stack does not import an SDK it registers nothing through: `pulumi_okta` alone costs a
-team stack about 0.15 s of start-up (benchmarks/RESULTS.md).
+The explicit providers are registered here too (`register_provider`), as their SDKs' Provider
+classes register them (components/providers.py says what each class sends), and the packages'
+versions are read from their installed distributions, as the SDKs read them: a stack imports no
+SDK, which took about a third of a team stack's start-up (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
