@@ -328,6 +328,8 @@ def as_list(value: Any) -> list[Any]:
     (Sequence/Mapping, not list/dict): test for the abstract types only."""
     if value is None:
         return []
+    if type(value) is list or type(value) is tuple:  # most values: no abstract-type check (200,000 a stack)
+        return list(value)
     return list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else [value]
 
 
