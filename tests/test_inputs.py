@@ -311,9 +311,8 @@ def _runner(
     operation: str,
     command: FakeCommand,
     inputs: FixedInputs | None,
+    listed: tuple[str, ...] = (),
 ) -> tuple[automation.StackRunner, list[tuple[str, str, dict[str, Any]]], Listener]:
-    from pulumi import automation as auto
-
     class Workspace:
         def __init__(self, **kwargs: Any) -> None:
             self.work_dir = str(tmp_path)
@@ -322,7 +321,10 @@ def _runner(
             self.pulumi_command = command
             self.pulumi_version = "3.274.1"
 
-    monkeypatch.setattr(auto, "LocalWorkspace", Workspace)
+        def list_stacks(self) -> list[Any]:
+            return [SimpleNamespace(name=name) for name in listed]
+
+    monkeypatch.setattr(automation, "_listing_workspace", lambda auto: Workspace)
     listener = Listener()
     runner = automation.StackRunner(tmp_path, operation, tmp_path, listener)  # type: ignore[arg-type]
     runner.inputs = inputs  # type: ignore[assignment]
@@ -359,6 +361,22 @@ def test_up_skips_an_unchanged_stack_and_records_the_digest_of_those_it_runs(
     pages = [call for call in command.calls if call[:2] == ["stack", "history"]]
     assert len(pages) == len(command.calls) == 4
     assert all(call[call.index("--page-size") + 1] == "1" for call in pages)
+    # Listed stacks (StackRunner lists the project's stacks once): an unlisted one is new, its
+    # history not read.
+    command.calls.clear()
+    (tmp_path / "listed").mkdir()
+    runner, ran, listener = _runner(
+        tmp_path / "listed",
+        monkeypatch,
+        "up",
+        command,
+        FixedInputs(digests),
+        ("dev.platform", "dev.identity", "dev.payments"),
+    )
+    outcomes = automation.run_stages(plan_run("up", "dev", ["identity", "payments", "search"]), runner, 2, listener)
+    assert [o.result for o in outcomes] == ["skipped", "succeeded", "succeeded", "succeeded"]
+    assert sorted(c[c.index("--stack") + 1] for c in command.calls) == ["dev.identity", "dev.payments", "dev.platform"]
+    assert "runs: no update in its history" in (tmp_path / "listed" / "dev.search.log").read_text()
 
 
 def test_preview_skips_too_but_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -272,8 +272,10 @@ class StackRunner:
         if self.inputs is None or self.run_all or self.operation not in stack_inputs.SKIPPABLE:
             return None
         digest = self.inputs.digest(name, self._cli_version())
+        listed = getattr(self.workspace, "listed", None)  # the project's stacks, when they could be listed
         try:
-            latest, unreadable = self._latest(name), ""
+            # A stack the listing does not name has no history to read: it is new.
+            latest, unreadable = (self._latest(name) if not listed or name in listed else None), ""
         except Exception as error:  # a new stack has no history; an unreadable one runs
             latest, unreadable = None, _first_line(str(error).split("stderr:", 1)[-1])
         decision = stack_inputs.decide(digest, latest, unreadable=unreadable)
