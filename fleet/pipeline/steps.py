@@ -502,3 +502,14 @@ def github_outputs(values: Mapping[str, object]) -> str:
     """key=value lines for $GITHUB_OUTPUT; every value JSON-encoded on one line, so no value can
     add a line (an output of its own)."""
     return "".join(f"{key}={json.dumps(value)}\n" for key, value in values.items())
+
+
+def working_tree_plan(repo: Path, rev: str) -> Plan:
+    """The stacks the files changed from revision `rev` to the working tree of `repo` affect
+    (what `python -m fleet up CATALOG --changed-since REV` runs), by the same rules as a pull
+    request's (`fleet.pipeline.affected`): the environments of both sides count, `rev`'s read as
+    git objects, the working tree's from the disk. `removed`: affected stacks the working tree
+    no longer has."""
+    base = environments(GitTree(repo, git.project_tree(repo, rev)))
+    head = environments(git.WorkingTree(repo))
+    return Plan.of(affected_stacks(changed_since(repo, rev), base, head), head)
