@@ -428,3 +428,25 @@ def test_a_link_in_the_working_tree_is_listed_never_followed(shipped_repo: tuple
     assert tree.entries("stacks/dev")[0].mode == "040000"
     # a linked team file is not a team the pipeline counts (the catalog refuses it), and it is a change
     assert pipeline.working_tree_plan(root, base).stacks == tuple(pipeline.every_stack(pipeline.environments(tree)))
+
+
+# --- pipeline-generated-stack-file: a platform or team stack's file is never in Git --------------
+def test_a_committed_team_stack_file_is_refused_by_the_review_and_the_matrix(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    team = _teams()[0]
+    name = f"Pulumi.dev.{team}.yaml"
+    head = commit(root, {name: "secretsprovider: awskms://alias/someone-elses-key\nconfig: {}\n"})
+    review = pipeline.review(root, base, head)
+    assert "(pipeline)" in review.invalid
+    from fleet.catalog.location import generated_stack_file_reason
+    from fleet.text import markdown as md
+
+    assert md.text(f"{head[:12]}: {generated_stack_file_reason(name)}") in review.markdown
+    with pytest.raises(PipelineError, match=r"\[pipeline-generated-stack-file\]"):
+        pipeline.run_plan(root, head, base)
+    # without it, the same revision is fine: the reviewed file alone configures every stack of dev
+    fixed = commit(root, {name: None})
+    assert pipeline.run_plan(root, fixed, base).stacks == ()
+    assert pipeline.stack_file_of(f"dev.{team}") == "Pulumi.dev.yaml"
+    assert pipeline.stack_file_of("dev.platform") == "Pulumi.dev.yaml"
+    assert pipeline.stack_file_of("dev") == "Pulumi.dev.yaml"
