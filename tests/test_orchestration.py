@@ -9,11 +9,13 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 from pulumi.automation import events as auto_events
 
 from fleet.cli import main as cli
@@ -400,10 +402,11 @@ def test_destroy_may_name_a_team_the_catalog_no_longer_has() -> None:
         plan_run("destroy", "dev", TEAMS, only=["../x"])
 
 
-def test_every_output_the_page_shows_is_checked_by_the_e2e_tier() -> None:
-    from tests.e2e import test_fleet_stacks
+def test_every_output_the_pages_show_is_checked_by_the_e2e_tier() -> None:
+    from tests.e2e import test_fleet_stacks, test_orphans_and_interrupt
 
     assert set(test_fleet_stacks.shown()) == set(test_fleet_stacks.DOC_COMMANDS)
+    assert set(test_orphans_and_interrupt.shown()) == set(test_orphans_and_interrupt.DOC_COMMANDS)
 
 
 # --- orphaned stacks: in the project's listing, no longer in the catalog ----------------------------
@@ -626,3 +629,59 @@ def test_each_pulumi_child_gets_the_interrupt_once_and_a_second_one_on_a_second_
     assert said[0].startswith("interrupted: no other stack starts")
     assert said[1].startswith("interrupted again")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_one_file_catalog_runs_its_one_stack_through_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", project)
+    stack_file = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack_file["config"]["app-of-apps:fleet"] = "stacks/dev.yaml"
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file))
+    joined = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fleet",
+            "join",
+            str(ROOT / "stacks" / "dev"),
+            "--out",
+            str(project / "stacks/dev.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert joined.returncode == 0, joined.stderr
+    workspace = FakeWorkspace(["dev", "dev.platform", "dev.payments"])  # a folder's stacks, from before
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(workspace, ran))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    assert cli.run(["up", str(project / "stacks" / "dev.yaml"), "--yes", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert ran == ["dev"]
+    assert [(s["name"], s["result"]) for s in json.loads(captured.out)["stacks"]] == [
+        ("dev", "succeeded"),
+        ("dev.platform", "skipped"),
+        ("dev.payments", "skipped"),
+    ]
+    assert "warning: dev.payments: a one-file catalog deploys one stack, dev: its resources stay" in captured.err
+    assert cli.run(["up", str(project / "stacks" / "dev.yaml"), "--yes", "--teams", "payments"]) == 2
+    assert "catalog is one file, deployed as one stack (dev)" in capsys.readouterr().err
+
+
+def test_ctrl_c_before_any_stack_started_is_exit_130_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleet.cli import stacks as command
+
+    def interrupted(_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "load", interrupted)  # Ctrl-C while the catalog loads
+    assert cli.run(["up", str(ROOT / "stacks" / "dev"), "--yes"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "up: interrupted; no stack ran\n"
+    assert captured.out == ""

@@ -153,6 +153,14 @@ def _confirm(plan: RunPlan, yes: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # before any stack started (while the stacks run, Ctrl-C is handled there)
+        output.err(f"{args.operation}: interrupted; no stack ran")
+        return exits.INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     from fleet.io import automation
 
     root, relative = project_of(args.catalog)

@@ -374,14 +374,16 @@ def run(
     not list it), the stacks to name as skipped, with why; `interrupt` is set by a Ctrl-C."""
     folder = log_dir or new_log_dir(root, plan.operation)
     runner = StackRunner(root, plan.operation, folder, listener, prepare)
-    if orphans is not None:
-        try:
-            listed: list[str] | None = stack_listing(runner.workspace)
-        except Exception as error:  # the run goes on; the command says the listing failed
-            say(f"warning: cannot list the project's stacks, orphaned stacks not checked: {_first_line(str(error))}")
-            listed = None
-        plan = with_orphans(plan, orphans(listed))
     with interruptible(interrupt or threading.Event(), say) as flag:
+        if orphans is not None:
+            try:
+                listed: list[str] | None = stack_listing(runner.workspace)
+            except Exception as error:  # the run goes on; the command says the listing failed
+                say(
+                    f"warning: cannot list the project's stacks, orphaned stacks not checked: {_first_line(str(error))}"
+                )
+                listed = None
+            plan = with_orphans(plan, orphans(listed))
         return run_stages(plan, runner, parallel, listener, flag), folder
 
 

@@ -29,9 +29,11 @@ import yaml
 
 from fleet.catalog.naming import platform_stack, team_stack
 from fleet.compiler import load
+from tests.conftest import ROOT
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube
-from tests.e2e.test_fleet_stacks import by_name, fleet, logs_of_failed
+from tests.e2e.test_fleet_stacks import SHOWN, _normal, by_name, fleet, logs_of_failed
+from tests.test_docs import matches
 
 ENVIRONMENT = "dev"
 CATALOG = "stacks/dev"
@@ -43,6 +45,23 @@ SCRATCH = {
     "code_owners": ["@acme/scratch"],
     "apps": [{"name": "notes", "source": {"repo": "https://github.com/acme/notes-deploy", "path": "overlays/dev"}}],
 }
+
+
+# The page that shows these commands' output; each is compared with what the run printed.
+DOC = ROOT / "docs" / "operator" / "deploying.md"
+DOC_COMMANDS = (
+    "python -m fleet up stacks/dev --yes --parallel 1",
+    "python -m fleet up stacks/dev --yes",
+)
+
+
+def shown() -> dict[str, str]:
+    """command -> the output the page shows for it."""
+    return {m.group(1): m.group(2) for m in SHOWN.finditer(DOC.read_text())}
+
+
+def assert_as_documented(command: str, output: str) -> None:
+    assert matches(_normal(shown()[command]), _normal(output)), f"{DOC}: `{command}` prints, today:\n{output}"
 
 
 def _stacks(ws: Workspace) -> list[str]:
@@ -121,6 +140,7 @@ def test_ctrl_c_stops_the_run_gracefully_and_the_next_up_finishes_it(ws: Workspa
     for stack in every[2:]:
         assert rows[stack].endswith("not started: the run was interrupted"), out
     assert path.read_text().strip()  # its log is kept, pulumi's output in it
+    assert_as_documented("python -m fleet up stacks/dev --yes --parallel 1", out)
     again = fleet(ws, "up", CATALOG, "--yes", "--format", "json")
     assert again.returncode == 0, logs_of_failed(ws, again)
     assert {name: r["result"] for name, r in by_name(again).items()} == dict.fromkeys(every, "succeeded")
@@ -147,6 +167,7 @@ def test_a_removed_team_s_stack_is_named_never_destroyed_then_destroyed_on_purpo
     text = fleet(ws, "up", CATALOG, "--yes")
     assert text.returncode == 0, logs_of_failed(ws, text)
     assert re.search(rf"^{re.escape(stack)} +skipped( +-){{6}} +not in the catalog", text.stdout, re.MULTILINE)
+    assert_as_documented("python -m fleet up stacks/dev --yes", text.stdout)
     for namespace in namespaces:
         assert kube.exists(f"/api/v1/namespaces/{namespace}"), namespace
     assert len(ws.resources(stack)) > 3  # untouched
