@@ -685,3 +685,34 @@ def test_ctrl_c_before_any_stack_started_is_exit_130_without_a_traceback(
     captured = capsys.readouterr()
     assert captured.err == "up: interrupted; no stack ran\n"
     assert captured.out == ""
+
+
+def test_a_team_file_removed_since_the_revision_is_warned_about_once_and_never_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks" / "dev", project / "stacks" / "dev")
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(ROOT / name, project)
+    (project / "stacks" / "dev" / "teams" / "gone.yaml").write_text(
+        (ROOT / "stacks" / "dev" / "teams" / "search.yaml").read_text().replace("name: search", "name: gone", 1)
+    )
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "base")
+    (project / "stacks" / "dev" / "teams" / "gone.yaml").unlink()
+    (project / "docs").mkdir()
+    (project / "docs" / "x.md").write_text("documentation alone selects no stack\n")
+    workspace = FakeWorkspace(["dev.platform", "dev.gone", "dev.search"])
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(workspace, ran))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    catalog = str(project / "stacks" / "dev")
+    assert cli.run(["up", catalog, "--changed-since", "HEAD", "--yes", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert ran == []  # the removed team's stack is not run, and a docs change runs nothing
+    assert captured.err.count("warning: dev.gone: not in the catalog") == 1
+    assert f"python -m fleet destroy {catalog} --teams gone --yes" in captured.err
+    results = {s["name"]: s["result"] for s in json.loads(captured.out)["stacks"]}
+    assert results["dev.gone"] == "skipped"
+    assert set(results.values()) == {"skipped"}

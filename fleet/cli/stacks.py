@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -185,17 +186,21 @@ def _run(args: argparse.Namespace) -> int:
     _confirm(plan, args.yes)
     json_out = args.format == "json"
     stream = sys.stderr if json_out else sys.stdout
-    for stack in plan.removed:
-        output.err(
-            f"warning: {stack}: its team file is gone and the catalog no longer has the team; its stack is left as "
-            f"it is: destroy it with python -m fleet destroy {args.catalog} --teams {stack.split('.', 1)[1]} --yes"
-        )
+    warned: set[str] = set()
+
+    def warn(stacks: Sequence[str]) -> dict[str, str]:
+        """Each stack of the environment the catalog no longer deploys, with how to destroy it on purpose."""
+        found = orphaned(plan, stacks, str(args.catalog), single)
+        for stack, why in found.items():
+            if stack not in warned:
+                output.err(f"warning: {stack}: {why}")
+                warned.add(stack)
+        return found
+
+    warn(plan.removed)  # a team file gone since --changed-since's revision: its stack is left as it is
 
     def orphans(listed: list[str] | None) -> dict[str, str]:
-        found = orphaned(plan, listed or (), str(args.catalog), single)
-        for stack, why in found.items():
-            output.err(f"warning: {stack}: {why}")
-        return found
+        return warn(listed or ())
 
     interrupt = threading.Event()
     with stack_progress.listener(stream, plan) as listener:

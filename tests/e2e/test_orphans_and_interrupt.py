@@ -114,6 +114,7 @@ def test_ctrl_c_stops_the_run_gracefully_and_the_next_up_finishes_it(ws: Workspa
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,  # no terminal: the interrupt reaches the command alone
     )
     runs = ws.dir / "build" / "runs"
