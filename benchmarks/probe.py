@@ -3,6 +3,7 @@
     python -m benchmarks.probe program CATALOG [--record FILE]
     python -m benchmarks.probe floor FILE
     python -m benchmarks.probe bare FILE
+    python -m benchmarks.probe team CATALOG TEAM
 
 `program` runs __main__.py for CATALOG as stack `dev`. `floor` replays the registrations a
 program run recorded (same types, names, parents, providers and inputs; components included)
@@ -11,6 +12,11 @@ them as plain `pulumi.CustomResource`s (and `pulumi.ComponentResource`s) with th
 tokens, inputs and outputs, no SDK class: what any program registering them must pay. Each prints one JSON line
 with the wall time from interpreter start and the registration count; the caller measures peak
 memory (wait4). Run it from the repository root.
+
+`team` is one team stack's start-up without the engine: __main__.py as stack `dev.TEAM` (a
+preview, the platform stack's output read as missing: a preview only warns) over CATALOG, a
+file or a folder, the whole environment of which every stack loads and judges. It prints the
+wall and CPU seconds of the imports (to the first line of the program) and of the rest.
 """
 
 from __future__ import annotations
@@ -125,6 +131,55 @@ def program(catalog: str, record: str | None) -> dict[str, Any]:
     return {"seconds": elapsed, "registrations": mocks.count}
 
 
+def team(catalog: str, name: str) -> dict[str, Any]:
+    import importlib
+
+    source = Path(catalog).resolve()
+    project = Path(tempfile.mkdtemp(prefix="probe-team-"))
+    atexit.register(shutil.rmtree, project, ignore_errors=True)
+    (project / "stacks").mkdir()
+    target = project / "stacks" / ("dev" if source.is_dir() else "dev.yaml")
+    (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
+    setting = f"stacks/{target.name}"
+    (project / "Pulumi.dev.yaml").write_text(f"config:\n  app-of-apps:fleet: {setting}\n")
+    os.chdir(project)
+    os.environ["KUBECONFIG"] = "/nonexistent"  # no ambient cluster: the run stays offline
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    mocks = CountingMocks()
+    pulumi.runtime.set_mocks(mocks, project="app-of-apps", stack=f"dev.{name}", preview=True)
+    pulumi.runtime.set_all_config({"app-of-apps:fleet": setting}, [])
+    sys.path.insert(0, str(ROOT))
+    marks: dict[str, tuple[float, float]] = {}
+
+    def run() -> None:
+        # The program's imports, then the rest of it, each timed (the modules imported here are
+        # the ones __main__.py imports first; runpy then finds them loaded).
+        started = (time.perf_counter(), time.process_time())
+        for module in (
+            "components.cluster",
+            "components.platform",
+            "components.providers",
+            "components.app_of_apps",
+            "components.stack",
+            "fleet.contract.platform_output",
+        ):
+            importlib.import_module(module)
+        marks["imports"] = (time.perf_counter() - started[0], time.process_time() - started[1])
+        started = (time.perf_counter(), time.process_time())
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        marks["program"] = (time.perf_counter() - started[0], time.process_time() - started[1])
+
+    _sync_await(run_pulumi_func(run))
+    return {
+        "seconds": time.perf_counter() - STARTED,
+        "cpu_seconds": time.process_time(),
+        "imports": [round(x, 3) for x in marks["imports"]],
+        "program": [round(x, 3) for x in marks["program"]],
+        "registrations": mocks.count,
+        "modules": len(sys.modules),
+    }
+
+
 def floor(recorded: str) -> dict[str, Any]:
     with open(recorded, "rb") as handle:
         records = pickle.load(handle)  # noqa: S301 - our own file
@@ -184,5 +239,10 @@ def bare(recorded: str) -> dict[str, Any]:
 if __name__ == "__main__":
     mode, path, *rest = sys.argv[1:]
     record = rest[1] if rest[:1] == ["--record"] else None
-    modes = {"program": lambda: program(path, record), "floor": lambda: floor(path), "bare": lambda: bare(path)}
+    modes = {
+        "program": lambda: program(path, record),
+        "floor": lambda: floor(path),
+        "bare": lambda: bare(path),
+        "team": lambda: team(path, rest[0]),
+    }
     print(json.dumps(modes[mode]()))

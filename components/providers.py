@@ -11,6 +11,11 @@ An environment that declares its clusters gets one more Kubernetes provider per 
 (`kubernetes-<cluster>`, through the kubeconfig context the catalog names, checked to point at the
 cluster's declared server) and one more AWS provider per other region its EKS clusters run in
 (`aws-<region>`, pinned to the same account): `Reach`.
+
+Each provider is registered as its SDK's Provider class registers it (the inputs it sends, those it
+reads from the environment when not given, its secret outputs), without importing the SDKs: they
+cost a stack about 0.25 s of start-up (components/register.py, `register_provider`;
+tests/test_register.py compares the requests with the classes', environment variables included).
 """
 
 from __future__ import annotations
@@ -21,14 +26,68 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as kubernetes
-import pulumi_okta as okta
 
 from components import cluster as cluster_inputs
 from components.cluster import ClusterInputs
+from components.register import package_options, register_provider
 from fleet.catalog.models import Catalog, Target
 from fleet.render.resources import Resource
+
+# What each SDK's Provider class keeps secret of its outputs.
+AWS_SECRET_OUTPUTS = ("accessKey", "secretKey", "token")
+OKTA_SECRET_OUTPUTS = ("accessToken", "apiToken", "privateKey")
+# The inputs pulumi_kubernetes.Provider reads from the environment when it is not given them
+# (`true`/`1`/... or `false`/`0`/..., as Go's strconv.ParseBool; anything else: not set).
+KUBERNETES_ENV_FLAGS = {
+    "deleteUnreachable": "PULUMI_K8S_DELETE_UNREACHABLE",
+    "enableConfigMapMutable": "PULUMI_K8S_ENABLE_CONFIGMAP_MUTABLE",
+    "enablePatchForce": "PULUMI_K8S_ENABLE_PATCH_FORCE",
+    "enableSecretMutable": "PULUMI_K8S_ENABLE_SECRET_MUTABLE",
+    "enableServerSideApply": "PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY",
+    "skipUpdateUnreachable": "PULUMI_K8S_SKIP_UPDATE_UNREACHABLE",
+    "suppressDeprecationWarnings": "PULUMI_K8S_SUPPRESS_DEPRECATION_WARNINGS",
+    "suppressHelmHookWarnings": "PULUMI_K8S_SUPPRESS_HELM_HOOK_WARNINGS",
+    "upsertExistingObjects": "PULUMI_K8S_UPSERT_EXISTING_OBJECTS",
+}
+# The inputs pulumi_aws.Provider sets when it is not given them.
+AWS_DEFAULTS = {"skipCredentialsValidation": False, "skipRegionValidation": True}
+_TRUE, _FALSE = ("1", "t", "T", "true", "TRUE", "True"), ("0", "f", "F", "false", "FALSE", "False")
+
+
+def _env_flag(name: str) -> bool | None:
+    value = os.environ.get(name)
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+def _as_json(value: Any) -> Any:
+    """An input that is not a string, as the SDK classes send it to a provider: JSON text."""
+    return None if value is None else pulumi.Output.from_input(value).apply(pulumi.runtime.to_json)
+
+
+def _aws_provider(name: str, region: Any, account_id: str, assume_role: str | None) -> pulumi.ProviderResource:
+    """As pulumi_aws.Provider(name, region=, allowed_account_ids=[account_id], assume_roles=[...])."""
+    inputs = {
+        "allowedAccountIds": _as_json([account_id]),
+        "assumeRoles": _as_json([{"roleArn": assume_role, "sessionName": "app-of-apps"}] if assume_role else None),
+        "region": region,
+        **{key: _as_json(value) for key, value in AWS_DEFAULTS.items()},
+    }
+    return register_provider("aws", name, inputs, AWS_SECRET_OUTPUTS)
+
+
+def _kubernetes_provider(name: str, kubeconfig: Any, context: str | None) -> pulumi.ProviderResource:
+    """As pulumi_kubernetes.Provider(name, kubeconfig=, context=, upsert_existing_objects=False):
+    the flags it is not given come from the environment, as the class reads them."""
+    inputs: dict[str, Any] = {
+        "context": context,
+        "kubeconfig": os.environ.get("KUBECONFIG") if kubeconfig is None else kubeconfig,
+        **{key: _as_json(_env_flag(variable)) for key, variable in KUBERNETES_ENV_FLAGS.items()},
+        # Creating an object that already exists fails instead of taking it over (explicit, so
+        # that PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot turn it on): a namespace an add-on
+        # already uses never becomes a team's.
+        "upsertExistingObjects": _as_json(False),
+    }
+    return register_provider("kubernetes", name, inputs)
 
 
 def _gated(value: Any, gate: pulumi.Output[bool] | None) -> Any:
@@ -38,7 +97,7 @@ def _gated(value: Any, gate: pulumi.Output[bool] | None) -> Any:
 
 
 def _verified_kubeconfig(
-    cluster: ClusterInputs, context: str | None, catalog: Catalog, aws_provider: aws.Provider
+    cluster: ClusterInputs, context: str | None, catalog: Catalog, aws_provider: pulumi.ProviderResource
 ) -> pulumi.Output[str] | None:
     """The kubeconfig, once its server is the endpoint of the catalog's EKS cluster, looked up
     through the account-pinned AWS provider: the Kubernetes provider cannot reach another cluster."""
@@ -48,9 +107,14 @@ def _verified_kubeconfig(
             "the Kubernetes provider will use in-cluster credentials, unchecked against cluster.name"
         )
         return None
-    endpoint = aws.eks.get_cluster_output(
-        name=catalog.cluster.name, opts=pulumi.InvokeOutputOptions(provider=aws_provider)
-    ).endpoint
+    defaults = package_options("aws")  # as pulumi_aws.eks.get_cluster_output asks it
+    endpoint = pulumi.runtime.invoke_output(
+        "aws:eks/getCluster:getCluster",
+        {"name": catalog.cluster.name, "region": None, "tags": None},
+        opts=pulumi.InvokeOutputOptions(
+            provider=aws_provider, version=defaults.version, plugin_download_url=defaults.plugin_download_url
+        ),
+    ).apply(lambda cluster: cluster.get("endpoint"))
     return pulumi.Output.secret(
         pulumi.Output.all(cluster.kubeconfig, endpoint).apply(
             lambda pair: cluster_inputs.check_endpoint(pair[0], context, pair[1], catalog)
@@ -58,7 +122,7 @@ def _verified_kubeconfig(
     )
 
 
-def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provider:
+def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> pulumi.ProviderResource:
     """Okta through an OAuth 2.0 service app (private_key_jwt): the provider signs a short-lived
     assertion with the private key and gets access tokens limited to `oktaScopes`
     (okta.groups.manage to deploy, okta.groups.read to preview). The key comes from the stack's
@@ -69,42 +133,30 @@ def _okta(config: pulumi.Config, gate: pulumi.Output[bool] | None) -> okta.Provi
             "OKTA_API_TOKEN is set: Okta API tokens are long-lived and carry their creator's rights; "
             "unset it and use the stack's OAuth service app (docs/operator/okta.md) [okta-oauth-only]"
         )
-    return okta.Provider(
-        "okta",
-        org_name=_gated(config.get("oktaOrgName"), gate),
-        base_url=config.get("oktaBaseUrl"),
-        client_id=config.get("oktaClientId"),
-        private_key=config.get_secret("oktaPrivateKey"),
-        private_key_id=config.get("oktaPrivateKeyId"),
-        scopes=config.get_object("oktaScopes"),
-    )
+    private_key = config.get_secret("oktaPrivateKey")
+    scopes = config.get_object("oktaScopes")
+    inputs = {
+        "orgName": _gated(config.get("oktaOrgName"), gate),
+        "baseUrl": config.get("oktaBaseUrl"),
+        "clientId": config.get("oktaClientId"),
+        "privateKey": None if private_key is None else pulumi.Output.secret(private_key),
+        "privateKeyId": config.get("oktaPrivateKeyId"),
+        # A list as JSON text, as the class sends every input that is not a string.
+        "scopes": None if scopes is None else pulumi.Output.from_input(scopes).apply(pulumi.runtime.to_json),
+    }
+    return register_provider("okta", "okta", inputs, OKTA_SECRET_OUTPUTS)
 
 
 def build(config: pulumi.Config, catalog: Catalog, cluster: ClusterInputs) -> list[pulumi.ProviderResource]:
     gate = cluster.verified
     assume_role = config.get("awsAssumeRoleArn")
-    aws_provider = aws.Provider(
-        "aws",
-        region=_gated(catalog.aws.region, gate),
-        # A credential for the wrong account fails before anything is read or written.
-        allowed_account_ids=[catalog.aws.account_id],
-        assume_roles=(
-            [aws.ProviderAssumeRoleArgs(role_arn=assume_role, session_name="app-of-apps")] if assume_role else None
-        ),
-    )
+    # A credential for the wrong account fails before anything is read or written (allowed accounts).
+    aws_provider = _aws_provider("aws", _gated(catalog.aws.region, gate), catalog.aws.account_id, assume_role)
     context = config.get("kubeContext")
     return [
         _okta(config, gate),
         aws_provider,
-        kubernetes.Provider(
-            "kubernetes",
-            kubeconfig=_verified_kubeconfig(cluster, context, catalog, aws_provider),
-            context=context,
-            # Creating an object that already exists fails instead of taking it over (explicit,
-            # so that PULUMI_K8S_UPSERT_EXISTING_OBJECTS cannot turn it on): a namespace an
-            # add-on already uses never becomes a team's.
-            upsert_existing_objects=False,
-        ),
+        _kubernetes_provider("kubernetes", _verified_kubeconfig(cluster, context, catalog, aws_provider), context),
     ]
 
 
@@ -114,8 +166,8 @@ class Reach:
     aws.region. A resource placed on neither goes through its parent's providers (Argo CD's
     cluster, aws.region)."""
 
-    clusters: Mapping[str, kubernetes.Provider] = field(default_factory=dict)
-    regions: Mapping[str, aws.Provider] = field(default_factory=dict)
+    clusters: Mapping[str, pulumi.ProviderResource] = field(default_factory=dict)
+    regions: Mapping[str, pulumi.ProviderResource] = field(default_factory=dict)
 
     def provider_of(self, resource: Resource) -> pulumi.ProviderResource | None:
         if resource.cluster is not None:
@@ -131,7 +183,7 @@ class Reach:
 
 def _cluster_provider(
     target: Target, kubeconfig: pulumi.Input[str] | None, gate: pulumi.Output[bool] | None
-) -> kubernetes.Provider:
+) -> pulumi.ProviderResource:
     """The provider of one declared cluster: the kubeconfig's context for it, once that context
     points at the cluster's declared server (the catalog's, reviewed: Argo CD deploys there too)."""
     assert target.name is not None
@@ -146,12 +198,8 @@ def _cluster_provider(
             lambda text: cluster_inputs.check_declared(text, target.name or "", target.context or "", target.server)
         )
     )
-    return kubernetes.Provider(
-        f"kubernetes-{target.name}",
-        kubeconfig=_gated(checked, gate),
-        context=target.context,
-        upsert_existing_objects=False,  # as on Argo CD's cluster: never take over what exists
-    )
+    # As on Argo CD's cluster: never take over what exists (upsertExistingObjects false).
+    return _kubernetes_provider(f"kubernetes-{target.name}", _gated(checked, gate), target.context)
 
 
 def reach(
@@ -172,15 +220,8 @@ def reach(
     return Reach(
         clusters={t.name: _cluster_provider(t, cluster.kubeconfig, cluster.verified) for t in targets if t.name},
         regions={
-            region: aws.Provider(
-                f"aws-{region}",
-                region=_gated(region, cluster.verified),
-                allowed_account_ids=[catalog.aws.account_id],
-                assume_roles=(
-                    [aws.ProviderAssumeRoleArgs(role_arn=assume_role, session_name="app-of-apps")]
-                    if assume_role
-                    else None
-                ),
+            region: _aws_provider(
+                f"aws-{region}", _gated(region, cluster.verified), catalog.aws.account_id, assume_role
             )
             for region in sorted(set(regions))
             if region != catalog.aws.region

@@ -262,3 +262,48 @@ def test_asking_each_subject_of_the_lines_it_can_reach_answers_as_one_enforcer_o
     # The judge asked smaller enforcers than the whole: a team group's holds its project's lines.
     assert len(judge._enforcers) > 1
     assert min(len(e.get_policy()) for e in judge._enforcers.values()) < len(whole.get_policy())
+
+
+def test_the_enforcer_that_parses_its_matcher_once_answers_as_casbins_own() -> None:
+    """argocd_policy._Enforcer keeps one evaluator of the matcher: every answer is a plain
+    casbin.Enforcer's, also after role links change between requests, and Casbin still asks
+    for its evaluator through the method it overrides (else the speed-up is silently gone)."""
+    from casbin.model import Model
+
+    lines = [
+        *argocd_rbac.builtin_lines(),
+        ("p", "proj:payments:developer", "applications", "get", "payments/*", "allow"),
+        ("p", "role:freeze", "applications", "sync", "payments/*", "deny"),
+        ("g", "payments-dev", "proj:payments:developer"),
+        ("g", "payments-dev", "role:freeze"),
+        ("g", "ops", "role:admin"),
+    ]
+    ours = argocd_rbac._enforcer(lines)
+    model = Model()
+    model.load_model_from_text(argocd_rbac.model_text())
+    plain = casbin.Enforcer(model)
+    plain.add_function("globOrRegexMatch", argocd_rbac.glob_match)
+    plain.add_policies([list(p[1:6]) for p in lines if p[0] == "p"])
+    plain.add_grouping_policies([list(p[1:3]) for p in lines if p[0] == "g"])
+    assert type(plain)._get_expression is casbin.Enforcer._get_expression
+
+    def same_answers() -> set[bool]:
+        answers = set()
+        for subject in ("payments-dev", "ops", "auditors", "role:readonly", "nobody"):
+            for obj in ("payments/*", "search/*", "*"):
+                for res, act in [*argocd_rbac.PROJECT_REQUESTS, *argocd_rbac.GLOBAL_REQUESTS]:
+                    expected = bool(plain.enforce(subject, res, act, obj))
+                    assert bool(ours.enforce(subject, res, act, obj)) == expected, (subject, res, act, obj)
+                    answers.add(expected)
+        return answers
+
+    assert same_answers() == {True, False}
+    kept = dict(ours._expressions)
+    assert len(kept) == 1  # one matcher, one evaluator, made on the first request
+    for enforcer in (ours, plain):  # the role links change: g() must see the new ones
+        enforcer.add_grouping_policies([["auditors", "role:admin"]])
+        enforcer.remove_grouping_policy("ops", "role:admin")
+    assert same_answers() == {True, False}
+    assert bool(ours.enforce("auditors", "clusters", "delete", "*"))
+    assert not bool(ours.enforce("ops", "clusters", "delete", "*"))
+    assert {k: id(v) for k, v in ours._expressions.items()} == {k: id(v) for k, v in kept.items()}

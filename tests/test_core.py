@@ -499,3 +499,24 @@ def test_yaml_emitter_keeps_floats_floats() -> None:
     values = [1.5, 1e20, 1e-7, 2.5e-300, 0.0, -2.5, 3.0, 1.7976931348623157e308, float("inf"), float("-inf")]
     assert pyyaml.safe_load(dump({"v": values})) == {"v": values}
     assert math.isnan(pyyaml.safe_load(dump({"v": float("nan")}))["v"])
+
+
+def test_yaml_emitter_writes_a_string_the_same_from_its_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fleet.text.yaml_io keeps each string's scalar (bounded): a string is written the same the
+    second time, also once the cache was emptied for being full, and read back the same."""
+    import yaml as pyyaml
+
+    from fleet.text import yaml_io
+
+    words = ["yes", "1.0", "a: b", " x", "plain-name", "\u2028", "null", "é€", "- item", "#c", "x" * 200]
+    data = {word: [word, {word: word}] for word in words}
+    first = yaml_io.dump(data)
+    assert yaml_io.dump(data) == first
+    assert pyyaml.safe_load(first) == data
+    monkeypatch.setattr(yaml_io, "_STRINGS_KEPT", 3)
+    yaml_io._STRINGS.clear()
+    assert yaml_io.dump(data) == first
+    assert len(yaml_io._STRINGS) <= 3
+    assert yaml_io.scalar("yes") == '"yes"'
+    assert yaml_io._scalar(True) == "true"  # never the string's "true" entry: types are kept apart
+    assert yaml_io._scalar("true") == '"true"'

@@ -313,3 +313,21 @@ def test_a_pack_configured_as_the_catalog_says_judges_as_the_catalog(catalog) ->
     assert settings.argocd_namespace == parsed.argocd.namespace
     assert settings.require_pinned_revisions is settings.production is parsed.deletion_protection
     assert settings.teams == tuple(t.name for t in parsed.teams)
+
+
+def test_a_kubernetes_resource_is_judged_with_the_settings_of_its_kind() -> None:
+    """fleet.guardrails.base._variant makes the settings of a kind once per settings object: the
+    same settings as a copy made for each resource, and never another object's."""
+    from dataclasses import replace
+
+    from fleet.guardrails.base import _variant
+
+    first, second = Settings(allowed_repos=("https://a/",)), Settings(allowed_repos=("https://b/",))
+    for settings in (first, second, first):
+        assert _variant(settings, "Namespace", False) == replace(settings, kind="Namespace")
+        assert _variant(settings, "Namespace", True) == replace(settings, kind="Namespace", patch=True)
+        assert _variant(settings, "Role", False) == replace(settings, kind="Role")
+    assert _variant(first, "Namespace", False) is _variant(first, "Namespace", False)  # made once
+    for n in range(300):  # settings of many runs: the table is bounded, the answers still right
+        other = Settings(allowed_repos=(f"https://{n}/",))
+        assert _variant(other, "Role", True) == replace(other, kind="Role", patch=True)

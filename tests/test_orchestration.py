@@ -449,11 +449,16 @@ class FakeWorkspace:
 
 
 def _fake_runner(workspace: FakeWorkspace, ran: list[str], act=None):
-    """StackRunner's stand-in: the workspace's listing, and each stack succeeding (or `act`)."""
+    """StackRunner's stand-in: the workspace's listing when it starts, and each stack succeeding (or `act`)."""
 
     class Runner:
         def __init__(self, root, operation, log_dir, listener, prepare=None) -> None:
-            self.workspace, self.listener = workspace, listener
+            # As StackRunner starts: the project's stacks listed once (the workspace's `listed`).
+            self.workspace, self.listener, self.listing_error = workspace, listener, None
+            try:
+                workspace.listed = frozenset(s.name for s in workspace.list_stacks())
+            except RuntimeError as err:
+                workspace.listed, self.listing_error = frozenset(), str(err)
 
         def __call__(self, name: str) -> Outcome:
             ran.append(name)
@@ -496,8 +501,9 @@ def test_preview_names_the_orphaned_stack_in_the_summary_and_never_runs_it(
     out = capsys.readouterr().out
     assert re.search(r"^dev\.gone +skipped( +-){6} +not in the catalog: its resources stay", out, re.MULTILINE)
     assert workspace.calls == 2
-    assert cli.run(["refresh", str(catalog), "--yes"]) == 0  # refresh and destroy do not list
-    assert workspace.calls == 2
+    assert cli.run(["refresh", str(catalog), "--yes"]) == 0  # refresh and destroy do not name them
+    assert workspace.calls == 3  # one listing a run
+    assert "dev.gone" not in capsys.readouterr().out
     assert "dev.gone" not in ran
 
 

@@ -389,3 +389,26 @@ def test_okta_is_configured_from_the_oauth_service_app() -> None:
     assert inputs["privateKeyId"] == "kid-1"
     assert "okta.groups.manage" in str(inputs["scopes"])
     assert "apiToken" not in inputs
+
+
+def test_the_cyclic_collector_pauses_while_the_catalog_loads_only() -> None:
+    """components.stack loads the catalog with the cyclic collector off, and leaves it as it was,
+    whether the load succeeds or fails."""
+    import gc
+
+    from components.stack import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _collector_paused():
+        raise RuntimeError("a catalog that cannot be read")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()

@@ -21,7 +21,8 @@ _OWN_ERRORS = ("pipeline", "guardrails")
 
 
 def run(argv: Sequence[str] | None = None, prog: str = "python -m fleet") -> int:
-    args = parser.build(prog).parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = parser.build(prog, words).parse_args(words)
     if args.command in _OWN_ERRORS:
         return int(args.run(args))
     try:

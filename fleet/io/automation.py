@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -202,15 +203,31 @@ class StackRunner:
         self.prepare = prepare
         # The one workspace of the project: every `pulumi` it starts inherits os.environ whole.
         try:
-            self.workspace = automation.LocalWorkspace(work_dir=str(root))
+            self.workspace = _listing_workspace(automation)(work_dir=str(root))
         except (OSError, automation.CommandError, automation.InvalidVersionError) as err:
             raise UsageError(f"the stack commands need the pulumi CLI on PATH: {err}") from err
+        # The project's stacks, listed once (`pulumi stack ls`, about 0.3 s for 200 stacks): one
+        # of them is not selected again (`pulumi stack select`, 0.12-0.16 s each, one at a
+        # time), since every operation names its stack (--stack). A stack the listing does
+        # not name (or every stack, if the listing failed) is selected or created as before.
+        self.listing_error: str | None = None  # why the listing failed (the orphaned stacks go unchecked)
+        try:
+            self.workspace.listed = frozenset(summary.name for summary in self.workspace.list_stacks())
+        except automation.CommandError as err:
+            self.workspace.listed = frozenset()
+            self.listing_error = _first_line(str(err).split("stderr:", 1)[-1])
         # `pulumi stack select` (and init) record the current stack in one file of the
         # workspace: one at a time. Every operation then names its stack (--stack) and runs
         # side by side with the others.
         self._select = threading.Lock()
 
     def _stack(self, name: str) -> Any:
+        if name in self.workspace.listed:
+            # It exists: its file written (a file of its own: no lock), then named by its
+            # operation; Stack.select asks the workspace, which selects no listed stack.
+            if self.prepare is not None:
+                self.prepare(self.root, name)
+            return self.auto.Stack.select(name, self.workspace)
         with self._select:
             if self.prepare is not None:
                 self.prepare(self.root, name)
@@ -353,9 +370,31 @@ def _interrupt(pid: int) -> None:
         os.kill(pid, signal.SIGINT)
 
 
-def stack_listing(workspace: Any) -> list[str]:
-    """The names of the project's stacks in the backend: one `pulumi stack ls --json`."""
-    return [summary.name for summary in workspace.list_stacks()]
+def stack_listing(runner: Any) -> list[str]:
+    """The names of the project's stacks in the backend, as the runner listed them when it started
+    (one `pulumi stack ls`); the error the listing met, if it failed."""
+    if runner.listing_error is not None:
+        raise RuntimeError(runner.listing_error)
+    return sorted(runner.workspace.listed)
+
+
+@cache
+def _listing_workspace(automation: Any) -> Any:
+    """The Automation API's LocalWorkspace, told which stacks exist (`listed`): selecting one of
+    them does nothing. The Stack constructor always selects its stack (`pulumi stack select`,
+    which only records the workspace's current stack and checks that it exists), and the
+    Automation API has no way to skip it; every operation here names its stack (--stack), and
+    the listing has just said that it exists. Any other stack is selected by the CLI as before
+    (tests/test_automation_select.py)."""
+
+    class ListingWorkspace(automation.LocalWorkspace):  # type: ignore[misc,name-defined]
+        listed: frozenset[str] = frozenset()
+
+        def select_stack(self, stack_name: str) -> None:
+            if stack_name not in self.listed:
+                super().select_stack(stack_name)
+
+    return ListingWorkspace
 
 
 def run(
@@ -377,7 +416,7 @@ def run(
     with interruptible(interrupt or threading.Event(), say) as flag:
         if orphans is not None:
             try:
-                listed: list[str] | None = stack_listing(runner.workspace)
+                listed: list[str] | None = stack_listing(runner)
             except Exception as error:  # the run goes on; the command says the listing failed
                 say(
                     f"warning: cannot list the project's stacks, orphaned stacks not checked: {_first_line(str(error))}"

@@ -47,10 +47,32 @@ def builtin_lines() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(p) for p in policy_lines((VENDORED / "builtin-policy.csv").read_text(encoding="utf-8")))
 
 
+class _Enforcer(casbin.Enforcer):
+    """casbin.Enforcer, its matcher parsed once instead of on every request. Casbin's Python
+    package parses the model's matcher into a new evaluator on every `enforce` (its
+    `_get_expression`; it has no API to keep one): over the 5,400 requests of a 1,000-app access
+    report, that was a third of Casbin's time (benchmarks/RESULTS.md). The evaluator is kept per
+    matcher text and handed each request's functions, as a new one would get them; the answers
+    are Casbin's (tests/test_argocd_rbac.py compares them with a plain enforcer's, and checks
+    that this method is still the one Casbin calls)."""
+
+    def __init__(self, model: Model) -> None:
+        self._expressions: dict[str, Any] = {}
+        super().__init__(model)
+
+    def _get_expression(self, expr: str, functions: Any = None) -> Any:  # type: ignore[override]
+        kept = self._expressions.get(expr)
+        if kept is None:
+            kept = self._expressions[expr] = casbin.Enforcer._get_expression(expr, functions)
+        else:
+            kept.functions = functions  # this request's g() functions, over the same role links
+        return kept
+
+
 def _enforcer(lines: Iterable[Sequence[str]]) -> casbin.Enforcer:
     model = Model()
     model.load_model_from_text(model_text())
-    enforcer = casbin.Enforcer(model)
+    enforcer = _Enforcer(model)
     enforcer.add_function("globOrRegexMatch", glob_match)
     policies = [list(p[1:6]) + ["allow"] * (6 - len(p)) for p in lines if p[0] == "p" and len(p) >= 5]
     links = [list(p[1:3]) for p in lines if p[0] == "g" and len(p) >= 3]

@@ -350,7 +350,20 @@ _RESERVED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "nul
 _UNSAFE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+# Each string's scalar, once: a plan's manifests repeat the same keys and values (6,261
+# distinct strings in 6,207 manifests at 1,000 apps; half the emitter's time). Bounded.
+_STRINGS: dict[str, str] = {}
+_STRINGS_KEPT = 100_000
+
+
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        known = _STRINGS.get(value)
+        if known is None:
+            if len(_STRINGS) >= _STRINGS_KEPT:
+                _STRINGS.clear()
+            known = _STRINGS[value] = _string(value)
+        return known
     if value is None:
         return "null"
     if value is True or value is False:
@@ -365,7 +378,10 @@ def _scalar(value: Any) -> str:
         text = repr(value)  # shortest exact form; YAML 1.1 wants a dot before an exponent
         mantissa, e, exponent = text.partition("e")
         return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
-    text = str(value)
+    return _string(str(value))
+
+
+def _string(text: str) -> str:
     if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         return text
     return _UNSAFE.sub(_escape, json.dumps(text, ensure_ascii=False))
