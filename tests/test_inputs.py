@@ -425,7 +425,7 @@ def test_without_inputs_and_for_refresh_every_stack_runs_and_no_history_is_read(
 def _capture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
     seen: list[Any] = []
 
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False):
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False, **_: object):
         seen.append((type(inputs).__name__, run_all))
         outcomes = [Outcome(stack, "skipped", note="x") for stack in plan.every]
         return outcomes, tmp_path / "build" / "runs" / "x"
@@ -463,7 +463,7 @@ def test_a_skipped_stack_s_json_entry_says_why_with_zero_changes(
 ) -> None:
     note = "unchanged since its update of 2026-12-05T02:13:03.000Z, inputs sha256:111111111111"
 
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False):
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, inputs=None, run_all=False, **_: object):
         return [Outcome(stack, "skipped", seconds=0.4, note=note) for stack in plan.every], tmp_path
 
     monkeypatch.setattr(automation, "run", run)
