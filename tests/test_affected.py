@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fleet.catalog.location import PipelineError
 from fleet.catalog.naming import platform_stack, stack_scope, team_stack
+from fleet.io.git import WorkingTree as GitWorkingTree
 from fleet.pipeline import affected as a
 from fleet.pipeline import steps as pipeline
 from fleet.pipeline.affected import Environment, FileChange, Plan
+from fleet.text.problems import UsageError
 from tests.conftest import ROOT
 from tests.test_pipeline import commit, git
 
@@ -58,6 +61,9 @@ def stacks(*changes: FileChange, base: a.Environments = BOTH, head: a.Environmen
         ([change(".github/workflows/deploy.yml")], EVERY),
         ([change("docs/operator/pipeline.md"), change("README.md"), change("mkdocs.yml")], []),
         ([change("stacks/unused.yaml", "A")], []),  # a catalog no stack deploys
+        ([change("stacks/dev/teams/payments.yaml"), change("components/team.py")], EVERY),
+        ([change("stacks/prod/teams/payments.yaml")], []),  # no environment deploys that folder
+        ([], []),
         (
             [change("stacks/dev/teams/payments.yaml"), change("stacks/dev/teams/search.yaml")],
             ["dev.payments", "dev.search"],
@@ -81,6 +87,9 @@ def stacks(*changes: FileChange, base: a.Environments = BOTH, head: a.Environmen
         "workflows",
         "docs only",
         "unused catalog",
+        "team file and code",
+        "another environment's folder",
+        "nothing",
         "two teams",
     ],
 )
@@ -360,3 +369,84 @@ def test_the_shipped_repository_s_every_stack() -> None:
         data = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())
         assert data["config"]["app-of-apps:fleet"] == environment.catalog
         assert platform_stack(name) in every if environment.folder else name in every
+
+
+# --- the working tree: what `python -m fleet up CATALOG --changed-since REV` runs ---------------
+def test_the_working_tree_is_classified_by_the_same_rules(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    first, second = _teams()[:2]
+    assert pipeline.working_tree_plan(root, base) == Plan(())
+    (root / "docs" / "index.md").write_text("# docs, edited\n")  # documentation alone: no stack
+    assert pipeline.working_tree_plan(root, base) == Plan(())
+    team = root / "stacks" / "dev" / "teams" / f"{first}.yaml"
+    team.write_text(team.read_text() + "# edited, not committed\n")
+    assert pipeline.working_tree_plan(root, base) == Plan((f"dev.{first}",))
+    (root / "stacks" / "dev" / "teams" / f"{second}.yaml").unlink()  # a team leaves: its stack is not run
+    assert pipeline.working_tree_plan(root, base) == Plan((f"dev.{first}",), (f"dev.{second}",))
+    (root / "fleet" / "core.py").write_text("x = 2\n")  # code: every stack, the removed one still named
+    every = [f"dev.{t}" for t in _teams() if t != second]
+    assert pipeline.working_tree_plan(root, base) == Plan(("dev.platform", *every), (f"dev.{second}",))
+
+
+def test_a_new_untracked_team_file_selects_its_new_stack_and_ignored_files_none(
+    shipped_repo: tuple[Path, str],
+) -> None:
+    root, _ = shipped_repo
+    base = commit(root, {".gitignore": "build/\n"})
+    source = root / "stacks" / "dev" / "teams" / f"{_teams()[0]}.yaml"
+    (root / "build").mkdir()
+    (root / "build" / "x.py").write_text("ignored\n")
+    (root / "stacks" / "dev" / "teams" / "newteam.yaml").write_text(source.read_text())
+    assert pipeline.working_tree_plan(root, base) == Plan(("dev.newteam",))
+
+
+def test_a_project_in_a_folder_of_its_repository_reads_its_own_paths(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    project = root / "infra"
+    project.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    shutil.copytree(ROOT / "stacks" / "dev", project / "stacks" / "dev")
+    shutil.copy(ROOT / "Pulumi.dev.yaml", project / "Pulumi.dev.yaml")
+    shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+    base = commit(root, {"README.md": "# repo\n"})
+    team = project / "stacks" / "dev" / "teams" / f"{_teams()[0]}.yaml"
+    team.write_text(team.read_text() + "# edited\n")
+    assert pipeline.working_tree_plan(project, base) == Plan((f"dev.{_teams()[0]}",))
+    with pytest.raises(UsageError, match="--changed-since nope: not a revision of the repository"):
+        pipeline.working_tree_plan(project, "nope")
+
+
+def test_a_link_in_the_working_tree_is_listed_never_followed(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    tree = GitWorkingTree(root)
+    (root / "stacks" / "dev" / "teams" / "linked.yaml").symlink_to("/etc/hostname")
+    tree = GitWorkingTree(root)
+    assert [e.mode for e in tree.entries("stacks/dev/teams/linked.yaml")] == ["120000"]
+    with pytest.raises(PipelineError, match="is not a regular file"):
+        tree.read("stacks/dev/teams/linked.yaml")
+    assert [e.path for e in tree.entries("stacks/")] == ["stacks/dev"]
+    assert tree.entries("stacks/dev")[0].mode == "040000"
+    # a linked team file is not a team the pipeline counts (the catalog refuses it), and it is a change
+    assert pipeline.working_tree_plan(root, base).stacks == tuple(pipeline.every_stack(pipeline.environments(tree)))
+
+
+# --- pipeline-generated-stack-file: a platform or team stack's file is never in Git --------------
+def test_a_committed_team_stack_file_is_refused_by_the_review_and_the_matrix(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    team = _teams()[0]
+    name = f"Pulumi.dev.{team}.yaml"
+    head = commit(root, {name: "secretsprovider: awskms://alias/someone-elses-key\nconfig: {}\n"})
+    review = pipeline.review(root, base, head)
+    assert "(pipeline)" in review.invalid
+    from fleet.catalog.location import generated_stack_file_reason
+    from fleet.text import markdown as md
+
+    assert md.text(f"{head[:12]}: {generated_stack_file_reason(name)}") in review.markdown
+    with pytest.raises(PipelineError, match=r"\[pipeline-generated-stack-file\]"):
+        pipeline.run_plan(root, head, base)
+    # without it, the same revision is fine: the reviewed file alone configures every stack of dev
+    fixed = commit(root, {name: None})
+    assert pipeline.run_plan(root, fixed, base).stacks == ()
+    assert pipeline.stack_file_of(f"dev.{team}") == "Pulumi.dev.yaml"
+    assert pipeline.stack_file_of("dev.platform") == "Pulumi.dev.yaml"
+    assert pipeline.stack_file_of("dev") == "Pulumi.dev.yaml"

@@ -188,7 +188,7 @@ def test_deployments_never_preview_pull_requests_and_copy_the_environment_s_stac
         if scope.kind == "environment":
             assert commands == []
         else:
-            assert commands == [f"cp {pipeline.stack_file_of(stack, lambda _: False)} Pulumi.{stack}.yaml"]
+            assert commands == [f"cp {pipeline.stack_file_of(stack)} Pulumi.{stack}.yaml"]
         assert "secret" not in json.dumps(settings).lower()
 
 

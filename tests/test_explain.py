@@ -101,6 +101,31 @@ def _regular_file_reasons(tmp_path: Path, link: bool) -> list[str]:
     return _pipeline_reasons(lambda: GitTree(tmp_path, "HEAD").read("stacks/dev/teams/search.yaml"))
 
 
+def _generated_stack_file_reasons(tmp_path: Path, committed: bool) -> list[str]:
+    """What the pipeline says of a revision that commits the example's refused file (or does not)."""
+    from fleet.io.git import GitTree
+
+    ex = _file_example("pipeline-generated-stack-file")
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True, capture_output=True)
+
+    tmp_path.mkdir(parents=True)
+    git("init", "-q", "-b", "main")
+    (tmp_path / "stacks/dev").mkdir(parents=True)
+    (tmp_path / "stacks/dev/platform.yaml").write_text("environment: dev\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: app-of-apps\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(str(ex["fixed"]))
+    (tmp_path / ".gitignore").write_text("Pulumi.*.*.yaml\n")
+    (tmp_path / str(ex["file"])).write_text(str(ex["refused"]))
+    git("add", "-A")
+    if committed:
+        git("add", "-f", str(ex["file"]))  # past .gitignore, as a hostile pull request would
+    git("-c", "user.name=a", "-c", "user.email=a@acme.example", "commit", "-q", "-m", "x")
+    return _pipeline_reasons(lambda: steps.stack_catalogs(GitTree(tmp_path, "HEAD")))
+
+
 def test_the_pipelines_and_validates_own_answers_are_what_the_code_says(tmp_path: Path) -> None:
     """The rules that are no guardrails keep their answer in their file: it must be the code's."""
     said: dict[str, tuple[list[str], list[str]]] = {}
@@ -146,6 +171,10 @@ def test_the_pipelines_and_validates_own_answers_are_what_the_code_says(tmp_path
     said["pipeline-regular-files"] = (
         _regular_file_reasons(tmp_path / "link", link=True),
         _regular_file_reasons(tmp_path / "file", link=False),
+    )
+    said["pipeline-generated-stack-file"] = (
+        _generated_stack_file_reasons(tmp_path / "committed", committed=True),
+        _generated_stack_file_reasons(tmp_path / "ignored", committed=False),
     )
     ex = _file_example("catalog-yaml")
 

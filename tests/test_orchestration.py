@@ -6,27 +6,30 @@ in tests/e2e/test_fleet_stacks.py."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 from pulumi.automation import events as auto_events
 
 from fleet.cli import main as cli
 from fleet.io import automation
 from fleet.orchestration import (
-    Change,
     Outcome,
     blocked_by,
-    changed_stacks,
     changes_from,
+    orphaned,
     plain_table,
     plan_run,
     run_summary,
     verdict,
+    with_orphans,
 )
 from fleet.pipeline import steps
 from fleet.text.problems import UsageError
@@ -34,10 +37,6 @@ from tests.conftest import ROOT
 
 TEAMS = ["search", "payments", "identity"]
 EVERY = ("dev.platform", "dev.identity", "dev.payments", "dev.search")
-
-
-def catalog_change(path: str) -> Change:
-    return Change(path, "catalog")
 
 
 # --- order and selection --------------------------------------------------------------------------
@@ -66,48 +65,33 @@ def test_an_unknown_team_is_a_usage_error_naming_the_teams() -> None:
         plan_run("up", "dev", TEAMS, only=["payments", "nope"])
 
 
-@pytest.mark.parametrize(
-    ("changes", "selected"),
-    [
-        ([catalog_change("stacks/dev/teams/payments.yaml")], ("dev.payments",)),
-        (
-            [catalog_change("stacks/dev/teams/payments.yaml"), catalog_change("stacks/dev/teams/search.yaml")],
-            ("dev.payments", "dev.search"),
-        ),
-        ([catalog_change("stacks/dev/platform.yaml")], EVERY),
-        ([catalog_change("stacks/dev/teams/payments.yaml"), Change("components/team.py", "code")], EVERY),
-        ([Change("Pulumi.dev.yaml", "stack-config")], EVERY),
-        ([Change("policies/__main__.py", "policies")], EVERY),
-        ([catalog_change("stacks/prod/teams/payments.yaml")], ()),
-        ([catalog_change("stacks/prod/platform.yaml")], ()),
-        ([], ()),
-    ],
-)
-def test_changed_files_select_stacks_through_the_pipeline_categories(
-    changes: list[Change], selected: tuple[str, ...]
-) -> None:
-    changed, _ = changed_stacks("dev", TEAMS, "stacks/dev", changes)
-    plan = plan_run("preview", "dev", TEAMS, changed=changed, since="main")
-    assert plan.selected == tuple(s for s in EVERY if s in selected)
-    assert all(why == "nothing it deploys changed since main" for _, why in plan.skipped)
-    assert {s for s, _ in plan.skipped} == set(EVERY) - set(selected)
+def test_the_stacks_a_change_affects_narrow_the_run_and_the_others_say_why() -> None:
+    plan = plan_run("preview", "dev", TEAMS, changed={"dev.payments", "dev.search"}, since="main")
+    assert plan.selected == ("dev.payments", "dev.search")
+    assert dict(plan.skipped) == {s: "nothing it deploys changed since main" for s in ("dev.platform", "dev.identity")}
+    assert plan_run("up", "dev", TEAMS, changed=frozenset()).selected == ()
 
 
-def test_a_one_file_catalog_changed_means_every_stack() -> None:
-    changed, _ = changed_stacks("dev", TEAMS, "stacks/dev.yaml", [catalog_change("stacks/dev.yaml")])
-    assert plan_run("up", "dev", TEAMS, changed=changed).selected == EVERY
+def test_a_one_file_catalog_deploys_one_stack_named_like_its_environment() -> None:
+    plan = plan_run("up", "dev", TEAMS, single=True)
+    assert plan.stages == (("dev",),)
+    assert plan.every == ("dev",)
+    assert plan_run("preview", "dev", TEAMS, single=True, changed={"dev"}).selected == ("dev",)
+    assert plan_run("preview", "dev", TEAMS, single=True, changed=set(), since="main").skipped == (
+        ("dev", "nothing it deploys changed since main"),
+    )
+    with pytest.raises(UsageError, match=r"--teams: environment dev's catalog is one file, deployed as one stack"):
+        plan_run("up", "dev", TEAMS, single=True, only=["payments"])
 
 
-def test_a_removed_team_file_is_reported_not_run() -> None:
-    changed, removed = changed_stacks("dev", TEAMS, "stacks/dev", [catalog_change("stacks/dev/teams/gone.yaml")])
-    plan = plan_run("up", "dev", TEAMS, changed=changed, removed=removed)
+def test_a_removed_team_s_stack_is_reported_not_run() -> None:
+    plan = plan_run("up", "dev", TEAMS, changed=frozenset(), removed=["dev.gone"])
     assert plan.selected == ()
     assert plan.removed == ("dev.gone",)
 
 
 def test_teams_and_changed_since_intersect() -> None:
-    changes = [catalog_change("stacks/dev/teams/payments.yaml"), catalog_change("stacks/dev/teams/search.yaml")]
-    changed, _ = changed_stacks("dev", TEAMS, "stacks/dev", changes)
+    changed = {"dev.payments", "dev.search"}
     plan = plan_run("up", "dev", TEAMS, only=["search", "identity"], changed=changed, since="main")
     assert plan.selected == ("dev.search",)
     assert dict(plan.skipped)["dev.identity"].startswith("nothing it deploys changed")
@@ -374,7 +358,7 @@ def test_an_invalid_environment_runs_no_stack(tmp_path: Path, capsys: pytest.Cap
 
 
 def _fake_run(outcomes: list[Outcome], tmp_path: Path):
-    def run(plan, root, parallel, listener, prepare=None, log_dir=None):
+    def run(plan, root, parallel, listener, prepare=None, log_dir=None, **_: object):
         for outcome in outcomes:
             if outcome.result != "skipped":
                 listener.started(outcome.name)
@@ -418,7 +402,323 @@ def test_destroy_may_name_a_team_the_catalog_no_longer_has() -> None:
         plan_run("destroy", "dev", TEAMS, only=["../x"])
 
 
-def test_every_output_the_page_shows_is_checked_by_the_e2e_tier() -> None:
-    from tests.e2e import test_fleet_stacks
+def test_every_output_the_pages_show_is_checked_by_the_e2e_tier() -> None:
+    from tests.e2e import test_fleet_stacks, test_orphans_and_interrupt
 
     assert set(test_fleet_stacks.shown()) == set(test_fleet_stacks.DOC_COMMANDS)
+    assert set(test_orphans_and_interrupt.shown()) == set(test_orphans_and_interrupt.DOC_COMMANDS)
+
+
+# --- orphaned stacks: in the project's listing, no longer in the catalog ----------------------------
+def test_stacks_the_catalog_no_longer_deploys_are_named_with_their_destroy_command() -> None:
+    plan = plan_run("preview", "dev", TEAMS)
+    listed = [
+        "dev.platform",
+        "dev.payments",
+        "acme/app-of-apps/dev.gone",  # a team whose file was removed, as Pulumi Cloud names it
+        "dev",  # the environment's one stack, beside the folder's
+        "prod.gone",  # another environment's: not this run's business
+        "not.a.stack.name",
+    ]
+    found = orphaned(plan, listed, "stacks/dev")
+    assert found == {
+        "dev": "the environment's one stack, which a catalog folder does not deploy: its resources stay; move them "
+        "with python -m fleet split-stack dev, or destroy them on purpose with pulumi destroy --stack dev",
+        "dev.gone": "not in the catalog: its resources stay; destroy them on purpose with "
+        "python -m fleet destroy stacks/dev --teams gone --yes",
+    }
+    assert orphaned(plan, ["dev.platform", *EVERY], "stacks/dev") == {}
+    single = plan_run("up", "dev", TEAMS, single=True)
+    assert list(orphaned(single, ["dev", "dev.platform", "dev.payments"], "stacks/dev.yaml", single=True)) == [
+        "dev.payments",
+        "dev.platform",
+    ]
+    with_them = with_orphans(plan, found)
+    assert with_them.selected == plan.selected  # never run, let alone destroyed
+    assert with_them.every == ("dev", "dev.platform", "dev.gone", "dev.identity", "dev.payments", "dev.search")
+
+
+class FakeWorkspace:
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.calls = 0
+
+    def list_stacks(self) -> list[object]:
+        self.calls += 1
+        return [type("StackSummary", (), {"name": name})() for name in self.names]
+
+
+def _fake_runner(workspace: FakeWorkspace, ran: list[str], act=None):
+    """StackRunner's stand-in: the workspace's listing when it starts, and each stack succeeding (or `act`)."""
+
+    class Runner:
+        def __init__(self, root, operation, log_dir, listener, prepare=None) -> None:
+            # As StackRunner starts: the project's stacks listed once (the workspace's `listed`).
+            self.workspace, self.listener, self.listing_error = workspace, listener, None
+            try:
+                workspace.listed = frozenset(s.name for s in workspace.list_stacks())
+            except RuntimeError as err:
+                workspace.listed, self.listing_error = frozenset(), str(err)
+
+        def __call__(self, name: str) -> Outcome:
+            ran.append(name)
+            self.listener.started(name)
+            if act is not None:
+                return act(name)
+            return Outcome(name, "succeeded", changes_from({"same": 3}), 0.2)
+
+    return Runner
+
+
+def test_preview_names_the_orphaned_stack_in_the_summary_and_never_runs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = FakeWorkspace(["dev.platform", "dev.gone", "dev.payments"])
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(workspace, ran))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    catalog = ROOT / "stacks" / "dev"
+    assert cli.run(["preview", str(catalog), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert workspace.calls == 1  # one listing of the project's stacks
+    assert "dev.gone" not in ran
+    data = json.loads(captured.out)
+    gone = [s for s in data["stacks"] if s["name"] == "dev.gone"]
+    assert gone == [
+        {
+            "name": "dev.gone",
+            "result": "skipped",
+            "changes": {"create": 0, "update": 0, "replace": 0, "delete": 0, "same": 0},
+            "seconds": 0.0,
+        }
+    ]
+    assert (
+        f"warning: dev.gone: not in the catalog: its resources stay; destroy them on purpose with "
+        f"python -m fleet destroy {catalog} --teams gone --yes" in captured.err
+    )
+    assert cli.run(["up", str(catalog), "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^dev\.gone +skipped( +-){6} +not in the catalog: its resources stay", out, re.MULTILINE)
+    assert workspace.calls == 2
+    assert cli.run(["refresh", str(catalog), "--yes"]) == 0  # refresh and destroy do not name them
+    assert workspace.calls == 3  # one listing a run
+    assert "dev.gone" not in capsys.readouterr().out
+    assert "dev.gone" not in ran
+
+
+def test_a_listing_that_fails_is_a_warning_and_the_stacks_still_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken(FakeWorkspace):
+        def list_stacks(self) -> list[object]:
+            raise RuntimeError("no backend\nmore")
+
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(Broken([]), ran))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    assert cli.run(["preview", str(ROOT / "stacks" / "dev"), "--teams", "platform"]) == 0
+    assert "warning: cannot list the project's stacks, orphaned stacks not checked: no backend" in (
+        capsys.readouterr().err
+    )
+    assert ran == ["dev.platform"]
+
+
+# --- Ctrl-C -----------------------------------------------------------------------------------------
+def test_an_interrupt_starts_no_other_stack_and_marks_the_running_ones_interrupted() -> None:
+    interrupt = threading.Event()
+    teams = [f"t{i}" for i in range(5)]
+
+    t1_running = threading.Event()
+
+    def run_one(stack: str) -> Outcome:
+        if stack == "dev.t0":
+            assert t1_running.wait(5)
+            interrupt.set()  # Ctrl-C while dev.t0 and dev.t1 run
+            return Outcome(stack, "failed", changes_from({"create": 1}), 0.1, note="error: update canceled")
+        if stack == "dev.t1":
+            t1_running.set()
+            time.sleep(0.05)
+        return Outcome(stack, "succeeded", changes_from({"create": 1}), 0.1)
+
+    recorder = Recorder()
+    outcomes = automation.run_stages(plan_run("up", "dev", teams), run_one, 2, recorder, interrupt)
+    results = {o.name: (o.result, o.note) for o in outcomes}
+    assert results["dev.platform"] == ("succeeded", "")
+    assert results["dev.t0"] == ("failed", automation.INTERRUPTED)
+    assert results["dev.t1"] == ("succeeded", "")  # it finished: what it did stands
+    for stack in ("dev.t2", "dev.t3", "dev.t4"):
+        assert results[stack] == ("skipped", automation.NOT_STARTED)
+    interrupt = threading.Event()
+    interrupt.set()
+    outcomes = automation.run_stages(plan_run("up", "dev", teams), run_one, 2, Recorder(), interrupt)
+    assert {o.result for o in outcomes} == {"skipped"}
+
+
+def test_ctrl_c_prints_the_summary_keeps_the_logs_and_exits_130_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    def act(name: str) -> Outcome:
+        if name == "dev.platform":
+            return Outcome(name, "succeeded", changes_from({"same": 3}), 0.2)
+        if name == "dev.identity":
+            os.kill(os.getpid(), signal.SIGINT)  # the first team stack: Ctrl-C
+            time.sleep(0.2)  # the handler runs in the main thread meanwhile
+            return Outcome(name, "failed", changes_from({"update": 1}), 0.3, note="error: update canceled")
+        return Outcome(name, "succeeded", changes_from({"same": 3}), 0.2)
+
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(FakeWorkspace([]), ran, act))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    previous = signal.getsignal(signal.SIGINT)
+    assert cli.run(["up", str(ROOT / "stacks" / "dev"), "--yes", "--parallel", "1"]) == 130
+    assert signal.getsignal(signal.SIGINT) is previous  # Ctrl-C is Python's again
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "interrupted: no other stack starts" in captured.err
+    assert ran == ["dev.platform", "dev.identity"]
+    assert re.search(r"^dev\.identity +failed( +\d+){5} +[\d.]+ +interrupted$", captured.out, re.MULTILINE)
+    assert re.search(r"^dev\.search +skipped( +-){6} +not started: the run was interrupted$", captured.out, re.M)
+    assert "logs: " in captured.out
+
+
+@pytest.mark.parametrize("by_terminal", [False, True], ids=["sent to this process alone", "sent by the terminal"])
+def test_each_pulumi_child_gets_the_interrupt_once_and_a_second_one_on_a_second_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_terminal: bool
+) -> None:
+    import os
+    import signal
+    import subprocess
+
+    fake = tmp_path / "pulumi"  # the process name the forwarder looks for, as the CLI's
+    fake.write_text("#!/bin/bash\ntrap 'echo INT >> \"$1\"' INT\nwhile :; do sleep 0.05; done\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(automation, "_terminal_sent_it", lambda: by_terminal)
+    said: list[str] = []
+
+    def got(record: Path, count: int) -> bool:
+        """Whether the fake pulumi writing `record` got exactly `count` interrupts (waiting for them)."""
+
+        def seen() -> int:
+            return record.read_text().count("INT") if record.exists() else 0
+
+        deadline = time.monotonic() + 5
+        while seen() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # and no more than that
+        return seen() == count
+
+    children = []
+    try:
+        with automation.interruptible(threading.Event(), said.append) as interrupt:
+            running = subprocess.Popen([str(fake), str(tmp_path / "running")])
+            children.append(running)
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt: the run goes on
+            time.sleep(0.1)
+            assert interrupt.is_set()
+            later = subprocess.Popen([str(fake), str(tmp_path / "later")])  # a stack's pulumi started after it
+            children.append(later)
+            assert got(tmp_path / "later", 1)
+            assert got(tmp_path / "running", 0 if by_terminal else 1)
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C again
+            time.sleep(0.5)
+            assert got(tmp_path / "running", 0 if by_terminal else 2)
+            assert got(tmp_path / "later", 1 if by_terminal else 2)
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    assert said[0].startswith("interrupted: no other stack starts")
+    assert said[1].startswith("interrupted again")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_one_file_catalog_runs_its_one_stack_through_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", project)
+    stack_file = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack_file["config"]["app-of-apps:fleet"] = "stacks/dev.yaml"
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file))
+    joined = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fleet",
+            "join",
+            str(ROOT / "stacks" / "dev"),
+            "--out",
+            str(project / "stacks/dev.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert joined.returncode == 0, joined.stderr
+    workspace = FakeWorkspace(["dev", "dev.platform", "dev.payments"])  # a folder's stacks, from before
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(workspace, ran))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    assert cli.run(["up", str(project / "stacks" / "dev.yaml"), "--yes", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert ran == ["dev"]
+    assert [(s["name"], s["result"]) for s in json.loads(captured.out)["stacks"]] == [
+        ("dev", "succeeded"),
+        ("dev.platform", "skipped"),
+        ("dev.payments", "skipped"),
+    ]
+    assert "warning: dev.payments: a one-file catalog deploys one stack, dev: its resources stay" in captured.err
+    assert cli.run(["up", str(project / "stacks" / "dev.yaml"), "--yes", "--teams", "payments"]) == 2
+    assert "catalog is one file, deployed as one stack (dev)" in capsys.readouterr().err
+
+
+def test_ctrl_c_before_any_stack_started_is_exit_130_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleet.cli import stacks as command
+
+    def interrupted(_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "load", interrupted)  # Ctrl-C while the catalog loads
+    assert cli.run(["up", str(ROOT / "stacks" / "dev"), "--yes"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "up: interrupted; no stack ran\n"
+    assert captured.out == ""
+
+
+def test_a_team_file_removed_since_the_revision_is_warned_about_once_and_never_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks" / "dev", project / "stacks" / "dev")
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(ROOT / name, project)
+    (project / "stacks" / "dev" / "teams" / "gone.yaml").write_text(
+        (ROOT / "stacks" / "dev" / "teams" / "search.yaml").read_text().replace("name: search", "name: gone", 1)
+    )
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "base")
+    (project / "stacks" / "dev" / "teams" / "gone.yaml").unlink()
+    (project / "docs").mkdir()
+    (project / "docs" / "x.md").write_text("documentation alone selects no stack\n")
+    workspace = FakeWorkspace(["dev.platform", "dev.gone", "dev.search"])
+    ran: list[str] = []
+    monkeypatch.setattr(automation, "StackRunner", _fake_runner(workspace, ran))
+    monkeypatch.setattr(automation, "new_log_dir", lambda root, op: tmp_path)
+    catalog = str(project / "stacks" / "dev")
+    assert cli.run(["up", catalog, "--changed-since", "HEAD", "--yes", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert ran == []  # the removed team's stack is not run, and a docs change runs nothing
+    assert captured.err.count("warning: dev.gone: not in the catalog") == 1
+    assert f"python -m fleet destroy {catalog} --teams gone --yes" in captured.err
+    results = {s["name"]: s["result"] for s in json.loads(captured.out)["stacks"]}
+    assert results["dev.gone"] == "skipped"
+    assert set(results.values()) == {"skipped"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -377,6 +379,60 @@ def test_prepare_writes_a_split_stacks_file_and_keeps_its_salt(tmp_path) -> None
     assert (tmp_path / "Pulumi.dev.yaml").read_text() == (ROOT / "Pulumi.dev.yaml").read_text()
     with pytest.raises(PipelineError, match=r"Pulumi\.prod\.yaml: no such file"):
         prepare(tmp_path, "prod.search")
+
+
+def _repo(path: Path) -> Callable[..., None]:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env |= {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@a", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@a"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=path, env=env, check=True, capture_output=True)
+
+    return git
+
+
+HOSTILE = (
+    "secretsprovider: awskms://alias/someone-elses-key?region=eu-west-1\n"
+    "encryptedkey: AQICAHhOTHER\n"
+    "environment: [app-of-apps/prod]\n"
+    "config:\n  app-of-apps:fleet: stacks/prod\n  app-of-apps:awsAssumeRoleArn: arn:aws:iam::999999999999:role/x\n"
+)
+
+
+def test_prepare_refuses_a_stack_file_that_git_tracks_and_keeps_nothing_of_it(tmp_path) -> None:
+    git = _repo(tmp_path)
+    git("init", "-q", "-b", "main")
+    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    (tmp_path / ".gitignore").write_text("Pulumi.*.*.yaml\n")
+    (tmp_path / "Pulumi.dev.payments.yaml").write_text(HOSTILE)
+    git("add", "-A")
+    git("add", "-f", "Pulumi.dev.payments.yaml")  # past .gitignore, as a hostile pull request would
+    git("commit", "-q", "-m", "x")
+    with pytest.raises(
+        PipelineError,
+        match=r"Pulumi\.dev\.payments\.yaml: the stack file of dev\.payments .*"
+        r"\[pipeline-generated-stack-file\]",
+    ):
+        prepare(tmp_path, "dev.payments")
+    assert (tmp_path / "Pulumi.dev.payments.yaml").read_text() == HOSTILE  # not used, not rewritten
+    git("rm", "-q", "--cached", "Pulumi.dev.payments.yaml")  # the fix: the file is the machine's own again
+    git("commit", "-q", "-m", "fix")
+    data = yaml.safe_load(prepare(tmp_path, "dev.payments").read_text())
+    reviewed = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    assert data["config"] == reviewed["config"]  # never the file's own config or ESC environment
+    assert data.get("environment") == reviewed.get("environment")
+    # An untracked file was written by `pulumi stack init` on this machine: its provider keys stay.
+    assert data["secretsprovider"] == "awskms://alias/someone-elses-key?region=eu-west-1"
+
+
+def test_prepare_keeps_only_the_secrets_provider_keys_and_only_as_strings(tmp_path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "Pulumi.dev.search.yaml").write_text(
+        "encryptionsalt: {nested: v1:salt}\nbackend: {url: file:///elsewhere}\nconfig:\n  x:y: z\n"
+    )
+    data = yaml.safe_load(prepare(tmp_path, "dev.search").read_text())
+    assert set(data) <= {"environment", "config"}
+    assert "x:y" not in data["config"]
 
 
 def test_split_stack_files_are_not_committed() -> None:

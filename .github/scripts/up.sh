@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # pulumi up of the stacks in $STACKS (space-separated: one matrix job's `stacks`, from
 # `python -m fleet pipeline matrix`), each with the deployer's configuration of its stack file
-# (`fleet pipeline stack-file`: Pulumi.<stack>.yaml, else its environment's Pulumi.<env>.yaml,
-# which imports the deployer's ESC environment) and the guardrail policy pack. A stack that
+# (`fleet pipeline stack-file`: its environment's reviewed Pulumi.<env>.yaml, which imports the
+# deployer's ESC environment; a committed Pulumi.<env>.<x>.yaml is never read, and refused) and the guardrail policy pack. A stack that
 # fails stops no other; exits non-zero when any failed, after all of them ran. Called by deploy.yml.
 set -uo pipefail
 set -f  # stack names are words, never globs

@@ -109,6 +109,31 @@ STACK_OWN_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
 # What an environment's stack file may hold for its platform and team stacks.
 SHARED_KEYS = ("environment", "config")
 RULE_STACK_SETTINGS = "pipeline-stack-settings"
+# A platform or team stack's file in Git: it is written before each run, never reviewed; a
+# committed one would carry a secrets provider or settings the review of Pulumi.<env>.yaml never saw.
+RULE_GENERATED_STACK_FILE = "pipeline-generated-stack-file"
+
+
+def generated_stack_file_reason(path: str) -> str | None:
+    """Why `path` may not be in Git: a platform or team stack's file (`Pulumi.dev.payments.yaml`);
+    None for anything else (`Pulumi.dev.yaml`, the reviewed file, among them)."""
+    name = path.rsplit("/", 1)[-1]
+    if "/" in path or not (name.startswith("Pulumi.") and name.endswith(".yaml")) or name == PROJECT_FILE:
+        return None
+    try:
+        scope = stack_scope(name[len("Pulumi.") : -len(".yaml")])
+    except ValueError:
+        return None
+    if scope.kind == "environment":
+        return None
+    return (
+        f"{name}: the stack file of {scope.stack} is written from {stack_file(scope.environment)} before each run "
+        f"and never committed; one in Git could point the stack's secrets at another key or give it settings "
+        f"the review of {stack_file(scope.environment)} never saw: remove it (git rm --cached {name}) "
+        f"[{RULE_GENERATED_STACK_FILE}]"
+    )
+
+
 GENERATED_HEADER = (
     "# Written from {source} by `python -m fleet` before each run of stack {stack}: not reviewed,\n"
     "# not committed. Edit {source}; the program refuses a catalog path {source} does not give.\n"
@@ -118,7 +143,8 @@ GENERATED_HEADER = (
 def stack_settings(environment_settings: object, stack: str, existing: object = None) -> dict[str, object]:
     """The stack file of a platform or team stack: the environment's reviewed settings (its ESC
     environment and its config, the catalog path among them), with the stack's own secrets
-    provider keys from the file it `existing`ly has. PipelineError for a stack named like its
+    provider keys (strings, nothing else of it) from the file it `existing`ly has: the caller
+    gives only a file `pulumi stack init` wrote on this machine, never one from Git. PipelineError for a stack named like its
     environment (its file is the reviewed one) and for settings a second stack cannot share (a
     `secure:` value is encrypted for its own stack only: give it through the ESC environment)."""
     scope = stack_scope(stack)
@@ -144,7 +170,7 @@ def stack_settings(environment_settings: object, stack: str, existing: object = 
     if reasons:
         raise PipelineError(reasons)
     own = existing if isinstance(existing, Mapping) else {}
-    out: dict[str, object] = {key: own[key] for key in STACK_OWN_KEYS if key in own}
+    out: dict[str, object] = {key: own[key] for key in STACK_OWN_KEYS if isinstance(own.get(key), str)}
     out.update({key: settings[key] for key in SHARED_KEYS if key in settings})
     return out
 

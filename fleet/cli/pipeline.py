@@ -76,7 +76,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     w.add_argument("--repo", type=Path, default=Path(), help="the checkout whose Pulumi.<stack>.yaml is read")
     f = steps.add_parser(
         "stack-file",
-        help="the stack file STACK takes its config from: Pulumi.<stack>.yaml, else its environment's Pulumi.<env>.yaml",
+        help="the stack file STACK takes its config from: Pulumi.<env>.yaml, the reviewed file of its environment",
     )
     f.add_argument("stack", help="a stack: dev, dev.platform, dev.<team>")
     c = steps.add_parser("preview-config", help="the read-only stack file for `pulumi preview --config-file`")
@@ -124,7 +124,7 @@ def _results(logdir: Path) -> dict[str, tuple[str, str]]:
 
 def _stack_file(stack: str) -> str:
     try:
-        return pipeline.stack_file_of(stack, lambda path: Path(path).is_file())
+        return pipeline.stack_file_of(stack)
     except ValueError as err:
         raise pipeline.PipelineError([str(err)]) from err
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,10 @@ from fleet.orchestration import (
     HEADERS,
     MUTATING,
     OPERATIONS,
-    Change,
     Operation,
     RunPlan,
-    changed_stacks,
     exit_failed,
+    orphaned,
     plain_table,
     plan_run,
     run_summary,
@@ -46,6 +47,8 @@ HELP: dict[Operation, str] = {
     "destroy": "destroy an environment's stacks: the teams' first, then the platform's",
 }
 DEFAULT_PARALLEL = 4
+# The operations that name the stacks of the project the catalog no longer deploys (one `pulumi stack ls`).
+LISTS_ORPHANS: frozenset[Operation] = frozenset({"preview", "up"})
 
 
 def _teams(value: str) -> list[str]:
@@ -74,8 +77,9 @@ def add_parser(sub: Any) -> None:
         p.add_argument(
             "--changed-since",
             metavar="REV",
-            help="only the stacks whose files changed from Git revision REV to the working tree (a team "
-            "file: its team's stack; the platform file, code or stack configuration: every stack)",
+            help="only the stacks the files changed from Git revision REV to the working tree affect, as the "
+            "pull-request pipeline decides (a team file: its team's stack; the platform file, code or stack "
+            "configuration: every stack; documentation alone: none)",
         )
         p.add_argument(
             "--parallel",
@@ -120,10 +124,23 @@ def _check_stack_file(root: Path, environment: str, relative: str) -> None:
         raise UsageError(f"{relative}: {stack_file(environment)} deploys {named}, not this catalog")
 
 
-def _changes(root: Path, rev: str) -> list[Change]:
-    from fleet.pipeline import steps  # the pull-request pipeline's classifier, and Git
+def _changed_since(root: Path, rev: str, environment: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(the environment's stacks that the files changed from `rev` to the working tree affect,
+    the affected ones it no longer has): the pull-request pipeline's classifier decides, with the
+    environments of both sides (`rev`'s read from Git, the working tree's from the disk)."""
+    from fleet.catalog.location import PipelineError
+    from fleet.catalog.naming import stack_scope
+    from fleet.pipeline import steps
 
-    return [Change(change.path, steps.categorize(change)) for change in steps.changed_since(root, rev)]
+    try:
+        plan = steps.working_tree_plan(root, rev)
+    except PipelineError as err:
+        raise UsageError(f"--changed-since {rev}: " + "; ".join(err.reasons)) from None
+
+    def mine(stacks: tuple[str, ...]) -> list[str]:
+        return [s for s in stacks if stack_scope(s).environment == environment]
+
+    return frozenset(mine(plan.stacks)), tuple(mine(plan.removed))
 
 
 def _confirm(plan: RunPlan, yes: bool) -> None:
@@ -137,34 +154,66 @@ def _confirm(plan: RunPlan, yes: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # before any stack started (while the stacks run, Ctrl-C is handled there)
+        output.err(f"{args.operation}: interrupted; no stack ran")
+        return exits.INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     from fleet.io import automation
 
     root, relative = project_of(args.catalog)
     catalog = load(args.catalog)  # the whole environment, every check that spans teams, first
     _check_stack_file(root, catalog.environment, relative)
+    environment = catalog.environment
+    single = relative.endswith(".yaml")  # a one-file catalog: one stack, named like the environment
     teams = [team.name for team in catalog.teams]
     changed, removed = None, ()
     if args.changed_since:
-        changed, removed = changed_stacks(catalog.environment, teams, relative, _changes(root, args.changed_since))
+        changed, removed = _changed_since(root, args.changed_since, environment)
     plan = plan_run(
         args.operation,
-        catalog.environment,
+        environment,
         teams,
         only=args.teams,
         changed=changed,
         removed=removed,
         since=args.changed_since or "",
+        single=single,
     )
     _confirm(plan, args.yes)
     json_out = args.format == "json"
     stream = sys.stderr if json_out else sys.stdout
-    for stack in plan.removed:
-        output.err(
-            f"warning: {stack}: its team file is gone and the catalog no longer has the team; its stack is left as "
-            f"it is: destroy it with python -m fleet destroy {args.catalog} --teams {stack.split('.', 1)[1]} --yes"
-        )
+    warned: set[str] = set()
+
+    def warn(stacks: Sequence[str]) -> dict[str, str]:
+        """Each stack of the environment the catalog no longer deploys, with how to destroy it on purpose."""
+        found = orphaned(plan, stacks, str(args.catalog), single)
+        for stack, why in found.items():
+            if stack not in warned:
+                output.err(f"warning: {stack}: {why}")
+                warned.add(stack)
+        return found
+
+    warn(plan.removed)  # a team file gone since --changed-since's revision: its stack is left as it is
+
+    def orphans(listed: list[str] | None) -> dict[str, str]:
+        return warn(listed or ())
+
+    interrupt = threading.Event()
     with stack_progress.listener(stream, plan) as listener:
-        outcomes, logs = automation.run(plan, root, args.parallel, listener, _prepare())
+        outcomes, logs = automation.run(
+            plan,
+            root,
+            args.parallel,
+            listener,
+            _prepare(),
+            orphans=orphans if args.operation in LISTS_ORPHANS else None,
+            interrupt=interrupt,
+            say=output.err,
+        )
     failed = exit_failed(outcomes)
     if json_out:
         output.json(run_summary(outcomes))
@@ -177,6 +226,8 @@ def run(args: argparse.Namespace) -> int:
     here = Path.cwd()
     shown = logs.relative_to(here) if logs.is_relative_to(here) else logs
     (output.err if json_out else lambda line: output.out(line + "\n"))(f"logs: {shown}/<stack>.log")
+    if interrupt.is_set():
+        return exits.INTERRUPTED
     return exits.STACK_FAILED if failed else exits.OK
 
 

@@ -17,18 +17,22 @@ stack of its stage (`fleet.orchestration.selection` says when it stops the next 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from fleet.orchestration import CHANGE_KINDS, Operation, Outcome, RunPlan, blocked_by, changes_from
+from fleet.orchestration import CHANGE_KINDS, Operation, Outcome, RunPlan, blocked_by, changes_from, with_orphans
 from fleet.text.problems import UsageError
 
 RUNS_DIR = Path("build") / "runs"  # under the project: one folder per run, a log per stack
@@ -50,30 +54,47 @@ RunOne = Callable[[str], Outcome]
 Prepare = Callable[[Path, str], object]
 
 
-def run_stages(plan: RunPlan, run_one: RunOne, parallel: int, listener: Listener) -> list[Outcome]:
+INTERRUPTED = "interrupted"  # the note of a stack that was running when the run was interrupted
+NOT_STARTED = "not started: the run was interrupted"
+
+
+def run_stages(
+    plan: RunPlan,
+    run_one: RunOne,
+    parallel: int,
+    listener: Listener,
+    interrupt: threading.Event | None = None,
+) -> list[Outcome]:
     """Every stack of the plan's environment, in the order of `plan.every`: the selected ones run
-    stage by stage, the others skipped with the reason the plan gives."""
+    stage by stage, the others skipped with the reason the plan gives. Once `interrupt` is set no
+    stack starts (skipped, "not started"), and a running stack that then fails was interrupted."""
+    interrupt = interrupt or threading.Event()
     outcomes: dict[str, Outcome] = {stack: Outcome(stack, "skipped", note=why) for stack, why in plan.skipped}
     failed: list[str] = []
     for stage in plan.stages:
-        reason = blocked_by(plan.operation, failed)
+        reason = NOT_STARTED if interrupt.is_set() else blocked_by(plan.operation, failed)
         if reason is not None:
             for stack in stage:
                 outcomes[stack] = Outcome(stack, "skipped", note=reason)
                 listener.finished(outcomes[stack])
             continue
         with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(stage)))) as pool:
-            running = {pool.submit(_guarded, run_one, stack): stack for stack in stage}
+            running = {pool.submit(_guarded, run_one, stack, interrupt): stack for stack in stage}
             for future in as_completed(running):
                 outcome = future.result()
+                if outcome.result == "failed" and interrupt.is_set():
+                    outcome = replace(outcome, note=INTERRUPTED)
                 outcomes[outcome.name] = outcome
                 listener.finished(outcome)
         failed += [stack for stack in stage if outcomes[stack].result == "failed"]
     return [outcomes[stack] for stack in plan.every]
 
 
-def _guarded(run_one: RunOne, stack: str) -> Outcome:
-    """run_one(stack), whatever it raises: a failure of this stack, never of the run."""
+def _guarded(run_one: RunOne, stack: str, interrupt: threading.Event) -> Outcome:
+    """run_one(stack), whatever it raises: a failure of this stack, never of the run. Not started
+    once the run is interrupted."""
+    if interrupt.is_set():
+        return Outcome(stack, "skipped", note=NOT_STARTED)
     started = time.monotonic()
     try:
         return run_one(stack)
@@ -189,10 +210,12 @@ class StackRunner:
         # of them is not selected again (`pulumi stack select`, 0.12-0.16 s each, one at a
         # time), since every operation names its stack (--stack). A stack the listing does
         # not name (or every stack, if the listing failed) is selected or created as before.
+        self.listing_error: str | None = None  # why the listing failed (the orphaned stacks go unchecked)
         try:
             self.workspace.listed = frozenset(summary.name for summary in self.workspace.list_stacks())
-        except automation.CommandError:
+        except automation.CommandError as err:
             self.workspace.listed = frozenset()
+            self.listing_error = _first_line(str(err).split("stderr:", 1)[-1])
         # `pulumi stack select` (and init) record the current stack in one file of the
         # workspace: one at a time. Every operation then names its stack (--stack) and runs
         # side by side with the others.
@@ -249,6 +272,112 @@ class StackRunner:
             log.close()
 
 
+def _pulumi_children() -> list[int]:
+    """This process's `pulumi` children (those the Automation API started), from /proc (Linux;
+    elsewhere none are found)."""
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            name = (entry / "comm").read_text().strip()  # the program's (or script's) file name
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me and name == "pulumi":
+            found.append(int(entry.name))
+    return found
+
+
+def _terminal_sent_it() -> bool:
+    """Whether this process is in the foreground process group of its terminal: then a Ctrl-C
+    reached every process of the group, the `pulumi` children too (the Automation API starts them
+    in this process's group)."""
+    for stream in (sys.stdin, sys.stderr, sys.stdout):
+        try:
+            if stream is not None and stream.isatty():
+                return os.tcgetpgrp(stream.fileno()) == os.getpgrp()
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+@contextlib.contextmanager
+def interruptible(interrupt: threading.Event, say: Callable[[str], None]) -> Iterator[threading.Event]:
+    """While the stacks run, SIGINT (Ctrl-C) sets `interrupt` instead of raising: no stack starts
+    after it, and every `pulumi` process of the run gets the interrupt once: from the terminal,
+    which sends it to the whole foreground process group, or from here when it was sent to this
+    process alone (`kill -INT`, a CI runner), and from here for a `pulumi` started after it (a
+    stack that was between its selection and its operation). `pulumi` stops at its first
+    interrupt gracefully (the operations under way finish, the state is written); a second
+    Ctrl-C is passed on too, and stops them at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupt
+        return
+    received: list[bool] = []  # one entry a SIGINT: whether the terminal sent it to the group
+    wake = threading.Event()
+    done = threading.Event()
+
+    def handle(_signum: int, _frame: object) -> None:  # as little as can be: the watcher does the rest
+        received.append(_terminal_sent_it())
+        interrupt.set()
+        wake.set()
+
+    def watch() -> None:
+        signalled: set[int] = set()
+        seen = 0
+        while not done.is_set():
+            wake.wait(0.2)
+            wake.clear()
+            if not received:
+                continue
+            children = set(_pulumi_children())
+            while seen < len(received):
+                by_terminal = received[seen]
+                seen += 1
+                say(
+                    "interrupted: no other stack starts; the running ones stop once their operations under way "
+                    "finish (Ctrl-C again stops them at once, which may leave operations pending in their state)"
+                    if seen == 1
+                    else "interrupted again: the running stacks stop at once; a stack left with pending operations "
+                    "needs `pulumi refresh` (its log says)"
+                )
+                targets = set() if by_terminal else children
+                if seen == 1:
+                    signalled |= children  # each has it now, from the terminal or from here
+                for pid in targets:
+                    _interrupt(pid)
+            for pid in children - signalled:  # started since: it must not run to its end
+                _interrupt(pid)
+                signalled.add(pid)
+
+    watcher = threading.Thread(target=watch, name="fleet-interrupt", daemon=True)
+    previous = signal.signal(signal.SIGINT, handle)
+    watcher.start()
+    try:
+        yield interrupt
+    finally:
+        done.set()
+        wake.set()
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGINT)
+
+
+def stack_listing(runner: Any) -> list[str]:
+    """The names of the project's stacks in the backend, as the runner listed them when it started
+    (one `pulumi stack ls`); the error the listing met, if it failed."""
+    if runner.listing_error is not None:
+        raise RuntimeError(runner.listing_error)
+    return sorted(runner.workspace.listed)
+
+
 @cache
 def _listing_workspace(automation: Any) -> Any:
     """The Automation API's LocalWorkspace, told which stacks exist (`listed`): selecting one of
@@ -275,12 +404,37 @@ def run(
     listener: Listener,
     prepare: Prepare | None = None,
     log_dir: Path | None = None,
+    orphans: Callable[[list[str] | None], Mapping[str, str]] | None = None,
+    interrupt: threading.Event | None = None,
+    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
 ) -> tuple[list[Outcome], Path]:
     """Run the plan on the project at `root` through the Automation API; the outcomes and the
-    folder of the logs."""
+    folder of the logs. `orphans`: given the project's stack listing (None when the backend could
+    not list it), the stacks to name as skipped, with why; `interrupt` is set by a Ctrl-C."""
     folder = log_dir or new_log_dir(root, plan.operation)
     runner = StackRunner(root, plan.operation, folder, listener, prepare)
-    return run_stages(plan, runner, parallel, listener), folder
+    with interruptible(interrupt or threading.Event(), say) as flag:
+        if orphans is not None:
+            try:
+                listed: list[str] | None = stack_listing(runner)
+            except Exception as error:  # the run goes on; the command says the listing failed
+                say(
+                    f"warning: cannot list the project's stacks, orphaned stacks not checked: {_first_line(str(error))}"
+                )
+                listed = None
+            plan = with_orphans(plan, orphans(listed))
+        return run_stages(plan, runner, parallel, listener, flag), folder
 
 
-__all__: Sequence[str] = ["RUNS_DIR", "Listener", "StackRunner", "new_log_dir", "run", "run_stages"]
+__all__: Sequence[str] = [
+    "INTERRUPTED",
+    "NOT_STARTED",
+    "RUNS_DIR",
+    "Listener",
+    "StackRunner",
+    "interruptible",
+    "new_log_dir",
+    "run",
+    "run_stages",
+    "stack_listing",
+]

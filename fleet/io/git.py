@@ -14,6 +14,7 @@ shows everything the pull request brought. Renames are followed (Git's `-M` dete
 
 from __future__ import annotations
 
+import stat
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -362,3 +363,80 @@ class GitTree:
                 for e in found
             ],
         )
+
+
+def project_tree(repo: Path, rev: str) -> str:
+    """The tree of the project at `repo` (the repository's top or a folder in it) at revision
+    `rev`: what `GitTree` reads so that its paths are the project's, as `changed_since` gives them."""
+    try:
+        prefix = _text(repo, "rev-parse", "--show-prefix").strip().rstrip("/")
+        return _text(repo, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}:{prefix}").strip()
+    except GitError as err:
+        if err.returncode is None:
+            raise
+        raise UsageError(f"--changed-since {rev}: not a revision of the repository at {repo}: {err.stderr}") from None
+
+
+class WorkingTree:
+    """The files of a working tree as `GitTree` lists a revision's: those Git tracks and those it
+    would track (new files; ignored ones left out), read from the disk as they are now. A link is
+    listed as one (mode 120000), never followed; a tracked file deleted from the disk is absent."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo, self.rev = repo, "working tree"
+        listed = run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        self._files: dict[str, str] = {}
+        for raw in listed.split(b"\0"):
+            path = raw.decode("utf-8", errors="replace")
+            if not path:
+                continue
+            try:
+                status = (repo / path).lstat()
+            except OSError:
+                continue
+            if stat.S_ISLNK(status.st_mode):
+                self._files[path] = LINK_MODE
+            elif stat.S_ISREG(status.st_mode):
+                self._files[path] = "100755" if status.st_mode & 0o111 else "100644"
+            elif stat.S_ISDIR(status.st_mode):  # a submodule's folder
+                self._files[path] = "160000"
+
+    def _children(self, folder: str) -> list[Entry]:
+        prefix = f"{folder}/" if folder else ""
+        out: dict[str, str] = {}
+        for path, mode in self._files.items():
+            if path.startswith(prefix):
+                head, sep, _ = path[len(prefix) :].partition("/")
+                out[prefix + head] = TREE_MODE if sep else mode
+        return [Entry(mode, path) for path, mode in sorted(out.items())]
+
+    def entries(self, pathspec: str | None = None, *, recursive: bool = False) -> list[Entry]:
+        """As `git ls-tree [-r] REV [-- PATHSPEC]`: a folder's children for `folder/`, the entry
+        itself for a path, every file under it with `recursive`."""
+        spec = (pathspec or "").rstrip("/")
+        if recursive:
+            return [
+                Entry(mode, path)
+                for path, mode in sorted(self._files.items())
+                if not spec or path == spec or path.startswith(spec + "/")
+            ]
+        if not pathspec or pathspec.endswith("/"):
+            return self._children(spec)
+        if spec in self._files:
+            return [Entry(self._files[spec], spec)]
+        parent = spec.rpartition("/")[0]
+        return [e for e in self._children(parent) if e.path == spec]
+
+    def read(self, path: str) -> str | None:
+        """The text of a regular file; None when absent. Anything but a regular file is refused."""
+        mode = self._files.get(path)
+        if mode is None:
+            return None
+        if mode not in REGULAR_MODES:
+            raise PipelineError(
+                [f"{path}: is not a regular file (mode {mode}, a symbolic link?) [{RULE_REGULAR_FILE}]"]
+            )
+        try:
+            return (self.repo / path).read_bytes().decode("utf-8", errors="replace")
+        except OSError as err:
+            raise UnreadableFileError(f"{path}: cannot read: {err}") from None

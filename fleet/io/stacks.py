@@ -23,12 +23,13 @@ import yaml
 from fleet.catalog.location import (
     GENERATED_HEADER,
     PipelineError,
+    generated_stack_file_reason,
     reviewed_stack_file,
     stack_file,
     stack_settings,
 )
 from fleet.catalog.naming import stack_scope
-from fleet.io import files
+from fleet.io import files, git
 from fleet.render import migration
 
 
@@ -39,10 +40,22 @@ def _read_yaml(path: Path) -> Any:
         raise PipelineError([f"{path.name}: cannot read: {err}"]) from None
 
 
+def _tracked(root: Path, name: str) -> bool:
+    """Whether Git tracks `name` in the project at `root` (False outside a repository, or without git)."""
+    try:
+        return bool(git.run(root, "ls-files", "-z", "--", name))
+    except git.GitError:
+        return False
+
+
 def prepare(root: Path, stack: str) -> Path:
     """Write the stack file of a platform or team stack (`dev.payments`) from its environment's
-    reviewed file, keeping the stack's own secrets provider keys; the path written. A stack
-    named like its environment is left alone (its file is the reviewed one)."""
+    reviewed file; the path written. A stack named like its environment is left alone (its file
+    is the reviewed one). Of the file already there it keeps the stack's own secrets provider
+    keys, which `pulumi stack init` wrote on this machine (the passphrase provider's salt, a
+    cloud KMS provider's encrypted key): nothing else, and nothing at all from a file Git tracks,
+    which is refused (`pipeline-generated-stack-file`): a committed file could point the stack's
+    secrets at someone else's key, and nobody reviewed it."""
     scope = stack_scope(stack)
     target = root / stack_file(stack)
     if scope.kind == "environment":
@@ -50,6 +63,8 @@ def prepare(root: Path, stack: str) -> Path:
     source = root / reviewed_stack_file(stack)
     if not source.is_file():
         raise PipelineError([f"{source.name}: no such file; stack {stack} takes its settings from it"])
+    if _tracked(root, target.name):
+        raise PipelineError([generated_stack_file_reason(target.name) or target.name])
     settings = stack_settings(_read_yaml(source), stack, _read_yaml(target))
     header = GENERATED_HEADER.format(source=source.name, stack=stack)
     files.replace_bytes(target, (header + yaml.safe_dump(settings, sort_keys=False)).encode())

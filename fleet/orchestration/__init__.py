@@ -1,6 +1,6 @@
 """Running an environment's stacks: which stacks, in which order, and what the run came to.
 
-`selection` decides from the catalog, `--teams` and the files changed since a revision which
+`selection` decides from the catalog, `--teams` and the stacks a change affects which
 stacks run, in which stages (the platform stack, then the team stacks; destroy the reverse), and
 whether a stage may start after a failure. `summary` is the run's outcome per stack, as a table
 for people and as the one JSON object scripts read. Pure: the Automation API runs in
@@ -10,12 +10,13 @@ for people and as the one JSON object scripts read. Pure: the Automation API run
 from fleet.orchestration.selection import (
     MUTATING,
     OPERATIONS,
-    Change,
     Operation,
     RunPlan,
     blocked_by,
-    changed_stacks,
+    environment_stacks,
+    orphaned,
     plan_run,
+    with_orphans,
 )
 from fleet.orchestration.summary import (
     CHANGE_KINDS,
@@ -36,19 +37,20 @@ __all__ = [
     "HEADERS",
     "MUTATING",
     "OPERATIONS",
-    "Change",
     "Operation",
     "Outcome",
     "Result",
     "RunPlan",
     "RunSummary",
     "blocked_by",
-    "changed_stacks",
     "changes_from",
+    "environment_stacks",
     "exit_failed",
+    "orphaned",
     "plain_table",
     "plan_run",
     "run_summary",
     "table",
     "verdict",
+    "with_orphans",
 ]

@@ -11,25 +11,25 @@ platform stack, never the reverse, so:
   preview and refresh do, since they change nothing a later stage reads;
 - within a stage nothing waits for anything else: one team's failure stops no other team.
 
-The selection: every stack, narrowed by `--teams A,B` (the name `platform` selects the platform
-stack; no team may be called so) and by the files changed since a revision, classified by the
-pull-request pipeline's classifier (`fleet.pipeline.steps.categorize`). A changed team file
-selects its team's stack; the platform file, any other file of the catalog, or anything outside
-the catalogs (code, stack configuration, policies, workflows) selects every stack; another
-environment's catalog selects none of this one's.
+The selection: the environment's stacks as the pull-request pipeline counts them
+(`fleet.pipeline.affected`: a catalog folder deploys a platform stack and a stack per team, a
+one-file catalog one stack named like the environment), narrowed by `--teams A,B` (the name
+`platform` selects the platform stack; no team may be called so) and by the stacks the pipeline's
+classifier says the files changed since a revision affect (the command asks it: this layer reads
+no Git). The project's stacks of the environment that the catalog no longer deploys (a team file
+removed) are named in the summary, skipped, with the command that destroys them on purpose: a
+catalog entry that is gone never destroys anything by itself.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from fleet.catalog.folder import team_of
 from fleet.catalog.models import DNS_LABEL
-from fleet.catalog.naming import PLATFORM_STACK_SUFFIX, platform_stack, team_stack
+from fleet.catalog.naming import PLATFORM_STACK_SUFFIX, platform_stack, stack_scope, team_stack
 from fleet.text.problems import UsageError
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
@@ -38,15 +38,6 @@ OPERATIONS: tuple[Operation, ...] = ("preview", "up", "refresh", "destroy")
 MUTATING: frozenset[Operation] = frozenset({"up", "refresh", "destroy"})
 # The operations after which a failed stage stops the next one.
 _STOP_AFTER_FAILURE: frozenset[Operation] = frozenset({"up", "destroy"})
-CATALOG = "catalog"  # the classifier's category of a catalog file
-
-
-@dataclass(frozen=True)
-class Change:
-    """A changed file, '/'-separated and relative to the project, and its pipeline category."""
-
-    path: str
-    category: str
 
 
 @dataclass(frozen=True)
@@ -70,42 +61,17 @@ class RunPlan:
 
 
 def _ordered(stacks: Iterable[str], environment: str) -> tuple[str, ...]:
-    platform = platform_stack(environment)
-    return tuple(sorted(stacks, key=lambda s: (s != platform, s)))
+    """The environment's one stack, its platform stack, then its team stacks by name."""
+    kinds = ("environment", "platform", "team")
+    return tuple(sorted(set(stacks), key=lambda s: (kinds.index(stack_scope(s).kind), s)))
 
 
-def _relative(path: str, catalog: str) -> str | None:
-    """The path inside the catalog: '' for a one-file catalog itself, None when outside it."""
-    file, root = PurePosixPath(path), PurePosixPath(catalog)
-    if file == root:
-        return ""
-    if root in file.parents:
-        return file.relative_to(root).as_posix()
-    return None
-
-
-def changed_stacks(
-    environment: str, teams: Sequence[str], catalog: str, changes: Iterable[Change]
-) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(the stacks the changes may change, the removed teams' stacks). `catalog` is the
-    environment's catalog, a folder or a file, relative to the project like the changes' paths."""
-    every = frozenset([platform_stack(environment), *(team_stack(environment, t) for t in teams)])
-    out: set[str] = set()
-    removed: set[str] = set()
-    for change in changes:
-        if change.category != CATALOG:
-            return every, ()
-        inside = _relative(change.path, catalog)
-        if inside is None:
-            continue  # another environment's catalog
-        team = team_of(inside)
-        if team is None:  # the platform file, the one file, anything else of the folder
-            return every, ()
-        if team in teams:
-            out.add(team_stack(environment, team))
-        else:
-            removed.add(team_stack(environment, team))
-    return frozenset(out), tuple(sorted(removed))
+def environment_stacks(environment: str, teams: Sequence[str], single: bool = False) -> list[str]:
+    """The stacks that deploy an environment: a one-file catalog's one stack (`single`), else the
+    platform stack, then a stack per team by name."""
+    if single:
+        return [environment]
+    return [platform_stack(environment), *(team_stack(environment, t) for t in sorted(teams))]
 
 
 def _chosen(environment: str, teams: Sequence[str], only: Sequence[str], operation: Operation) -> frozenset[str]:
@@ -133,12 +99,19 @@ def plan_run(
     changed: Collection[str] | None = None,
     removed: Sequence[str] = (),
     since: str = "",
+    single: bool = False,
 ) -> RunPlan:
     """The stacks to run, stage by stage, and why each other stack of the environment does not.
     `only`: the names of `--teams`; `changed`: the stacks the files changed since revision
-    `since` may change (None: no such narrowing); `removed`: stacks of teams the catalog no longer has."""
-    platform = platform_stack(environment)
-    team_stacks = [team_stack(environment, t) for t in sorted(teams)]
+    `since` affect (None: no such narrowing); `removed`: stacks of teams the catalog no longer
+    has; `single`: the catalog is one file, deployed as one stack named like the environment."""
+    if single and only is not None:
+        raise UsageError(
+            f"--teams: environment {environment}'s catalog is one file, deployed as one stack ({environment}); "
+            "a catalog folder deploys a stack per team (python -m fleet split)"
+        )
+    platform = environment if single else platform_stack(environment)
+    team_stacks = [] if single else [team_stack(environment, t) for t in sorted(teams)]
     skipped: dict[str, str] = {}
     if only is not None:
         chosen = _chosen(environment, teams, only, operation)
@@ -160,6 +133,47 @@ def plan_run(
         tuple((s, skipped[s]) for s in _ordered(skipped, environment)),
         tuple(sorted(removed)),
     )
+
+
+def orphaned(plan: RunPlan, listed: Iterable[str], catalog: str, single: bool = False) -> dict[str, str]:
+    """stack -> why it does not run and how to remove it, for each stack of the project's listing
+    (`pulumi stack ls`, names short or `org/project/stack`) of the plan's environment that the
+    catalog does not deploy: a team the catalog no longer has, or stacks of the other shape (the
+    environment's one stack beside a folder's, or a folder's beside a one-file catalog's). Nothing
+    is ever destroyed for it: its resources stay until someone destroys it on purpose."""
+    deployed = set(plan.every)
+    out: dict[str, str] = {}
+    for name in listed:
+        try:
+            scope = stack_scope(name)
+        except ValueError:
+            continue
+        stack = scope.stack
+        if scope.environment != plan.environment or stack in deployed:
+            continue
+        if scope.kind == "team" and not single:
+            out[stack] = (
+                f"not in the catalog: its resources stay; destroy them on purpose with "
+                f"python -m fleet destroy {catalog} --teams {scope.team} --yes"
+            )
+        elif scope.kind == "environment":
+            out[stack] = (
+                f"the environment's one stack, which a catalog folder does not deploy: its resources stay; "
+                f"move them with python -m fleet split-stack {stack}, or destroy them on purpose "
+                f"with pulumi destroy --stack {stack}"
+            )
+        else:
+            out[stack] = (
+                f"a one-file catalog deploys one stack, {plan.environment}: its resources stay; destroy them "
+                f"on purpose with pulumi destroy --stack {stack}"
+            )
+    return dict(sorted(out.items()))
+
+
+def with_orphans(plan: RunPlan, orphans: Mapping[str, str]) -> RunPlan:
+    """The plan with the orphaned stacks among its skipped ones (they never run)."""
+    skipped = {**dict(plan.skipped), **orphans}
+    return replace(plan, skipped=tuple((s, skipped[s]) for s in _ordered(skipped, plan.environment)))
 
 
 def blocked_by(operation: Operation, failed: Sequence[str]) -> str | None:

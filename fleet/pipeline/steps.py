@@ -10,7 +10,7 @@ and a symbolic link is seen as one (and refused), never followed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,6 +29,7 @@ from fleet.catalog.location import (
     catalog_file_reasons,
     catalog_path,
     configured_catalog,
+    generated_stack_file_reason,
     stack_file,
 )
 from fleet.catalog.naming import (
@@ -84,7 +85,8 @@ CALLOUTS: dict[Category, str] = {
 
 def stack_catalogs(tree: GitTree) -> dict[str, str]:
     """stack -> catalog path, from every Pulumi.<stack>.yaml of the revision (the file a stack
-    really deploys, not a glob of stacks/). Every refusal at once."""
+    really deploys, not a glob of stacks/). Every refusal at once; a platform or team stack's
+    file (`Pulumi.dev.payments.yaml`) in the revision is one (`pipeline-generated-stack-file`)."""
     out: dict[str, str] = {}
     reasons: list[str] = []
     project: object = {}
@@ -97,6 +99,10 @@ def stack_catalogs(tree: GitTree) -> dict[str, str]:
     for entry in tree.entries():
         match = STACK_FILE.fullmatch(entry.path)
         if not match:
+            continue
+        generated = generated_stack_file_reason(entry.path)
+        if generated is not None:
+            reasons.append(generated)
             continue
         stack = match.group(1)
         try:
@@ -369,14 +375,16 @@ def overlay(repo: Path, head: str, into: Path) -> list[str]:
     return written
 
 
-def stack_file_of(stack: str, exists: Callable[[str], bool]) -> str:
-    """The stack file a stack takes its configuration from: its own `Pulumi.<stack>.yaml` when
-    the repository has one, else its environment's reviewed `Pulumi.<env>.yaml` (a platform or
-    team stack, `dev.payments`, runs with dev's). ValueError for a name that is no stack of ours."""
-    own = stack_file(stack)
-    if exists(own):
-        return own
-    return stack_file(stack_scope(stack).environment)
+def stack_file_of(stack: str) -> str:
+    """The stack file a stack takes its configuration from: its own `Pulumi.<stack>.yaml` for a
+    stack named like its environment; for a platform or team stack (`dev.payments`) its
+    environment's reviewed `Pulumi.<env>.yaml`, even when a `Pulumi.dev.payments.yaml` is there
+    (`pipeline-generated-stack-file`: such a file is never reviewed). ValueError for a name that
+    is no stack of ours."""
+    scope = stack_scope(stack)
+    if scope.kind != "environment":  # never a file of its own: written, not reviewed
+        return stack_file(scope.environment)
+    return stack_file(stack)
 
 
 def preview_config(stack_file_text: str, stack: str, source: str | None = None) -> str:
@@ -502,3 +510,14 @@ def github_outputs(values: Mapping[str, object]) -> str:
     """key=value lines for $GITHUB_OUTPUT; every value JSON-encoded on one line, so no value can
     add a line (an output of its own)."""
     return "".join(f"{key}={json.dumps(value)}\n" for key, value in values.items())
+
+
+def working_tree_plan(repo: Path, rev: str) -> Plan:
+    """The stacks the files changed from revision `rev` to the working tree of `repo` affect
+    (what `python -m fleet up CATALOG --changed-since REV` runs), by the same rules as a pull
+    request's (`fleet.pipeline.affected`): the environments of both sides count, `rev`'s read as
+    git objects, the working tree's from the disk. `removed`: affected stacks the working tree
+    no longer has."""
+    base = environments(GitTree(repo, git.project_tree(repo, rev)))
+    head = environments(git.WorkingTree(repo))
+    return Plan.of(affected_stacks(changed_since(repo, rev), base, head), head)
