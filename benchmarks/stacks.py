@@ -365,7 +365,7 @@ def program_start(project: Project) -> dict[str, Any]:
     judged: what every stack of the environment pays), in a fresh interpreter, no engine."""
     code = (
         "import time; t, c = time.perf_counter(), time.process_time()\n"
-        "import pulumi, pulumi_aws, pulumi_kubernetes, pulumi_okta\n"
+        "import pulumi\n"  # and what the program imports (no SDK package since the providers are plain)
         "import components.app_of_apps, components.providers, components.stack\n"
         "i, ic = time.perf_counter(), time.process_time()\n"
         "from fleet.compiler import load_state\n"

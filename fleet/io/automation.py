@@ -384,7 +384,8 @@ def interruptible(interrupt: threading.Event, say: Callable[[str], None]) -> Ite
     """While the stacks run, SIGINT (Ctrl-C) sets `interrupt` instead of raising: no stack starts
     after it, and every `pulumi` process of the run gets the interrupt once: from the terminal,
     which sends it to the whole foreground process group, or from here when it was sent to this
-    process alone (`kill -INT`, a CI runner), and from here for a `pulumi` started after it (a
+    process alone outside a terminal's foreground (a CI runner, `kill -INT` of a background run;
+    in the foreground it is taken as the terminal's), and from here for a `pulumi` started after it (a
     stack that was between its selection and its operation). `pulumi` stops at its first
     interrupt gracefully (the operations under way finish, the state is written); a second
     Ctrl-C is passed on too, and stops them at once."""
@@ -417,7 +418,7 @@ def interruptible(interrupt: threading.Event, say: Callable[[str], None]) -> Ite
                     "finish (Ctrl-C again stops them at once, which may leave operations pending in their state)"
                     if seen == 1
                     else "interrupted again: the running stacks stop at once; a stack left with pending operations "
-                    "needs `pulumi refresh` (its log says)"
+                    "needs them checked and `pulumi refresh --stack <stack>` (its log names them)"
                 )
                 targets = set() if by_terminal else children
                 if seen == 1:

@@ -10,8 +10,10 @@ the environment's desired state (fleet.render.partition, fleet.contract).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -118,7 +120,20 @@ def renders(state: FleetState) -> dict[str, str]:
         out[stack] = rendered(
             parts[stack], {"fleet": fleet_output.fleet_output(team_part(state, team.name)).model_dump(mode="json")}
         )
+    # The stack named like the environment (a one-file catalog's one stack) holds every part and
+    # exports both outputs.
+    out[state.environment] = rendered(
+        _sha_of_parts(parts),
+        {
+            "fleet": fleet_output.fleet_output(state).model_dump(mode="json"),
+            OUTPUT: platform_output(state),
+        },
+    )
     return out
+
+
+def _sha_of_parts(parts: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(parts.items())).encode()).hexdigest()
 
 
 class StackInputs:
