@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -558,6 +559,18 @@ def test_an_interrupt_starts_no_other_stack_and_marks_the_running_ones_interrupt
     assert {o.result for o in outcomes} == {"skipped"}
 
 
+@pytest.fixture
+def python_handles_ctrl_c() -> Iterator[None]:
+    """SIGINT handled as Python does by default, whatever this test process inherited (a runner
+    started with `nohup` or in a script's background ignores it); put back afterwards."""
+    import signal
+
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.usefixtures("python_handles_ctrl_c")
 def test_ctrl_c_prints_the_summary_keeps_the_logs_and_exits_130_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -588,6 +601,7 @@ def test_ctrl_c_prints_the_summary_keeps_the_logs_and_exits_130_without_a_traceb
     assert "logs: " in captured.out
 
 
+@pytest.mark.usefixtures("python_handles_ctrl_c")
 @pytest.mark.parametrize("by_terminal", [False, True], ids=["sent to this process alone", "sent by the terminal"])
 def test_each_pulumi_child_gets_the_interrupt_once_and_a_second_one_on_a_second_ctrl_c(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_terminal: bool
@@ -637,7 +651,18 @@ def test_each_pulumi_child_gets_the_interrupt_once_and_a_second_one_on_a_second_
             child.wait()
     assert said[0].startswith("interrupted: no other stack starts")
     assert said[1].startswith("interrupted again")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's again
+
+
+def test_a_run_started_with_interrupts_ignored_keeps_ignoring_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN if signum == signal.SIGINT else None)
+    installed: list[object] = []
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.append(handler))
+    with automation.interruptible(threading.Event(), print) as interrupt:
+        assert not interrupt.is_set()
+    assert installed == []  # nohup's choice stands: no handler of ours, none to restore
 
 
 def test_a_one_file_catalog_runs_its_one_stack_through_the_command(

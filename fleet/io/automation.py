@@ -388,8 +388,9 @@ def interruptible(interrupt: threading.Event, say: Callable[[str], None]) -> Ite
     in the foreground it is taken as the terminal's), and from here for a `pulumi` started after it (a
     stack that was between its selection and its operation). `pulumi` stops at its first
     interrupt gracefully (the operations under way finish, the state is written); a second
-    Ctrl-C is passed on too, and stops them at once."""
-    if threading.current_thread() is not threading.main_thread():
+    Ctrl-C is passed on too, and stops them at once. A process started with SIGINT ignored
+    (`nohup`, a background job of a script) keeps ignoring it, as its `pulumi` children do."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield interrupt
         return
     received: list[bool] = []  # one entry a SIGINT: whether the terminal sent it to the group

@@ -117,6 +117,8 @@ def test_ctrl_c_stops_the_run_gracefully_and_the_next_up_finishes_it(ws: Workspa
         text=True,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # no terminal: the interrupt reaches the command alone
+        # Ctrl-C handled, even when this runner inherited it ignored (nohup): what a user's shell gives.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     runs = ws.dir / "build" / "runs"
 
