@@ -65,6 +65,11 @@ rm -f "$build_log"
 started=""
 status="$("$ENGINE_KIT/apiserver.sh" status)"  # not piped into grep -q: pipefail + SIGPIPE would lie
 case "$status" in *"kube-apiserver: running"*) ;; *) started=1 ;; esac
+# A kit's cluster that is not running is started from an empty store: its data outlives the
+# machine's processes, and a run stopped before its clean-up (a session's end, a killed job) leaves
+# objects that the next run's tests would meet. A running one is somebody's: the tier's first check
+# refuses it if it holds such objects.
+[ -z "$started" ] || "$ENGINE_KIT/apiserver.sh" reset >&2
 stop_apiserver() { [ -z "$started" ] || "$ENGINE_KIT/apiserver.sh" stop >&2 || true; }
 trap stop_apiserver EXIT
 kit_kubeconfig="$("$ENGINE_KIT/apiserver.sh" start | tail -1)" \

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import disposable_reason
-from tests.e2e.kube import is_loopback
+from tests.e2e.conftest import LEFTOVER_KINDS, disposable_reason, leftovers_of
+from tests.e2e.kube import KubeError, is_loopback
 from tests.pulumi_harness import kubeconfig_for
 
 REFUSED = 3  # tests/e2e/conftest.py: pytest.exit(..., returncode=3)
@@ -126,3 +126,49 @@ def test_make_e2e_without_cluster_or_kit_skips_loudly(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "E2E TIER SKIPPED" in result.stderr
     assert "no engine kit" in result.stderr
+
+
+class _Listing:
+    """A cluster's list endpoints, as `Kube.get` answers them: items by path, 404 for a kind it
+    does not serve (Argo CD's CRDs before the tier installs them)."""
+
+    def __init__(self, items: dict[str, list[str]], served: set[str]) -> None:
+        self.items, self.served, self.selectors = items, served, []
+
+    def get(self, path: str, **query: str) -> dict[str, object]:
+        if path not in self.served:
+            raise KubeError(404, "GET", path, {"message": "the server could not find the requested resource"})
+        self.selectors.append(query.get("labelSelector"))
+        return {"items": [{"metadata": {"name": name}} for name in self.items.get(path, [])]}
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_empty_cluster_has_no_leftovers_even_without_argo_cd_s_crds() -> None:
+    served = {path for path in LEFTOVER_KINDS if "argoproj.io" not in path}
+    listing = _Listing({}, served)
+    assert leftovers_of(listing) == []
+    assert listing.selectors == ["app.kubernetes.io/managed-by=app-of-apps"] * len(served)
+
+
+def test_what_an_earlier_run_left_is_named_kind_and_name() -> None:
+    left = {
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies": ["acme-dev-namespace-boundaries"],
+        "/api/v1/namespaces": ["payments"],
+        "/apis/argoproj.io/v1alpha1/appprojects": ["payments"],
+    }
+    assert leftovers_of(_Listing(left, set(LEFTOVER_KINDS))) == [
+        "namespaces/payments",
+        "validatingadmissionpolicies/acme-dev-namespace-boundaries",
+        "appprojects/payments",
+    ]
+
+
+def test_an_error_other_than_not_found_is_not_taken_for_an_empty_cluster() -> None:
+    class Refusing(_Listing):
+        def get(self, path: str, **query: str) -> dict[str, object]:
+            raise KubeError(403, "GET", path, {"message": "forbidden"})
+
+    with pytest.raises(KubeError):
+        leftovers_of(Refusing({}, set(LEFTOVER_KINDS)))

@@ -7,7 +7,10 @@ cluster, or the loopback API server `scripts/e2e.sh` starts from the engine kit)
 - its API server is on the loopback interface (the tier reaches nothing beyond 127.0.0.1), and
 - the current context's name or its cluster's name says so: it starts with `kind-` or `k3d-`
   (what kind and k3d call their contexts) or contains `disposable`; or the user says so
-  explicitly with `E2E_CLUSTER_IS_DISPOSABLE=1`.
+  explicitly with `E2E_CLUSTER_IS_DISPOSABLE=1`;
+- it holds nothing the program made in an earlier run (an object with its managed-by label): a run
+  stopped before its clean-up leaves objects that a later test would meet instead of creating its
+  own (a field manager's conflict, a namespace already there).
 
 Anything else stops the session before the first test, with the reason.
 """
@@ -26,6 +29,7 @@ from typing import NoReturn
 import pytest
 import yaml
 
+from fleet.catalog.naming import K8S_MANAGED_BY, MANAGED_BY
 from tests.conftest import ARGOCD_CRDS, ESO_CRDS
 from tests.e2e.kube import Kube, KubeError, is_loopback, read_context
 
@@ -79,7 +83,46 @@ def kubeconfig() -> str:
         Kube(path).get("/version")
     except (OSError, KubeError) as err:
         refuse(f"the API server of context {context.name!r} ({context.server}) does not answer: {err}")
+    leftovers = leftovers_of(Kube(path))
+    if leftovers:
+        shown = ", ".join(leftovers[:8]) + (f" and {len(leftovers) - 8} more" if len(leftovers) > 8 else "")
+        refuse(
+            f"the cluster of context {context.name!r} holds {len(leftovers)} objects the program made in an earlier "
+            f"run that was stopped before its clean-up ({shown}); the tier's tests would meet them instead of "
+            "creating their own. Give it an empty cluster: `make e2e` starts the engine kit's API server from an "
+            "empty store when it starts it (stop a running one with ../shared/engine/apiserver.sh stop); "
+            "for kind, `kind delete cluster` then `kind create cluster`"
+        )
     return str(path)
+
+
+# Where the program's cluster-wide objects are, and the Argo CD objects it writes (whose
+# namespace the tier keeps): every one carries the managed-by label (fleet.catalog.naming).
+LEFTOVER_KINDS = (
+    "/api/v1/namespaces",
+    "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+    "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+    "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+    "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+    "/apis/argoproj.io/v1alpha1/applications",
+    "/apis/argoproj.io/v1alpha1/appprojects",
+)
+
+
+def leftovers_of(kube: Kube) -> list[str]:
+    """`kind/name` of each object an earlier run of the program left in the cluster."""
+    found = []
+    for path in LEFTOVER_KINDS:
+        try:
+            listed = kube.get(path, labelSelector=f"{K8S_MANAGED_BY}={MANAGED_BY}")
+        except KubeError as err:
+            if err.status == 404:  # Argo CD's CRDs are not installed yet
+                continue
+            raise
+        kind = path.rsplit("/", 1)[-1]
+        found += [f"{kind}/{item['metadata']['name']}" for item in listed.get("items") or []]
+    kube.close()
+    return found
 
 
 @pytest.fixture(scope="session", autouse=True)
