@@ -1,3 +1,3 @@
-from fleet.cli.main import main
+from fleet.cli.console import main
 
 main(prog="python -m fleet")

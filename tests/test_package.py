@@ -291,7 +291,7 @@ def test_the_wheel_holds_the_command_the_data_and_the_declared_dependencies(inst
     shipped = {p for p in (ROOT / "fleet").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert {p.relative_to(ROOT).as_posix() for p in shipped} <= names
     assert {"fleet/apis/data/argocd-rbac/model.conf", "fleet/apis/data/argocd-rbac/builtin-policy.csv"} <= names
-    assert f"{COMMAND} = fleet.cli.main:main" in entry_points
+    assert f"{COMMAND} = fleet.cli.console:main" in entry_points
     assert f"Version: {fleet.__version__}" in metadata.splitlines()
     requires = {
         line.removeprefix("Requires-Dist: ") for line in metadata.splitlines() if line.startswith("Requires-Dist:")

@@ -5,7 +5,8 @@
 step; 2 a usage error, an unreadable file or revision, or (`status`, `promote
 --require-healthy`) a cluster that cannot be read; 3 `promote` found nothing to promote;
 4 `preview`, `up`, `refresh` or `destroy`: at least one stack failed (the summary names it);
-130 those commands interrupted (Ctrl-C): the summary says which stacks stopped and which never started.
+130 interrupted (Ctrl-C); for `preview`, `up`, `refresh` and `destroy` the summary says which
+stacks stopped and which never started.
 """
 
 from __future__ import annotations

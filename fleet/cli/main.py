@@ -37,7 +37,7 @@ def run(argv: Sequence[str] | None = None, prog: str = "python -m fleet") -> int
 
 
 def main(prog: str = parser.COMMAND) -> None:
-    """The console command `app-of-apps` (and `python -m fleet`, which names itself so)."""
+    """Run the command of `sys.argv` and exit with its code (entered through fleet.cli.console)."""
     # A short-lived process that builds large, acyclic structures: the cyclic collector would
     # only re-scan them, again and again as they grow (validate at 5,000 apps: 4.6 s -> 2.1 s,
     # peak memory the same; benchmarks/RESULTS.md).
