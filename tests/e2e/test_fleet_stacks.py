@@ -37,6 +37,7 @@ from fleet.compiler import load
 from tests.conftest import ROOT
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube, KubeError
+from tests.e2e.test_dev_stack import namespaces_of
 from tests.test_docs import matches
 
 ENVIRONMENT = "dev"
@@ -126,7 +127,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def planned_namespaces(planned: list[dict[str, Any]]) -> list[str]:
-    return sorted(o["metadata"]["name"] for o in planned if o["kind"] == "Namespace")
+    return namespaces_of(planned)
 
 
 @pytest.fixture(scope="module")
