@@ -44,19 +44,22 @@ def test_a_ctrl_c_while_the_modules_load_exits_130_without_a_traceback() -> None
 def test_a_ctrl_c_while_a_command_runs_exits_130_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def interrupted(prog: str = "") -> int:
+    def interrupted(prog: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(main, "run", interrupted)
-    monkeypatch.setattr(sys, "argv", ["app-of-apps", "plan", "stacks/dev"])
+    # The command itself stands in (the real one switches the process's collector off for good).
+    monkeypatch.setattr(main, "main", interrupted)
     with pytest.raises(SystemExit) as stopped:
         console.main()
     assert stopped.value.code == exits.INTERRUPTED
     assert capsys.readouterr().err == "app-of-apps: interrupted\n"
 
 
-def test_a_command_s_own_exit_code_passes_through_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(main, "run", lambda prog="": exits.STACK_FAILED)
+def test_a_command_s_own_exit_passes_through_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failed(prog: str) -> None:
+        sys.exit(exits.STACK_FAILED)
+
+    monkeypatch.setattr(main, "main", failed)
     with pytest.raises(SystemExit) as stopped:
         console.main()
     assert stopped.value.code == exits.STACK_FAILED

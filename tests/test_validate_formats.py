@@ -243,7 +243,7 @@ def test_the_pre_commit_hook_calls_validate_on_catalogs() -> None:
     assert hook["pass_filenames"] is True
     command, *args = hook["entry"].split()
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert re.search(rf'^{re.escape(command)} = "fleet\.cli\.main:main"$', pyproject, re.MULTILINE)
+    assert re.search(rf'^{re.escape(command)} = "fleet\.cli\.console:main"$', pyproject, re.MULTILINE)
     assert args == ["validate"]
     files = re.compile(hook["files"])
     assert files.search("stacks/dev.yaml")
