@@ -263,8 +263,7 @@ This page is generated from the argparse parsers in `fleet/cli/`.
 nothing deployed), or a condition asked for with `--fail-on`, or (`promote`) a refusal; 2 a
 usage error, an unreadable file, or (`status`) a cluster that cannot be read; 3 (`promote`)
 nothing to promote; 4 (the stack commands) at least one stack failed; 130 interrupted (Ctrl-C).
-Errors are one line each,
-`FILE:LINE:COLUMN: path: reason`, never a traceback.
+Errors are one line each, `FILE:LINE:COLUMN: path: reason`, never a traceback.
 """
 
 

@@ -141,9 +141,6 @@ class _Listing:
         self.selectors.append(query.get("labelSelector"))
         return {"items": [{"metadata": {"name": name}} for name in self.items.get(path, [])]}
 
-    def close(self) -> None:
-        pass
-
 
 def test_an_empty_cluster_has_no_leftovers_even_without_argo_cd_s_crds() -> None:
     served = {path for path in LEFTOVER_KINDS if "argoproj.io" not in path}

@@ -83,7 +83,11 @@ def kubeconfig() -> str:
         Kube(path).get("/version")
     except (OSError, KubeError) as err:
         refuse(f"the API server of context {context.name!r} ({context.server}) does not answer: {err}")
-    leftovers = leftovers_of(Kube(path))
+    client = Kube(path)
+    try:
+        leftovers = leftovers_of(client)
+    finally:
+        client.close()
     if leftovers:
         shown = ", ".join(leftovers[:8]) + (f" and {len(leftovers) - 8} more" if len(leftovers) > 8 else "")
         refuse(
@@ -121,7 +125,6 @@ def leftovers_of(kube: Kube) -> list[str]:
             raise
         kind = path.rsplit("/", 1)[-1]
         found += [f"{kind}/{item['metadata']['name']}" for item in listed.get("items") or []]
-    kube.close()
     return found
 
 
