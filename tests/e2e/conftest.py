@@ -129,8 +129,16 @@ def leftovers_of(kube: Kube) -> list[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _disposable_cluster_first(kubeconfig: str) -> None:
-    """Nothing in the tier runs, not even a test without fixtures, before the check."""
+def _disposable_cluster_first(kubeconfig: str) -> Iterator[None]:
+    """Nothing in the tier runs, not even a test without fixtures, before the check; and the tier
+    leaves the cluster as it found it, so that the next run's first check passes."""
+    yield
+    client = Kube(Path(kubeconfig))
+    try:
+        left = leftovers_of(client)
+    finally:
+        client.close()
+    assert left == [], f"the tier's tests left objects of the program in the cluster: {left}"
 
 
 @pytest.fixture(scope="session")

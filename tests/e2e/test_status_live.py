@@ -28,6 +28,7 @@ from fleet.compiler import load_state
 from fleet.render.state import FleetState
 from tests import status_scenario as scenario
 from tests.conftest import ROOT, catalog_path
+from tests.e2e.kube import Kube
 
 WITH_TROUBLE, CLEAN = "st1", "st2"
 AS = ("--as", "fleet-ci", "--as-group", Names.STATUS_READER)
@@ -35,7 +36,7 @@ AS = ("--as", "fleet-ci", "--as-group", Names.STATUS_READER)
 
 @pytest.fixture(scope="module")
 def fleet_env(
-    kubeconfig: str, argocd_crds: list[str], tmp_path_factory: pytest.TempPathFactory
+    kubeconfig: str, kube: Kube, argocd_crds: list[str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("status-live")
     catalogs: dict[str, Path] = {}
@@ -53,6 +54,24 @@ def fleet_env(
         yield {"catalogs": catalogs, "states": states, "kubeconfig": kubeconfig, "cluster": cluster}
     finally:
         cluster.close()
+        remove_written(kube, list(states.values()))
+
+
+def remove_written(kube: Kube, states: list[FleetState]) -> None:
+    """What the scenario wrote, gone: the plan's cluster-wide objects, and its namespaces and the
+    Argo CD namespace of each environment with everything in them."""
+    namespaces = []
+    for state in states:
+        namespaces.append(kube.path_of("v1", "Namespace", state.argocd_namespace))
+        for _, manifest in state.placed():
+            meta = manifest.obj["metadata"]
+            if manifest.kind == "Namespace":
+                namespaces.append(kube.path_of("v1", "Namespace", meta["name"]))
+            elif "namespace" not in meta:
+                kube.delete(kube.path_of(manifest.obj["apiVersion"], manifest.kind, meta["name"]))
+    for path in namespaces:
+        kube.delete(path)
+    assert kube.wait_gone(namespaces) == []
 
 
 def fleet_status(
