@@ -64,10 +64,37 @@ def test_page_is_self_contained(page: Path) -> None:
 def test_matrix_has_every_group_and_namespace(page: Path) -> None:
     text = page.read_text()
     assert text.count('<tr data-team="') == 16  # 4 teams x 4 personas
+    # prod declares its clusters: a column is a namespace on one cluster, never the bare name
+    # (which is no place there: a column of it would only ever show no access).
     for namespace in ("payments", "payments-jobs", "search", "identity", "analytics"):
-        assert f"<th>{namespace}</th>" in text
+        assert f"<th>{namespace}</th>" not in text
+        for cluster in ("eu-west", "eu-central"):
+            assert f"<th>{cluster}/{namespace}</th>" in text
     assert 'class="cell admin"' in text
     assert 'class="cell view"' in text
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_every_label_of_the_fleet_diagram_fits_its_box_and_no_box_overlaps_the_next_column(environment: str) -> None:
+    _, state = load_state(catalog_path(environment))
+    shape = access_html.diagram(state)
+    for box in shape.boxes:
+        assert access_html._text_width(box.text) <= box.width, box
+        assert box.x + box.width <= shape.width, box
+    columns = sorted({box.x for box in shape.boxes})
+    for box in shape.boxes:
+        later = [x for x in columns if x > box.x]
+        assert not later or box.x + box.width < later[0], box
+
+
+def test_a_one_cluster_environment_s_columns_are_its_namespaces(tmp_path: Path) -> None:
+    _, state = load_state(catalog_path("dev"))
+    text = access_html.page(state, access.matrix(state), graph.mermaid(state))
+    headers = re.findall(r"<th>([a-z0-9/-]+)</th>", text)
+    for team in state.teams:
+        for namespace in team.namespaces:
+            assert namespace in headers
+    assert not [h for h in headers if "/" in h]
 
 
 @needs_chromium

@@ -12,8 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleet.render.state import FleetState
-from fleet.reports.access import WRITE_VERBS, AccessMatrix, GroupAccess, Resources, argocd_writes, verbs_summary
+from fleet.render.state import FleetState, TeamState
+from fleet.reports.access import (
+    WRITE_VERBS,
+    AccessMatrix,
+    GroupAccess,
+    Resources,
+    argocd_writes,
+    verbs_summary,
+    where,
+)
 from fleet.text import html
 
 LEVELS = ("none", "view", "edit", "admin")
@@ -69,9 +77,17 @@ def _text_width(text: str) -> int:
 
 
 def diagram(state: FleetState) -> Diagram:
-    """Fleet → teams → apps → namespace and IAM role, laid out in four columns."""
+    """Fleet → teams → apps → namespace and IAM role, laid out in four columns. The apps' column
+    is as wide as its longest label (an app on several clusters names an Application for each)."""
     boxes: list[Box] = []
     edges: list[Edge] = []
+    labels = {
+        (team.name, app.name): f"app {', '.join(a.name for a in app.applications)}"
+        for team in state.teams
+        for app in team.apps
+    }
+    app_width = max([BOX_W, *(_text_width(label) for label in labels.values())])
+    leaf_x = 2 * COLUMN + app_width + COLUMN - BOX_W
     row = 0
     leaf_width = BOX_W
     team_rows: list[int] = []
@@ -80,11 +96,11 @@ def diagram(state: FleetState) -> Diagram:
         for app in team.apps or ():
             y = row * ROW + 10
             kind = "app decommissioning" if app.decommissioning else "app"
-            boxes.append(Box(2 * COLUMN, y, f"app {', '.join(a.name for a in app.applications)}", kind))
+            boxes.append(Box(2 * COLUMN, y, labels[team.name, app.name], kind, app_width))
             detail = f"ns {app.namespace}" + (f" · IAM {app.role.name}" if app.role else "")
             leaf_width = max(leaf_width, _text_width(detail))
-            boxes.append(Box(3 * COLUMN, y, detail, "leaf", _text_width(detail)))
-            edges.append(Edge(2 * COLUMN + BOX_W, y + BOX_H // 2, 3 * COLUMN, y + BOX_H // 2))
+            boxes.append(Box(leaf_x, y, detail, "leaf", _text_width(detail)))
+            edges.append(Edge(2 * COLUMN + app_width, y + BOX_H // 2, leaf_x, y + BOX_H // 2))
             row += 1
         if not team.apps:
             row += 1
@@ -99,7 +115,7 @@ def diagram(state: FleetState) -> Diagram:
     boxes.append(Box(0, root, f"app-of-apps {state.organization}/{state.environment}", "root"))
     edges += [Edge(BOX_W, root + BOX_H // 2, COLUMN, y + BOX_H // 2) for y in team_rows]
     return Diagram(
-        width=3 * COLUMN + leaf_width + 10, height=max(row * ROW, ROW) + 20, edges=tuple(edges), boxes=tuple(boxes)
+        width=leaf_x + leaf_width + 10, height=max(row * ROW, ROW) + 20, edges=tuple(edges), boxes=tuple(boxes)
     )
 
 
@@ -165,6 +181,11 @@ def _row(group: GroupAccess, namespaces: tuple[str, ...]) -> Row:
     )
 
 
+def _own_places(team: TeamState) -> list[str]:
+    """The team's namespaces as the matrix names them: each on every cluster it is placed on."""
+    return [where(cluster, ns) for ns in team.namespaces for cluster in team.clusters_of(ns)]
+
+
 def _team_table(team: str, own: list[str], groups: list[GroupAccess]) -> TeamTable:
     """One table a team: its groups x the namespaces they reach (its own first). A table per
     team keeps the page linear in the size of the fleet; a grant outside the team's own
@@ -190,7 +211,7 @@ def page(state: FleetState, matrix: AccessMatrix, mermaid: str) -> str:
         teams=sorted(by_team),
         personas=sorted({g.persona for g in matrix.groups}),
         total=len(matrix.groups),
-        tables=[_team_table(t.name, list(t.namespaces), by_team.get(t.name, [])) for t in state.teams],
+        tables=[_team_table(t.name, _own_places(t), by_team.get(t.name, [])) for t in state.teams],
         readers=readers,
         credentials=matrix.repo_credentials,  # Argo CD's Git credentials per project (render/repo_creds.py)
         diagram=diagram(state),
