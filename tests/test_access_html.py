@@ -74,10 +74,21 @@ def test_matrix_has_every_group_and_namespace(page: Path) -> None:
     assert 'class="cell view"' in text
 
 
+def _long_named(environment: str) -> Catalog:
+    """The catalog with a team whose name is as long as names go, on every cluster."""
+    catalog = load_state(catalog_path(environment))[0]
+    data = catalog.model_dump(mode="json", exclude_none=True, by_alias=True)
+    team = copy.deepcopy(data["teams"][0])
+    team["name"] = "platform-observability-tooling"
+    data["teams"].append(team)
+    return Catalog.model_validate(data)
+
+
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_every_label_of_the_fleet_diagram_fits_its_box_and_no_box_overlaps_the_next_column(environment: str) -> None:
-    _, state = load_state(catalog_path(environment))
+    state = render(_long_named(environment))
     shape = access_html.diagram(state)
+    assert any("platform-observability-tooling" in box.text for box in shape.boxes)
     for box in shape.boxes:
         assert access_html._text_width(box.text) <= box.width, box
         assert box.x + box.width <= shape.width, box
@@ -87,7 +98,7 @@ def test_every_label_of_the_fleet_diagram_fits_its_box_and_no_box_overlaps_the_n
         assert not later or box.x + box.width < later[0], box
 
 
-def test_a_one_cluster_environment_s_columns_are_its_namespaces(tmp_path: Path) -> None:
+def test_a_one_cluster_environment_s_columns_are_its_namespaces() -> None:
     _, state = load_state(catalog_path("dev"))
     text = access_html.page(state, access.matrix(state), graph.mermaid(state))
     headers = re.findall(r"<th>([a-z0-9/-]+)</th>", text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import LEFTOVER_KINDS, disposable_reason, leftovers_of
+from tests.e2e.conftest import LEFTOVER_KINDS, RBAC_CONFIGMAP, disposable_reason, leftovers_of
 from tests.e2e.kube import KubeError, is_loopback
 from tests.pulumi_harness import kubeconfig_for
 
@@ -160,6 +160,36 @@ def test_what_an_earlier_run_left_is_named_kind_and_name() -> None:
         "validatingadmissionpolicies/acme-dev-namespace-boundaries",
         "appprojects/payments",
     ]
+
+
+def test_namespaced_leftovers_are_named_with_their_namespace() -> None:
+    class Namespaced(_Listing):
+        def get(self, path: str, **query: str) -> dict[str, object]:
+            if path == "/apis/external-secrets.io/v1/externalsecrets":
+                return {"items": [{"metadata": {"name": "repo-payments-0bfa47481a", "namespace": "argocd"}}]}
+            return super().get(path, **query)
+
+    assert leftovers_of(Namespaced({}, set(LEFTOVER_KINDS))) == ["externalsecrets/argocd/repo-payments-0bfa47481a"]
+
+
+@pytest.mark.parametrize(
+    ("managers", "left"),
+    [
+        (["argocd-install"], []),  # the installation's own map: nothing of a run
+        (
+            ["argocd-install", "pulumi-kubernetes-6a786d1f"],
+            ["configmaps/argocd/argocd-rbac-cm (keys of pulumi-kubernetes-6a786d1f)"],
+        ),
+    ],
+)
+def test_keys_a_stack_s_patch_left_in_argocd_rbac_cm_are_leftovers(managers: list[str], left: list[str]) -> None:
+    class WithMap(_Listing):
+        def get(self, path: str, **query: str) -> dict[str, object]:
+            if path == RBAC_CONFIGMAP:
+                return {"metadata": {"name": "argocd-rbac-cm", "managedFields": [{"manager": m} for m in managers]}}
+            return super().get(path, **query)
+
+    assert leftovers_of(WithMap({}, set(LEFTOVER_KINDS))) == left
 
 
 def test_an_error_other_than_not_found_is_not_taken_for_an_empty_cluster() -> None:

@@ -1,6 +1,7 @@
 """The console command `app-of-apps` and `python -m fleet`: the command's modules are imported
 inside the guard, so a Ctrl-C while they load (a second or so for the stack commands) ends the
-command as one while it runs does, one line and exit 130, never a traceback."""
+command as one while it runs does, with one line and exit 130 instead of a traceback. (Only
+this module's own two imports, and the interpreter's start and end, are outside it.)"""
 
 from __future__ import annotations
 

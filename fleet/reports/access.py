@@ -237,6 +237,11 @@ def where(cluster: str | None, namespace: str) -> str:
     return namespace if cluster is None else f"{cluster}/{namespace}"
 
 
+def places_of(team: TeamState, namespace: str) -> list[str]:
+    """One of the team's namespaces as the report names it on each cluster it is placed on."""
+    return [where(cluster, namespace) for cluster in team.clusters_of(namespace)]
+
+
 def matrix(state: FleetState) -> AccessMatrix:
     """The access matrix (what access.json holds)."""
     groups: list[GroupAccess] = []
@@ -258,9 +263,7 @@ def matrix(state: FleetState) -> AccessMatrix:
         for group in team.groups:
             subject = subjects.get(group.persona, "")
             kubernetes = {
-                where(cluster, ns): resources
-                for ns, resources in k8s.get(subject, {}).items()
-                for cluster in team.clusters_of(ns)
+                place: resources for ns, resources in k8s.get(subject, {}).items() for place in places_of(team, ns)
             }
             groups.append(
                 GroupAccess(

@@ -19,8 +19,8 @@ from fleet.reports.access import (
     GroupAccess,
     Resources,
     argocd_writes,
+    places_of,
     verbs_summary,
-    where,
 )
 from fleet.text import html
 
@@ -77,17 +77,25 @@ def _text_width(text: str) -> int:
 
 
 def diagram(state: FleetState) -> Diagram:
-    """Fleet → teams → apps → namespace and IAM role, laid out in four columns. The apps' column
-    is as wide as its longest label (an app on several clusters names an Application for each)."""
-    boxes: list[Box] = []
-    edges: list[Edge] = []
-    labels = {
+    """Fleet → teams → apps → namespace and IAM role, laid out in four columns, each as wide as
+    its longest label (an app on several clusters names an Application for each)."""
+    root_label = f"app-of-apps {state.organization}/{state.environment}"
+    team_labels = {team.name: f"team {team.name} ({len(team.groups)} groups)" for team in state.teams}
+    app_labels = {
         (team.name, app.name): f"app {', '.join(a.name for a in app.applications)}"
         for team in state.teams
         for app in team.apps
     }
-    app_width = max([BOX_W, *(_text_width(label) for label in labels.values())])
-    leaf_x = 2 * COLUMN + app_width + COLUMN - BOX_W
+    root_w, team_w, app_w = (
+        max([BOX_W, *(_text_width(label) for label in labels)])
+        for labels in ([root_label], team_labels.values(), app_labels.values())
+    )
+    gap = COLUMN - BOX_W
+    team_x = root_w + gap
+    app_x = team_x + team_w + gap
+    leaf_x = app_x + app_w + gap
+    boxes: list[Box] = []
+    edges: list[Edge] = []
     row = 0
     leaf_width = BOX_W
     team_rows: list[int] = []
@@ -96,24 +104,24 @@ def diagram(state: FleetState) -> Diagram:
         for app in team.apps or ():
             y = row * ROW + 10
             kind = "app decommissioning" if app.decommissioning else "app"
-            boxes.append(Box(2 * COLUMN, y, labels[team.name, app.name], kind, app_width))
+            boxes.append(Box(app_x, y, app_labels[team.name, app.name], kind, app_w))
             detail = f"ns {app.namespace}" + (f" · IAM {app.role.name}" if app.role else "")
             leaf_width = max(leaf_width, _text_width(detail))
             boxes.append(Box(leaf_x, y, detail, "leaf", _text_width(detail)))
-            edges.append(Edge(2 * COLUMN + app_width, y + BOX_H // 2, leaf_x, y + BOX_H // 2))
+            edges.append(Edge(app_x + app_w, y + BOX_H // 2, leaf_x, y + BOX_H // 2))
             row += 1
         if not team.apps:
             row += 1
         middle = (first + row - 1) * ROW // 2 + 10
         team_rows.append(middle)
         kind = "team decommissioning" if team.decommissioning else "team"
-        boxes.append(Box(COLUMN, middle, f"team {team.name} ({len(team.groups)} groups)", kind))
+        boxes.append(Box(team_x, middle, team_labels[team.name], kind, team_w))
         for i in range(first, first + len(team.apps)):
-            edges.append(Edge(COLUMN + BOX_W, middle + BOX_H // 2, 2 * COLUMN, i * ROW + 10 + BOX_H // 2))
+            edges.append(Edge(team_x + team_w, middle + BOX_H // 2, app_x, i * ROW + 10 + BOX_H // 2))
         row += 1  # a gap between teams
     root = (max(row - 2, 0) * ROW) // 2 + 10
-    boxes.append(Box(0, root, f"app-of-apps {state.organization}/{state.environment}", "root"))
-    edges += [Edge(BOX_W, root + BOX_H // 2, COLUMN, y + BOX_H // 2) for y in team_rows]
+    boxes.append(Box(0, root, root_label, "root", root_w))
+    edges += [Edge(root_w, root + BOX_H // 2, team_x, y + BOX_H // 2) for y in team_rows]
     return Diagram(
         width=leaf_x + leaf_width + 10, height=max(row * ROW, ROW) + 20, edges=tuple(edges), boxes=tuple(boxes)
     )
@@ -183,7 +191,7 @@ def _row(group: GroupAccess, namespaces: tuple[str, ...]) -> Row:
 
 def _own_places(team: TeamState) -> list[str]:
     """The team's namespaces as the matrix names them: each on every cluster it is placed on."""
-    return [where(cluster, ns) for ns in team.namespaces for cluster in team.clusters_of(ns)]
+    return [place for ns in team.namespaces for place in places_of(team, ns)]
 
 
 def _team_table(team: str, own: list[str], groups: list[GroupAccess]) -> TeamTable:

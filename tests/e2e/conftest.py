@@ -86,6 +86,8 @@ def kubeconfig() -> str:
     client = Kube(path)
     try:
         leftovers = leftovers_of(client)
+    except (OSError, KubeError) as err:
+        refuse(f"cannot list the objects of context {context.name!r} (the tier needs an admin's kubeconfig): {err}")
     finally:
         client.close()
     if leftovers:
@@ -94,28 +96,52 @@ def kubeconfig() -> str:
             f"the cluster of context {context.name!r} holds {len(leftovers)} objects the program made in an earlier "
             f"run that was stopped before its clean-up ({shown}); the tier's tests would meet them instead of "
             "creating their own. Give it an empty cluster: `make e2e` starts the engine kit's API server from an "
-            "empty store when it starts it (stop a running one with ../shared/engine/apiserver.sh stop); "
-            "for kind, `kind delete cluster` then `kind create cluster`"
+            "empty store when it starts it (a server already running is used as it is: stop it with the kit's "
+            "`apiserver.sh stop` once no other run uses it); for kind, `kind delete cluster` then "
+            "`kind create cluster`"
         )
     return str(path)
 
 
-# Where the program's cluster-wide objects are, and the Argo CD objects it writes (whose
-# namespace the tier keeps): every one carries the managed-by label (fleet.catalog.naming).
+# The kinds the program writes, listed across namespaces: its cluster-wide objects, and what it
+# writes into namespaces that outlive it (Argo CD's, which the tier keeps). Every one carries the
+# managed-by label (fleet.catalog.naming). argocd-rbac-cm is Argo CD's map: what the program leaves
+# there is a field manager of its patch (RBAC_CONFIGMAP below).
 LEFTOVER_KINDS = (
     "/api/v1/namespaces",
     "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
     "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
     "/apis/rbac.authorization.k8s.io/v1/clusterroles",
     "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+    "/apis/rbac.authorization.k8s.io/v1/roles",
+    "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+    "/api/v1/serviceaccounts",
+    "/api/v1/secrets",
     "/apis/argoproj.io/v1alpha1/applications",
     "/apis/argoproj.io/v1alpha1/appprojects",
+    "/apis/external-secrets.io/v1/externalsecrets",
 )
 
 
+RBAC_CONFIGMAP = f"/api/v1/namespaces/{ARGOCD_NAMESPACE}/configmaps/argocd-rbac-cm"
+# The field manager the tier's Argo CD installation applies argocd-rbac-cm with (argocd_crds).
+INSTALLER = "argocd-install"
+
+
 def leftovers_of(kube: Kube) -> list[str]:
-    """`kind/name` of each object an earlier run of the program left in the cluster."""
+    """`kind/[namespace/]name` of each object an earlier run of the program left in the cluster,
+    and argocd-rbac-cm when a stack's patch still holds keys of it."""
     found = []
+    try:
+        managers = {m.get("manager") for m in kube.get(RBAC_CONFIGMAP)["metadata"].get("managedFields") or []}
+    except KubeError as err:
+        if err.status != 404:
+            raise
+        managers = set()
+    if managers - {INSTALLER}:
+        found.append(
+            f"configmaps/{ARGOCD_NAMESPACE}/argocd-rbac-cm (keys of {', '.join(sorted(managers - {INSTALLER}))})"
+        )
     for path in LEFTOVER_KINDS:
         try:
             listed = kube.get(path, labelSelector=f"{K8S_MANAGED_BY}={MANAGED_BY}")
@@ -124,7 +150,11 @@ def leftovers_of(kube: Kube) -> list[str]:
                 continue
             raise
         kind = path.rsplit("/", 1)[-1]
-        found += [f"{kind}/{item['metadata']['name']}" for item in listed.get("items") or []]
+        for item in listed.get("items") or []:
+            meta = item["metadata"]
+            found.append(
+                f"{kind}/{meta['namespace']}/{meta['name']}" if "namespace" in meta else f"{kind}/{meta['name']}"
+            )
     return found
 
 
@@ -188,7 +218,7 @@ def argocd_crds(kube: Kube) -> list[str]:
                 "labels": {"app.kubernetes.io/part-of": "argocd"},
             },
         },
-        manager="argocd-install",
+        manager=INSTALLER,
     )
     return names
 

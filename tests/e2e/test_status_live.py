@@ -53,8 +53,10 @@ def fleet_env(
             )
         yield {"catalogs": catalogs, "states": states, "kubeconfig": kubeconfig, "cluster": cluster}
     finally:
-        cluster.close()
-        remove_written(kube, list(states.values()))
+        try:
+            cluster.close()
+        finally:
+            remove_written(kube, list(states.values()))
 
 
 def remove_written(kube: Kube, states: list[FleetState]) -> None:

@@ -71,7 +71,8 @@ def second_kubeconfig() -> Iterator[Path]:
             pytest.skip(f"no second cluster: set E2E_SECOND_KUBECONFIG or provide the engine kit at {ENGINE_KIT}")
         started = "kube-apiserver: running" not in _apiserver("status").stdout
         if started:  # from an empty store, as scripts/e2e.sh starts the first: a stopped run's objects go
-            _apiserver("reset")
+            reset = _apiserver("reset")
+            assert reset.returncode == 0, f"the second API server's store was not reset:\n{reset.stderr}"
         result = _apiserver("start")
         assert result.returncode == 0, f"the second API server did not start:\n{result.stdout}\n{result.stderr}"
         path = Path(result.stdout.strip().splitlines()[-1])
