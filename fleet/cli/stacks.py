@@ -52,9 +52,8 @@ HELP: dict[Operation, str] = {
     "destroy": "destroy an environment's stacks: the teams' first, then the platform's",
 }
 # More stacks at once than one: a stack's engine also waits (on its plugins, on the API servers it
-# calls). At 40 teams on 2 cores a whole preview took 97.1 s one at a time, 72.4 s with 2, 74.7 s
-# with 4 and 64.7 s with 8, the first `up` 147.5, 102.0, 107.9 and 109.1 s: past the cores it is
-# flat (benchmarks/RESULTS.md). 4 is within 16% of the best there; with more cores, raise it.
+# calls). Past the machine's cores more buy little: on 2 cores 4 was within 16% of the best of 1, 2,
+# 4 and 8 (benchmarks/RESULTS.md, "--parallel 1, 2, 4 and 8 in one run"); with more cores, raise it.
 DEFAULT_PARALLEL = 4
 # The operations that name the stacks of the project the catalog no longer deploys (one `pulumi stack ls`).
 LISTS_ORPHANS: frozenset[Operation] = frozenset({"preview", "up"})

@@ -79,15 +79,16 @@ def kubeconfig() -> str:
             "start with 'kind-' or 'k3d-' or contain 'disposable', or set E2E_CLUSTER_IS_DISPOSABLE=1 "
             "(the tier creates and deletes namespaces, RBAC and CRDs)"
         )
+    client = Kube(path)  # one client for both checks
     try:
-        Kube(path).get("/version")
-    except (OSError, KubeError) as err:
-        refuse(f"the API server of context {context.name!r} ({context.server}) does not answer: {err}")
-    client = Kube(path)
-    try:
-        leftovers = leftovers_of(client)
-    except (OSError, KubeError) as err:
-        refuse(f"cannot list the objects of context {context.name!r} (the tier needs an admin's kubeconfig): {err}")
+        try:
+            client.get("/version")
+        except (OSError, KubeError) as err:
+            refuse(f"the API server of context {context.name!r} ({context.server}) does not answer: {err}")
+        try:
+            leftovers = leftovers_of(client)
+        except (OSError, KubeError) as err:
+            refuse(f"cannot list the objects of context {context.name!r} (the tier needs an admin's kubeconfig): {err}")
     finally:
         client.close()
     if leftovers:

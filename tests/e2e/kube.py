@@ -199,6 +199,14 @@ class Kube:
             if err.status != 404:
                 raise
 
+    def delete_namespaces(self, names: list[str], timeout: float = 120) -> list[str]:
+        """Delete the namespaces, with everything in them (a stack retains its namespaces on
+        delete: a test removes them by hand), and wait until they are gone; the paths still there."""
+        paths = [f"/api/v1/namespaces/{quote(name)}" for name in names]
+        for path in paths:
+            self.delete(path)
+        return self.wait_gone(paths, timeout)
+
     def wait_gone(self, paths: list[str], timeout: float = 120) -> list[str]:
         """Wait until none of `paths` exists (namespaces finalize asynchronously); what is left."""
         deadline = time.monotonic() + timeout

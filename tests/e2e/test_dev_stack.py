@@ -76,10 +76,7 @@ def dev(
         try:
             ws.remove(STACK)
         finally:  # namespaces are retained on delete (they hold workloads): removed by hand
-            paths = [f"/api/v1/namespaces/{ns}" for ns in namespaces_of(planned_objects)]
-            for path in paths:
-                kube.delete(path)
-            assert kube.wait_gone(paths) == []
+            assert kube.delete_namespaces(namespaces_of(planned_objects)) == []
 
 
 def test_a_second_preview_finds_nothing_to_do(dev: Workspace) -> None:

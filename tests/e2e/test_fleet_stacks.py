@@ -155,10 +155,7 @@ def ws(
             for stack in reversed(stacks()):  # what `destroy` left, if it did not run or failed
                 workspace.remove(stack)
         finally:  # namespaces are retained on delete (they hold workloads): removed by hand
-            paths = [f"/api/v1/namespaces/{ns}" for ns in planned_namespaces]
-            for path in paths:
-                kube.delete(path)
-            assert kube.wait_gone(paths) == []
+            assert kube.delete_namespaces(planned_namespaces) == []
 
 
 def remove_policy(kube: Kube) -> None:

@@ -57,10 +57,7 @@ def prod(
         try:
             ws.remove(STACK)
         finally:  # retained or left behind by a failure: the namespaces go in any case
-            paths = [f"/api/v1/namespaces/{ns}" for ns in namespaces(prod_catalog())]
-            for path in paths:
-                kube.delete(path)
-            assert kube.wait_gone(paths) == []
+            assert kube.delete_namespaces(namespaces(prod_catalog())) == []
 
 
 def deploy(ws: Workspace, data: dict[str, Any], check: bool = True) -> Any:

@@ -46,10 +46,7 @@ def ws(
         try:
             workspace.remove(ENVIRONMENT)
         finally:  # namespaces are retained on delete: removed by hand
-            paths = [f"/api/v1/namespaces/{ns}" for ns in namespaces]
-            for path in paths:
-                kube.delete(path)
-            assert kube.wait_gone(paths) == []
+            assert kube.delete_namespaces(namespaces) == []
 
 
 def test_a_one_file_catalog_deploys_as_its_one_stack(ws: Workspace, kube: Kube) -> None:

@@ -87,10 +87,7 @@ def ws(
     finally:
         for stack in reversed(every):  # what the test left
             workspace.remove(stack)
-        paths = [f"/api/v1/namespaces/{ns}" for ns in namespaces]  # retained on delete: removed by hand
-        for path in paths:
-            kube.delete(path)
-        assert kube.wait_gone(paths) == []
+        assert kube.delete_namespaces(namespaces) == []  # retained on delete: removed by hand
 
 
 def _wait_for(path_of: Any, text: str, process: subprocess.Popen[str], timeout: float = 600) -> Path:

@@ -166,11 +166,8 @@ def test_a_refreshing_preview_runs_with_the_read_only_identity(
             kube.delete(f"{RBAC}/clusterrolebindings/{PREVIEW_IDENTITY}-reader")
         finally:  # namespaces are retained on delete (they hold workloads): removed by hand
             state = load_state(ws.dir / shipped("dev"))[1]
-            paths = [f"/api/v1/namespaces/{ns}" for team in state.teams for ns in team.namespaces]
-            paths.append("/api/v1/namespaces/e2e-preview")
-            for path in paths:
-                kube.delete(path)
-            assert kube.wait_gone(paths) == []
+            names = [ns for team in state.teams for ns in team.namespaces]
+            assert kube.delete_namespaces([*names, "e2e-preview"]) == []
 
 
 @pytest.mark.usefixtures("preview_role")

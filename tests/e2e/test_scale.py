@@ -58,10 +58,8 @@ def scale(
         yield ws
         ws.remove(STACK)
     finally:  # namespaces are retained on delete: removed by hand
-        paths = [f"/api/v1/namespaces/{ns['name']}" for t in fleet_catalog["teams"] for ns in t["namespaces"]]
-        for path in paths:
-            kube.delete(path)
-        assert kube.wait_gone(paths, timeout=300) == []
+        names = [ns["name"] for t in fleet_catalog["teams"] for ns in t["namespaces"]]
+        assert kube.delete_namespaces(names, timeout=300) == []
 
 
 def timed(ws: Workspace, *args: str) -> float:

@@ -104,11 +104,7 @@ def migrated(
                 ws.remove(stack)
             ws.remove(ENV)
         finally:  # namespaces are retained on delete (they hold workloads): removed by hand
-            paths = [f"/api/v1/namespaces/{ns}" for ns in namespaces]
-            for path in paths:
-                if kube.exists(path):
-                    kube.delete(path)
-            assert kube.wait_gone(paths) == []
+            assert kube.delete_namespaces(namespaces) == []
 
 
 def test_the_doc_shows_the_move_and_the_checks() -> None:

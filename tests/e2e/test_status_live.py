@@ -64,16 +64,14 @@ def remove_written(kube: Kube, states: list[FleetState]) -> None:
     Argo CD namespace of each environment with everything in them."""
     namespaces = []
     for state in states:
-        namespaces.append(kube.path_of("v1", "Namespace", state.argocd_namespace))
+        namespaces.append(state.argocd_namespace)
         for _, manifest in state.placed():
             meta = manifest.obj["metadata"]
             if manifest.kind == "Namespace":
-                namespaces.append(kube.path_of("v1", "Namespace", meta["name"]))
+                namespaces.append(meta["name"])
             elif "namespace" not in meta:
                 kube.delete(kube.path_of(manifest.obj["apiVersion"], manifest.kind, meta["name"]))
-    for path in namespaces:
-        kube.delete(path)
-    assert kube.wait_gone(namespaces) == []
+    assert kube.delete_namespaces(namespaces) == []
 
 
 def fleet_status(

@@ -32,7 +32,7 @@ from tests.conftest import ROOT
 from tests.e2e.conftest import disposable_reason
 from tests.e2e.engine import Workspace
 from tests.e2e.kube import Kube, is_loopback, read_context
-from tests.e2e.test_dev_stack import mismatches, split_resource
+from tests.e2e.test_dev_stack import mismatches, namespaces_of, split_resource
 
 STACK = "dev"
 ENGINE_KIT = ROOT.parent / "shared" / "engine"
@@ -191,12 +191,7 @@ def fleet(
             ws.remove(STACK)
         finally:  # namespaces are retained on delete: removed by hand on both clusters
             for name, kube in kubes.items():
-                paths = [
-                    f"/api/v1/namespaces/{o['metadata']['name']}" for o in planned[name] if o["kind"] == "Namespace"
-                ]
-                for path in paths:
-                    kube.delete(path)
-                assert kube.wait_gone(paths) == [], name
+                assert kube.delete_namespaces(namespaces_of(planned[name])) == [], name
                 kube.close()
 
 
