@@ -32,6 +32,7 @@ from fleet.orchestration.inputs import (
     recorded,
     rendered,
     stack_digest,
+    whole,
 )
 from tests.conftest import ROOT
 
@@ -63,6 +64,16 @@ def test_each_input_changes_the_digest() -> None:
     assert base not in variants
     assert len(set(variants)) == len(variants)
     assert stack_digest("r" * 64, b"config: {}\n", PROGRAM, "p" * 64) == base  # the same inputs, the same digest
+
+
+def test_the_whole_environment_s_part_is_every_part_in_any_order() -> None:
+    parts = {"dev.platform": "a" * 64, "dev.payments": "b" * 64, "dev.search": "c" * 64}
+    assert whole(parts) == whole(dict(reversed(parts.items())))
+    for stack in parts:
+        assert whole({**parts, stack: "d" * 64}) != whole(parts), stack
+    # A part moved to another stack's name is another environment.
+    assert whole({"dev.platform": "b" * 64, "dev.payments": "a" * 64, "dev.search": "c" * 64}) != whole(parts)
+    assert whole({k: v for k, v in parts.items() if k != "dev.search"}) != whole(parts)
 
 
 def test_the_code_digest_sees_every_file_in_any_order() -> None:

@@ -10,10 +10,8 @@ the environment's desired state (fleet.render.partition, fleet.contract).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
-import json
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,7 +22,7 @@ from fleet.catalog.location import PROJECT_FILE
 from fleet.catalog.naming import platform_stack, stack_scope, team_stack
 from fleet.contract import fleet_output
 from fleet.contract.platform_output import OUTPUT, platform_output
-from fleet.orchestration.inputs import PACKAGES, Program, code_digest, rendered, stack_digest
+from fleet.orchestration.inputs import PACKAGES, Program, code_digest, rendered, stack_digest, whole
 from fleet.render.partition import digests, platform_part, team_part
 from fleet.render.state import FleetState
 
@@ -123,17 +121,13 @@ def renders(state: FleetState) -> dict[str, str]:
     # The stack named like the environment (a one-file catalog's one stack) holds every part and
     # exports both outputs.
     out[state.environment] = rendered(
-        _sha_of_parts(parts),
+        whole(parts),
         {
             "fleet": fleet_output.fleet_output(state).model_dump(mode="json"),
             OUTPUT: platform_output(state),
         },
     )
     return out
-
-
-def _sha_of_parts(parts: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(sorted(parts.items())).encode()).hexdigest()
 
 
 class StackInputs:

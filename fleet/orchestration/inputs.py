@@ -107,6 +107,12 @@ def rendered(part: str, outputs: Mapping[str, Any]) -> str:
     return _sha({"part": part, "outputs": dict(outputs)})
 
 
+def whole(parts: Mapping[str, str]) -> str:
+    """The part of the stack named like the environment (a one-file catalog's one stack), which
+    holds every stack's part: one digest of them all (`parts`: stack -> its part's digest)."""
+    return _sha(sorted(parts.items()))
+
+
 def stack_digest(render: str, config: bytes, program: Program, platform: str | None = None) -> str:
     """A stack's inputs digest: `render` (see `rendered`), the bytes of its stack file as written
     for the run, the program's inputs, and for a team stack its platform stack's inputs digest."""
