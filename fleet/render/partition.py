@@ -84,3 +84,12 @@ def digests(state: FleetState) -> dict[str, str]:
     the platform's digest with its own render of the platform part, to know that the platform
     stack deployed the same platform (docs/operator/stacks.md)."""
     return {stack: hashlib.sha256(_canonical(resources)).hexdigest() for stack, resources in partition(state).items()}
+
+
+def changed_stacks(before: FleetState | None, after: FleetState) -> list[str]:
+    """The stacks of `after`'s environment whose part differs from `before`'s (every stack when
+    there is no before), in run order; a team that `after` no longer declares is not listed
+    (its stack is destroyed, not run)."""
+    old = digests(before) if before is not None else {}
+    new = digests(after)
+    return [stack for stack in stacks(after) if old.get(stack) != new[stack]]
