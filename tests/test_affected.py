@@ -15,6 +15,7 @@ import yaml
 
 from fleet.catalog.location import PipelineError
 from fleet.catalog.naming import platform_stack, stack_scope, team_stack
+from fleet.compiler import load_state
 from fleet.io.git import WorkingTree as GitWorkingTree
 from fleet.pipeline import affected as a
 from fleet.pipeline import steps as pipeline
@@ -352,7 +353,10 @@ def test_the_review_reads_team_files_at_both_revisions(shipped_repo: tuple[Path,
     assert team in environments["dev"].teams
     assert team not in pipeline.environments(pipeline.GitTree(root, head))["dev"].teams
     plan = pipeline.run_plan(root, head, base)
-    assert plan.stacks == ()  # nothing to run: the stack is left as it is, as `fleet up` leaves it
+    # The removed stack is not run: it is left as it is, as `fleet up` leaves it. The platform file
+    # still names the team, so the head's catalog is refused and cannot be rendered: the platform
+    # stack is selected (its run refuses the catalog before any stack changes).
+    assert plan.stacks == ("dev.platform",)
     assert plan.removed == (f"dev.{team}",)
     review = pipeline.review(root, base, head)
     assert review.plan == plan
@@ -371,6 +375,71 @@ def test_the_shipped_repository_s_every_stack() -> None:
         assert platform_stack(name) in every if environment.folder else name in every
 
 
+# --- what a team file changes beyond its own stack (the render of both revisions) ----------------
+NEW_TEAM = "name: {name}\ndescription: A new team\nowners: [fay@acme.example]\ncode_owners: ['@acme/{name}']\n"
+
+
+def _folder(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(ROOT / "stacks" / "dev", folder)
+    return folder
+
+
+def _rendered(before: Path, after: Path) -> list[str]:
+    return a.rendered_stacks(load_state(before)[1], load_state(after)[1])
+
+
+def test_a_team_file_s_render_changes_its_own_stack_alone(tmp_path: Path) -> None:
+    base = _folder(tmp_path, "base")
+    assert _rendered(base, base) == []
+    head = _folder(tmp_path, "head")
+    team = head / "teams" / "identity.yaml"
+    text = team.read_text()
+    team.write_text(text.replace("Customer identity and sessions", "Customer identity"))
+    assert _rendered(base, head) == ["dev.identity"]
+    # A new namespace: the admission policy judges ownership by label, the platform is unchanged.
+    team.write_text(
+        text.replace("namespaces:\n", "namespaces:\n  - name: identity-batch\n    pod_security: restricted\n")
+    )
+    assert _rendered(base, head) == ["dev.identity"]
+
+
+def test_a_team_that_comes_or_goes_changes_the_platform_stack(tmp_path: Path) -> None:
+    base = _folder(tmp_path, "base")
+    head = _folder(tmp_path, "head")
+    (head / "teams" / "billing.yaml").write_text(NEW_TEAM.format(name="billing"))
+    # The team stack refuses a platform stack whose `platform` output does not name it.
+    assert _rendered(base, head) == ["dev.platform", "dev.billing"]
+    assert _rendered(head, base) == ["dev.platform"]  # billing's stack is removed, never run
+
+
+def test_the_render_adds_its_stacks_to_the_files_own(tmp_path: Path) -> None:
+    added = change("stacks/dev/teams/analytics.yaml", "A")
+    out = a.affected_stacks([added, change("docs/x.md")], BOTH, BOTH, {"dev": ["dev.platform", "dev.analytics"]})
+    assert out == {"dev.platform": [added.path], "dev.analytics": [added.path]}
+    # the render of one environment names no file of another
+    other = change("stacks/prod.yaml")
+    out = a.affected_stacks([added, other], BOTH, BOTH, {"dev": ["dev.platform"]})
+    assert out == {"dev.platform": [added.path], "dev.analytics": [added.path], "prod": [other.path]}
+
+
+def test_a_new_team_s_pull_request_runs_the_platform_stack_first(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    head = commit(root, {"stacks/dev/teams/billing.yaml": NEW_TEAM.format(name="billing")})
+    plan = pipeline.run_plan(root, head, base)
+    assert plan.stacks == ("dev.platform", "dev.billing")
+    assert plan.outputs()["platform_dev"] is True
+    review = pipeline.review(root, base, head)
+    assert review.plan == plan
+    # and the pull request that removes it again: the platform stack, the team's stack left alone
+    gone = commit(root, {"stacks/dev/teams/billing.yaml": None})
+    assert pipeline.run_plan(root, gone, head) == Plan(("dev.platform",), ("dev.billing",))
+    # a comment in a team file renders the same: its own stack only
+    path = f"stacks/dev/teams/{_teams()[0]}.yaml"
+    edited = commit(root, {path: (root / path).read_text() + "# a comment\n"})
+    assert pipeline.run_plan(root, edited, gone).stacks == (f"dev.{_teams()[0]}",)
+
+
 # --- the working tree: what `python -m fleet up CATALOG --changed-since REV` runs ---------------
 def test_the_working_tree_is_classified_by_the_same_rules(shipped_repo: tuple[Path, str]) -> None:
     root, base = shipped_repo
@@ -382,7 +451,8 @@ def test_the_working_tree_is_classified_by_the_same_rules(shipped_repo: tuple[Pa
     team.write_text(team.read_text() + "# edited, not committed\n")
     assert pipeline.working_tree_plan(root, base) == Plan((f"dev.{first}",))
     (root / "stacks" / "dev" / "teams" / f"{second}.yaml").unlink()  # a team leaves: its stack is not run
-    assert pipeline.working_tree_plan(root, base) == Plan((f"dev.{first}",), (f"dev.{second}",))
+    # (the platform file still names it: a catalog that cannot be rendered selects the platform too)
+    assert pipeline.working_tree_plan(root, base) == Plan(("dev.platform", f"dev.{first}"), (f"dev.{second}",))
     (root / "fleet" / "core.py").write_text("x = 2\n")  # code: every stack, the removed one still named
     every = [f"dev.{t}" for t in _teams() if t != second]
     assert pipeline.working_tree_plan(root, base) == Plan(("dev.platform", *every), (f"dev.{second}",))
@@ -396,8 +466,12 @@ def test_a_new_untracked_team_file_selects_its_new_stack_and_ignored_files_none(
     source = root / "stacks" / "dev" / "teams" / f"{_teams()[0]}.yaml"
     (root / "build").mkdir()
     (root / "build" / "x.py").write_text("ignored\n")
+    (root / "stacks" / "dev" / "teams" / "newteam.yaml").write_text(NEW_TEAM.format(name="newteam"))
+    # The platform's `platform` output names the teams: a new team's stack runs after it.
+    assert pipeline.working_tree_plan(root, base) == Plan(("dev.platform", "dev.newteam"))
+    # A new file the catalog refuses (it declares another team) cannot be rendered: the platform too.
     (root / "stacks" / "dev" / "teams" / "newteam.yaml").write_text(source.read_text())
-    assert pipeline.working_tree_plan(root, base) == Plan(("dev.newteam",))
+    assert pipeline.working_tree_plan(root, base) == Plan(("dev.platform", "dev.newteam"))
 
 
 def test_a_project_in_a_folder_of_its_repository_reads_its_own_paths(tmp_path: Path) -> None:

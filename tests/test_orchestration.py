@@ -729,7 +729,7 @@ def test_a_team_file_removed_since_the_revision_is_warned_about_once_and_never_r
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
         shutil.copy(ROOT / name, project)
     (project / "stacks" / "dev" / "teams" / "gone.yaml").write_text(
-        (ROOT / "stacks" / "dev" / "teams" / "search.yaml").read_text().replace("name: search", "name: gone", 1)
+        "name: gone\ndescription: A team that leaves\nowners: [fay@acme.example]\ncode_owners: ['@acme/gone']\n"
     )
     _git(project, "init", "-q", "-b", "main")
     _git(project, "add", "-A")
@@ -744,9 +744,12 @@ def test_a_team_file_removed_since_the_revision_is_warned_about_once_and_never_r
     catalog = str(project / "stacks" / "dev")
     assert cli.run(["up", catalog, "--changed-since", "HEAD", "--yes", "--format", "json"]) == 0
     captured = capsys.readouterr()
-    assert ran == []  # the removed team's stack is not run, and a docs change runs nothing
+    # The removed team's stack is not run, and a docs change runs nothing; the platform stack runs:
+    # its `platform` output names the environment's teams.
+    assert ran == ["dev.platform"]
     assert captured.err.count("warning: dev.gone: not in the catalog") == 1
     assert f"python -m fleet destroy {catalog} --teams gone --yes" in captured.err
     results = {s["name"]: s["result"] for s in json.loads(captured.out)["stacks"]}
     assert results["dev.gone"] == "skipped"
-    assert set(results.values()) == {"skipped"}
+    assert results["dev.platform"] == "succeeded"
+    assert {r for name, r in results.items() if name != "dev.platform"} == {"skipped"}

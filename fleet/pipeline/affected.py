@@ -5,7 +5,11 @@ An environment is a stack file `Pulumi.<env>.yaml` and the catalog it names. A c
 `<env>.platform` and a stack per team `<env>.<team>`; a one-file catalog as one stack `<env>`.
 A change affects:
 
-- a team file `stacks/<env>/teams/<team>.yaml` (added, changed or removed): that team's stack;
+- a team file `stacks/<env>/teams/<team>.yaml` (added, changed or removed): that team's stack,
+  and every other stack of the environment whose render the change alters (`rendered_stacks`,
+  the catalog of both revisions rendered by the caller): the platform stack when a team comes or
+  goes (its `platform` output names the teams, and a team stack refuses a platform stack that
+  does not declare it, so the platform runs first);
 - the platform file, anything else in the folder, the stack file `Pulumi.<env>.yaml` (or
   `Pulumi.<env>.<x>.yaml`): every stack of that environment, platform first;
 - a one-file catalog: its environment's stack;
@@ -31,6 +35,9 @@ from fleet.catalog.folder import PLATFORM_FILE, team_of
 from fleet.catalog.location import PROJECT_FILE, REGULAR_MODES
 from fleet.catalog.models import DNS_LABEL
 from fleet.catalog.naming import PLATFORM_STACK_SUFFIX, platform_stack, stack_scope, team_stack
+from fleet.contract.platform_output import platform_output
+from fleet.render.partition import changed_stacks
+from fleet.render.state import FleetState
 
 STACK_FILE = re.compile(r"Pulumi\.([A-Za-z0-9_-][A-Za-z0-9_.-]*)\.yaml")
 # GitHub runs at most 256 jobs of one matrix; past that, stacks share a job (`shard`).
@@ -118,9 +125,29 @@ def _in_catalog(change: FileChange, environment: Environment) -> list[str] | Non
     return environment.stacks()  # anything else in the folder: refused by the catalog, but never skipped
 
 
-def affected_stacks(changes: Iterable[FileChange], base: Environments, head: Environments) -> dict[str, list[str]]:
+def rendered_stacks(before: FleetState, after: FleetState) -> list[str]:
+    """The stacks of `after`'s environment whose render differs from `before`'s, whichever file
+    changed: each stack whose part differs (fleet.render.partition.changed_stacks), and the
+    platform stack whenever its `platform` output differs (a team added or removed: a team stack
+    refuses a platform stack that does not declare it), in run order."""
+    changed = changed_stacks(before, after)
+    platform = platform_stack(after.environment)
+    if platform not in changed and platform_output(before) != platform_output(after):
+        changed.insert(0, platform)
+    return changed
+
+
+def affected_stacks(
+    changes: Iterable[FileChange],
+    base: Environments,
+    head: Environments,
+    rendered: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, list[str]]:
     """stack -> the changed files that affect it, for the environments of the base and of the
-    head, in deploy order (per environment: the platform, then teams)."""
+    head, in deploy order (per environment: the platform, then teams). `rendered`: environment ->
+    the stacks whose render the change alters (`rendered_stacks` of its catalog at both
+    revisions), each affected by every changed file of that environment's catalog."""
+    changes = list(changes)
     sides = (base, head)
     every = [s for side in sides for e in side.values() for s in e.stacks()]
     out: dict[str, list[str]] = {}
@@ -156,6 +183,13 @@ def affected_stacks(changes: Iterable[FileChange], base: Environments, head: Env
             out.setdefault(stack, [])
             if path not in out[stack]:
                 out[stack].append(path)
+    for name, stacks in (rendered or {}).items():
+        paths = [
+            c.path for c in changes if any(_in_catalog(c, side[name]) is not None for side in sides if name in side)
+        ]
+        for stack in stacks:
+            known = out.setdefault(stack, [])
+            known += [p for p in paths if p not in known]
     return {stack: out[stack] for stack in _ordered(out)}
 
 

@@ -10,10 +10,10 @@ and a symbolic link is seen as one (and refused), never followed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 
@@ -39,6 +39,7 @@ from fleet.catalog.naming import (
     PREVIEW_KUBERNETES_GROUP,
     esc_environment,
     esc_preview_environment,
+    platform_stack,
     stack_scope,
 )
 from fleet.io import git
@@ -52,9 +53,13 @@ from fleet.pipeline.affected import (
     affected_stacks,
     every_stack,
     is_team_name,
+    rendered_stacks,
 )
 from fleet.text import markdown as md
 from fleet.text.problems import CatalogError, UnreadableFileError
+
+if TYPE_CHECKING:
+    from fleet.render.state import FleetState
 
 REVIEW_MARKER = "<!-- app-of-apps-review -->"
 PREVIEW_MARKER = "<!-- app-of-apps-preview -->"
@@ -218,9 +223,54 @@ class Classification:
         """True when the base's code with the head's stacks/ previews exactly this change."""
         return set(self.by_category) <= {"catalog"}
 
-    def affected(self, base: Mapping[str, Environment], head: Mapping[str, Environment]) -> dict[str, list[str]]:
-        """stack -> the changed files that affect it (fleet.pipeline.affected), deploy order."""
-        return affected_stacks(self.changes, base, head)
+
+def _state(tree: GitTree | git.WorkingTree, catalog: str) -> FleetState | None:
+    """The environment `catalog` renders at this revision (a working tree: as on the disk)."""
+    from fleet.compiler import load_state, state_from_files  # only when a catalog changed
+
+    if isinstance(tree, git.WorkingTree):
+        path = tree.repo / catalog
+        return load_state(path)[1] if path.exists() else None
+    files = tree.catalog(catalog)
+    return state_from_files(files)[1] if files is not None else None
+
+
+def _rendered(
+    name: str, base_tree: GitTree, head_tree: GitTree | git.WorkingTree, before: Environment | None, after: Environment
+) -> list[str]:
+    """The stacks of folder environment `name` whose render changed from base to head
+    (fleet.pipeline.affected.rendered_stacks); the platform stack when either side cannot be
+    rendered (the head's catalog is refused before any stack runs; the platform runs first)."""
+    try:
+        old = _state(base_tree, before.catalog) if before is not None and before.folder else None
+        new = _state(head_tree, after.catalog)
+    except (CatalogError, PipelineError, UnreadableFileError):
+        return [platform_stack(name)]
+    if old is None or new is None:
+        return [platform_stack(name)]
+    return rendered_stacks(old, new)
+
+
+def affected(
+    changes: Sequence[FileChange],
+    base_tree: GitTree,
+    head_tree: GitTree | git.WorkingTree,
+    base: Mapping[str, Environment],
+    head: Mapping[str, Environment],
+) -> dict[str, list[str]]:
+    """stack -> the changed files that affect it, deploy order: the files' own stacks
+    (fleet.pipeline.affected.affected_stacks) and, in each folder environment where they run
+    team stacks only, the stacks whose render those files change (a new or removed team changes
+    the platform stack's `platform` output, which names the teams)."""
+    by_file = affected_stacks(changes, base, head)
+    rendered = {
+        name: _rendered(name, base_tree, head_tree, base.get(name), environment)
+        for name, environment in head.items()
+        if environment.folder
+        and platform_stack(name) not in by_file
+        and any(stack_scope(s).environment == name for s in by_file)
+    }
+    return affected_stacks(changes, base, head, rendered) if rendered else by_file
 
 
 # --- the review comment ----------------------------------------------------------------------
@@ -277,7 +327,9 @@ def review(repo: Path, base: str, head: str) -> Review:
             sides.append({})
     base_stacks, head_stacks = sides
     head_environments = environments(head_tree, head_stacks)
-    changed = classification.affected(environments(base_tree, base_stacks), head_environments)
+    changed = affected(
+        classification.changes, base_tree, head_tree, environments(base_tree, base_stacks), head_environments
+    )
     plan = Plan.of(changed, head_environments)
     if changed:
         lines += ["Stacks this pull request changes (each previewed in a job of its own), and through which files:", ""]
@@ -350,7 +402,10 @@ def run_plan(repo: Path, head: str, base: str | None = None) -> Plan:
     if base is None or not _ancestor(repo, base, head):
         return Plan(tuple(every_stack(head_environments)))
     changes = changed_files(repo, base, head)
-    return Plan.of(affected_stacks(changes, environments(GitTree(repo, base)), head_environments), head_environments)
+    base_tree = GitTree(repo, base)
+    return Plan.of(
+        affected(changes, base_tree, head_tree, environments(base_tree), head_environments), head_environments
+    )
 
 
 # --- the credentialed jobs' inputs -----------------------------------------------------------
@@ -518,6 +573,6 @@ def working_tree_plan(repo: Path, rev: str) -> Plan:
     request's (`fleet.pipeline.affected`): the environments of both sides count, `rev`'s read as
     git objects, the working tree's from the disk. `removed`: affected stacks the working tree
     no longer has."""
-    base = environments(GitTree(repo, git.project_tree(repo, rev)))
-    head = environments(git.WorkingTree(repo))
-    return Plan.of(affected_stacks(changed_since(repo, rev), base, head), head)
+    base_tree, head_tree = GitTree(repo, git.project_tree(repo, rev)), git.WorkingTree(repo)
+    base, head = environments(base_tree), environments(head_tree)
+    return Plan.of(affected(changed_since(repo, rev), base_tree, head_tree, base, head), head)

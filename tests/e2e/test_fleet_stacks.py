@@ -13,6 +13,8 @@ stack and team stacks run through the Automation API, side by side.
 - What changes a stack's state without this command runs that stack at the next preview: a
   `pulumi refresh`, a `pulumi up` by hand (no recorded inputs); a `pulumi state delete` leaves
   no trace in the history, so the stack is skipped until `--all` runs it (as the page says).
+- A new team's file, then `up --changed-since HEAD`, deploys the platform stack (its `platform`
+  output names the teams) and then the new team's stack.
 - `destroy` empties every stack, the teams' first.
 
 Stacks, names and objects come from the catalog (`fleet plan`), never from a list written here.
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +47,7 @@ ENVIRONMENT = "dev"
 CATALOG = "stacks/dev"
 FAILING_TEAM = "search"  # its stack is made to fail; the others must deploy
 EDITED_TEAM = "payments"  # its file is edited for --changed-since
+NEW_TEAM = "billing"  # its file is added for --changed-since
 POLICY = "e2e-injected-failure"
 ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 NO_CHANGE = {"create": 0, "update": 0, "replace": 0, "delete": 0}
@@ -378,6 +382,44 @@ def test_what_changes_a_stack_s_state_outside_the_command_runs_that_stack(
     result = fleet(ws, "preview", CATALOG, "--all", "--teams", trimmed.split(".", 1)[1], "--format", "json")
     assert results_of(result)[trimmed] == "succeeded"
     assert by_name(result)[trimmed]["changes"]["create"] == 1
+
+
+def test_a_new_team_s_file_deploys_through_up_changed_since_after_the_platform(
+    deployed: subprocess.CompletedProcess[str], ws: Workspace, kube: Kube, tmp_path: Path
+) -> None:
+    """A team stack refuses a platform stack whose `platform` output does not name its team: the
+    new team's file selects the platform stack too, which runs first."""
+    path = ws.dir / CATALOG / "teams" / f"{NEW_TEAM}.yaml"
+    path.write_text(
+        f"name: {NEW_TEAM}\ndescription: A team that joins\nowners: [fay@acme.example]\n"
+        f"code_owners: ['@acme/{NEW_TEAM}']\n"
+    )
+    new_stack = team_stack(ENVIRONMENT, NEW_TEAM)
+    subprocess.run(
+        [sys.executable, "-m", "fleet", "plan", CATALOG, "--out", str(tmp_path)], check=True, cwd=ws.dir, env=ws.env
+    )
+    planned = [yaml.safe_load(p.read_text()) for p in sorted((tmp_path / "kubernetes").rglob("*.yaml"))]
+    namespaces = [n for n in namespaces_of(planned) if not kube.exists(f"/api/v1/namespaces/{n}")]
+    assert namespaces, "the new team has a namespace of its own"
+    try:
+        result = fleet(ws, "up", CATALOG, "--changed-since", "HEAD", "--yes", "--format", "json")
+        assert result.returncode == 0, logs_of_failed(ws, result)
+        names = list(by_name(result))
+        assert names[0] == platform_stack(ENVIRONMENT)
+        assert set(names) == {*stacks(), new_stack}
+        assert results_of(result) == {
+            name: "succeeded" if name in (platform_stack(ENVIRONMENT), new_stack) else "skipped"
+            for name in by_name(result)
+        }
+        assert by_name(result)[new_stack]["changes"]["create"] > 0
+        for namespace in namespaces:
+            assert kube.exists(f"/api/v1/namespaces/{namespace}"), namespace
+    finally:
+        path.unlink()
+        gone = fleet(ws, "destroy", CATALOG, "--teams", NEW_TEAM, "--yes")
+        ws.remove(new_stack)
+        assert kube.delete_namespaces(namespaces) == []
+    assert gone.returncode == 0, gone.stdout + gone.stderr
 
 
 def test_destroy_empties_every_stack_teams_first(deployed: subprocess.CompletedProcess[str], ws: Workspace) -> None:
