@@ -21,8 +21,15 @@ from fleet.pipeline import affected as a
 from fleet.pipeline import steps as pipeline
 from fleet.pipeline.affected import Environment, FileChange, Plan
 from fleet.text.problems import UsageError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, one_file_text
 from tests.test_pipeline import commit, git
+
+
+def git_head(root: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
 
 DEV = Environment("dev", "stacks/dev", frozenset({"payments", "search"}))
 PROD = Environment("prod", "stacks/prod.yaml")
@@ -438,6 +445,47 @@ def test_a_new_team_s_pull_request_runs_the_platform_stack_first(shipped_repo: t
     path = f"stacks/dev/teams/{_teams()[0]}.yaml"
     edited = commit(root, {path: (root / path).read_text() + "# a comment\n"})
     assert pipeline.run_plan(root, edited, gone).stacks == (f"dev.{_teams()[0]}",)
+
+
+def test_a_side_that_cannot_be_rendered_runs_the_platform_stack_too(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    team = _teams()[0]
+    path = f"stacks/dev/teams/{team}.yaml"
+    shipped = (root / path).read_text()
+    broken = commit(root, {path: "name: [\n"})  # not YAML
+    assert pipeline.run_plan(root, broken, base).stacks == ("dev.platform", f"dev.{team}")
+    fixed = commit(root, {path: shipped})  # the base cannot be rendered: the platform runs as well
+    assert pipeline.run_plan(root, fixed, broken).stacks == ("dev.platform", f"dev.{team}")
+    (root / path).write_bytes(b"name: \xff\xfe\n")  # not UTF-8
+    git(root, "commit", "-qam", "not utf-8")
+    unreadable = git_head(root)
+    assert pipeline.run_plan(root, unreadable, fixed).stacks == ("dev.platform", f"dev.{team}")
+    assert pipeline.run_plan(root, commit(root, {path: shipped}), unreadable).stacks == ("dev.platform", f"dev.{team}")
+
+
+def test_a_stack_file_naming_another_environment_s_folder_runs_its_platform_stack(
+    shipped_repo: tuple[Path, str],
+) -> None:
+    root, _ = shipped_repo
+    base = commit(root, {"Pulumi.staging.yaml": (root / "Pulumi.dev.yaml").read_text()})  # names stacks/dev
+    team = _teams()[0]
+    path = f"stacks/dev/teams/{team}.yaml"
+    head = commit(root, {path: (root / path).read_text().replace("description: ", "description: Edited. ", 1)})
+    # dev's render is the catalog's own: its team's stack; staging's is refused at deploy (the
+    # catalog says dev): its platform stack is selected too, whose run says why.
+    assert pipeline.run_plan(root, head, base).stacks == (f"dev.{team}", "staging.platform", f"staging.{team}")
+
+
+def test_a_one_file_base_turned_into_a_folder_runs_every_stack_of_both(shipped_repo: tuple[Path, str]) -> None:
+    root, base = shipped_repo
+    one_file = one_file_text("dev")
+    stack_file = (root / "Pulumi.dev.yaml").read_text()
+    joined = commit(
+        root, {"stacks/dev.yaml": one_file, "Pulumi.dev.yaml": stack_file.replace("stacks/dev", "stacks/dev.yaml")}
+    )
+    assert pipeline.run_plan(root, joined, base).stacks == ("dev",)
+    back = commit(root, {"Pulumi.dev.yaml": stack_file, "stacks/dev.yaml": None})
+    assert pipeline.run_plan(root, back, joined) == Plan(("dev.platform", *(f"dev.{t}" for t in _teams())), ("dev",))
 
 
 # --- the working tree: what `python -m fleet up CATALOG --changed-since REV` runs ---------------

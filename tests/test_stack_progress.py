@@ -84,6 +84,18 @@ def test_the_live_table_escapes_what_it_is_told(terminal: Terminal) -> None:
     assert "\nforged" not in written
 
 
+def test_a_stack_s_name_is_escaped_too(terminal: Terminal) -> None:
+    name = "dev.\x1b[2Jx"
+    with stack_progress.listener(terminal, RunPlan("up", "dev", ((name,),))) as listener:
+        listener.started(name)
+    assert "\x1b[2J" not in terminal.getvalue()
+    assert "dev.\\x1b[2Jx" in ANSI.sub("", _render(listener))
+    lines = io.StringIO()
+    with stack_progress.listener(lines, RunPlan("up", "dev", ((name,),))) as plain:
+        plain.started(name)
+    assert lines.getvalue() == "dev.\\x1b[2Jx: up started\n"
+
+
 def _render(table: stack_progress.LiveTable) -> str:
     out = io.StringIO()
     console = stack_progress.people.console(Terminal())

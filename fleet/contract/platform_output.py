@@ -68,7 +68,7 @@ def problems(data: Any, state: FleetState, team: str, source: str) -> list[str]:
     if data.get("digest") != platform_output(state)["digest"]:
         out.append(
             f"stack {source} deployed another platform than this catalog renders "
-            "(a changed platform file, or a team's namespaces the admission policy guards): "
+            "(the catalog's platform part changed since that stack ran): "
             "deploy the platform stack first"
         )
     return out

@@ -20,7 +20,9 @@ A change affects:
 
 The stack files and catalogs of BOTH revisions count (a pull request that points an
 environment at another catalog affects what both name), and the caller reads them with the
-base branch's code (`fleet.pipeline.steps.affected_stacks`), never the pull request's.
+base branch's code (`fleet.pipeline.steps.affected`, which also renders both revisions'
+catalogs for `rendered_stacks`, the platform stack standing in for a side it cannot render),
+never the pull request's.
 """
 
 from __future__ import annotations

@@ -240,13 +240,16 @@ def _rendered(
 ) -> list[str]:
     """The stacks of folder environment `name` whose render changed from base to head
     (fleet.pipeline.affected.rendered_stacks); the platform stack when either side cannot be
-    rendered (the head's catalog is refused before any stack runs; the platform runs first)."""
+    rendered (a team file changed alone changes no other team's part, and the platform's at most:
+    the platform stack, which runs first, is all it can add)."""
     try:
         old = _state(base_tree, before.catalog) if before is not None and before.folder else None
         new = _state(head_tree, after.catalog)
     except (CatalogError, PipelineError, UnreadableFileError):
         return [platform_stack(name)]
-    if old is None or new is None:
+    if old is None or new is None or not old.environment == new.environment == name:
+        # A catalog of another environment than its stack file's: its deploy is refused, and the
+        # stacks named for it here are not those it renders.
         return [platform_stack(name)]
     return rendered_stacks(old, new)
 

@@ -419,7 +419,13 @@ def test_a_new_team_s_file_deploys_through_up_changed_since_after_the_platform(
         gone = fleet(ws, "destroy", CATALOG, "--teams", NEW_TEAM, "--yes")
         ws.remove(new_stack)
         assert kube.delete_namespaces(namespaces) == []
+        # The platform stack's `platform` output no longer names the team: as the catalog says again.
+        platform = fleet(ws, "up", CATALOG, "--teams", "platform", "--yes")
     assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert platform.returncode == 0, platform.stdout + platform.stderr
+    assert ws.outputs(platform_stack(ENVIRONMENT))["platform"]["teams"] == sorted(
+        t.name for t in load(ROOT / CATALOG).teams
+    )
 
 
 def test_destroy_empties_every_stack_teams_first(deployed: subprocess.CompletedProcess[str], ws: Workspace) -> None:
