@@ -25,9 +25,13 @@ class Terminal(io.StringIO):
         return True
 
 
-def _feed(listener: stack_progress.Lines | stack_progress.LiveTable) -> None:
+def _platform_running(listener: stack_progress.Lines | stack_progress.LiveTable) -> None:
     listener.started("dev.platform")
     listener.step("dev.platform", "same", "urn:pulumi:dev::app-of-apps::x$kubernetes:v1:Namespace::payments", {})
+
+
+def _payments_running(listener: stack_progress.Lines | stack_progress.LiveTable) -> None:
+    """The platform stack done, the first team's running."""
     listener.finished(Outcome("dev.platform", "succeeded", changes_from({"same": 8}), 3.9))
     listener.started("dev.payments")
     listener.step(
@@ -36,6 +40,11 @@ def _feed(listener: stack_progress.Lines | stack_progress.LiveTable) -> None:
         "urn:pulumi:dev::app-of-apps::x$kubernetes:rbac.authorization.k8s.io/v1:Role::payments/developer",
         {"create": 2},
     )
+
+
+def _feed(listener: stack_progress.Lines | stack_progress.LiveTable) -> None:
+    _platform_running(listener)
+    _payments_running(listener)
     listener.finished(Outcome("dev.search", "failed", changes_from({"create": 1}), 2.5, note=HOSTILE))
 
 
@@ -50,19 +59,11 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> Terminal:
 def test_a_terminal_gets_the_live_table_with_a_row_per_stack(terminal: Terminal) -> None:
     with stack_progress.listener(terminal, PLAN) as listener:
         assert isinstance(listener, stack_progress.LiveTable)
-        listener.started("dev.platform")
-        listener.step("dev.platform", "same", "urn:pulumi:dev::app-of-apps::x$kubernetes:v1:Namespace::payments", {})
+        _platform_running(listener)
         # a stack still running shows what it is at
         at = ANSI.sub("", _render(listener))
         assert re.search(r"dev\.platform\s*│\s*running\s*│\s*│\s*same payments\s*│", at), at
-        listener.finished(Outcome("dev.platform", "succeeded", changes_from({"same": 8}), 3.9))
-        listener.started("dev.payments")
-        listener.step(
-            "dev.payments",
-            "create",
-            "urn:pulumi:dev::app-of-apps::x$kubernetes:rbac.authorization.k8s.io/v1:Role::payments/developer",
-            {"create": 2},
-        )
+        _payments_running(listener)
     shown = ANSI.sub("", _render(listener))
     assert "up dev" in shown
     assert re.search(r"dev\.platform\s*│\s*succeeded\s*│\s*8 same\s*│\s*│\s*3\.9", shown), shown
